@@ -1,0 +1,288 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* memwatch report <pid|name>: one process's memory, from history or a short live sample. */
+#include "config.h"
+#include "cli.h"
+#include "memwatch/format.h"
+#include "memwatch/proc.h"
+#include "memwatch/report.h"
+#include "memwatch/store.h"
+#include "memwatch/util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <string.h>
+
+struct report_args {
+	const char *target;
+	const char *db_path;
+	uint64_t since_ns; /* absolute */
+	uint64_t sample_ns;
+	bool json;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: memwatch report <pid|name> [--db PATH] [--since WHEN] [--json] [--sample DUR]\n"
+		"\n"
+		"  --db PATH      database recorded by memwatchd (default %s)\n"
+		"  --since WHEN   start of the window: a duration back (30m, 6h, 2d),\n"
+		"                 '@UNIXTIME' or 'YYYY-MM-DD HH:MM' (default 1h)\n"
+		"  --json         machine-readable output\n"
+		"  --sample DUR   with no recorded history, sample for this long (default 5s)\n",
+		MW_DEFAULT_DB);
+}
+
+static int parse_args(int argc, char **argv, struct report_args *a)
+{
+	static const struct option opts[] = {
+		{ "db", required_argument, NULL, 'd' },	   { "since", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },	   { "sample", required_argument, NULL, 'S' },
+		{ "help", no_argument, NULL, 'h' },	   { 0 },
+	};
+	uint64_t now = mw_now_ns();
+	int c;
+
+	a->db_path = MW_DEFAULT_DB;
+	a->since_ns = now - 3600ull * 1000000000ull;
+	a->sample_ns = 5000000000ull;
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":d:s:jS:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			a->db_path = optarg;
+			break;
+		case 's':
+			if (mw_parse_time(optarg, now, &a->since_ns) < 0) {
+				fprintf(stderr,
+					"memwatch report: --since '%s': expected a duration (30m, 6h, 2d),"
+					" '@UNIXTIME' or 'YYYY-MM-DD HH:MM[:SS]'\n",
+					optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'j':
+			a->json = true;
+			break;
+		case 'S':
+			if (mw_parse_duration(optarg, &a->sample_ns) < 0 ||
+			    a->sample_ns > 600ull * 1000000000ull) {
+				fprintf(stderr,
+					"memwatch report: --sample '%s': expected a duration up to 10m"
+					" (e.g. 5s)\n",
+					optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case ':':
+			fprintf(stderr, "memwatch report: option '%s' needs an argument\n",
+				argv[optind - 1]);
+			return EXIT_USAGE;
+		default:
+			fprintf(stderr, "memwatch report: unknown option '%s'\n", argv[optind - 1]);
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind + 1 != argc) {
+		fprintf(stderr, "memwatch report: expected exactly one <pid|name>\n");
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	a->target = argv[optind];
+	if (!*a->target) {
+		fprintf(stderr, "memwatch report: empty process name\n");
+		return EXIT_USAGE;
+	}
+	return -1;
+}
+
+static bool all_digits(const char *s)
+{
+	for (; *s; s++)
+		if (!isdigit((unsigned char)*s))
+			return false;
+	return true;
+}
+
+static bool name_matches(const struct mw_proc_sample *p, const char *name)
+{
+	char argv0[256];
+	const char *sp;
+	size_t len;
+
+	if (strcmp(p->comm, name) == 0)
+		return true;
+	if (!p->cmdline || !*p->cmdline)
+		return false;
+	sp = strchr(p->cmdline, ' ');
+	len = sp ? (size_t)(sp - p->cmdline) : strlen(p->cmdline);
+	if (len >= sizeof(argv0))
+		return false;
+	memcpy(argv0, p->cmdline, len);
+	argv0[len] = '\0';
+	return strcmp(basename(argv0), name) == 0;
+}
+
+/* Resolve a name among live processes; prints the candidates when ambiguous. */
+static int resolve_name(struct mw_proc_collector *pc, const char *name, pid_t *pid)
+{
+	struct mw_proc_set set = { 0 };
+	size_t matches = 0;
+	bool utf8 = cli_utf8();
+	char esc[256];
+	int r;
+
+	r = mw_proc_collect(pc, &set);
+	if (r < 0) {
+		fprintf(stderr, "memwatch report: cannot list processes: %s\n", strerror(-r));
+		goto out;
+	}
+	for (size_t i = 0; i < set.n; i++)
+		if (set.v[i].pid != getpid() && name_matches(&set.v[i], name)) {
+			*pid = set.v[i].pid;
+			matches++;
+		}
+	mw_escape_term(name, strlen(name), esc, sizeof(esc), utf8);
+	if (matches == 0) {
+		fprintf(stderr, "memwatch report: no running process named '%s'\n", esc);
+		r = -ESRCH;
+	} else if (matches > 1) {
+		fprintf(stderr, "memwatch report: '%s' matches %zu processes; give a pid:\n", esc,
+			matches);
+		for (size_t i = 0; i < set.n; i++) {
+			char cmd[160], rss[32];
+			if (set.v[i].pid == getpid() || !name_matches(&set.v[i], name))
+				continue;
+			mw_escape_term(set.v[i].cmdline, strlen(set.v[i].cmdline), cmd, sizeof(cmd),
+				       utf8);
+			fprintf(stderr, "  %8d  %10s  %s\n", (int)set.v[i].pid,
+				mw_fmt_bytes(rss, sizeof(rss), set.v[i].m[MW_PM_rss]), cmd);
+		}
+		r = -EEXIST;
+	}
+out:
+	mw_proc_set_clear(&set);
+	free(set.v);
+	return r;
+}
+
+/*
+ * Report from the store when it has this process; returns -ENOENT when
+ * it does not (the caller then samples live).
+ */
+static int report_from_store(const struct report_args *a, pid_t pid, bool alive,
+			     uint64_t start_ticks, struct mw_report *rep, char *why, size_t whylen)
+{
+	struct mw_store *st = NULL;
+	struct mw_proc_info info = { 0 };
+	char boot_id[64];
+	int active, r;
+
+	active = mw_store_writer_active(a->db_path);
+	r = mw_store_open_reader(a->db_path, &st);
+	if (r == -ENOENT) {
+		snprintf(why, whylen, "no database at %s (memwatchd has not run)", a->db_path);
+		return -ENOENT;
+	}
+	if (r < 0) {
+		fprintf(stderr, "memwatch report: %s: %s\n", a->db_path,
+			r == -EPROTONOSUPPORT	? "written by a newer memwatch"
+			: r == -ENOTRECOVERABLE ? "not a memwatch database"
+						: strerror(-r));
+		return r;
+	}
+	r = mw_boot_id("", boot_id, sizeof(boot_id));
+	if (r == 0 && alive) {
+		r = mw_store_find_proc(st, boot_id, pid, start_ticks, &info);
+	} else if (r == 0) {
+		r = mw_store_find_latest_proc(st, boot_id, pid, &info);
+	}
+	if (r == -ENOENT)
+		snprintf(why, whylen, "%s has no record of this process%s", a->db_path,
+			 active ? "" : " (memwatchd is not recording)");
+	if (r == 0) {
+		r = mw_report_from_store(st, &info, (int64_t)(a->since_ns / 1000000ull),
+					 (int64_t)(mw_now_ns() / 1000000ull), rep);
+		if (r == -ENODATA) {
+			snprintf(why, whylen, "%s has no samples of this process in the window",
+				 a->db_path);
+			r = -ENOENT;
+		}
+		snprintf(rep->db_path, sizeof(rep->db_path), "%s", a->db_path);
+		if (r == 0 && !active)
+			snprintf(rep->note, sizeof(rep->note),
+				 "memwatchd is not recording now: history ends at the last stored tick");
+	}
+	mw_proc_info_release(&info);
+	mw_store_close(st);
+	return r;
+}
+
+int cmd_report(int argc, char **argv)
+{
+	struct report_args a = { 0 };
+	struct mw_proc_collector *pc = NULL;
+	struct mw_proc_sample smp = { 0 };
+	struct mw_report rep = { 0 };
+	char why[600] = "";
+	pid_t pid = 0;
+	bool alive;
+	int code, r;
+
+	code = parse_args(argc, argv, &a);
+	if (code >= 0)
+		return code;
+	code = EXIT_RUNTIME;
+	r = mw_proc_collector_new("", &pc);
+	if (r < 0) {
+		fprintf(stderr, "memwatch report: libproc2: %s\n", strerror(-r));
+		goto out;
+	}
+	if (all_digits(a.target)) {
+		int64_t v;
+		if (mw_parse_i64(a.target, &v) < 0 || v <= 0 || v > 4194304) {
+			fprintf(stderr, "memwatch report: '%s' is not a valid pid\n", a.target);
+			code = EXIT_USAGE;
+			goto out;
+		}
+		pid = (pid_t)v;
+	} else if (resolve_name(pc, a.target, &pid) < 0) {
+		goto out;
+	}
+	alive = mw_proc_collect_one(pc, pid, &smp) == 0;
+	r = report_from_store(&a, pid, alive, smp.start_ticks, &rep, why, sizeof(why));
+	if (r == -ENOENT && alive) {
+		mw_report_release(&rep);
+		r = mw_report_from_live(pc, pid, a.sample_ns, 500000000ull, &rep);
+		if (r == 0) {
+			size_t len = strlen(rep.note);
+			snprintf(rep.note + len, sizeof(rep.note) - len, " (%s)", why);
+		}
+	}
+	if (r == -ENOENT || r == -ESRCH) {
+		fprintf(stderr, "memwatch report: no process with pid %d%s%s\n", (int)pid,
+			why[0] ? ", and " : "", why);
+		goto out;
+	}
+	if (r < 0) {
+		fprintf(stderr, "memwatch report: %s\n", strerror(-r));
+		goto out;
+	}
+	if (a.json)
+		mw_report_print_json(stdout, &rep);
+	else
+		mw_report_print_text(stdout, &rep, cli_utf8());
+	code = 0;
+out:
+	mw_report_release(&rep);
+	mw_proc_sample_release(&smp);
+	mw_proc_collector_free(pc);
+	return code;
+}

@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* memwatch status: is a daemon recording, where, since when, how much. */
+#include "config.h"
+#include "cli.h"
+#include "memwatch/format.h"
+#include "memwatch/json.h"
+#include "memwatch/store.h"
+#include "memwatch/util.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <string.h>
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: memwatch status [--db PATH] [--json]\n\n"
+		   "  --db PATH   database (default %s)\n"
+		   "  --json      machine-readable output\n",
+		   MW_DEFAULT_DB);
+}
+
+struct status {
+	int active; /* a writer holds the lock */
+	int64_t writer_pid, started_ms, interval_ms;
+	char bpf[256];
+	struct mw_store_stats st;
+};
+
+static int64_t meta_int(struct mw_store *s, const char *key)
+{
+	char buf[64];
+	int64_t v;
+
+	if (mw_store_meta_get(s, key, buf, sizeof(buf)) < 0 || mw_parse_i64(buf, &v) < 0)
+		return MW_UNKNOWN;
+	return v;
+}
+
+static void print_text(const char *path, const struct status *s)
+{
+	char a[32], b[32], c[32];
+	int64_t now_ms = (int64_t)(mw_now_ns() / 1000000ull);
+
+	printf("database:   %s (%s, schema %d)\n", path, mw_fmt_bytes(a, sizeof(a), s->st.file_bytes),
+	       s->st.schema_version);
+	if (s->active)
+		printf("recording:  yes, memwatchd pid %" PRId64 ", every %.1f s, since %s\n",
+		       s->writer_pid, (double)s->interval_ms / 1000.0,
+		       s->started_ms == MW_UNKNOWN
+			       ? "?"
+			       : mw_fmt_time(b, sizeof(b), (uint64_t)s->started_ms * 1000000ull));
+	else
+		printf("recording:  no (no memwatchd holds this database)\n");
+	if (s->st.ticks)
+		printf("history:    %s .. %s (%s), %" PRId64 " ticks, last %s ago\n",
+		       mw_fmt_time(a, sizeof(a), (uint64_t)s->st.first_tick_ms * 1000000ull),
+		       mw_fmt_time(b, sizeof(b), (uint64_t)s->st.last_tick_ms * 1000000ull),
+		       mw_fmt_duration(c, sizeof(c),
+				       (uint64_t)(s->st.last_tick_ms - s->st.first_tick_ms) *
+					       1000000ull),
+		       s->st.ticks,
+		       mw_fmt_duration(c, sizeof(c),
+				       (uint64_t)(now_ms > s->st.last_tick_ms
+							  ? now_ms - s->st.last_tick_ms
+							  : 0) *
+					       1000000ull));
+	else
+		printf("history:    empty\n");
+	printf("processes:  %" PRId64 " recorded, %" PRId64 " alive at the last tick\n", s->st.procs,
+	       s->st.live_procs);
+	printf("rows:       %" PRId64 " process, %" PRId64 " system, %" PRId64 " events\n",
+	       s->st.proc_rows, s->st.sys_rows, s->st.events);
+	printf("eBPF:       %s\n", s->bpf[0] ? s->bpf : "unknown");
+}
+
+static void print_json(const char *path, const struct status *s)
+{
+	struct mw_json j;
+
+	mw_json_init(&j, stdout, true);
+	mw_json_obj_open(&j, NULL);
+	mw_json_str(&j, "db", path);
+	mw_json_bool(&j, "recording", s->active == 1);
+	mw_json_int(&j, "writer_pid", s->active == 1 ? s->writer_pid : MW_UNKNOWN);
+	mw_json_int(&j, "writer_started_ms", s->started_ms);
+	mw_json_int(&j, "interval_ms", s->interval_ms);
+	mw_json_int(&j, "schema_version", s->st.schema_version);
+	mw_json_int(&j, "file_bytes", s->st.file_bytes);
+	mw_json_int(&j, "ticks", s->st.ticks);
+	mw_json_int(&j, "first_tick_ms", s->st.ticks ? s->st.first_tick_ms : MW_UNKNOWN);
+	mw_json_int(&j, "last_tick_ms", s->st.ticks ? s->st.last_tick_ms : MW_UNKNOWN);
+	mw_json_int(&j, "processes", s->st.procs);
+	mw_json_int(&j, "live_processes", s->st.live_procs);
+	mw_json_int(&j, "process_rows", s->st.proc_rows);
+	mw_json_int(&j, "system_rows", s->st.sys_rows);
+	mw_json_int(&j, "events", s->st.events);
+	mw_json_str(&j, "bpf", s->bpf[0] ? s->bpf : NULL);
+	mw_json_obj_close(&j);
+	mw_json_end(&j);
+}
+
+int cmd_status(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "db", required_argument, NULL, 'd' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *path = MW_DEFAULT_DB;
+	struct mw_store *st = NULL;
+	struct status s = { 0 };
+	bool json = false;
+	int c, r;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":d:jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			path = optarg;
+			break;
+		case 'j':
+			json = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			fprintf(stderr, "memwatch status: bad option '%s'\n", argv[optind - 1]);
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "memwatch status: unexpected argument '%s'\n", argv[optind]);
+		return EXIT_USAGE;
+	}
+	/* Probe the writer lock before SQLite opens the file (see mw_store_writer_active). */
+	s.active = mw_store_writer_active(path);
+	r = mw_store_open_reader(path, &st);
+	if (r == -ENOENT) {
+		fprintf(stderr, "memwatch status: no database at %s: memwatchd has not recorded there"
+				" (start it with 'memwatchd', or pass --db)\n",
+			path);
+		return EXIT_RUNTIME;
+	}
+	if (r < 0) {
+		fprintf(stderr, "memwatch status: %s: %s\n", path,
+			r == -EPROTONOSUPPORT	? "written by a newer memwatch"
+			: r == -ENOTRECOVERABLE ? "not a memwatch database"
+						: strerror(-r));
+		return EXIT_RUNTIME;
+	}
+	r = mw_store_stats(st, &s.st);
+	s.writer_pid = meta_int(st, "writer_pid");
+	s.started_ms = meta_int(st, "writer_started_ms");
+	s.interval_ms = meta_int(st, "interval_ms");
+	if (mw_store_meta_get(st, "bpf", s.bpf, sizeof(s.bpf)) < 0)
+		s.bpf[0] = '\0';
+	mw_store_close(st);
+	if (r < 0) {
+		fprintf(stderr, "memwatch status: %s: %s\n", path, strerror(-r));
+		return EXIT_RUNTIME;
+	}
+	if (json)
+		print_json(path, &s);
+	else
+		print_text(path, &s);
+	return 0;
+}
