@@ -9,6 +9,7 @@
 #include "memwatch/store.h"
 #include "memwatch/sysmem.h"
 #include "memwatch/util.h"
+#include "daemon.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -23,18 +24,16 @@
 
 #define EXIT_USAGE 2
 
+/* A source that opened, with its state. */
+struct active_source {
+	const struct mw_source *src;
+	void *state;
+};
+
 struct daemon_ctx {
-	const char *db_path;
-	uint64_t interval_ns;
-	bool foreground;
-	int sigfd;
-	int ready_fd; /* write end of the pipe a backgrounding parent waits on, or -1 */
-	struct mw_store *store;
-	struct mw_proc_collector *pc;
-	struct mw_proc_set set;
-	struct mw_sys_sample sys;
-	uint64_t ticks;
-	int last_err; /* so a failing tick is logged once, not every interval */
+	struct mw_daemon d;
+	struct active_source active[16];
+	size_t nactive;
 };
 
 static void usage(FILE *f)
@@ -84,10 +83,10 @@ static int parse_args(int argc, char **argv, struct daemon_ctx *ctx)
 				fprintf(stderr, "memwatchd: --db: expected a file path, got an empty string\n");
 				return EXIT_USAGE;
 			}
-			ctx->db_path = optarg;
+			ctx->d.db_path = optarg;
 			break;
 		case 'i':
-			if (parse_interval(optarg, &ctx->interval_ns) < 0) {
+			if (parse_interval(optarg, &ctx->d.interval_ns) < 0) {
 				fprintf(stderr,
 					"memwatchd: --interval '%s': expected seconds between 0.1 and 3600\n",
 					optarg);
@@ -95,7 +94,7 @@ static int parse_args(int argc, char **argv, struct daemon_ctx *ctx)
 			}
 			break;
 		case 'f':
-			ctx->foreground = true;
+			ctx->d.foreground = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -121,46 +120,67 @@ static int parse_args(int argc, char **argv, struct daemon_ctx *ctx)
 
 static int tick(struct daemon_ctx *ctx)
 {
+	struct mw_daemon *d = &ctx->d;
 	uint64_t t0 = mw_mono_ns();
 	struct mw_tick t = { 0 };
 	int r;
 
-	r = mw_proc_collect(ctx->pc, &ctx->set);
+	r = mw_proc_collect(d->pc, &d->procs);
 	if (r < 0)
 		return r;
-	r = mw_sys_sample_read("", &ctx->sys);
+	r = mw_sys_sample_read(d->root, &d->sys);
 	if (r < 0)
 		return r;
-	t.t_ns = ctx->set.t_ns;
-	t.procs = &ctx->set;
-	t.sys = &ctx->sys;
+	d->t_ns = d->procs.t_ns;
+	for (size_t i = 0; i < ctx->nactive; i++) {
+		const struct active_source *a = &ctx->active[i];
+		if (a->src->collect && (r = a->src->collect(a->state, d)) < 0)
+			mw_debug("%s: collect: %s", a->src->name, strerror(-r));
+	}
+	t.t_ns = d->t_ns;
+	t.procs = &d->procs;
+	t.sys = &d->sys;
 	t.duration_ns = mw_mono_ns() - t0;
-	r = mw_store_write_tick(ctx->store, &t);
+	r = mw_store_tick_begin(d->store, &t, &d->tick_id);
 	if (r < 0)
 		return r;
-	ctx->ticks++;
-	mw_debug("tick %llu: %zu processes in %.1f ms", (unsigned long long)ctx->ticks,
-		 ctx->set.n, (double)(mw_mono_ns() - t0) / 1e6);
+	r = mw_store_tick_write_procs(d->store, d->tick_id, &t);
+	for (size_t i = 0; i < ctx->nactive && r == 0; i++) {
+		const struct active_source *a = &ctx->active[i];
+		if (a->src->write)
+			r = a->src->write(a->state, d);
+	}
+	if (r < 0) {
+		mw_store_tick_rollback(d->store);
+		return r;
+	}
+	r = mw_store_tick_commit(d->store);
+	if (r < 0)
+		return r;
+	d->ticks++;
+	mw_debug("tick %llu: %zu processes in %.1f ms", (unsigned long long)d->ticks, d->procs.n,
+		 (double)(mw_mono_ns() - t0) / 1e6);
 	return 0;
 }
 
 static void run_tick(struct daemon_ctx *ctx)
 {
+	struct mw_daemon *d = &ctx->d;
 	int r = tick(ctx);
 
-	if (r < 0 && r != ctx->last_err)
+	if (r < 0 && r != d->last_err)
 		mw_err("tick failed: %s (%s); samples are dropped until it recovers", strerror(-r),
-		       mw_store_errmsg(ctx->store));
-	else if (r == 0 && ctx->last_err)
-		mw_notice("recording again after: %s", strerror(-ctx->last_err));
-	ctx->last_err = r;
-	if (ctx->ready_fd >= 0) {
+		       mw_store_errmsg(d->store));
+	else if (r == 0 && d->last_err)
+		mw_notice("recording again after: %s", strerror(-d->last_err));
+	d->last_err = r;
+	if (d->ready_fd >= 0) {
 		/* Tell a waiting parent how the first tick went, then let it go. */
 		int code = r < 0 ? 1 : 0;
-		if (write(ctx->ready_fd, &code, sizeof(code)) < 0)
+		if (write(d->ready_fd, &code, sizeof(code)) < 0)
 			mw_warn("could not signal readiness: %s", strerror(errno));
-		close(ctx->ready_fd);
-		ctx->ready_fd = -1;
+		close(d->ready_fd);
+		d->ready_fd = -1;
 	}
 }
 
@@ -174,8 +194,8 @@ static int setup_signals(struct daemon_ctx *ctx)
 	sigaddset(&mask, SIGHUP);
 	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
 		return -errno;
-	ctx->sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-	return ctx->sigfd < 0 ? -errno : 0;
+	ctx->d.sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	return ctx->d.sigfd < 0 ? -errno : 0;
 }
 
 /* Returns true when asked to stop. */
@@ -183,10 +203,10 @@ static bool handle_signal(struct daemon_ctx *ctx)
 {
 	struct signalfd_siginfo si;
 
-	while (read(ctx->sigfd, &si, sizeof(si)) == sizeof(si)) {
+	while (read(ctx->d.sigfd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
 			mw_notice("signal %d: stopping after %llu ticks", (int)si.ssi_signo,
-				  (unsigned long long)ctx->ticks);
+				  (unsigned long long)ctx->d.ticks);
 			return true;
 		}
 		mw_info("SIGHUP: nothing to reload yet");
@@ -196,25 +216,75 @@ static bool handle_signal(struct daemon_ctx *ctx)
 
 static void main_loop(struct daemon_ctx *ctx)
 {
+	struct mw_daemon *d = &ctx->d;
 	uint64_t next = mw_mono_ns();
 
 	for (;;) {
-		struct pollfd pfd = { .fd = ctx->sigfd, .events = POLLIN };
+		struct pollfd pfd[1 + MW_ARRAY_SIZE(ctx->active)];
+		size_t owner[MW_ARRAY_SIZE(pfd)];
+		nfds_t n = 0;
 		uint64_t now = mw_mono_ns();
 		int timeout_ms;
 
 		if (now >= next) {
 			run_tick(ctx);
 			/* Keep the phase; skip ticks missed while stalled rather than bursting. */
-			next += ctx->interval_ns;
+			next += d->interval_ns;
 			now = mw_mono_ns();
 			if (next <= now)
-				next = now + ctx->interval_ns - (now - next) % ctx->interval_ns;
+				next = now + d->interval_ns - (now - next) % d->interval_ns;
+		}
+		pfd[n++] = (struct pollfd){ .fd = d->sigfd, .events = POLLIN };
+		for (size_t i = 0; i < ctx->nactive; i++) {
+			const struct active_source *a = &ctx->active[i];
+			int fd = a->src->fd ? a->src->fd(a->state) : -1;
+			if (fd < 0)
+				continue;
+			owner[n] = i;
+			pfd[n++] = (struct pollfd){ .fd = fd, .events = POLLIN };
 		}
 		timeout_ms = (int)((next - now + 999999) / 1000000);
-		if (poll(&pfd, 1, timeout_ms) > 0 && handle_signal(ctx))
+		if (poll(pfd, n, timeout_ms) <= 0)
+			continue;
+		if ((pfd[0].revents & POLLIN) && handle_signal(ctx))
 			return;
+		for (nfds_t k = 1; k < n; k++) {
+			const struct active_source *a = &ctx->active[owner[k]];
+			if (pfd[k].revents && a->src->on_ready)
+				a->src->on_ready(a->state, d);
+		}
 	}
+}
+
+static void open_sources(struct daemon_ctx *ctx)
+{
+	for (size_t i = 0; i < mw_nsources; i++) {
+		const struct mw_source *src = mw_sources[i];
+		char why[512] = "";
+		void *state = NULL;
+		int r;
+
+		if (!src)
+			continue;
+		if (ctx->nactive == MW_ARRAY_SIZE(ctx->active)) {
+			mw_err("%s: too many sources", src->name);
+			continue;
+		}
+		r = src->open ? src->open(&ctx->d, &state, why, sizeof(why)) : 0;
+		if (r < 0) {
+			mw_warn("%s: off: %s", src->name, why[0] ? why : strerror(-r));
+			continue;
+		}
+		ctx->active[ctx->nactive++] = (struct active_source){ src, state };
+	}
+}
+
+static void close_sources(struct daemon_ctx *ctx)
+{
+	for (size_t i = ctx->nactive; i-- > 0;)
+		if (ctx->active[i].src->close)
+			ctx->active[i].src->close(ctx->active[i].state);
+	ctx->nactive = 0;
 }
 
 static void record_start(struct daemon_ctx *ctx)
@@ -222,37 +292,38 @@ static void record_start(struct daemon_ctx *ctx)
 	char buf[256];
 
 	snprintf(buf, sizeof(buf), "%d", (int)getpid());
-	mw_store_meta_set(ctx->store, "writer_pid", buf);
+	mw_store_meta_set(ctx->d.store, "writer_pid", buf);
 	snprintf(buf, sizeof(buf), "%lld", (long long)(mw_now_ns() / 1000000ull));
-	mw_store_meta_set(ctx->store, "writer_started_ms", buf);
-	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)(ctx->interval_ns / 1000000ull));
-	mw_store_meta_set(ctx->store, "interval_ms", buf);
-	mw_store_meta_set(ctx->store, "writer_version", MW_VERSION);
-	mw_store_meta_set(ctx->store, "bpf", "unavailable: not built with eBPF support");
+	mw_store_meta_set(ctx->d.store, "writer_started_ms", buf);
+	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)(ctx->d.interval_ns / 1000000ull));
+	mw_store_meta_set(ctx->d.store, "interval_ms", buf);
+	mw_store_meta_set(ctx->d.store, "writer_version", MW_VERSION);
+	if (!MW_HAVE_BPF)
+		mw_store_meta_set(ctx->d.store, "bpf", "unavailable: not built with eBPF support");
 	snprintf(buf, sizeof(buf), "{\"version\":\"%s\",\"interval_ms\":%llu,\"pid\":%d}",
-		 MW_VERSION, (unsigned long long)(ctx->interval_ns / 1000000ull), (int)getpid());
-	mw_store_add_event(ctx->store, mw_now_ns(), "daemon-start", 0, getpid(), buf);
+		 MW_VERSION, (unsigned long long)(ctx->d.interval_ns / 1000000ull), (int)getpid());
+	mw_store_add_event(ctx->d.store, mw_now_ns(), "daemon-start", 0, getpid(), buf);
 }
 
-static int open_store(struct daemon_ctx *ctx)
+static int open_store(struct mw_daemon *d)
 {
 	pid_t holder = 0;
-	int r = mw_store_open_writer(ctx->db_path, NULL, &ctx->store, &holder);
+	int r = mw_store_open_writer(d->db_path, NULL, &d->store, &holder);
 
 	if (r == -EBUSY) {
 		if (holder)
 			mw_err("%s: another memwatchd (pid %d) is already recording into this database",
-			       ctx->db_path, (int)holder);
+			       d->db_path, (int)holder);
 		else
 			mw_err("%s: another memwatchd is already recording into this database",
-			       ctx->db_path);
+			       d->db_path);
 	} else if (r == -EPROTONOSUPPORT) {
 		mw_err("%s: written by a newer memwatch (schema newer than %d); refusing to touch it",
-		       ctx->db_path, MW_STORE_SCHEMA_VERSION);
+		       d->db_path, MW_STORE_SCHEMA_VERSION);
 	} else if (r == -ENOTRECOVERABLE) {
-		mw_err("%s: not a memwatch database (foreign or corrupt file)", ctx->db_path);
+		mw_err("%s: not a memwatch database (foreign or corrupt file)", d->db_path);
 	} else if (r < 0) {
-		mw_err("%s: cannot open database: %s", ctx->db_path, strerror(-r));
+		mw_err("%s: cannot open database: %s", d->db_path, strerror(-r));
 	}
 	return r;
 }
@@ -279,7 +350,7 @@ static int daemonize(struct daemon_ctx *ctx)
 	}
 	close(fds[0]);
 	setsid();
-	ctx->ready_fd = fds[1];
+	ctx->d.ready_fd = fds[1];
 	if (!freopen("/dev/null", "r", stdin))
 		return -errno;
 	return 0;
@@ -287,10 +358,12 @@ static int daemonize(struct daemon_ctx *ctx)
 
 int main(int argc, char **argv)
 {
-	struct daemon_ctx ctx = { .db_path = MW_DEFAULT_DB,
-				  .interval_ns = 5000000000ull,
-				  .sigfd = -1,
-				  .ready_fd = -1 };
+	struct daemon_ctx ctx = { .d = { .db_path = MW_DEFAULT_DB,
+					 .root = "",
+					 .interval_ns = 5000000000ull,
+					 .sigfd = -1,
+					 .ready_fd = -1 } };
+	struct mw_daemon *d = &ctx.d;
 	int r, code;
 
 	code = parse_args(argc, argv, &ctx);
@@ -301,35 +374,36 @@ int main(int argc, char **argv)
 		mw_err("signals: %s", strerror(-r));
 		return 1;
 	}
-	if (!ctx.foreground && (r = daemonize(&ctx)) < 0) {
+	if (!d->foreground && (r = daemonize(&ctx)) < 0) {
 		mw_err("cannot detach: %s", strerror(-r));
 		return 1;
 	}
 	code = 1;
-	r = mw_proc_collector_new("", &ctx.pc);
+	r = mw_proc_collector_new(d->root, &d->pc);
 	if (r < 0) {
 		mw_err("libproc2: %s", strerror(-r));
 		goto out;
 	}
-	if (open_store(&ctx) < 0)
+	if (open_store(d) < 0)
 		goto out;
 	record_start(&ctx);
-	mw_notice("recording into %s every %.1f s (eBPF: not built in; /proc only)", ctx.db_path,
-		  (double)ctx.interval_ns / 1e9);
+	open_sources(&ctx);
+	mw_notice("recording into %s every %.1f s", d->db_path, (double)d->interval_ns / 1e9);
 	main_loop(&ctx);
-	mw_store_add_event(ctx.store, mw_now_ns(), "daemon-stop", 0, getpid(), NULL);
+	mw_store_add_event(d->store, mw_now_ns(), "daemon-stop", 0, getpid(), NULL);
 	code = 0;
 out:
-	if (ctx.ready_fd >= 0) {
-		if (write(ctx.ready_fd, &code, sizeof(code)) < 0)
+	if (d->ready_fd >= 0) {
+		if (write(d->ready_fd, &code, sizeof(code)) < 0)
 			code = 1;
-		close(ctx.ready_fd);
+		close(d->ready_fd);
 	}
-	mw_store_close(ctx.store);
-	mw_proc_set_clear(&ctx.set);
-	free(ctx.set.v);
-	mw_proc_collector_free(ctx.pc);
-	if (ctx.sigfd >= 0)
-		close(ctx.sigfd);
+	close_sources(&ctx);
+	mw_store_close(d->store);
+	mw_proc_set_clear(&d->procs);
+	free(d->procs.v);
+	mw_proc_collector_free(d->pc);
+	if (d->sigfd >= 0)
+		close(d->sigfd);
 	return code;
 }

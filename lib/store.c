@@ -30,6 +30,10 @@ enum {
 	Q_COUNT
 };
 
+struct pidmap_backup;
+struct mw_store;
+static void tick_state_reset(struct mw_store *s);
+
 /* What the writer remembers of each live process between ticks. */
 struct live_proc {
 	int64_t id;
@@ -50,7 +54,13 @@ struct mw_store {
 	uint64_t btime_s;	/* boot time, for process start times */
 	long hz;
 	uint64_t tick_seq;	/* in-memory tick counter, for exit detection */
-	uint64_t prev_tick_ns;	/* previous tick's time; 0 before the first */
+	uint64_t prev_tick_ns;	/* previous committed tick's time; 0 before the first */
+	/* The tick in progress (between tick_begin and commit/rollback). */
+	bool in_tick, procs_written;
+	int64_t tick_id;
+	uint64_t tick_t_ns;
+	struct pidmap_backup *undo, *gone;
+	size_t nundo, ngone;
 	char path[4096];
 };
 
@@ -76,6 +86,24 @@ static const char *const schema_v1[] = {
 	" kind TEXT NOT NULL, proc INTEGER, pid INTEGER, detail TEXT)",
 	"CREATE INDEX IF NOT EXISTS events_t_ms ON events(t_ms)",
 	"CREATE INDEX IF NOT EXISTS events_proc ON events(proc) WHERE proc IS NOT NULL",
+};
+
+/*
+ * Add-only migrations: each step moves user_version to its number. A new
+ * module's tables are a new step at the end; never edit a released step.
+ * Columns of the X-macro field lists are added separately (add_columns),
+ * so a field added to a list needs no step.
+ */
+struct migration {
+	int version;
+	const char *const *sql;
+	size_t n;
+};
+
+#define MW_MIGRATION(v, arr) { v, arr, MW_ARRAY_SIZE(arr) }
+
+static const struct migration migrations[] = {
+	MW_MIGRATION(1, schema_v1),
 };
 
 static int sql_err(sqlite3 *db, int rc, const char *what)
@@ -179,8 +207,12 @@ static int migrate(sqlite3 *db)
 	r = exec_sql(db, "BEGIN IMMEDIATE");
 	if (r < 0)
 		return r;
-	for (size_t i = 0; i < MW_ARRAY_SIZE(schema_v1) && r == 0; i++)
-		r = exec_sql(db, schema_v1[i]);
+	for (size_t m = 0; m < MW_ARRAY_SIZE(migrations) && r == 0; m++) {
+		if (migrations[m].version <= version)
+			continue;
+		for (size_t i = 0; i < migrations[m].n && r == 0; i++)
+			r = exec_sql(db, migrations[m].sql[i]);
+	}
 	if (r == 0)
 		r = add_columns(db, "proc_samples", mw_proc_metric_names, MW_PM_COUNT);
 	if (r == 0)
@@ -490,6 +522,9 @@ void mw_store_close(struct mw_store *s)
 			sqlite3_exec(s->db, "PRAGMA optimize", NULL, NULL, NULL);
 		sqlite3_close(s->db);
 	}
+	if (s->in_tick)
+		mw_store_tick_rollback(s);
+	tick_state_reset(s);
 	mw_pidmap_free(s->live);
 	if (s->lock_fd >= 0)
 		close(s->lock_fd);
@@ -692,19 +727,15 @@ static int write_exit(struct mw_store *s, int64_t tick, uint64_t t_ns, pid_t pid
 	return mw_store_add_event(s, t_ns, "exit", lp->id, pid, detail);
 }
 
-/* Snapshot of what a tick changes in memory, so a failed tick can be undone. */
-struct tick_undo {
-	struct pidmap_backup {
-		pid_t pid;
-		uint64_t start;
-		struct live_proc lp;
-		bool created;
-	} *v;
-	size_t n;
+/* What a tick changed in memory, so a failed tick can be undone. */
+struct pidmap_backup {
+	pid_t pid;
+	uint64_t start;
+	struct live_proc lp;
+	bool created;
 };
 
-static int write_procs(struct mw_store *s, int64_t tick, const struct mw_tick *t,
-		       struct tick_undo *undo)
+static int write_procs(struct mw_store *s, int64_t tick, const struct mw_tick *t)
 {
 	const struct mw_proc_set *set = t->procs;
 	int r = 0;
@@ -716,7 +747,7 @@ static int write_procs(struct mw_store *s, int64_t tick, const struct mw_tick *t
 
 		if (!lp)
 			return -ENOMEM;
-		undo->v[undo->n++] = (struct pidmap_backup){ p->pid, p->start_ticks, *lp, created };
+		s->undo[s->nundo++] = (struct pidmap_backup){ p->pid, p->start_ticks, *lp, created };
 		if (created) {
 			r = insert_proc(s, tick, p, lp);
 			/* A start we watched happen, not a process that predates us. */
@@ -734,32 +765,112 @@ static int write_procs(struct mw_store *s, int64_t tick, const struct mw_tick *t
 }
 
 /* Processes not seen this tick have exited; collect first, since deletion moves entries. */
-static int write_exits(struct mw_store *s, int64_t tick, uint64_t t_ns, struct pidmap_backup **gone,
-		       size_t *ngone)
+static int write_exits(struct mw_store *s, int64_t tick, uint64_t t_ns)
 {
-	size_t pos = 0, n = 0, cap = mw_pidmap_size(s->live);
-	struct pidmap_backup *v = calloc(cap ? cap : 1, sizeof(*v));
+	size_t pos = 0, cap = mw_pidmap_size(s->live);
 	struct live_proc *lp;
 	pid_t pid;
 	uint64_t start;
 	int r = 0;
 
-	if (!v)
+	free(s->gone);
+	s->ngone = 0;
+	s->gone = calloc(cap ? cap : 1, sizeof(*s->gone));
+	if (!s->gone)
 		return -ENOMEM;
 	while ((lp = mw_pidmap_next(s->live, &pos, &pid, &start)))
 		if (lp->seen_tick != s->tick_seq)
-			v[n++] = (struct pidmap_backup){ pid, start, *lp, false };
-	for (size_t i = 0; i < n && r == 0; i++)
-		r = write_exit(s, tick, t_ns, v[i].pid, &v[i].lp);
-	*gone = v;
-	*ngone = n;
+			s->gone[s->ngone++] = (struct pidmap_backup){ pid, start, *lp, false };
+	for (size_t i = 0; i < s->ngone && r == 0; i++)
+		r = write_exit(s, tick, t_ns, s->gone[i].pid, &s->gone[i].lp);
 	return r;
 }
 
-static void undo_tick(struct mw_store *s, struct tick_undo *undo)
+static void tick_state_reset(struct mw_store *s)
 {
-	for (size_t i = undo->n; i-- > 0;) {
-		struct pidmap_backup *b = &undo->v[i];
+	free(s->undo);
+	free(s->gone);
+	s->undo = NULL;
+	s->gone = NULL;
+	s->nundo = s->ngone = 0;
+	s->in_tick = false;
+}
+
+int mw_store_tick_begin(struct mw_store *s, const struct mw_tick *t, int64_t *tick_id)
+{
+	sqlite3_stmt *st = s->q[Q_TICK_INSERT];
+	int r;
+
+	if (!s->writer || s->in_tick)
+		return -EBADF;
+	tick_state_reset(s);
+	s->undo = calloc((t->procs ? t->procs->n : 0) + 1, sizeof(*s->undo));
+	if (!s->undo)
+		return -ENOMEM;
+	r = step_done(s->db, s->q[Q_BEGIN]);
+	if (r < 0) {
+		tick_state_reset(s);
+		return r;
+	}
+	s->in_tick = true;
+	s->tick_seq++;
+	s->tick_t_ns = t->t_ns;
+	sqlite3_bind_int64(st, 1, ns_to_ms(t->t_ns));
+	sqlite3_bind_int64(st, 2, s->boot);
+	sqlite3_bind_int64(st, 3, (int64_t)(t->duration_ns / 1000));
+	sqlite3_bind_int64(st, 4, t->procs ? (int64_t)t->procs->n : 0);
+	r = step_done(s->db, st);
+	if (r < 0) {
+		mw_store_tick_rollback(s);
+		return r;
+	}
+	*tick_id = sqlite3_last_insert_rowid(s->db);
+	s->tick_id = *tick_id;
+	if (t->sys)
+		r = write_sys(s, *tick_id, t->sys);
+	if (r < 0)
+		mw_store_tick_rollback(s);
+	return r;
+}
+
+int mw_store_tick_write_procs(struct mw_store *s, int64_t tick_id, const struct mw_tick *t)
+{
+	int r;
+
+	if (!s->in_tick)
+		return -EBADF;
+	r = write_procs(s, tick_id, t);
+	if (r == 0)
+		r = write_exits(s, tick_id, t->t_ns);
+	s->procs_written = r == 0;
+	return r;
+}
+
+int mw_store_tick_commit(struct mw_store *s)
+{
+	int r;
+
+	if (!s->in_tick)
+		return -EBADF;
+	r = step_done(s->db, s->q[Q_COMMIT]);
+	if (r < 0) {
+		mw_store_tick_rollback(s);
+		return r;
+	}
+	for (size_t i = 0; i < s->ngone; i++)
+		mw_pidmap_del(s->live, s->gone[i].pid, s->gone[i].start);
+	s->prev_tick_ns = s->tick_t_ns;
+	tick_state_reset(s);
+	return 0;
+}
+
+void mw_store_tick_rollback(struct mw_store *s)
+{
+	if (!s->in_tick)
+		return;
+	step_done(s->db, s->q[Q_ROLLBACK]);
+	for (size_t i = s->nundo; i-- > 0;) {
+		struct pidmap_backup *b = &s->undo[i];
 		if (b->created) {
 			mw_pidmap_del(s->live, b->pid, b->start);
 		} else {
@@ -768,57 +879,31 @@ static void undo_tick(struct mw_store *s, struct tick_undo *undo)
 				*lp = b->lp;
 		}
 	}
+	s->tick_seq--;
+	tick_state_reset(s);
 }
 
 int mw_store_write_tick(struct mw_store *s, const struct mw_tick *t)
 {
-	sqlite3_stmt *st = s->q[Q_TICK_INSERT];
-	struct tick_undo undo = { 0 };
-	struct pidmap_backup *gone = NULL;
-	size_t ngone = 0;
 	int64_t tick;
 	int r;
 
-	if (!s->writer)
-		return -EBADF;
-	undo.v = calloc(t->procs->n + 1, sizeof(*undo.v));
-	if (!undo.v)
-		return -ENOMEM;
-	s->tick_seq++;
-	r = step_done(s->db, s->q[Q_BEGIN]);
+	r = mw_store_tick_begin(s, t, &tick);
 	if (r < 0)
-		goto out;
-	sqlite3_bind_int64(st, 1, ns_to_ms(t->t_ns));
-	sqlite3_bind_int64(st, 2, s->boot);
-	sqlite3_bind_int64(st, 3, (int64_t)(t->duration_ns / 1000));
-	sqlite3_bind_int64(st, 4, (int64_t)t->procs->n);
-	r = step_done(s->db, st);
-	if (r < 0)
-		goto rollback;
-	tick = sqlite3_last_insert_rowid(s->db);
-	if (t->sys)
-		r = write_sys(s, tick, t->sys);
-	if (r == 0)
-		r = write_procs(s, tick, t, &undo);
-	if (r == 0)
-		r = write_exits(s, tick, t->t_ns, &gone, &ngone);
-	if (r < 0)
-		goto rollback;
-	r = step_done(s->db, s->q[Q_COMMIT]);
-	if (r < 0)
-		goto rollback;
-	for (size_t i = 0; i < ngone; i++)
-		mw_pidmap_del(s->live, gone[i].pid, gone[i].start);
-	s->prev_tick_ns = t->t_ns;
-	goto out;
-rollback:
-	step_done(s->db, s->q[Q_ROLLBACK]);
-	undo_tick(s, &undo);
-	s->tick_seq--;
-out:
-	free(gone);
-	free(undo.v);
-	return r;
+		return r;
+	r = mw_store_tick_write_procs(s, tick, t);
+	if (r < 0) {
+		mw_store_tick_rollback(s);
+		return r;
+	}
+	return mw_store_tick_commit(s);
+}
+
+int64_t mw_store_live_proc_id(struct mw_store *s, pid_t pid, uint64_t start_ticks)
+{
+	struct live_proc *lp = s->live ? mw_pidmap_get(s->live, pid, start_ticks) : NULL;
+
+	return lp ? lp->id : 0;
 }
 
 int mw_store_meta_set(struct mw_store *s, const char *key, const char *value)

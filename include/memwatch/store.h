@@ -19,6 +19,7 @@
 
 /* 'MWAT': tells our files from other SQLite databases. */
 #define MW_STORE_APPLICATION_ID 0x4d574154
+/* The last step of the migrations table in lib/store.c. */
 #define MW_STORE_SCHEMA_VERSION 1
 
 struct sqlite3;
@@ -66,8 +67,23 @@ struct mw_tick {
  * starts/exits/execs as events, and a per-process row for every process
  * whose values changed (or whose last full row is too old). On failure
  * nothing of the tick is kept and the in-memory state is left as before.
+ * Equivalent to begin + procs + commit (rollback on error).
  */
 int mw_store_write_tick(struct mw_store *s, const struct mw_tick *t);
+
+/*
+ * The same in steps, so other modules (eBPF drains, slab, regions) add
+ * their rows to the tick's transaction: begin, write_procs, then anything
+ * using mw_store_db() and the tick id, then commit, or rollback on any
+ * error (which also undoes the in-memory process state).
+ */
+int mw_store_tick_begin(struct mw_store *s, const struct mw_tick *t, int64_t *tick_id);
+int mw_store_tick_write_procs(struct mw_store *s, int64_t tick_id, const struct mw_tick *t);
+int mw_store_tick_commit(struct mw_store *s);
+void mw_store_tick_rollback(struct mw_store *s);
+
+/* The process id (procs.id) the writer assigned to a live (pid, start); 0 when unknown. */
+int64_t mw_store_live_proc_id(struct mw_store *s, pid_t pid, uint64_t start_ticks);
 
 /* Append an event (kind: "daemon-start", "oom-kill", ...); proc_id 0 when none. */
 int mw_store_add_event(struct mw_store *s, uint64_t t_ns, const char *kind, int64_t proc_id,
