@@ -1,0 +1,86 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""The CLI's contract: live sampling without history, clear errors with the
+right exit codes, the single-writer rule, status."""
+import os
+import time
+
+from mwtest import (MEMWATCHD, check, cli, cli_json, run, spawn, start_daemon, start_workload,
+                    stop, tmpdir)
+import subprocess
+
+
+def test_live_sampling_without_db():
+    d = tmpdir()
+    g = start_workload("heap_grow", "--rate", 4 << 20, "--for", 60)
+    rep = cli_json("report", g.pid, "--db", os.path.join(d, "none.db"), "--sample", "2s")
+    check(rep["source"]["kind"] == "live", "no database: live sampling")
+    check("no recorded history" in (rep["source"]["note"] or ""), "says history is short")
+    check(rep["window"]["points"] >= 4, f"several samples ({rep['window']['points']})")
+    check(1.5 <= rep["window"]["seconds"] <= 3.0, f"~2 s window ({rep['window']['seconds']})")
+    check((rep["metrics"]["rss_anon"]["delta"] or 0) > (2 << 20), "live growth is seen")
+    rc, out, _ = cli("report", g.pid, "--db", os.path.join(d, "none.db"), "--sample", "1s")
+    check(rc == 0 and "no recorded history" in out and "heap_grow" in out, "text report, live")
+    stop(g)
+
+
+def test_errors():
+    d = tmpdir()
+    rc, _, err = cli("report", "4000000", "--db", os.path.join(d, "x.db"))
+    check(rc == 1 and "no process with pid 4000000" in err, f"unknown pid: rc {rc}, {err!r}")
+    rc, _, err = cli("report", "no-such-process-name-xyz")
+    check(rc == 1 and "no running process named 'no-such-process-name-xyz'" in err,
+          f"unknown name: {rc} {err!r}")
+    a = start_workload("flat", "--for", 60)
+    b = start_workload("flat", "--for", 60)
+    rc, _, err = cli("report", "flat", "--db", os.path.join(d, "x.db"))
+    check(rc == 1 and "matches 2 processes" in err and str(a.pid) in err and str(b.pid) in err,
+          f"ambiguous name lists both: {rc} {err!r}")
+    stop(a)
+    stop(b)
+    rc, _, err = cli("report", "1", "--since", "yesterday")
+    check(rc == 2 and "--since 'yesterday'" in err, f"bad --since names it: {rc} {err!r}")
+    rc, _, err = cli("report")
+    check(rc == 2, "no target: usage error")
+    rc, _, err = cli("report", "1", "--sample", "1h")
+    check(rc == 2 and "--sample" in err, "over-long --sample")
+    rc, _, err = cli("frobnicate")
+    check(rc == 2 and "unknown command 'frobnicate'" in err, "unknown command")
+    rc, _, err = cli("status", "--db", os.path.join(d, "nothing.db"))
+    check(rc == 1 and "no database at" in err, f"status without db: {rc} {err!r}")
+    r = subprocess.run([MEMWATCHD, "--interval", "abc"], capture_output=True, text=True)
+    check(r.returncode == 2 and "--interval 'abc'" in r.stderr, f"daemon bad interval: {r.stderr!r}")
+    r = subprocess.run([MEMWATCHD, "--frob"], capture_output=True, text=True)
+    check(r.returncode == 2 and "'--frob'" in r.stderr, "daemon unknown option")
+    # A file that is not a database: both tools say so and do not touch it.
+    junk = os.path.join(d, "junk.db")
+    with open(junk, "w") as f:
+        f.write("not a database " * 500)
+    rc, _, err = cli("status", "--db", junk)
+    check(rc == 1 and "not a memwatch database" in err, f"status on junk: {err!r}")
+    with open(junk) as f:
+        check(f.read() == "not a database " * 500, "junk file left as it was")
+
+
+def test_single_writer_and_status():
+    d = tmpdir()
+    db = os.path.join(d, "mw.db")
+    daemon = start_daemon(db, interval=0.5, wait_ticks=2)
+    r = subprocess.run([MEMWATCHD, "--foreground", "--db", db], capture_output=True, text=True,
+                       timeout=10)
+    check(r.returncode == 1, f"second daemon refuses (rc {r.returncode})")
+    check(f"another memwatchd (pid {daemon.pid}) is already recording" in r.stderr,
+          f"second daemon names the first: {r.stderr!r}")
+    st = cli_json("status", "--db", db)
+    check(st["recording"] is True and st["writer_pid"] == daemon.pid, f"status: recording {st}")
+    check(st["ticks"] >= 2 and st["processes"] > 0 and st["process_rows"] > 0, "status counts")
+    check(st["file_bytes"] > 0, "status: db size")
+    rc, out, _ = cli("status", "--db", db)
+    check(rc == 0 and f"memwatchd pid {daemon.pid}" in out, "status text")
+    stop(daemon)
+    st = cli_json("status", "--db", db)
+    check(st["recording"] is False, "status after stop: not recording")
+
+
+if __name__ == "__main__":
+    run([test_live_sampling_without_db, test_errors, test_single_writer_and_status])

@@ -1,0 +1,186 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Helpers for memwatch integration tests: real daemon, real CLI, real
+processes, real SQLite. Python standard library only.
+
+Paths come from the environment meson sets (MEMWATCHD, MEMWATCH,
+WORKLOADS, SRCDIR). Every process a test starts is registered and killed
+at exit, so a failing test leaves nothing running.
+"""
+import atexit
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+MEMWATCHD = os.environ.get("MEMWATCHD", "memwatchd")
+MEMWATCH = os.environ.get("MEMWATCH", "memwatch")
+WORKLOADS = os.environ.get("WORKLOADS", ".")
+SRCDIR = os.environ.get("SRCDIR", ".")
+
+SKIP = 77
+_children = []
+_failures = []
+
+
+def _cleanup():
+    for p in _children:
+        if p.poll() is None:
+            try:
+                p.kill()
+                p.wait(timeout=5)
+            except Exception:
+                pass
+
+
+atexit.register(_cleanup)
+
+
+def check(cond, what):
+    """Record a failed assertion and go on, so one run shows every failure."""
+    if cond:
+        return True
+    frame = traceback.extract_stack(limit=2)[0]
+    msg = f"{os.path.basename(frame.filename)}:{frame.lineno}: CHECK failed: {what}"
+    print(msg, file=sys.stderr, flush=True)
+    _failures.append(msg)
+    return False
+
+
+def skip(reason):
+    print(f"SKIP: {reason}", flush=True)
+    sys.exit(SKIP)
+
+
+def tmpdir(prefix="mw-it-"):
+    d = tempfile.mkdtemp(prefix=prefix)
+    atexit.register(shutil.rmtree, d, True)
+    return d
+
+
+def spawn(args, **kw):
+    p = subprocess.Popen(args, **kw)
+    _children.append(p)
+    return p
+
+
+def start_workload(name, *args, timeout=10):
+    """Start tests/workloads/NAME and wait for its 'ready PID' line."""
+    path = os.path.join(WORKLOADS, name)
+    p = spawn([path, *map(str, args)], stdout=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = p.stdout.readline()
+        if not line:
+            raise RuntimeError(f"workload {name} exited before it was ready (rc={p.poll()})")
+        if line.startswith("ready "):
+            return p
+    raise RuntimeError(f"workload {name} not ready after {timeout}s")
+
+
+def stop(p, sig=signal.SIGTERM, timeout=5.0):
+    """Signal a process and wait; returns (exit code, seconds it took)."""
+    t0 = time.monotonic()
+    if p.poll() is None:
+        p.send_signal(sig)
+    try:
+        rc = p.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        rc = p.wait()
+    return rc, time.monotonic() - t0
+
+
+def db_query(db, sql, args=()):
+    """Read-only query on a database a daemon may be writing."""
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
+    try:
+        return con.execute(sql, args).fetchall()
+    finally:
+        con.close()
+
+
+def db_scalar(db, sql, args=()):
+    rows = db_query(db, sql, args)
+    return rows[0][0] if rows else None
+
+
+def start_daemon(db, interval=1.0, extra=(), wait_ticks=1, env=None, timeout=20):
+    """memwatchd in the foreground on db; waits until wait_ticks ticks are stored."""
+    log = open(db + ".log", "ab")
+    p = spawn([MEMWATCHD, "--foreground", "--db", db, "--interval", str(interval), *extra],
+              stderr=log, env=env)
+    log.close()
+    if wait_ticks:
+        wait_for_ticks(db, wait_ticks, p, timeout=timeout)
+    return p
+
+
+def ticks(db):
+    if not os.path.exists(db):
+        return 0
+    try:
+        return db_scalar(db, "SELECT count(*) FROM ticks") or 0
+    except sqlite3.Error:
+        return 0
+
+
+def wait_for_ticks(db, n, daemon=None, timeout=30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if daemon is not None and daemon.poll() is not None:
+            raise RuntimeError(f"memwatchd exited with {daemon.returncode}; log:\n" +
+                               daemon_log(db))
+        if ticks(db) >= n:
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"{db}: fewer than {n} ticks after {timeout}s")
+
+
+def daemon_log(db):
+    try:
+        with open(db + ".log", errors="replace") as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
+def cli(*args, check_rc=None, input=None, timeout=120):
+    """Run memwatch; returns (rc, stdout, stderr)."""
+    r = subprocess.run([MEMWATCH, *map(str, args)], capture_output=True, text=True,
+                       errors="replace", input=input, timeout=timeout)
+    if check_rc is not None and r.returncode != check_rc:
+        print(f"memwatch {' '.join(map(str, args))} -> {r.returncode}\n{r.stdout}\n{r.stderr}",
+              file=sys.stderr)
+    return r.returncode, r.stdout, r.stderr
+
+
+def cli_json(*args):
+    rc, out, err = cli(*args, "--json")
+    if rc != 0:
+        raise RuntimeError(f"memwatch {' '.join(map(str, args))} --json -> {rc}: {err}")
+    return json.loads(out)
+
+
+def run(tests):
+    """Run test functions in order; exit 1 if any check failed or a test raised."""
+    for t in tests:
+        print(f"--- {t.__name__}", flush=True)
+        try:
+            t()
+        except SystemExit:
+            raise
+        except Exception:
+            traceback.print_exc()
+            _failures.append(f"{t.__name__} raised")
+    _cleanup()
+    if _failures:
+        print(f"{len(_failures)} failure(s)", flush=True)
+        sys.exit(1)
+    print("all checks passed", flush=True)
+    sys.exit(0)
