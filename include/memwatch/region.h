@@ -70,4 +70,25 @@ struct mw_fd_kinds {
 
 int mw_fd_kinds_read(const char *root, pid_t pid, struct mw_fd_kinds *out);
 
+/*
+ * Stored region samples (slow tier, table region_samples and fd_samples;
+ * see docs/schema.md): a step series like mw_store_proc_series.
+ */
+struct mw_store;
+
+struct mw_region_point {
+	int64_t t_ms;
+	struct mw_regions reg;
+	struct mw_fd_kinds fds;
+};
+
+struct mw_region_series {
+	size_t n;
+	struct mw_region_point *v;
+};
+
+int mw_store_region_series(struct mw_store *s, int64_t proc_id, int64_t since_ms,
+			   int64_t until_ms, struct mw_region_series *out);
+void mw_region_series_release(struct mw_region_series *sr);
+
 #endif
