@@ -299,7 +299,7 @@ static void record_start(struct daemon_ctx *ctx)
 	mw_store_meta_set(ctx->d.store, "interval_ms", buf);
 	mw_store_meta_set(ctx->d.store, "writer_version", MW_VERSION);
 	if (!MW_HAVE_BPF)
-		mw_store_meta_set(ctx->d.store, "bpf", "unavailable: not built with eBPF support");
+		mw_store_meta_set(ctx->d.store, "bpf", "off: not built with eBPF support");
 	snprintf(buf, sizeof(buf), "{\"version\":\"%s\",\"interval_ms\":%llu,\"pid\":%d}",
 		 MW_VERSION, (unsigned long long)(ctx->d.interval_ns / 1000000ull), (int)getpid());
 	mw_store_add_event(ctx->d.store, mw_now_ns(), "daemon-start", 0, getpid(), buf);

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * What the always-on eBPF programs recorded, as read back from the store
+ * for analysis and reports. The writer side lives with the eBPF loader.
+ *
+ * Table bpf_proc_samples (one row per process per tick, only when a
+ * counter moved; values are deltas over that tick):
+ *   proc, tick, faults_heap, faults_stack, faults_mmap,
+ *   mmaps_anon, mmap_bytes_anon, mmaps_file, mmap_bytes_file
+ */
+#ifndef MEMWATCH_BPFDATA_H
+#define MEMWATCH_BPFDATA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct mw_store;
+
+struct mw_bpf_proc_evidence {
+	bool available; /* eBPF counters were being recorded (the table exists and has rows) */
+	int64_t faults_heap, faults_stack, faults_mmap;
+	int64_t mmaps_anon, mmap_bytes_anon, mmaps_file, mmap_bytes_file;
+};
+
+/* Sums over [since_ms, until_ms]; available=false (and 0) when eBPF never recorded. */
+int mw_store_bpf_proc_evidence(struct mw_store *s, int64_t proc_id, int64_t since_ms,
+			       int64_t until_ms, struct mw_bpf_proc_evidence *out);
+
+/* The daemon's eBPF state line ("on: ..." / "off: reason"), from meta key "bpf". */
+int mw_store_bpf_status(struct mw_store *s, char *buf, size_t cap);
+
+#endif
