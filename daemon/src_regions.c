@@ -164,45 +164,79 @@ static int cmp_rss_desc(const void *a, const void *b)
 	return rx < ry ? 1 : rx > ry ? -1 : 0;
 }
 
-/* Is p due: never sampled, moved since its last sample, in the top N, or its full row is due? */
-static bool due(struct regions_src *s, const struct mw_proc_sample *p, size_t rank, uint64_t now)
+/* A due process and its place in the queue. */
+struct cand {
+	const struct mw_proc_sample *p;
+	int top;             /* 0 for the top N by RSS: they go first */
+	uint64_t sampled_ns; /* then the longest unsampled (0: never) */
+};
+
+static int cmp_cand(const void *a, const void *b)
+{
+	const struct cand *x = a, *y = b;
+
+	if (x->top != y->top)
+		return x->top - y->top;
+	if (x->sampled_ns != y->sampled_ns)
+		return x->sampled_ns < y->sampled_ns ? -1 : 1;
+	return cmp_rss_desc(&x->p, &y->p);
+}
+
+/*
+ * Is p due: never sampled, moved since its last sample, in the top N, or
+ * its full row is due? *sampled_ns gets when it was last sampled.
+ */
+static bool due(struct regions_src *s, const struct mw_proc_sample *p, size_t rank, uint64_t now,
+                uint64_t *sampled_ns)
 {
 	struct track *t = mw_pidmap_get(s->track, p->pid, p->start_ticks);
 	int64_t m[NWATCHED];
 
+	*sampled_ns = t && t->sampled ? t->sampled_ns : 0;
 	if (!t || !t->sampled || rank < TOP_N || now - t->sampled_ns >= s->full_every_ns)
 		return true;
 	metrics_of(p, m);
 	return memcmp(m, t->m, sizeof(m)) != 0;
 }
 
-/* Build the next pass's job list (largest first) into s->work; returns its length or -errno. */
+/*
+ * Build the next pass's job list into s->work: the top N by RSS, then the
+ * other due processes, least recently sampled first, so a busy host with
+ * more movers than a pass can read still gets round to every one.
+ * Returns its length or -errno.
+ */
 static int plan_pass(struct regions_src *s, struct mw_daemon *d)
 {
 	const struct mw_proc_sample **order;
-	size_t n = 0;
+	struct cand *c;
+	size_t n = 0, nc = 0;
 
 	order = calloc(d->procs.n ? d->procs.n : 1, sizeof(*order));
-	if (!order)
+	c = calloc(d->procs.n ? d->procs.n : 1, sizeof(*c));
+	free(s->work);
+	s->work = calloc(s->max_procs, sizeof(*s->work));
+	if (!order || !c || !s->work) {
+		free(order);
+		free(c);
 		return -ENOMEM;
+	}
 	for (size_t i = 0; i < d->procs.n; i++)
 		order[i] = &d->procs.v[i];
 	qsort(order, d->procs.n, sizeof(*order), cmp_rss_desc);
-	free(s->work);
-	s->work = calloc(s->max_procs, sizeof(*s->work));
-	if (!s->work) {
-		free(order);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < d->procs.n && n < s->max_procs; i++) {
-		if (order[i]->pid == getpid() || !due(s, order[i], i, d->t_ns))
+	for (size_t i = 0; i < d->procs.n; i++) {
+		uint64_t when;
+		if (order[i]->pid == getpid() || !due(s, order[i], i, d->t_ns, &when))
 			continue;
-		s->work[n].job.pid = order[i]->pid;
-		s->work[n].job.start = order[i]->start_ticks;
-		metrics_of(order[i], s->work[n].job.m);
-		n++;
+		c[nc++] = (struct cand){order[i], i < TOP_N ? 0 : 1, when};
+	}
+	qsort(c, nc, sizeof(*c), cmp_cand);
+	for (size_t i = 0; i < nc && n < s->max_procs; i++, n++) {
+		s->work[n].job.pid = c[i].p->pid;
+		s->work[n].job.start = c[i].p->start_ticks;
+		metrics_of(c[i].p, s->work[n].job.m);
 	}
 	free(order);
+	free(c);
 	return (int)n;
 }
 

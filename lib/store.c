@@ -96,7 +96,7 @@ static const char *const schema_v1[] = {
 static const char *const schema_v2[] = {
 	"CREATE TABLE IF NOT EXISTS region_samples(proc INTEGER NOT NULL, tick INTEGER NOT NULL,"
 	" t_ms INTEGER NOT NULL, full INTEGER NOT NULL, err INTEGER, files INTEGER,"
-	" so_files INTEGER, so_hash INTEGER, stacks INTEGER" MW_REGION_KINDS(MW_REG_COLS)
+	" so_files INTEGER, so_hash INTEGER, stacks INTEGER, read_us INTEGER" MW_REGION_KINDS(MW_REG_COLS)
 	", PRIMARY KEY(proc, tick)) WITHOUT ROWID",
 	"CREATE TABLE IF NOT EXISTS fd_samples(proc INTEGER NOT NULL, tick INTEGER NOT NULL,"
 	" t_ms INTEGER NOT NULL, full INTEGER NOT NULL, err INTEGER" MW_FD_KINDS(MW_FD_COLS)
