@@ -649,7 +649,7 @@ static int insert_proc(struct mw_store *s, int64_t tick, const struct mw_proc_sa
 static int check_exec(struct mw_store *s, uint64_t t_ns, const struct mw_proc_sample *p,
 		      struct live_proc *lp)
 {
-	int64_t comm_id, cmdline_id;
+	int64_t comm_id = 0, cmdline_id = 0;
 	sqlite3_stmt *st = s->q[Q_PROC_EXEC];
 	int r;
 
