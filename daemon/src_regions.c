@@ -111,8 +111,11 @@ static void read_one(const char *root, struct result *res)
 	mw_fd_kinds_read(root, res->job.pid, &res->fds);
 	res->t_ns = mw_now_ns();
 	/* Gone, or the pid now belongs to someone else: nothing to store. */
-	if (start_ticks_of(root, res->job.pid, &start) < 0 || start != res->job.start)
-		res->reg.err = res->fds.err = -ESRCH, res->reg.readable = res->fds.readable = false;
+	if (start_ticks_of(root, res->job.pid, &start) < 0 || start != res->job.start) {
+		memset(&res->reg, 0, sizeof(res->reg));
+		memset(&res->fds, 0, sizeof(res->fds));
+		res->reg.err = res->fds.err = -ESRCH;
+	}
 	res->done = true;
 }
 
@@ -131,8 +134,7 @@ static void *worker(void *arg)
 			break;
 		n = s->nwork;
 		pthread_mutex_unlock(&s->mu);
-		/* The list is ours while busy: the main thread only looks at it when busy is false.
-		 */
+		/* The list is ours while busy: the main thread touches it only when idle. */
 		deadline = mw_mono_ns() + s->budget_ns;
 		for (size_t i = 0; i < n && mw_mono_ns() < deadline; i++) {
 			pthread_mutex_lock(&s->mu);

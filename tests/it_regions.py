@@ -59,6 +59,11 @@ def test_growth_in_the_right_region():
         "pipe": start_workload("fd_leak", "--kind", "pipe", "--rate", 10, "--for", 60),
         "eventfd": start_workload("fd_leak", "--kind", "eventfd", "--rate", 10, "--for", 60),
         "flat": start_workload("flat", "--size", 8 * MiB, "--for", 60),
+        "sawtooth": start_workload("sawtooth", "--base", 4 * MiB, "--cap", 8 * MiB, "--rate",
+                                   4 * MiB, "--for", 60),
+        "grow_then_flat": start_workload("grow_then_flat", "--rate", MiB, "--grow-for", 4,
+                                         "--for", 60),
+        "msgq": start_workload("msgq_backlog", "--rate", 16 << 10, "--for", 60),
     }
     daemon = start_daemon(db, interval=0.5, extra=("--slow-interval", "1"))
     time.sleep(RUN_S)
@@ -129,17 +134,37 @@ def test_growth_in_the_right_region():
                            WHERE p.pid = ?""", (w["flat"].pid,))
     check(n_reg == [(1,)] and n_fd == [(1,)],
           f"flat: exactly one (full) region and fd row, got {n_reg} and {n_fd}")
+    # Controls: a cache that is evicted returns to its base; a leak that stopped stays put.
+    rows = region_rows(db, w["sawtooth"].pid, ["anon_size"])
+    drops = [a[1] - b[1] for a, b in zip(rows, rows[1:]) if b[1] < a[1]]
+    check(drops and max(drops) >= 4 * MiB,
+          f"sawtooth: anon memory falls back by >= half its 8 MiB cap: drops {drops}")
+    rows = region_rows(db, w["grow_then_flat"].pid, ["heap_size"])
+    if check(len(rows) >= 2, f"grow_then_flat: rows {rows}"):
+        grown = rows[-1][1] - rows[0][1]
+        check(abs(grown - 4 * MiB) <= MiB + (256 << 10),
+              f"grow_then_flat: the heap grew by ~4 MiB then stopped: {grown}")
+        check(rows[-1][0] - rows[0][0] <= 8000,
+              f"grow_then_flat: no new region row once it stopped growing: {rows}")
+
     passes = db_scalar(db, "SELECT count(DISTINCT tick) FROM region_samples")
     check(passes >= RUN_S // 2, f"the slow tier ran about once a second ({passes} ticks with rows)")
     check(db_scalar(db, "PRAGMA integrity_check") == "ok", "integrity_check")
 
     # Workloads that own IPC objects clean up on SIGTERM.
-    sysv_pid = w["sysv"].pid
+    sysv_pid, msgq_pid = w["sysv"].pid, w["msgq"].pid
+    queued = [int(line.split()[3]) for line in open("/proc/sysvipc/msg").readlines()[1:]
+              if int(line.split()[5]) == msgq_pid]
+    check(sum(queued) >= 8 * (16 << 10),
+          f"msgq_backlog: >= {8 * (16 << 10)} bytes queued, unread: {queued}")
     for p in w.values():
         stop(p)
     left = [line for line in open("/proc/sysvipc/shm").readlines()[1:]
             if int(line.split()[4]) == sysv_pid]
     check(not left, f"sysv_shm_leak removed its segments: {left}")
+    left = [line for line in open("/proc/sysvipc/msg").readlines()[1:]
+            if int(line.split()[5]) == msgq_pid]
+    check(not left, f"msgq_backlog removed its queues: {left}")
     check(not [f for f in os.listdir("/dev/shm") if f.startswith(f"mw-posix-shm-{w['posix'].pid}-")],
           "posix_shm_leak unlinked its objects")
 
