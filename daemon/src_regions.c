@@ -55,6 +55,13 @@ struct track {
 	uint64_t reg_full_ns, fds_full_ns;
 };
 
+struct undo {
+	pid_t pid;
+	uint64_t start;
+	bool created;
+	struct track before;
+};
+
 struct regions_src {
 	const char *root;
 	uint64_t interval_ns, budget_ns, full_every_ns;
@@ -73,6 +80,15 @@ struct regions_src {
 	struct mw_pidmap *track;
 	struct result *pending;
 	size_t npending;
+	/*
+	 * What the last write changed in track, so a tick that was rolled
+	 * back after it (no commit: d->ticks did not move) is undone and its
+	 * results written again by the next tick.
+	 */
+	struct undo *undo;
+	size_t nundo;
+	bool written;
+	uint64_t written_tick;
 	uint64_t next_pass_ns;
 	struct mw_region_writer *w;
 	uint64_t passes;
@@ -282,6 +298,9 @@ static int take_results(struct regions_src *s)
 		n += s->work[i].done;
 	if (n == 0)
 		return 0;
+	/* A store failing for many passes must not make the backlog grow without end. */
+	if (s->npending > 4 * s->max_procs)
+		s->npending = 0;
 	struct result *np = realloc(s->pending, (s->npending + n) * sizeof(*np));
 	if (!np)
 		return -ENOMEM;
@@ -293,6 +312,27 @@ static int take_results(struct regions_src *s)
 	return 0;
 }
 
+/* Did the tick that wrote commit? Then the results are done; else undo and write them again. */
+static void settle(struct regions_src *s, bool committed)
+{
+	if (committed) {
+		s->npending = 0;
+	} else {
+		for (size_t i = s->nundo; i-- > 0;) {
+			struct undo *u = &s->undo[i];
+			struct track *t = mw_pidmap_get(s->track, u->pid, u->start);
+			if (u->created)
+				mw_pidmap_del(s->track, u->pid, u->start);
+			else if (t)
+				*t = u->before;
+		}
+	}
+	free(s->undo);
+	s->undo = NULL;
+	s->nundo = 0;
+	s->written = false;
+}
+
 static int regions_collect(void *state, struct mw_daemon *d)
 {
 	struct regions_src *s = state;
@@ -300,6 +340,8 @@ static int regions_collect(void *state, struct mw_daemon *d)
 	int r = 0, n;
 	bool busy;
 
+	if (s->written)
+		settle(s, d->ticks > s->written_tick);
 	pthread_mutex_lock(&s->mu);
 	busy = s->busy;
 	pthread_mutex_unlock(&s->mu);
@@ -339,6 +381,7 @@ static int store_result(struct regions_src *s, struct mw_daemon *d, const struct
 	t = mw_pidmap_put(s->track, j->pid, j->start, &created);
 	if (!t)
 		return -ENOMEM;
+	s->undo[s->nundo++] = (struct undo){j->pid, j->start, created, *t};
 	t->sampled = true;
 	t->sampled_ns = res->t_ns;
 	memcpy(t->m, j->m, sizeof(t->m));
@@ -367,20 +410,21 @@ static int store_result(struct regions_src *s, struct mw_daemon *d, const struct
 	return 0;
 }
 
-/*
- * Store what was picked up. A tick rolled back after this loses these
- * rows while the in-memory "last stored" moved on; the next full row
- * (full_every_ns) repairs the series.
- */
+/* Store what was picked up; settle() later keeps or undoes it. */
 static int regions_write(void *state, struct mw_daemon *d)
 {
 	struct regions_src *s = state;
 	int r = 0;
 
+	free(s->undo);
+	s->nundo = 0;
+	s->undo = calloc(s->npending ? s->npending : 1, sizeof(*s->undo));
+	if (!s->undo)
+		return -ENOMEM;
+	s->written = true;
+	s->written_tick = d->ticks;
 	for (size_t i = 0; i < s->npending && r == 0; i++)
 		r = store_result(s, d, &s->pending[i]);
-	if (r == 0)
-		s->npending = 0;
 	return r;
 }
 
@@ -403,6 +447,7 @@ static void regions_close(void *state)
 	mw_pidmap_free(s->track);
 	free(s->work);
 	free(s->pending);
+	free(s->undo);
 	free(s);
 }
 
