@@ -234,6 +234,47 @@ static void test_odd(void)
 	CHECK_EQ_I64(mw_region_parse_smaps(NULL, 0, &g), -EINVAL);
 }
 
+/*
+ * Every truncation of a real smaps text parses without error (a cut
+ * header is dropped, a cut field reads as what is there), and the total
+ * size only grows with the prefix, never past the whole text's.
+ */
+static void test_truncations(void)
+{
+	char *text = load("threads_arenas.smaps");
+	size_t len;
+	int64_t prev = 0, whole = 0, bad = 0, shrank = 0;
+	struct mw_regions g;
+
+	if (!text) {
+		CHECK(text != NULL);
+		return;
+	}
+	len = strlen(text);
+	CHECK_EQ_I64(mw_region_parse_smaps(text, 0, &g), 0);
+	for (int k = 0; k < MW_REG_COUNT; k++)
+		whole += g.r[k].size;
+	/* Start past the first line: a prefix like "556f4f1b6000-55" is no smaps at all. */
+	for (size_t cut = (size_t)(strchr(text, '\n') - text); cut <= len; cut += 3) {
+		char *prefix = strndup(text, cut);
+		int64_t total = 0;
+		if (!prefix)
+			break;
+		if (mw_region_parse_smaps(prefix, 0, &g) != 0)
+			bad++;
+		for (int k = 0; k < MW_REG_COUNT; k++)
+			total += g.r[k].size;
+		if (total < prev || total > whole)
+			shrank++;
+		prev = total;
+		free(prefix);
+	}
+	CHECK_EQ_I64(bad, 0);
+	CHECK_EQ_I64(shrank, 0);
+	CHECK_EQ_I64(prev, whole);
+	free(text);
+}
+
 /* The .so set hash ignores order and changes when a library appears. */
 static void test_so_hash(void)
 {
@@ -557,6 +598,7 @@ int main(void)
 	test_shm_mix();
 	test_shell();
 	test_odd();
+	test_truncations();
 	test_so_hash();
 	test_live_self();
 	test_unreadable();
