@@ -186,7 +186,7 @@ static bool parse_header(const char *p, const char *end, struct vma *v)
 	for (int i = 0; i < 3; i++) {
 		p = skip_blanks(p, end);
 		if (p >= end)
-			return i == 2 ? false : false;
+			return false;
 		p = skip_token(p, end);
 	}
 	/* The path is the rest of the line: it may hold spaces. */
