@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/statfs.h>
 
 #ifndef MQUEUE_MAGIC
@@ -359,7 +360,29 @@ static bool fd_is_writer(int piddir, const char *fd)
 	return (flags & O_ACCMODE) != O_RDONLY;
 }
 
-/* Check one process's fds for the object; returns 1 when it holds it. */
+static int maps_hold(int piddir, const struct mw_ipc_obj *o)
+{
+	_cleanup_close_ int fd = openat(piddir, "maps", O_RDONLY | O_CLOEXEC);
+	_cleanup_fclose_ FILE *f = NULL;
+	char line[4096];
+
+	if (fd < 0)
+		return 0;
+	f = fdopen(fd, "r");
+	if (!f)
+		return 0;
+	fd = -1;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned int maj, min;
+		unsigned long long ino;
+		if (sscanf(line, "%*s %*s %*s %x:%x %llu", &maj, &min, &ino) == 3 &&
+		    ino == o->ino && maj == major(o->dev) && min == minor(o->dev))
+			return 1;
+	}
+	return 0;
+}
+
+/* Check one process's fds (and mappings) for the object; returns 1 when it holds it. */
 static int scan_pid(int procfd, const char *pidname, const struct mw_ipc_obj *o,
 		    struct mw_ipc_holder *h)
 {
@@ -388,6 +411,9 @@ static int scan_pid(int procfd, const char *pidname, const struct mw_ipc_obj *o,
 		if (fd_is_writer(piddir, e->d_name))
 			h->writer = true;
 	}
+	/* A POSIX shm file mapped and its fd closed is held by the mapping alone. */
+	if (!found)
+		found = maps_hold(piddir, o);
 	if (found) {
 		h->pid = (pid_t)atoi(pidname);
 		if (mw_read_fileat(piddir, "comm", h->comm, sizeof(h->comm), NULL) == 0)

@@ -340,9 +340,18 @@ static void avail_trend(const struct mw_sysview *view, struct mw_oom_forecast *f
 			y[n++] = (double)view->sys[i].mem[MW_MI_mem_available];
 		}
 		if (n >= 3 && mw_trend_compute(t, y, n, &tr) == 0) {
+			double span = t[n - 1] - t[0];
+			double fell = tr.first - tr.last, total = (double)view->sys[view->n - 1]
+									 .mem[MW_MI_mem_total];
 			f->avail_slope = tr.slope;
 			f->avail_p = tr.mk_p;
-			if (tr.slope < 0 && tr.mk_p < 0.05 && f->mem_available > 0)
+			/*
+			 * A forecast needs a real trend: significant, over a minute or more,
+			 * the floor falling too, and a fall that is not noise on a busy box.
+			 */
+			if (tr.slope < 0 && tr.mk_p < 0.05 && f->mem_available > 0 &&
+			    span >= MW_OOM_MIN_SPAN_S && !(tr.floor_slope > 0) &&
+			    fell >= fmax(MW_OOM_MIN_FALL, total / 100.0))
 				f->seconds_to_oom = (double)f->mem_available / -tr.slope;
 		}
 	}
@@ -379,7 +388,8 @@ int mw_oom_forecast(const struct mw_proc_set *procs, const struct mw_sys_sample 
 			memcpy(f->protect[f->nprotect].comm, p->comm, sizeof(p->comm));
 			f->nprotect++;
 		}
-		if (adj <= -1000) {
+		/* The kernel never picks init, nor a task exempted with -1000. */
+		if (adj <= -1000 || p->pid == 1) {
 			f->exempt++;
 			continue;
 		}
@@ -393,7 +403,8 @@ int mw_oom_forecast(const struct mw_proc_set *procs, const struct mw_sys_sample 
 		/* mm/oom_kill.c oom_badness(): pages, then the user's bias in 1/1000 of all pages. */
 		c->points = (double)(c->rss / page + c->swap / page + c->pte / page) +
 			    (double)(adj * (f->totalpages / 1000));
-		c->score = 1000 + (int64_t)(c->points * 1000.0 / (double)f->totalpages);
+		/* fs/proc/base.c proc_oom_score(): scaled to 0..2000, then by 2/3 (0..1333). */
+		c->score = (1000 + (int64_t)(c->points * 1000.0 / (double)f->totalpages)) * 2 / 3;
 		if (c->score < 0)
 			c->score = 0;
 		c->rss_slope = proc_slope(view, p->pid);

@@ -27,6 +27,9 @@
 #include "memwatch/sysview.h"
 
 #define MW_OOM_GROWTH_WINDOW_MS (5 * 60 * 1000)
+/* A MemAvailable forecast needs this much history and this much fall (or 1 % of RAM). */
+#define MW_OOM_MIN_SPAN_S 60.0
+#define MW_OOM_MIN_FALL   (64.0 * 1024 * 1024)
 
 struct mw_oom_kill {
 	int64_t t_ms;
@@ -65,7 +68,7 @@ struct mw_oom_candidate {
 	int64_t rss, swap, pte, adj;
 	int64_t kernel_score; /* /proc/PID/oom_score */
 	double points;        /* badness in pages */
-	int64_t score;        /* 1000 + points * 1000 / totalpages, as the kernel reports it */
+	int64_t score;        /* (1000 + points * 1000 / totalpages) * 2 / 3, as /proc/PID/oom_score */
 	double rss_slope;     /* bytes per second over the window; NAN when unknown */
 };
 
