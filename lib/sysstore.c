@@ -51,6 +51,7 @@ struct mw_sysw {
 	bool have_tun;
 	struct mw_zone_set zones; /* last stored watermarks */
 	int64_t last_tick;        /* last tick this writer wrote to */
+	uint64_t last_t_ns;       /* and its time */
 };
 
 static int db_err(sqlite3 *db, int rc)
@@ -156,8 +157,35 @@ static int load_state(struct mw_sysw *w)
 		const unsigned char *name = sqlite3_column_text(st, 1);
 		c->id = sqlite3_column_int64(st, 0);
 		snprintf(c->name, sizeof(c->name), "%s", name ? (const char *)name : "");
-		/* Unknown last values: the next sample is stored in full. */
-		c->active = c->num = c->bytes = MW_UNKNOWN;
+		/* The last stored values: a cache that did not change stays unstored. */
+		c->active = sqlite3_column_type(st, 2) == SQLITE_NULL ? MW_UNKNOWN
+								      : sqlite3_column_int64(st, 2);
+		c->num = sqlite3_column_type(st, 3) == SQLITE_NULL ? MW_UNKNOWN
+								   : sqlite3_column_int64(st, 3);
+		c->bytes = sqlite3_column_type(st, 4) == SQLITE_NULL ? MW_UNKNOWN
+								     : sqlite3_column_int64(st, 4);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return db_err(w->db, rc);
+	/* The tunables as last stored, so a change across a restart is still an event. */
+	rc = sqlite3_prepare_v2(w->db,
+				"SELECT name, value FROM tunables t WHERE tick = (SELECT max(tick)"
+				" FROM tunables u WHERE u.name = t.name)",
+				-1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return db_err(w->db, rc);
+	for (int i = 0; i < MW_TUN_COUNT; i++)
+		w->tun.v[i] = MW_UNKNOWN;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const unsigned char *name = sqlite3_column_text(st, 0);
+		for (int i = 0; name && i < MW_TUN_COUNT; i++)
+			if (strcmp((const char *)name, mw_tunable_names[i]) == 0) {
+				w->tun.v[i] = sqlite3_column_type(st, 1) == SQLITE_NULL
+						      ? MW_UNKNOWN
+						      : sqlite3_column_int64(st, 1);
+				w->have_tun = true;
+			}
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
@@ -258,17 +286,20 @@ void mw_sysw_free(struct mw_sysw *w)
  * tell sources: when our previous tick is not in the database, what we
  * remember as stored is not, so start over from the database.
  */
-static int check_rollback(struct mw_sysw *w, int64_t tick)
+static int check_rollback(struct mw_sysw *w, int64_t tick, uint64_t t_ns)
 {
 	int64_t n = 0;
 	int r;
 
-	if (w->last_tick == 0 || w->last_tick == tick)
+	if (w->last_tick == 0 || (w->last_tick == tick && w->last_t_ns == t_ns))
 		goto ok;
-	sqlite3_bind_int64(w->q[W_TICK_EXISTS], 1, w->last_tick);
-	r = step_int(w->db, w->q[W_TICK_EXISTS], &n);
-	if (r < 0)
-		return r;
+	/* SQLite hands a rolled-back rowid out again: the same id with another time is a new tick. */
+	if (w->last_tick != tick) {
+		sqlite3_bind_int64(w->q[W_TICK_EXISTS], 1, w->last_tick);
+		r = step_int(w->db, w->q[W_TICK_EXISTS], &n);
+		if (r < 0)
+			return r;
+	}
 	if (n == 0) {
 		r = load_state(w);
 		if (r < 0)
@@ -276,12 +307,13 @@ static int check_rollback(struct mw_sysw *w, int64_t tick)
 	}
 ok:
 	w->last_tick = tick;
+	w->last_t_ns = t_ns;
 	return 0;
 }
 
 int mw_sysw_tunables(struct mw_sysw *w, int64_t tick, uint64_t t_ns, const struct mw_tunables *t)
 {
-	int r = check_rollback(w, tick);
+	int r = check_rollback(w, tick, t_ns);
 
 	for (int i = 0; i < MW_TUN_COUNT && r == 0; i++) {
 		bool changed = w->have_tun && w->tun.v[i] != t->v[i];
@@ -515,9 +547,8 @@ static int write_ipc(struct mw_sysw *w, int64_t tick, const struct mw_ipc_set *i
 int mw_sysw_slow(struct mw_sysw *w, int64_t tick, uint64_t t_ns, const struct mw_slab_set *slab,
 		 const struct mw_zone_set *zones, const struct mw_ipc_set *ipc)
 {
-	int r = check_rollback(w, tick);
+	int r = check_rollback(w, tick, t_ns);
 
-	(void)t_ns;
 	if (r == 0 && slab)
 		r = write_slab(w, tick, slab);
 	if (r == 0 && zones)

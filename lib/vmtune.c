@@ -169,6 +169,9 @@ static bool advise_min_free(const struct mw_tune_input *in, struct mw_tune_advic
 	int64_t mkb = managed_kb(in), def, want, cap;
 	double burst_kb;
 
+	/* Without zoneinfo, MemTotal is the closest stand-in for managed memory. */
+	if (mkb <= 0 && in->mem_total > 0)
+		mkb = in->mem_total / 1024;
 	if (cur == MW_UNKNOWN || mkb <= 0)
 		return false;
 	def = mw_min_free_kbytes_default(mkb);
