@@ -8,21 +8,22 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: memwatch ipc [--orphans] [--json] [--db PATH] [--since WHEN] [--sample DUR]\n"
-		"\n"
-		"  --orphans      only leak candidates: shared memory nobody has attached or open\n"
-		"  --json         machine-readable output\n"
-		"  --db PATH      database recorded by memwatchd (default %s)\n"
-		"  --since WHEN   start of the growth window (default 1h)\n"
-		"  --sample DUR   with no recorded history, sample for this long (default 1s)\n"
-		"  --root DIR     read /proc, /sys and /dev under DIR (recorded trees)\n",
-		MW_DEFAULT_DB);
+	        "Usage: memwatch ipc [--orphans] [--json] [--db PATH] [--since WHEN] [--sample "
+	        "DUR]\n"
+	        "\n"
+	        "  --orphans      only leak candidates: shared memory nobody has attached or open\n"
+	        "  --json         machine-readable output\n"
+	        "  --db PATH      database recorded by memwatchd (default %s)\n"
+	        "  --since WHEN   start of the growth window (default 1h)\n"
+	        "  --sample DUR   with no recorded history, sample for this long (default 1s)\n"
+	        "  --root DIR     read /proc, /sys and /dev under DIR (recorded trees)\n",
+	        MW_DEFAULT_DB);
 }
 
 int cmd_ipc(int argc, char **argv)
 {
-	struct cli_sys_args a = { .sample_ns = 1000000000ull, .allow_orphans = true };
-	struct mw_sysview v = { 0 };
+	struct cli_sys_args a = {.sample_ns = 1000000000ull, .allow_orphans = true};
+	struct mw_sysview v = {0};
 	char note[700];
 	int code;
 

@@ -14,24 +14,25 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: memwatch oom [--json] [--db PATH] [--since WHEN] [--sample DUR]\n"
-		"\n"
-		"  --json         machine-readable output\n"
-		"  --db PATH      database recorded by memwatchd (default %s)\n"
-		"  --since WHEN   how far back to list kills and measure growth (default 1h)\n"
-		"  --sample DUR   with no recorded history, sample growth for this long (default 3s)\n",
-		MW_DEFAULT_DB);
+	        "Usage: memwatch oom [--json] [--db PATH] [--since WHEN] [--sample DUR]\n"
+	        "\n"
+	        "  --json         machine-readable output\n"
+	        "  --db PATH      database recorded by memwatchd (default %s)\n"
+	        "  --since WHEN   how far back to list kills and measure growth (default 1h)\n"
+	        "  --sample DUR   with no recorded history, sample growth for this long (default "
+	        "3s)\n",
+	        MW_DEFAULT_DB);
 }
 
 int cmd_oom(int argc, char **argv)
 {
-	struct cli_sys_args a = { .sample_ns = 3000000000ull };
-	struct mw_sysview v = { 0 };
+	struct cli_sys_args a = {.sample_ns = 3000000000ull};
+	struct mw_sysview v = {0};
 	struct mw_store *st = NULL;
-	struct mw_oom_history h = { 0 };
-	struct mw_oom_forecast f = { 0 };
+	struct mw_oom_history h = {0};
+	struct mw_oom_forecast f = {0};
 	struct mw_proc_collector *pc = NULL;
-	struct mw_proc_set set = { 0 };
+	struct mw_proc_set set = {0};
 	struct mw_sys_sample now;
 	char note[900];
 	int code, r;
@@ -40,7 +41,8 @@ int cmd_oom(int argc, char **argv)
 	if (code >= 0)
 		return code;
 	if (a.root[0]) {
-		fprintf(stderr, "memwatch oom: --root is not supported (the forecast needs live processes)\n");
+		fprintf(stderr, "memwatch oom: --root is not supported (the forecast needs live "
+		                "processes)\n");
 		return EXIT_USAGE;
 	}
 	code = EXIT_RUNTIME;
@@ -49,17 +51,17 @@ int cmd_oom(int argc, char **argv)
 	h.counter_total = MW_UNKNOWN;
 	if (st) {
 		r = mw_oom_history_from_store(st, (int64_t)(a.since_ns / 1000000ull),
-					      (int64_t)(mw_now_ns() / 1000000ull), &h);
+		                              (int64_t)(mw_now_ns() / 1000000ull), &h);
 		if (r < 0) {
 			fprintf(stderr, "memwatch oom: %s: reading kills: %s\n", a.db_path,
-				strerror(-r));
+			        strerror(-r));
 			goto out;
 		}
 	} else {
 		size_t len = strlen(note);
 		snprintf(note + len, sizeof(note) - len,
-			 "; no history, so no kills can be listed (vmstat oom_kill counts them"
-			 " since boot)");
+		         "; no history, so no kills can be listed (vmstat oom_kill counts them"
+		         " since boot)");
 	}
 	r = mw_proc_collector_new("", &pc);
 	if (r == 0)

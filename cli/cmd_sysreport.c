@@ -13,23 +13,23 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: memwatch report --system [--json | --html FILE] [--db PATH] [--since WHEN]"
-		" [--sample DUR]\n"
-		"\n"
-		"  --json         machine-readable output\n"
-		"  --html FILE    write a self-contained HTML report to FILE\n"
-		"  --db PATH      database recorded by memwatchd (default %s)\n"
-		"  --since WHEN   start of the window (default 1h)\n"
-		"  --sample DUR   with no recorded history, sample for this long (default 5s)\n"
-		"  --root DIR     read /proc and /sys under DIR (recorded trees; no processes)\n",
-		MW_DEFAULT_DB);
+	        "Usage: memwatch report --system [--json | --html FILE] [--db PATH] [--since WHEN]"
+	        " [--sample DUR]\n"
+	        "\n"
+	        "  --json         machine-readable output\n"
+	        "  --html FILE    write a self-contained HTML report to FILE\n"
+	        "  --db PATH      database recorded by memwatchd (default %s)\n"
+	        "  --since WHEN   start of the window (default 1h)\n"
+	        "  --sample DUR   with no recorded history, sample for this long (default 5s)\n"
+	        "  --root DIR     read /proc and /sys under DIR (recorded trees; no processes)\n",
+	        MW_DEFAULT_DB);
 }
 
 /* The OOM forecast needs the processes as they are now. */
 static int forecast_now(struct mw_sysreport *r)
 {
 	struct mw_proc_collector *pc = NULL;
-	struct mw_proc_set set = { 0 };
+	struct mw_proc_set set = {0};
 	struct mw_sys_sample now;
 	int ret;
 
@@ -49,9 +49,9 @@ static int forecast_now(struct mw_sysreport *r)
 
 int cmd_report_system(int argc, char **argv)
 {
-	struct cli_sys_args a = { .sample_ns = 5000000000ull, .allow_html = true,
-				  .allow_system = true };
-	struct mw_sysreport r = { 0 };
+	struct cli_sys_args a = {
+	        .sample_ns = 5000000000ull, .allow_html = true, .allow_system = true};
+	struct mw_sysreport r = {0};
 	int code;
 
 	code = cli_sys_parse("report", argc, argv, &a, usage);
@@ -62,7 +62,7 @@ int cmd_report_system(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (cli_sys_gather("report", &a, MW_SV_ALL, &r.v, NULL, r.source_note,
-			   sizeof(r.source_note)) < 0)
+	                   sizeof(r.source_note)) < 0)
 		return EXIT_RUNTIME;
 	if (!a.root[0])
 		forecast_now(&r);
@@ -72,13 +72,13 @@ int cmd_report_system(int argc, char **argv)
 		FILE *f = fopen(a.html, "w");
 		if (!f) {
 			fprintf(stderr, "memwatch report: --html '%s': cannot write: %s\n", a.html,
-				strerror(errno));
+			        strerror(errno));
 			code = EXIT_RUNTIME;
 		} else {
 			mw_sysreport_print_html(f, &r);
 			if (fclose(f) != 0) {
 				fprintf(stderr, "memwatch report: --html '%s': %s\n", a.html,
-					strerror(errno));
+				        strerror(errno));
 				code = EXIT_RUNTIME;
 			}
 		}

@@ -11,14 +11,14 @@
 #include <string.h>
 
 int cli_sys_parse(const char *prog, int argc, char **argv, struct cli_sys_args *a,
-		  void (*usage)(FILE *))
+                  void (*usage)(FILE *))
 {
 	static const struct option opts[] = {
-		{ "db", required_argument, NULL, 'd' },	     { "since", required_argument, NULL, 's' },
-		{ "json", no_argument, NULL, 'j' },	     { "sample", required_argument, NULL, 'S' },
-		{ "root", required_argument, NULL, 'r' },    { "html", required_argument, NULL, 'H' },
-		{ "orphans", no_argument, NULL, 'o' },	     { "system", no_argument, NULL, 'y' },
-		{ "help", no_argument, NULL, 'h' },	     { 0 },
+	        {"db", required_argument, NULL, 'd'},   {"since", required_argument, NULL, 's'},
+	        {"json", no_argument, NULL, 'j'},       {"sample", required_argument, NULL, 'S'},
+	        {"root", required_argument, NULL, 'r'}, {"html", required_argument, NULL, 'H'},
+	        {"orphans", no_argument, NULL, 'o'},    {"system", no_argument, NULL, 'y'},
+	        {"help", no_argument, NULL, 'h'},       {0},
 	};
 	uint64_t now = mw_now_ns();
 	int c;
@@ -36,9 +36,10 @@ int cli_sys_parse(const char *prog, int argc, char **argv, struct cli_sys_args *
 		case 's':
 			if (mw_parse_time(optarg, now, &a->since_ns) < 0) {
 				fprintf(stderr,
-					"memwatch %s: --since '%s': expected a duration (30m, 6h, 2d),"
-					" '@UNIXTIME' or 'YYYY-MM-DD HH:MM[:SS]'\n",
-					prog, optarg);
+				        "memwatch %s: --since '%s': expected a duration (30m, 6h, "
+				        "2d),"
+				        " '@UNIXTIME' or 'YYYY-MM-DD HH:MM[:SS]'\n",
+				        prog, optarg);
 				return EXIT_USAGE;
 			}
 			break;
@@ -49,8 +50,9 @@ int cli_sys_parse(const char *prog, int argc, char **argv, struct cli_sys_args *
 			if (mw_parse_duration(optarg, &a->sample_ns) < 0 ||
 			    a->sample_ns > 600ull * 1000000000ull) {
 				fprintf(stderr,
-					"memwatch %s: --sample '%s': expected a duration up to 10m (e.g. 5s)\n",
-					prog, optarg);
+				        "memwatch %s: --sample '%s': expected a duration up to 10m "
+				        "(e.g. 5s)\n",
+				        prog, optarg);
 				return EXIT_USAGE;
 			}
 			break;
@@ -76,11 +78,12 @@ int cli_sys_parse(const char *prog, int argc, char **argv, struct cli_sys_args *
 			return 0;
 		case ':':
 			fprintf(stderr, "memwatch %s: option '%s' needs an argument\n", prog,
-				argv[optind - 1]);
+			        argv[optind - 1]);
 			return EXIT_USAGE;
 		default:
 		unknown:
-			fprintf(stderr, "memwatch %s: unknown option '%s'\n", prog, argv[optind - 1]);
+			fprintf(stderr, "memwatch %s: unknown option '%s'\n", prog,
+			        argv[optind - 1]);
 			usage(stderr);
 			return EXIT_USAGE;
 		}
@@ -93,8 +96,8 @@ int cli_sys_parse(const char *prog, int argc, char **argv, struct cli_sys_args *
 	return -1;
 }
 
-int cli_sys_gather(const char *prog, const struct cli_sys_args *a, int parts,
-		   struct mw_sysview *v, struct mw_store **store_out, char *note, size_t cap)
+int cli_sys_gather(const char *prog, const struct cli_sys_args *a, int parts, struct mw_sysview *v,
+                   struct mw_store **store_out, char *note, size_t cap)
 {
 	struct mw_store *st = NULL;
 	char why[600] = "";
@@ -114,13 +117,13 @@ int cli_sys_gather(const char *prog, const struct cli_sys_args *a, int parts,
 	}
 	if (r < 0) {
 		fprintf(stderr, "memwatch %s: %s: %s\n", prog, a->db_path,
-			r == -EPROTONOSUPPORT	? "written by a newer memwatch"
-			: r == -ENOTRECOVERABLE ? "not a memwatch database"
-						: strerror(-r));
+		        r == -EPROTONOSUPPORT   ? "written by a newer memwatch"
+		        : r == -ENOTRECOVERABLE ? "not a memwatch database"
+		                                : strerror(-r));
 		return r;
 	}
 	r = mw_sysview_from_store(st, "", (int64_t)(a->since_ns / 1000000ull),
-				  (int64_t)(mw_now_ns() / 1000000ull), parts, v);
+	                          (int64_t)(mw_now_ns() / 1000000ull), parts, v);
 	if (r == -ENODATA) {
 		snprintf(why, sizeof(why), "%s has no samples in the window", a->db_path);
 		mw_store_close(st);
@@ -128,13 +131,15 @@ int cli_sys_gather(const char *prog, const struct cli_sys_args *a, int parts,
 		goto live;
 	}
 	if (r < 0) {
-		fprintf(stderr, "memwatch %s: %s: cannot read: %s\n", prog, a->db_path, strerror(-r));
+		fprintf(stderr, "memwatch %s: %s: cannot read: %s\n", prog, a->db_path,
+		        strerror(-r));
 		mw_store_close(st);
 		return r;
 	}
 	snprintf(note, cap, "history from %s, %zu samples%s", a->db_path, v->n,
-		 active > 0 ? " (memwatchd recording)"
-			    : " (memwatchd is not recording now: history ends at the last stored tick)");
+	         active > 0 ? " (memwatchd recording)"
+	                    : " (memwatchd is not recording now: history ends at the last stored "
+	                      "tick)");
 	if (store_out)
 		*store_out = st;
 	else
@@ -142,7 +147,7 @@ int cli_sys_gather(const char *prog, const struct cli_sys_args *a, int parts,
 	return 0;
 live:
 	r = mw_sysview_from_live(a->root, a->sample_ns, 500000000ull,
-				 a->root[0] ? parts & ~MW_SV_PROCS : parts, v);
+	                         a->root[0] ? parts & ~MW_SV_PROCS : parts, v);
 	if (r < 0) {
 		fprintf(stderr, "memwatch %s: live sampling failed: %s\n", prog, strerror(-r));
 		return r;

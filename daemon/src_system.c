@@ -44,8 +44,8 @@ static uint64_t slow_interval(void)
 	v = strtod(e, &end);
 	if (*end || !(v >= 0.1 && v <= 86400)) {
 		mw_warn("MEMWATCHD_SLOW_INTERVAL '%s': expected seconds between 0.1 and 86400;"
-			" using 60",
-			e);
+		        " using 60",
+		        e);
 		return SLOW_DEFAULT_NS;
 	}
 	return (uint64_t)(v * 1e9);
@@ -54,7 +54,7 @@ static uint64_t slow_interval(void)
 static int system_open(struct mw_daemon *d, void **state, char *why, size_t whylen)
 {
 	struct system_state *s = calloc(1, sizeof(*s));
-	struct mw_slab_set probe = { 0 };
+	struct mw_slab_set probe = {0};
 	int r;
 
 	if (!s)
@@ -121,7 +121,7 @@ static int system_write(void *state, struct mw_daemon *d)
 	r = mw_sysw_tunables(s->w, d->tick_id, d->t_ns, &s->tun);
 	if (r == 0 && s->slow_due)
 		r = mw_sysw_slow(s->w, d->tick_id, d->t_ns, s->have_slab ? &s->slab : NULL,
-				 &s->zones, s->have_ipc ? &s->ipc : NULL);
+		                 &s->zones, s->have_ipc ? &s->ipc : NULL);
 	return r;
 }
 
@@ -136,9 +136,9 @@ static void system_close(void *state)
 }
 
 const struct mw_source mw_source_system = {
-	.name = "system",
-	.open = system_open,
-	.collect = system_collect,
-	.write = system_write,
-	.close = system_close,
+        .name = "system",
+        .open = system_open,
+        .collect = system_collect,
+        .write = system_write,
+        .close = system_close,
 };

@@ -17,7 +17,7 @@
 #endif
 
 #define MW_X_TAG_IPC(name, tag) tag,
-const char *const mw_ipc_kind_names[MW_IPC_COUNT] = { MW_IPC_KINDS(MW_X_TAG_IPC) };
+const char *const mw_ipc_kind_names[MW_IPC_COUNT] = {MW_IPC_KINDS(MW_X_TAG_IPC)};
 
 void mw_ipc_set_release(struct mw_ipc_set *s)
 {
@@ -48,18 +48,38 @@ static struct mw_ipc_obj *ipc_push(struct mw_ipc_set *s, enum mw_ipc_kind kind)
 
 /* Columns of /proc/sysvipc/{shm,msg,sem} that we use, found by header name. */
 enum col {
-	C_KEY, C_ID, C_PERMS, C_SIZE, C_CPID, C_LPID, C_NATTCH, C_UID, C_CUID, C_ATIME, C_DTIME,
-	C_CTIME, C_RSS, C_SWAP, C_CBYTES, C_QNUM, C_LSPID, C_LRPID, C_STIME, C_RTIME, C_NSEMS,
-	C_OTIME, C_COUNT
+	C_KEY,
+	C_ID,
+	C_PERMS,
+	C_SIZE,
+	C_CPID,
+	C_LPID,
+	C_NATTCH,
+	C_UID,
+	C_CUID,
+	C_ATIME,
+	C_DTIME,
+	C_CTIME,
+	C_RSS,
+	C_SWAP,
+	C_CBYTES,
+	C_QNUM,
+	C_LSPID,
+	C_LRPID,
+	C_STIME,
+	C_RTIME,
+	C_NSEMS,
+	C_OTIME,
+	C_COUNT
 };
 
 static const char *const col_names[C_COUNT] = {
-	[C_KEY] = "key",       [C_ID] = "id",		[C_PERMS] = "perms", [C_SIZE] = "size",
-	[C_CPID] = "cpid",     [C_LPID] = "lpid",	[C_NATTCH] = "nattch", [C_UID] = "uid",
-	[C_CUID] = "cuid",     [C_ATIME] = "atime",	[C_DTIME] = "dtime", [C_CTIME] = "ctime",
-	[C_RSS] = "rss",       [C_SWAP] = "swap",	[C_CBYTES] = "cbytes", [C_QNUM] = "qnum",
-	[C_LSPID] = "lspid",   [C_LRPID] = "lrpid",	[C_STIME] = "stime", [C_RTIME] = "rtime",
-	[C_NSEMS] = "nsems",   [C_OTIME] = "otime",
+        [C_KEY] = "key",     [C_ID] = "id",       [C_PERMS] = "perms",   [C_SIZE] = "size",
+        [C_CPID] = "cpid",   [C_LPID] = "lpid",   [C_NATTCH] = "nattch", [C_UID] = "uid",
+        [C_CUID] = "cuid",   [C_ATIME] = "atime", [C_DTIME] = "dtime",   [C_CTIME] = "ctime",
+        [C_RSS] = "rss",     [C_SWAP] = "swap",   [C_CBYTES] = "cbytes", [C_QNUM] = "qnum",
+        [C_LSPID] = "lspid", [C_LRPID] = "lrpid", [C_STIME] = "stime",   [C_RTIME] = "rtime",
+        [C_NSEMS] = "nsems", [C_OTIME] = "otime",
 };
 
 #define MAX_COLS 24
@@ -133,7 +153,7 @@ static void fill_obj(struct mw_ipc_obj *o, char **tok, size_t ntok, const int *i
 		break;
 	}
 	snprintf(o->ident, sizeof(o->ident), "%s:%lld:%lld:%lld", mw_ipc_kind_names[o->kind],
-		 (long long)o->key, (long long)o->id, (long long)o->ctime);
+	         (long long)o->key, (long long)o->id, (long long)o->ctime);
 }
 
 static int parse_sysv(const char *text, enum mw_ipc_kind kind, struct mw_ipc_set *out)
@@ -214,7 +234,7 @@ int mw_ipc_parse_mq_status(const char *text, int64_t *qsize)
 }
 
 static int read_sysv(const char *root, const char *file, enum mw_ipc_kind kind,
-		     struct mw_ipc_set *out)
+                     struct mw_ipc_set *out)
 {
 	_cleanup_free_ char *text = NULL;
 	char rel[64], path[4096];
@@ -231,7 +251,7 @@ static int read_sysv(const char *root, const char *file, enum mw_ipc_kind kind,
 }
 
 static int read_posix_dir(const char *root, const char *rel, enum mw_ipc_kind kind,
-			  struct mw_ipc_set *out)
+                          struct mw_ipc_set *out)
 {
 	char dir[4096];
 	_cleanup_closedir_ DIR *d = NULL;
@@ -248,7 +268,8 @@ static int read_posix_dir(const char *root, const char *rel, enum mw_ipc_kind ki
 		struct stat st;
 		struct mw_ipc_obj *o;
 
-		if (e->d_name[0] == '.' && (!e->d_name[1] || (e->d_name[1] == '.' && !e->d_name[2])))
+		if (e->d_name[0] == '.' &&
+		    (!e->d_name[1] || (e->d_name[1] == '.' && !e->d_name[2])))
 			continue;
 		if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
 		    !S_ISREG(st.st_mode))
@@ -275,7 +296,7 @@ static int read_posix_dir(const char *root, const char *rel, enum mw_ipc_kind ki
 				o->size = o->bytes = q;
 		}
 		snprintf(o->ident, sizeof(o->ident), "%s:%s:%llu", mw_ipc_kind_names[kind],
-			 e->d_name, (unsigned long long)st.st_ino);
+		         e->d_name, (unsigned long long)st.st_ino);
 	}
 	return 0;
 }
@@ -299,8 +320,10 @@ static bool mqueue_ready(const char *root, bool mount_it, char *note, size_t cap
 	}
 	if ((mkdir(path, 01777) < 0 && errno != EEXIST) ||
 	    mount("mqueue", path, "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) {
-		snprintf(note, cap, "/dev/mqueue is not mounted and mounting it failed (%s):"
-			 " POSIX message queues not listed", strerror(errno));
+		snprintf(note, cap,
+		         "/dev/mqueue is not mounted and mounting it failed (%s):"
+		         " POSIX message queues not listed",
+		         strerror(errno));
 		return false;
 	}
 	snprintf(note, cap, "mounted mqueue on /dev/mqueue (it was missing)");
@@ -312,7 +335,7 @@ int mw_ipc_read(const char *root, bool mount_mqueue, struct mw_ipc_set *out)
 	static const struct {
 		const char *file;
 		enum mw_ipc_kind kind;
-	} sysv[] = { { "shm", MW_IPC_shm }, { "msg", MW_IPC_msg }, { "sem", MW_IPC_sem } };
+	} sysv[] = {{"shm", MW_IPC_shm}, {"msg", MW_IPC_msg}, {"sem", MW_IPC_sem}};
 	int r;
 
 	out->n = 0;
@@ -384,7 +407,7 @@ static int maps_hold(int piddir, const struct mw_ipc_obj *o)
 
 /* Check one process's fds (and mappings) for the object; returns 1 when it holds it. */
 static int scan_pid(int procfd, const char *pidname, const struct mw_ipc_obj *o,
-		    struct mw_ipc_holder *h)
+                    struct mw_ipc_holder *h)
 {
 	_cleanup_close_ int piddir = openat(procfd, pidname, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	_cleanup_closedir_ DIR *fds = NULL;
@@ -423,7 +446,7 @@ static int scan_pid(int procfd, const char *pidname, const struct mw_ipc_obj *o,
 }
 
 int mw_ipc_holders(const char *root, const struct mw_ipc_obj *o, struct mw_ipc_holder *out,
-		   size_t cap)
+                   size_t cap)
 {
 	char path[4096];
 	_cleanup_closedir_ DIR *d = NULL;

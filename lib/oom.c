@@ -33,8 +33,7 @@ static struct mw_oom_kill *kill_push(struct mw_oom_history *h, size_t *cap)
 
 static int64_t col_i64(sqlite3_stmt *st, int c)
 {
-	return sqlite3_column_type(st, c) == SQLITE_NULL ? MW_UNKNOWN
-							  : sqlite3_column_int64(st, c);
+	return sqlite3_column_type(st, c) == SQLITE_NULL ? MW_UNKNOWN : sqlite3_column_int64(st, c);
 }
 
 static void col_text(sqlite3_stmt *st, int c, char *buf, size_t cap)
@@ -47,7 +46,7 @@ static void col_text(sqlite3_stmt *st, int c, char *buf, size_t cap)
 /* The victim's series in the minutes before the kill: what grew. */
 static void kill_growth(struct mw_store *s, struct mw_oom_kill *k)
 {
-	struct mw_series sr = { 0 };
+	struct mw_series sr = {0};
 	double *t = NULL, *y = NULL;
 
 	k->rss_slope = NAN;
@@ -86,25 +85,25 @@ out:
 	mw_series_release(&sr);
 }
 
-static int history_events(sqlite3 *db, int64_t since, int64_t until,
-			  struct mw_oom_history *h, size_t *cap)
+static int history_events(sqlite3 *db, int64_t since, int64_t until, struct mw_oom_history *h,
+                          size_t *cap)
 {
 	sqlite3_stmt *st = NULL;
 	int rc;
 
 	rc = sqlite3_prepare_v2(
-		db,
-		"SELECT e.t_ms, coalesce(json_extract(e.detail, '$.victim_pid'), e.pid),"
-		" coalesce(e.proc, (SELECT p.id FROM procs p WHERE p.pid = coalesce("
-		"  json_extract(e.detail, '$.victim_pid'), e.pid) AND (p.start_ms IS NULL OR"
-		"  p.start_ms <= e.t_ms) ORDER BY p.id DESC LIMIT 1)),"
-		" json_extract(e.detail, '$.comm'), json_extract(e.detail, '$.total_vm'),"
-		" json_extract(e.detail, '$.anon_rss'), json_extract(e.detail, '$.file_rss'),"
-		" json_extract(e.detail, '$.shmem_rss'), json_extract(e.detail, '$.pgtables'),"
-		" json_extract(e.detail, '$.oom_score_adj')"
-		" FROM events e WHERE e.kind = 'oom-kill' AND e.t_ms BETWEEN ? AND ?"
-		" AND json_valid(coalesce(e.detail, '{}')) ORDER BY e.t_ms",
-		-1, &st, NULL);
+	        db,
+	        "SELECT e.t_ms, coalesce(json_extract(e.detail, '$.victim_pid'), e.pid),"
+	        " coalesce(e.proc, (SELECT p.id FROM procs p WHERE p.pid = coalesce("
+	        "  json_extract(e.detail, '$.victim_pid'), e.pid) AND (p.start_ms IS NULL OR"
+	        "  p.start_ms <= e.t_ms) ORDER BY p.id DESC LIMIT 1)),"
+	        " json_extract(e.detail, '$.comm'), json_extract(e.detail, '$.total_vm'),"
+	        " json_extract(e.detail, '$.anon_rss'), json_extract(e.detail, '$.file_rss'),"
+	        " json_extract(e.detail, '$.shmem_rss'), json_extract(e.detail, '$.pgtables'),"
+	        " json_extract(e.detail, '$.oom_score_adj')"
+	        " FROM events e WHERE e.kind = 'oom-kill' AND e.t_ms BETWEEN ? AND ?"
+	        " AND json_valid(coalesce(e.detail, '{}')) ORDER BY e.t_ms",
+	        -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return -EIO;
 	sqlite3_bind_int64(st, 1, since);
@@ -118,8 +117,8 @@ static int history_events(sqlite3 *db, int64_t since, int64_t until,
 		k->from_event = true;
 		k->t_ms = sqlite3_column_int64(st, 0);
 		k->pid = (pid_t)sqlite3_column_int64(st, 1);
-		k->proc_id = sqlite3_column_type(st, 2) == SQLITE_NULL ? 0
-								       : sqlite3_column_int64(st, 2);
+		k->proc_id =
+		        sqlite3_column_type(st, 2) == SQLITE_NULL ? 0 : sqlite3_column_int64(st, 2);
 		col_text(st, 3, k->comm, sizeof(k->comm));
 		k->total_vm = col_i64(st, 4);
 		k->anon_rss = col_i64(st, 5);
@@ -127,10 +126,10 @@ static int history_events(sqlite3 *db, int64_t since, int64_t until,
 		k->shmem_rss = col_i64(st, 7);
 		k->pgtables = col_i64(st, 8);
 		k->oom_score_adj = col_i64(st, 9);
-		k->rss = k->anon_rss == MW_UNKNOWN ? MW_UNKNOWN
-						   : k->anon_rss +
-							     (k->file_rss == MW_UNKNOWN ? 0 : k->file_rss) +
-							     (k->shmem_rss == MW_UNKNOWN ? 0 : k->shmem_rss);
+		k->rss = k->anon_rss == MW_UNKNOWN
+		                 ? MW_UNKNOWN
+		                 : k->anon_rss + (k->file_rss == MW_UNKNOWN ? 0 : k->file_rss) +
+		                           (k->shmem_rss == MW_UNKNOWN ? 0 : k->shmem_rss);
 		k->swap = MW_UNKNOWN;
 		h->have_events = true;
 	}
@@ -152,7 +151,7 @@ static bool near_event(const struct mw_oom_history *h, int64_t from_ms, int64_t 
  * victim dies right after the kill), largest last RSS first.
  */
 static int history_counter(sqlite3 *db, int64_t since, int64_t until, struct mw_oom_history *h,
-			   size_t *cap)
+                           size_t *cap)
 {
 	sqlite3_stmt *st = NULL, *vq = NULL;
 	int64_t prev = MW_UNKNOWN, prev_ms = 0;
@@ -161,19 +160,20 @@ static int history_counter(sqlite3 *db, int64_t since, int64_t until, struct mw_
 
 	h->counter_total = MW_UNKNOWN;
 	rc = sqlite3_prepare_v2(db,
-				"SELECT s.tick, t.t_ms, s.oom_kill FROM sys_samples s JOIN ticks t"
-				" ON t.id = s.tick WHERE t.t_ms BETWEEN ? AND ? ORDER BY s.tick",
-				-1, &st, NULL);
+	                        "SELECT s.tick, t.t_ms, s.oom_kill FROM sys_samples s JOIN ticks t"
+	                        " ON t.id = s.tick WHERE t.t_ms BETWEEN ? AND ? ORDER BY s.tick",
+	                        -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return -EIO;
 	rc = sqlite3_prepare_v2(
-		db,
-		"SELECT p.id, p.pid, c.value, g.value, (SELECT t_ms FROM ticks WHERE id = p.exit_tick)"
-		" FROM procs p LEFT JOIN strings c ON c.id = p.comm LEFT JOIN strings g ON"
-		" g.id = p.cgroup WHERE p.exit_tick BETWEEN ?1 AND ?1 + 1 ORDER BY (SELECT s.rss"
-		" FROM proc_samples s WHERE s.proc = p.id AND s.rss IS NOT NULL ORDER BY s.tick"
-		" DESC LIMIT 1) DESC LIMIT ?2",
-		-1, &vq, NULL);
+	        db,
+	        "SELECT p.id, p.pid, c.value, g.value, (SELECT t_ms FROM ticks WHERE id = "
+	        "p.exit_tick)"
+	        " FROM procs p LEFT JOIN strings c ON c.id = p.comm LEFT JOIN strings g ON"
+	        " g.id = p.cgroup WHERE p.exit_tick BETWEEN ?1 AND ?1 + 1 ORDER BY (SELECT s.rss"
+	        " FROM proc_samples s WHERE s.proc = p.id AND s.rss IS NOT NULL ORDER BY s.tick"
+	        " DESC LIMIT 1) DESC LIMIT ?2",
+	        -1, &vq, NULL);
 	if (rc != SQLITE_OK) {
 		sqlite3_finalize(st);
 		return -EIO;
@@ -188,7 +188,7 @@ static int history_counter(sqlite3 *db, int64_t since, int64_t until, struct mw_
 			continue;
 		if (prev != MW_UNKNOWN && cnt > prev) {
 			h->counter_total = (h->counter_total == MW_UNKNOWN ? 0 : h->counter_total) +
-					   (cnt - prev);
+			                   (cnt - prev);
 			if (near_event(h, prev_ms, t_ms + 60000) && nevents)
 				goto next;
 			sqlite3_bind_int64(vq, 1, tick);
@@ -229,7 +229,7 @@ static int cmp_kill(const void *a, const void *b)
 }
 
 int mw_oom_history_from_store(struct mw_store *s, int64_t since_ms, int64_t until_ms,
-			      struct mw_oom_history *h)
+                              struct mw_oom_history *h)
 {
 	sqlite3 *db = mw_store_db(s);
 	size_t cap = 0;
@@ -248,11 +248,12 @@ int mw_oom_history_from_store(struct mw_store *s, int64_t since_ms, int64_t unti
 		kill_growth(s, k);
 		if (k->proc_id && !k->cgroup[0]) {
 			sqlite3_stmt *st = NULL;
-			if (sqlite3_prepare_v2(db,
-					       "SELECT g.value, c.value FROM procs p LEFT JOIN strings g"
-					       " ON g.id = p.cgroup LEFT JOIN strings c ON c.id = p.comm"
-					       " WHERE p.id = ?",
-					       -1, &st, NULL) == SQLITE_OK) {
+			if (sqlite3_prepare_v2(
+			            db,
+			            "SELECT g.value, c.value FROM procs p LEFT JOIN strings g"
+			            " ON g.id = p.cgroup LEFT JOIN strings c ON c.id = p.comm"
+			            " WHERE p.id = ?",
+			            -1, &st, NULL) == SQLITE_OK) {
 				sqlite3_bind_int64(st, 1, k->proc_id);
 				if (sqlite3_step(st) == SQLITE_ROW) {
 					col_text(st, 0, k->cgroup, sizeof(k->cgroup));
@@ -269,10 +270,10 @@ int mw_oom_history_from_store(struct mw_store *s, int64_t since_ms, int64_t unti
 
 bool mw_oom_critical_comm(const char *comm)
 {
-	static const char *const names[] = { "sshd",	       "sshd-session", "systemd",
-					     "systemd-journal", "systemd-logind", "init",
-					     "dbus-daemon",    "memwatchd",    "containerd",
-					     "dockerd",	       "kubelet",      "auditd" };
+	static const char *const names[] = {
+	        "sshd",           "sshd-session", "systemd",     "systemd-journal",
+	        "systemd-logind", "init",         "dbus-daemon", "memwatchd",
+	        "containerd",     "dockerd",      "kubelet",     "auditd"};
 
 	for (size_t i = 0; i < MW_ARRAY_SIZE(names); i++)
 		if (strcmp(comm, names[i]) == 0)
@@ -341,8 +342,8 @@ static void avail_trend(const struct mw_sysview *view, struct mw_oom_forecast *f
 		}
 		if (n >= 3 && mw_trend_compute(t, y, n, &tr) == 0) {
 			double span = t[n - 1] - t[0];
-			double fell = tr.first - tr.last, total = (double)view->sys[view->n - 1]
-									 .mem[MW_MI_mem_total];
+			double fell = tr.first - tr.last,
+			       total = (double)view->sys[view->n - 1].mem[MW_MI_mem_total];
 			f->avail_slope = tr.slope;
 			f->avail_p = tr.mk_p;
 			/*
@@ -360,7 +361,7 @@ static void avail_trend(const struct mw_sysview *view, struct mw_oom_forecast *f
 }
 
 int mw_oom_forecast(const struct mw_proc_set *procs, const struct mw_sys_sample *now,
-		    const struct mw_sysview *view, struct mw_oom_forecast *f)
+                    const struct mw_sysview *view, struct mw_oom_forecast *f)
 {
 	int64_t page = sysconf(_SC_PAGESIZE);
 
@@ -368,8 +369,8 @@ int mw_oom_forecast(const struct mw_proc_set *procs, const struct mw_sys_sample 
 	f->page_size = page;
 	f->victim_at_oom = -1;
 	f->totalpages = ((now->mem[MW_MI_mem_total] > 0 ? now->mem[MW_MI_mem_total] : 0) +
-			 (now->mem[MW_MI_swap_total] > 0 ? now->mem[MW_MI_swap_total] : 0)) /
-			page;
+	                 (now->mem[MW_MI_swap_total] > 0 ? now->mem[MW_MI_swap_total] : 0)) /
+	                page;
 	if (f->totalpages <= 0)
 		return -EINVAL;
 	f->mem_available = now->mem[MW_MI_mem_available];
@@ -400,9 +401,10 @@ int mw_oom_forecast(const struct mw_proc_set *procs, const struct mw_sys_sample 
 		c->pte = p->m[MW_PM_pte] == MW_UNKNOWN ? 0 : p->m[MW_PM_pte];
 		c->adj = adj;
 		c->kernel_score = p->m[MW_PM_oom_score];
-		/* mm/oom_kill.c oom_badness(): pages, then the user's bias in 1/1000 of all pages. */
+		/* mm/oom_kill.c oom_badness(): pages, then the user's bias in 1/1000 of all pages.
+		 */
 		c->points = (double)(c->rss / page + c->swap / page + c->pte / page) +
-			    (double)(adj * (f->totalpages / 1000));
+		            (double)(adj * (f->totalpages / 1000));
 		/* fs/proc/base.c proc_oom_score(): scaled to 0..2000, then by 2/3 (0..1333). */
 		c->score = (1000 + (int64_t)(c->points * 1000.0 / (double)f->totalpages)) * 2 / 3;
 		if (c->score < 0)
@@ -416,8 +418,8 @@ int mw_oom_forecast(const struct mw_proc_set *procs, const struct mw_sys_sample 
 		double best = -INFINITY;
 		for (size_t i = 0; i < f->n; i++) {
 			double grow = isfinite(f->v[i].rss_slope) && f->v[i].rss_slope > 0
-					      ? f->v[i].rss_slope * f->seconds_to_oom / (double)page
-					      : 0;
+			                      ? f->v[i].rss_slope * f->seconds_to_oom / (double)page
+			                      : 0;
 			if (f->v[i].points + grow > best) {
 				best = f->v[i].points + grow;
 				f->victim_at_oom = (long)i;
@@ -435,7 +437,7 @@ static void esc(const char *in, char *out, size_t cap, bool utf8)
 }
 
 void mw_oom_print_text(FILE *out, const struct mw_oom_history *h, const struct mw_oom_forecast *f,
-		       const char *source_note, bool utf8)
+                       const char *source_note, bool utf8)
 {
 	char a[32], b[32], c[32], d[32], e[160], tm[32];
 
@@ -443,33 +445,39 @@ void mw_oom_print_text(FILE *out, const struct mw_oom_history *h, const struct m
 	fprintf(out, "OOM kills");
 	if (h->counter_total != MW_UNKNOWN)
 		fprintf(out, " (vmstat oom_kill rose by %lld in the window)",
-			(long long)h->counter_total);
+		        (long long)h->counter_total);
 	fprintf(out, ":\n");
 	if (h->n == 0)
 		fprintf(out, "  none recorded\n");
 	for (size_t i = 0; i < h->n; i++) {
 		const struct mw_oom_kill *k = &h->v[i];
 		esc(k->comm, e, sizeof(e), utf8);
-		fprintf(out, "  %s  %s[%d]  rss %s  swap %s", mw_fmt_time(tm, sizeof(tm),
-			(uint64_t)k->t_ms * 1000000ull), e, (int)k->pid,
-			mw_fmt_bytes(a, sizeof(a), k->rss), mw_fmt_bytes(b, sizeof(b), k->swap));
+		fprintf(out, "  %s  %s[%d]  rss %s  swap %s",
+		        mw_fmt_time(tm, sizeof(tm), (uint64_t)k->t_ms * 1000000ull), e, (int)k->pid,
+		        mw_fmt_bytes(a, sizeof(a), k->rss), mw_fmt_bytes(b, sizeof(b), k->swap));
 		if (k->anon_rss != MW_UNKNOWN)
-			fprintf(out, "  (anon %s, file %s, shmem %s, page tables %s, oom_score_adj %lld)",
-				mw_fmt_bytes(a, sizeof(a), k->anon_rss),
-				mw_fmt_bytes(b, sizeof(b), k->file_rss),
-				mw_fmt_bytes(c, sizeof(c), k->shmem_rss),
-				mw_fmt_bytes(d, sizeof(d), k->pgtables), (long long)k->oom_score_adj);
-		fprintf(out, "\n    %s\n", k->from_event ? "seen by the oom:mark_victim tracepoint"
-						    : "inferred: it disappeared at the tick the"
-						      " vmstat oom_kill counter rose (no eBPF event)");
+			fprintf(out,
+			        "  (anon %s, file %s, shmem %s, page tables %s, oom_score_adj "
+			        "%lld)",
+			        mw_fmt_bytes(a, sizeof(a), k->anon_rss),
+			        mw_fmt_bytes(b, sizeof(b), k->file_rss),
+			        mw_fmt_bytes(c, sizeof(c), k->shmem_rss),
+			        mw_fmt_bytes(d, sizeof(d), k->pgtables),
+			        (long long)k->oom_score_adj);
+		fprintf(out, "\n    %s\n",
+		        k->from_event ? "seen by the oom:mark_victim tracepoint"
+		                      : "inferred: it disappeared at the tick the"
+		                        " vmstat oom_kill counter rose (no eBPF event)");
 		if (k->rss_before != MW_UNKNOWN && k->rss_last != MW_UNKNOWN)
 			fprintf(out, "    before the kill: rss %s -> %s over %s (%s/s)\n",
-				mw_fmt_bytes(a, sizeof(a), k->rss_before),
-				mw_fmt_bytes(b, sizeof(b), k->rss_last),
-				mw_fmt_duration(c, sizeof(c),
-						(uint64_t)(k->last_sample_ms - k->pt_ms[0]) * 1000000ull),
-				isfinite(k->rss_slope) ? mw_fmt_bytes_delta(d, sizeof(d), k->rss_slope)
-						       : "?");
+			        mw_fmt_bytes(a, sizeof(a), k->rss_before),
+			        mw_fmt_bytes(b, sizeof(b), k->rss_last),
+			        mw_fmt_duration(c, sizeof(c),
+			                        (uint64_t)(k->last_sample_ms - k->pt_ms[0]) *
+			                                1000000ull),
+			        isfinite(k->rss_slope)
+			                ? mw_fmt_bytes_delta(d, sizeof(d), k->rss_slope)
+			                : "?");
 		else
 			fprintf(out, "    before the kill: no samples of it were recorded\n");
 		if (k->cgroup[0]) {
@@ -478,18 +486,19 @@ void mw_oom_print_text(FILE *out, const struct mw_oom_history *h, const struct m
 		}
 	}
 	fprintf(out, "\nForecast (kernel badness: rss + swap + page tables + oom_score_adj *"
-		     " totalpages / 1000):\n");
+	             " totalpages / 1000):\n");
 	fprintf(out, "  %8s  %-16s %10s %10s %9s %6s %6s %6s %12s\n", "PID", "COMMAND", "RSS",
-		"SWAP", "PTE", "ADJ", "SCORE", "KERNEL", "GROWTH/h");
+	        "SWAP", "PTE", "ADJ", "SCORE", "KERNEL", "GROWTH/h");
 	for (size_t i = 0; i < f->n && i < 10; i++) {
 		const struct mw_oom_candidate *k = &f->v[i];
 		esc(k->comm, e, sizeof(e), utf8);
-		fprintf(out, "  %8d  %-16.16s %10s %10s %9s %6lld %6lld %6lld %12s\n", (int)k->pid, e,
-			mw_fmt_bytes(a, sizeof(a), k->rss), mw_fmt_bytes(b, sizeof(b), k->swap),
-			mw_fmt_bytes(c, sizeof(c), k->pte), (long long)k->adj, (long long)k->score,
-			(long long)k->kernel_score,
-			isfinite(k->rss_slope) ? mw_fmt_bytes_delta(d, sizeof(d), k->rss_slope * 3600)
-					       : "-");
+		fprintf(out, "  %8d  %-16.16s %10s %10s %9s %6lld %6lld %6lld %12s\n", (int)k->pid,
+		        e, mw_fmt_bytes(a, sizeof(a), k->rss), mw_fmt_bytes(b, sizeof(b), k->swap),
+		        mw_fmt_bytes(c, sizeof(c), k->pte), (long long)k->adj, (long long)k->score,
+		        (long long)k->kernel_score,
+		        isfinite(k->rss_slope)
+		                ? mw_fmt_bytes_delta(d, sizeof(d), k->rss_slope * 3600)
+		                : "-");
 	}
 	if (f->n) {
 		esc(f->v[0].comm, e, sizeof(e), utf8);
@@ -497,13 +506,13 @@ void mw_oom_print_text(FILE *out, const struct mw_oom_history *h, const struct m
 	}
 	fprintf(out, "  MemAvailable %s", mw_fmt_bytes(a, sizeof(a), f->mem_available));
 	if (isfinite(f->seconds_to_oom)) {
-		fprintf(out, ", falling %s/s: reaches 0 in %s", mw_fmt_bytes(b, sizeof(b),
-			(int64_t)-f->avail_slope), mw_fmt_duration(c, sizeof(c),
-			(uint64_t)(f->seconds_to_oom * 1e9)));
+		fprintf(out, ", falling %s/s: reaches 0 in %s",
+		        mw_fmt_bytes(b, sizeof(b), (int64_t)-f->avail_slope),
+		        mw_fmt_duration(c, sizeof(c), (uint64_t)(f->seconds_to_oom * 1e9)));
 		if (f->victim_at_oom >= 0) {
 			esc(f->v[f->victim_at_oom].comm, e, sizeof(e), utf8);
 			fprintf(out, "; then the victim would be %s[%d]", e,
-				(int)f->v[f->victim_at_oom].pid);
+			        (int)f->v[f->victim_at_oom].pid);
 		}
 		fprintf(out, "\n");
 	} else {
@@ -513,17 +522,17 @@ void mw_oom_print_text(FILE *out, const struct mw_oom_history *h, const struct m
 		fprintf(out, "  %zu process(es) exempt (oom_score_adj -1000)\n", f->exempt);
 	for (size_t i = 0; i < f->nprotect; i++) {
 		esc(f->protect[i].comm, e, sizeof(e), utf8);
-		fprintf(out, "  protect: %s[%d] has oom_score_adj %lld; a critical service should"
-			     " have -1000 (OOMScoreAdjust=-1000 in its unit, or echo -1000 >"
-			     " /proc/%d/oom_score_adj)\n",
-			e, (int)f->protect[i].pid, (long long)f->protect[i].adj,
-			(int)f->protect[i].pid);
+		fprintf(out,
+		        "  protect: %s[%d] has oom_score_adj %lld; a critical service should"
+		        " have -1000 (OOMScoreAdjust=-1000 in its unit, or echo -1000 >"
+		        " /proc/%d/oom_score_adj)\n",
+		        e, (int)f->protect[i].pid, (long long)f->protect[i].adj,
+		        (int)f->protect[i].pid);
 	}
 }
 
-void mw_oom_print_json(FILE *out, const struct mw_oom_history *h,
-		       const struct mw_oom_forecast *f, const char *source_kind,
-		       const char *source_note)
+void mw_oom_print_json(FILE *out, const struct mw_oom_history *h, const struct mw_oom_forecast *f,
+                       const char *source_kind, const char *source_note)
 {
 	struct mw_json j;
 

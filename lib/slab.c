@@ -37,9 +37,9 @@ static int parse_line(const char *line, long page_size, struct mw_slab_cache *c)
 	int used = 0;
 
 	if (sscanf(line,
-		   "%64s %lld %lld %lld %lld %lld : tunables %lld %lld %lld : slabdata %lld %lld "
-		   "%lld%n",
-		   name, &a, &n, &sz, &ops, &pps, &t1, &t2, &t3, &as, &ns, &sa, &used) != 12)
+	           "%64s %lld %lld %lld %lld %lld : tunables %lld %lld %lld : slabdata %lld %lld "
+	           "%lld%n",
+	           name, &a, &n, &sz, &ops, &pps, &t1, &t2, &t3, &as, &ns, &sa, &used) != 12)
 		return -EINVAL;
 	if (strlen(name) >= MW_SLAB_NAME_MAX || a < 0 || n < 0 || sz <= 0 || pps <= 0 || ns < 0 ||
 	    as < 0 || a > n || n > INT64_MAX / sz || ns > INT64_MAX / pps / page_size)

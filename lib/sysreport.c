@@ -55,20 +55,26 @@ static void ipc_label(const struct mw_ipc_view *o, char *buf, size_t cap)
 		snprintf(buf, cap, "/dev/mqueue/%s", o->o.name);
 	else
 		snprintf(buf, cap, "id %lld key 0x%08llx", (long long)o->o.id,
-			 (unsigned long long)(uint32_t)o->o.key);
+		         (unsigned long long)(uint32_t)o->o.key);
 }
 
 static void creator_label(const struct mw_ipc_view *o, char *buf, size_t cap)
 {
-	if (o->o.cpid <= 0) {
+	if (o->o.kind == MW_IPC_msg) {
+		if (o->o.lpid > 0)
+			snprintf(buf, cap, "sender %s[%d]", o->writer_known ? o->writer_comm : "?",
+			         (int)o->o.lpid);
+		else
+			snprintf(buf, cap, "-");
+	} else if (o->o.cpid <= 0) {
 		if (o->nholders > 0)
 			snprintf(buf, cap, "held by %s[%d]", o->holders[0].comm,
-				 (int)o->holders[0].pid);
+			         (int)o->holders[0].pid);
 		else
 			snprintf(buf, cap, "-");
 	} else if (o->creator_known) {
 		snprintf(buf, cap, "%s[%d]%s", o->creator_comm, (int)o->o.cpid,
-			 o->creator_alive ? "" : " (exited)");
+		         o->creator_alive ? "" : " (exited)");
 	} else {
 		snprintf(buf, cap, "pid %d (unknown)", (int)o->o.cpid);
 	}
@@ -77,16 +83,16 @@ static void creator_label(const struct mw_ipc_view *o, char *buf, size_t cap)
 /* ---- ipc ---- */
 
 void mw_ipc_print_text(FILE *f, const struct mw_sysview *v, bool orphans_only,
-		       const char *source_note, bool utf8)
+                       const char *source_note, bool utf8)
 {
-	char lbl[400], cr[200], e1[600], e2[400], a[32], b[32], d[32], g[32];
+	char lbl[400], cr[200], e1[600], e2[400], a[32], b[32], d[32], g[32], h[32];
 	size_t shown = 0;
 
 	fprintf(f, "source: %s\n", source_note);
 	if (v->ipc_note[0])
 		fprintf(f, "note: %s\n", v->ipc_note);
 	fprintf(f, "%-13s %-30s %6s %-26s %10s %10s %6s %9s %12s\n", "KIND", "OBJECT", "OWNER",
-		"CREATOR", "SIZE", "HELD", "ATTACH", "AGE", "GROWTH/h");
+	        "CREATOR", "SIZE", "HELD", "ATTACH", "AGE", "GROWTH/h");
 	for (size_t i = 0; i < v->nipc; i++) {
 		const struct mw_ipc_view *o = &v->ipc[i];
 		int64_t age = age_s(v, o);
@@ -95,24 +101,25 @@ void mw_ipc_print_text(FILE *f, const struct mw_sysview *v, bool orphans_only,
 		ipc_label(o, lbl, sizeof(lbl));
 		creator_label(o, cr, sizeof(cr));
 		fprintf(f, "%-13s %-30s %6u %-26s %10s %10s %6s %9s %12s\n",
-			mw_ipc_kind_names[o->o.kind], esc(lbl, e1, sizeof(e1), utf8), o->o.uid,
-			esc(cr, e2, sizeof(e2), utf8), mw_fmt_bytes(a, sizeof(a), o->o.size),
-			mw_fmt_bytes(b, sizeof(b), o->o.bytes),
-			o->o.nattch == MW_UNKNOWN ? "-" : (snprintf(g, sizeof(g), "%lld",
-								   (long long)o->o.nattch), g),
-			age == MW_UNKNOWN ? "?" : mw_fmt_duration(d, sizeof(d),
-								  (uint64_t)age * 1000000000ull),
-			isfinite(o->tr.slope) && o->n >= 2
-				? mw_fmt_bytes_delta(a, sizeof(a), o->tr.slope * 3600)
-				: "-");
+		        mw_ipc_kind_names[o->o.kind], esc(lbl, e1, sizeof(e1), utf8), o->o.uid,
+		        esc(cr, e2, sizeof(e2), utf8), mw_fmt_bytes(a, sizeof(a), o->o.size),
+		        mw_fmt_bytes(b, sizeof(b), o->o.bytes),
+		        o->o.nattch == MW_UNKNOWN
+		                ? "-"
+		                : (snprintf(g, sizeof(g), "%lld", (long long)o->o.nattch), g),
+		        age == MW_UNKNOWN
+		                ? "?"
+		                : mw_fmt_duration(d, sizeof(d), (uint64_t)age * 1000000000ull),
+		        isfinite(o->tr.slope) && o->n >= 2
+		                ? mw_fmt_bytes_delta(h, sizeof(h), o->tr.slope * 3600)
+		                : "-");
 		shown++;
 	}
 	if (!shown)
 		fprintf(f, "(none%s)\n", orphans_only ? ": no orphaned shared memory" : "");
 }
 
-static void ipc_obj_json(struct mw_json *j, const struct mw_sysview *v,
-			 const struct mw_ipc_view *o)
+static void ipc_obj_json(struct mw_json *j, const struct mw_sysview *v, const struct mw_ipc_view *o)
 {
 	mw_json_obj_open(j, NULL);
 	mw_json_str(j, "kind", mw_ipc_kind_names[o->o.kind]);
@@ -158,7 +165,7 @@ static void ipc_obj_json(struct mw_json *j, const struct mw_sysview *v,
 }
 
 void mw_ipc_print_json(FILE *f, const struct mw_sysview *v, bool orphans_only,
-		       const char *source_note)
+                       const char *source_note)
 {
 	struct mw_json j;
 
@@ -189,14 +196,14 @@ static void print_hyps_text(FILE *f, const struct mw_sysreport *r, bool utf8)
 		fprintf(f, "  none: no system-side growth, backlog, pressure or OOM risk found\n");
 	for (size_t i = 0; i < r->hyps.n; i++) {
 		const struct mw_syshyp *h = &r->hyps.v[i];
-		fprintf(f, "  [%s, item %d, confidence %.2f] %s\n", h->rule, h->domain_item, h->score,
-			esc(h->title, e, sizeof(e), utf8));
+		fprintf(f, "  [%s, item %d, confidence %.2f] %s\n", h->rule, h->domain_item,
+		        h->score, esc(h->title, e, sizeof(e), utf8));
 		for (size_t k = 0; k < h->nevidence; k++)
 			fprintf(f, "      - %s\n", esc(h->evidence[k], e, sizeof(e), utf8));
 		for (size_t k = 0; k < h->nadvice; k++)
-			fprintf(f, "      advice: vm.%s = %lld (now %lld): %s\n", h->advice[k].tunable,
-				(long long)h->advice[k].suggested, (long long)h->advice[k].current,
-				h->advice[k].why);
+			fprintf(f, "      advice: vm.%s = %lld (now %lld): %s\n",
+			        h->advice[k].tunable, (long long)h->advice[k].suggested,
+			        (long long)h->advice[k].current, h->advice[k].why);
 		fprintf(f, "      next: %s\n", esc(h->next_step, e, sizeof(e), utf8));
 	}
 }
@@ -215,10 +222,10 @@ static void print_slab_text(FILE *f, const struct mw_sysview *v)
 	for (size_t i = 0; i < v->nslab && v->slab[i].growing && shown < 10; i++, shown++) {
 		const struct mw_slab_view *s = &v->slab[i];
 		fprintf(f, "  %2zu. %-24s %10s  %s/s  p=%.3g%s%s%s\n", shown + 1, s->name,
-			mw_fmt_bytes(a, sizeof(a), s->bytes_now),
-			mw_fmt_bytes_delta(b, sizeof(b), s->tr.slope), s->tr.mk_p,
-			s->aliases[0] ? "  (shares slab with " : "", s->aliases,
-			s->aliases[0] ? ")" : "");
+		        mw_fmt_bytes(a, sizeof(a), s->bytes_now),
+		        mw_fmt_bytes_delta(b, sizeof(b), s->tr.slope), s->tr.mk_p,
+		        s->aliases[0] ? "  (shares slab with " : "", s->aliases,
+		        s->aliases[0] ? ")" : "");
 	}
 	if (!shown)
 		fprintf(f, "  none\n");
@@ -233,45 +240,50 @@ void mw_sysreport_print_text(FILE *f, const struct mw_sysreport *r, bool utf8)
 	fprintf(f, "System memory report\n");
 	fprintf(f, "  source   %s\n", r->source_note);
 	fprintf(f, "  window   %s .. %s (%s, %zu samples)\n",
-		mw_fmt_time(t1, sizeof(t1), (uint64_t)v->from_ms * 1000000ull),
-		mw_fmt_time(t2, sizeof(t2), (uint64_t)v->to_ms * 1000000ull),
-		mw_fmt_duration(d, sizeof(d), (uint64_t)(v->to_ms - v->from_ms) * 1000000ull), v->n);
+	        mw_fmt_time(t1, sizeof(t1), (uint64_t)v->from_ms * 1000000ull),
+	        mw_fmt_time(t2, sizeof(t2), (uint64_t)v->to_ms * 1000000ull),
+	        mw_fmt_duration(d, sizeof(d), (uint64_t)(v->to_ms - v->from_ms) * 1000000ull),
+	        v->n);
 	fprintf(f, "  memory   total %s, available %s, slab %s (unreclaimable %s)\n",
-		mw_fmt_bytes(a, sizeof(a), last_mem(v, MW_MI_mem_total)),
-		mw_fmt_bytes(b, sizeof(b), last_mem(v, MW_MI_mem_available)),
-		mw_fmt_bytes(c, sizeof(c), last_mem(v, MW_MI_slab)),
-		mw_fmt_bytes(d, sizeof(d), last_mem(v, MW_MI_sunreclaim)));
+	        mw_fmt_bytes(a, sizeof(a), last_mem(v, MW_MI_mem_total)),
+	        mw_fmt_bytes(b, sizeof(b), last_mem(v, MW_MI_mem_available)),
+	        mw_fmt_bytes(c, sizeof(c), last_mem(v, MW_MI_slab)),
+	        mw_fmt_bytes(d, sizeof(d), last_mem(v, MW_MI_sunreclaim)));
 	print_hyps_text(f, r, utf8);
 	print_slab_text(f, v);
 	for (size_t i = 0; i < v->nipc; i++)
 		orphans += v->ipc[i].orphan;
 	fprintf(f, "\nIPC: %zu objects, %zu orphan candidate(s) (memwatch ipc --orphans)%s%s\n",
-		v->nipc, orphans, v->ipc_note[0] ? "; " : "", v->ipc_note);
+	        v->nipc, orphans, v->ipc_note[0] ? "; " : "", v->ipc_note);
 	fprintf(f, "\nReclaim: %d NUMA node(s)", v->numa_nodes);
 	for (int i = 0; i < MW_TUN_COUNT; i++)
-		fprintf(f, "%s %s=%lld", i ? "," : ";", mw_tunable_names[i], (long long)v->tun.v[i]);
+		fprintf(f, "%s %s=%lld", i ? "," : ";", mw_tunable_names[i],
+		        (long long)v->tun.v[i]);
 	fprintf(f, "\n");
 	for (size_t i = 0; i < v->zones.n; i++) {
 		const struct mw_zone *z = &v->zones.v[i];
 		if (z->managed <= 0)
 			continue;
-		fprintf(f, "  node %d %-8s free %lld pages, min %lld, low %lld, high %lld, managed %lld\n",
-			z->node, z->name, (long long)z->free, (long long)z->min, (long long)z->low,
-			(long long)z->high, (long long)z->managed);
+		fprintf(f,
+		        "  node %d %-8s free %lld pages, min %lld, low %lld, high %lld, managed "
+		        "%lld\n",
+		        z->node, z->name, (long long)z->free, (long long)z->min, (long long)z->low,
+		        (long long)z->high, (long long)z->managed);
 	}
 	for (size_t i = 0; i < r->nadvice; i++)
 		fprintf(f, "  advice: vm.%s = %lld (now %lld): %s\n", r->advice[i].tunable,
-			(long long)r->advice[i].suggested, (long long)r->advice[i].current,
-			r->advice[i].why);
+		        (long long)r->advice[i].suggested, (long long)r->advice[i].current,
+		        r->advice[i].why);
 	if (r->have_forecast && r->forecast.n) {
 		const struct mw_oom_forecast *fc = &r->forecast;
 		char e[256];
 		fprintf(f, "\nOOM: next victim %s[%d] (score %lld)",
-			esc(fc->v[0].comm, e, sizeof(e), utf8), (int)fc->v[0].pid,
-			(long long)fc->v[0].score);
+		        esc(fc->v[0].comm, e, sizeof(e), utf8), (int)fc->v[0].pid,
+		        (long long)fc->v[0].score);
 		if (isfinite(fc->seconds_to_oom))
 			fprintf(f, "; MemAvailable reaches 0 in %s",
-				mw_fmt_duration(a, sizeof(a), (uint64_t)(fc->seconds_to_oom * 1e9)));
+			        mw_fmt_duration(a, sizeof(a),
+			                        (uint64_t)(fc->seconds_to_oom * 1e9)));
 		fprintf(f, " (memwatch oom for details)\n");
 	}
 }
@@ -457,7 +469,8 @@ void mw_sysreport_print_html(FILE *f, const struct mw_sysreport *r)
 	char a[32], b[32];
 
 	fputs("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>memwatch: system"
-	      " report</title>\n<style>body{font-family:sans-serif;margin:2em}table{border-collapse:"
+	      " report</"
+	      "title>\n<style>body{font-family:sans-serif;margin:2em}table{border-collapse:"
 	      "collapse}td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}"
 	      "td:first-child,th:first-child{text-align:left}.h{margin:1em 0;padding:.5em;"
 	      "border-left:4px solid #c33;background:#fee}</style></head><body>\n",
@@ -479,7 +492,7 @@ void mw_sysreport_print_html(FILE *f, const struct mw_sysreport *r)
 		}
 		for (size_t k = 0; k < h->nadvice; k++) {
 			fprintf(f, "<li>advice: vm.%s = %lld (now %lld): ", h->advice[k].tunable,
-				(long long)h->advice[k].suggested, (long long)h->advice[k].current);
+			        (long long)h->advice[k].suggested, (long long)h->advice[k].current);
 			html(f, h->advice[k].why);
 			fputs("</li>", f);
 		}
@@ -499,16 +512,16 @@ void mw_sysreport_print_html(FILE *f, const struct mw_sysreport *r)
 			fputs("<tr><td>", f);
 			html(f, v->slab[i].name);
 			fprintf(f, "</td><td>%s</td><td>%s</td><td>%.3g</td></tr>\n",
-				mw_fmt_bytes(a, sizeof(a), v->slab[i].bytes_now),
-				mw_fmt_bytes_delta(b, sizeof(b), v->slab[i].tr.slope),
-				v->slab[i].tr.mk_p);
+			        mw_fmt_bytes(a, sizeof(a), v->slab[i].bytes_now),
+			        mw_fmt_bytes_delta(b, sizeof(b), v->slab[i].tr.slope),
+			        v->slab[i].tr.mk_p);
 		}
 		fputs("</table>\n", f);
 	}
 	fputs("<h2>Tunable advice</h2>\n<ul>", f);
 	for (size_t i = 0; i < r->nadvice; i++) {
 		fprintf(f, "<li>vm.%s = %lld (now %lld): ", r->advice[i].tunable,
-			(long long)r->advice[i].suggested, (long long)r->advice[i].current);
+		        (long long)r->advice[i].suggested, (long long)r->advice[i].current);
 		html(f, r->advice[i].why);
 		fputs("</li>", f);
 	}

@@ -133,13 +133,14 @@ static int load_state(struct mw_sysw *w)
 	int rc;
 
 	forget_state(w);
-	rc = sqlite3_prepare_v2(w->db,
-				"SELECT c.id, s.value, (SELECT active_objs FROM slab_samples x WHERE"
-				" x.cache = c.id ORDER BY tick DESC LIMIT 1), (SELECT num_objs FROM"
-				" slab_samples x WHERE x.cache = c.id ORDER BY tick DESC LIMIT 1),"
-				" (SELECT bytes FROM slab_samples x WHERE x.cache = c.id ORDER BY tick"
-				" DESC LIMIT 1) FROM slab_caches c JOIN strings s ON s.id = c.name",
-				-1, &st, NULL);
+	rc = sqlite3_prepare_v2(
+	        w->db,
+	        "SELECT c.id, s.value, (SELECT active_objs FROM slab_samples x WHERE"
+	        " x.cache = c.id ORDER BY tick DESC LIMIT 1), (SELECT num_objs FROM"
+	        " slab_samples x WHERE x.cache = c.id ORDER BY tick DESC LIMIT 1),"
+	        " (SELECT bytes FROM slab_samples x WHERE x.cache = c.id ORDER BY tick"
+	        " DESC LIMIT 1) FROM slab_caches c JOIN strings s ON s.id = c.name",
+	        -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return db_err(w->db, rc);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -159,20 +160,20 @@ static int load_state(struct mw_sysw *w)
 		snprintf(c->name, sizeof(c->name), "%s", name ? (const char *)name : "");
 		/* The last stored values: a cache that did not change stays unstored. */
 		c->active = sqlite3_column_type(st, 2) == SQLITE_NULL ? MW_UNKNOWN
-								      : sqlite3_column_int64(st, 2);
+		                                                      : sqlite3_column_int64(st, 2);
 		c->num = sqlite3_column_type(st, 3) == SQLITE_NULL ? MW_UNKNOWN
-								   : sqlite3_column_int64(st, 3);
+		                                                   : sqlite3_column_int64(st, 3);
 		c->bytes = sqlite3_column_type(st, 4) == SQLITE_NULL ? MW_UNKNOWN
-								     : sqlite3_column_int64(st, 4);
+		                                                     : sqlite3_column_int64(st, 4);
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
 		return db_err(w->db, rc);
 	/* The tunables as last stored, so a change across a restart is still an event. */
 	rc = sqlite3_prepare_v2(w->db,
-				"SELECT name, value FROM tunables t WHERE tick = (SELECT max(tick)"
-				" FROM tunables u WHERE u.name = t.name)",
-				-1, &st, NULL);
+	                        "SELECT name, value FROM tunables t WHERE tick = (SELECT max(tick)"
+	                        " FROM tunables u WHERE u.name = t.name)",
+	                        -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return db_err(w->db, rc);
 	for (int i = 0; i < MW_TUN_COUNT; i++)
@@ -182,17 +183,18 @@ static int load_state(struct mw_sysw *w)
 		for (int i = 0; name && i < MW_TUN_COUNT; i++)
 			if (strcmp((const char *)name, mw_tunable_names[i]) == 0) {
 				w->tun.v[i] = sqlite3_column_type(st, 1) == SQLITE_NULL
-						      ? MW_UNKNOWN
-						      : sqlite3_column_int64(st, 1);
+				                      ? MW_UNKNOWN
+				                      : sqlite3_column_int64(st, 1);
 				w->have_tun = true;
 			}
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
 		return db_err(w->db, rc);
-	/* Objects the database still calls live: gone_tick is set at the first sample without them. */
+	/* Objects the database still calls live: gone_tick is set at the first sample without them.
+	 */
 	rc = sqlite3_prepare_v2(w->db, "SELECT id, ident FROM ipc_objects WHERE gone_tick IS NULL",
-				-1, &st, NULL);
+	                        -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return db_err(w->db, rc);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -220,30 +222,32 @@ static int load_state(struct mw_sysw *w)
 int mw_sysw_new(struct mw_store *s, const char *root, struct mw_sysw **out)
 {
 	static const char *const sql[W_COUNT] = {
-		[W_STRING_FIND] = "SELECT id FROM strings WHERE value = ?",
-		[W_STRING_INSERT] = "INSERT INTO strings(value) VALUES(?)",
-		[W_CACHE_INSERT] = "INSERT INTO slab_caches(name, objsize, aliases) VALUES(?,?,?)",
-		[W_SLAB_SAMPLE] = "INSERT INTO slab_samples(cache, tick, active_objs, num_objs, bytes)"
-				  " VALUES(?,?,?,?,?)",
-		[W_SLOW_TICK] = "INSERT INTO system_slow_ticks(tick, slab, ipc) VALUES(?,?,?)",
-		[W_ZONE] = "INSERT INTO zone_samples(tick, node, zone, free_pages, min_pages,"
-			   " low_pages, high_pages, managed_pages, present_pages)"
-			   " VALUES(?,?,?,?,?,?,?,?,?)",
-		[W_TUNABLE] = "INSERT INTO tunables(tick, name, value) VALUES(?,?,?)",
-		[W_IPC_INSERT] = "INSERT INTO ipc_objects(boot, kind, ident, ipc_key, ipc_id, name,"
-				 " uid, cuid, mode, cpid, creator, ctime, first_tick)"
-				 " VALUES((SELECT boot FROM ticks WHERE id = ?1),?2,?3,?4,?5,?6,?7,"
-				 "?8,?9,?10,?11,?12,?1)"
-				 " ON CONFLICT(boot, ident) DO UPDATE SET gone_tick = NULL"
-				 " RETURNING id",
-		[W_IPC_GONE] = "UPDATE ipc_objects SET gone_tick = ? WHERE id = ?",
-		[W_IPC_SAMPLE] = "INSERT OR REPLACE INTO ipc_samples(object, tick, size, bytes, swap,"
-				 " nattch, qnum, lpid, lrpid, atime, dtime)"
-				 " VALUES(?,?,?,?,?,?,?,?,?,?,?)",
-		[W_CREATOR] = "SELECT p.id FROM procs p WHERE p.boot = (SELECT boot FROM ticks"
-			      " WHERE id = ?1) AND p.pid = ?2 AND (p.start_ms IS NULL OR"
-			      " p.start_ms <= ?3) ORDER BY p.start_ms DESC LIMIT 1",
-		[W_TICK_EXISTS] = "SELECT count(*) FROM ticks WHERE id = ?",
+	        [W_STRING_FIND] = "SELECT id FROM strings WHERE value = ?",
+	        [W_STRING_INSERT] = "INSERT INTO strings(value) VALUES(?)",
+	        [W_CACHE_INSERT] = "INSERT INTO slab_caches(name, objsize, aliases) VALUES(?,?,?)",
+	        [W_SLAB_SAMPLE] =
+	                "INSERT INTO slab_samples(cache, tick, active_objs, num_objs, bytes)"
+	                " VALUES(?,?,?,?,?)",
+	        [W_SLOW_TICK] = "INSERT INTO system_slow_ticks(tick, slab, ipc) VALUES(?,?,?)",
+	        [W_ZONE] = "INSERT INTO zone_samples(tick, node, zone, free_pages, min_pages,"
+	                   " low_pages, high_pages, managed_pages, present_pages)"
+	                   " VALUES(?,?,?,?,?,?,?,?,?)",
+	        [W_TUNABLE] = "INSERT INTO tunables(tick, name, value) VALUES(?,?,?)",
+	        [W_IPC_INSERT] = "INSERT INTO ipc_objects(boot, kind, ident, ipc_key, ipc_id, name,"
+	                         " uid, cuid, mode, cpid, creator, ctime, first_tick)"
+	                         " VALUES((SELECT boot FROM ticks WHERE id = ?1),?2,?3,?4,?5,?6,?7,"
+	                         "?8,?9,?10,?11,?12,?1)"
+	                         " ON CONFLICT(boot, ident) DO UPDATE SET gone_tick = NULL"
+	                         " RETURNING id",
+	        [W_IPC_GONE] = "UPDATE ipc_objects SET gone_tick = ? WHERE id = ?",
+	        [W_IPC_SAMPLE] =
+	                "INSERT OR REPLACE INTO ipc_samples(object, tick, size, bytes, swap,"
+	                " nattch, qnum, lpid, lrpid, atime, dtime)"
+	                " VALUES(?,?,?,?,?,?,?,?,?,?,?)",
+	        [W_CREATOR] = "SELECT p.id FROM procs p WHERE p.boot = (SELECT boot FROM ticks"
+	                      " WHERE id = ?1) AND p.pid = ?2 AND (p.start_ms IS NULL OR"
+	                      " p.start_ms <= ?3) ORDER BY p.start_ms DESC LIMIT 1",
+	        [W_TICK_EXISTS] = "SELECT count(*) FROM ticks WHERE id = ?",
 	};
 	struct mw_sysw *w = calloc(1, sizeof(*w));
 	int r;
@@ -255,7 +259,7 @@ int mw_sysw_new(struct mw_store *s, const char *root, struct mw_sysw **out)
 	w->root = root ? root : "";
 	for (int i = 0; i < W_COUNT; i++) {
 		int rc = sqlite3_prepare_v3(w->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &w->q[i],
-					    NULL);
+		                            NULL);
 		if (rc != SQLITE_OK) {
 			mw_sysw_free(w);
 			return db_err(w->db, rc);
@@ -293,7 +297,8 @@ static int check_rollback(struct mw_sysw *w, int64_t tick, uint64_t t_ns)
 
 	if (w->last_tick == 0 || (w->last_tick == tick && w->last_t_ns == t_ns))
 		goto ok;
-	/* SQLite hands a rolled-back rowid out again: the same id with another time is a new tick. */
+	/* SQLite hands a rolled-back rowid out again: the same id with another time is a new tick.
+	 */
 	if (w->last_tick != tick) {
 		sqlite3_bind_int64(w->q[W_TICK_EXISTS], 1, w->last_tick);
 		r = step_int(w->db, w->q[W_TICK_EXISTS], &n);
@@ -331,7 +336,7 @@ int mw_sysw_tunables(struct mw_sysw *w, int64_t tick, uint64_t t_ns, const struc
 			if (t->v[i] != MW_UNKNOWN)
 				snprintf(b, sizeof(b), "%lld", (long long)t->v[i]);
 			snprintf(detail, sizeof(detail), "{\"name\":\"%s\",\"old\":%s,\"new\":%s}",
-				 mw_tunable_names[i], a, b);
+			         mw_tunable_names[i], a, b);
 			r = mw_store_add_event(w->store, t_ns, "tunable-change", 0, 0, detail);
 		}
 	}
@@ -440,13 +445,13 @@ static int write_zones(struct mw_sysw *w, int64_t tick, const struct mw_zone_set
 
 static void ipc_values(const struct mw_ipc_obj *o, int64_t v[IPC_VALUES])
 {
-	int64_t vals[IPC_VALUES] = { o->size,	 o->bytes,  o->swap,  o->nattch, o->qnum,
-				     o->lpid,	 o->lrpid,  o->atime, o->dtime,	 0 };
+	int64_t vals[IPC_VALUES] = {o->size, o->bytes, o->swap,  o->nattch, o->qnum,
+	                            o->lpid, o->lrpid, o->atime, o->dtime,  0};
 	memcpy(v, vals, sizeof(vals));
 }
 
 static struct ipc_state *obj_get(struct mw_sysw *w, int64_t tick, const struct mw_ipc_obj *o,
-				 int *err)
+                                 int *err)
 {
 	sqlite3_stmt *st = w->q[W_IPC_INSERT];
 	struct ipc_state *os;
@@ -545,7 +550,7 @@ static int write_ipc(struct mw_sysw *w, int64_t tick, const struct mw_ipc_set *i
 }
 
 int mw_sysw_slow(struct mw_sysw *w, int64_t tick, uint64_t t_ns, const struct mw_slab_set *slab,
-		 const struct mw_zone_set *zones, const struct mw_ipc_set *ipc)
+                 const struct mw_zone_set *zones, const struct mw_ipc_set *ipc)
 {
 	int r = check_rollback(w, tick, t_ns);
 

@@ -20,7 +20,7 @@ struct ts {
 };
 
 static int ts_push(size_t *n, size_t *cap, int64_t **t, double **a, double **b, double **c,
-		   int64_t tv, double av, double bv, double cv)
+                   int64_t tv, double av, double bv, double cv)
 {
 	if (*n == *cap) {
 		size_t nc = *cap ? *cap * 2 : 16;
@@ -28,7 +28,7 @@ static int ts_push(size_t *n, size_t *cap, int64_t **t, double **a, double **b, 
 		if (!nt)
 			return -ENOMEM;
 		*t = nt;
-		double **arr[] = { a, b, c };
+		double **arr[] = {a, b, c};
 		for (int k = 0; k < 3; k++) {
 			if (!arr[k])
 				continue;
@@ -235,13 +235,12 @@ static size_t pow2_cap(size_t n)
 	return c;
 }
 
-
 struct live_ctx {
 	size_t capslab, capipc, capproc, capsys;
 };
 
 static struct mw_slab_view *slab_view(struct mw_sysview *v, struct live_ctx *lc,
-				      const struct mw_slab_cache *c, const char *root)
+                                      const struct mw_slab_cache *c, const char *root)
 {
 	for (size_t i = 0; i < v->nslab; i++)
 		if (strcmp(v->slab[i].name, c->name) == 0)
@@ -257,14 +256,14 @@ static struct mw_slab_view *slab_view(struct mw_sysview *v, struct live_ctx *lc,
 
 static int live_slab(struct mw_sysview *v, struct live_ctx *lc, const char *root, int64_t t)
 {
-	struct mw_slab_set set = { 0 };
+	struct mw_slab_set set = {0};
 	int r = mw_slab_read(root, &set);
 
 	if (r < 0) {
 		v->slab_ok = false;
 		snprintf(v->slab_why, sizeof(v->slab_why), "%s",
-			 r == -EACCES ? "unavailable: needs root"
-				      : "unavailable: /proc/slabinfo unreadable");
+		         r == -EACCES ? "unavailable: needs root"
+		                      : "unavailable: /proc/slabinfo unreadable");
 		mw_slab_set_release(&set);
 		return 0;
 	}
@@ -278,7 +277,7 @@ static int live_slab(struct mw_sysview *v, struct live_ctx *lc, const char *root
 		}
 		cap = pow2_cap(s->n);
 		r = ts_push(&s->n, &cap, &s->t_ms, &s->bytes, &s->objs, NULL, t,
-			    (double)set.v[i].bytes, (double)set.v[i].num_objs, 0);
+		            (double)set.v[i].bytes, (double)set.v[i].num_objs, 0);
 		s->bytes_now = set.v[i].bytes;
 		s->objs_now = set.v[i].num_objs;
 	}
@@ -288,7 +287,7 @@ static int live_slab(struct mw_sysview *v, struct live_ctx *lc, const char *root
 
 static int live_ipc(struct mw_sysview *v, struct live_ctx *lc, const char *root, int64_t t)
 {
-	struct mw_ipc_set set = { 0 };
+	struct mw_ipc_set set = {0};
 	int r = mw_ipc_read(root, true, &set);
 
 	v->ipc_ok = r == 0 && set.sysv_ok;
@@ -309,16 +308,16 @@ static int live_ipc(struct mw_sysview *v, struct live_ctx *lc, const char *root,
 		o->o = set.v[i];
 		size_t cap = pow2_cap(o->n);
 		r = ts_push(&o->n, &cap, &o->t_ms, &o->bytes, NULL, NULL, t,
-			    (double)(set.v[i].bytes == MW_UNKNOWN ? 0 : set.v[i].bytes), 0, 0);
+		            (double)(set.v[i].bytes == MW_UNKNOWN ? 0 : set.v[i].bytes), 0, 0);
 	}
 	mw_ipc_set_release(&set);
 	return r;
 }
 
 static int live_procs(struct mw_sysview *v, struct live_ctx *lc, struct mw_proc_collector *pc,
-		      int64_t t)
+                      int64_t t)
 {
-	struct mw_proc_set set = { 0 };
+	struct mw_proc_set set = {0};
 	int r = mw_proc_collect(pc, &set);
 
 	for (size_t i = 0; i < set.n && r == 0; i++) {
@@ -344,8 +343,8 @@ static int live_procs(struct mw_sysview *v, struct live_ctx *lc, struct mw_proc_
 		memcpy(pv->now, p->m, sizeof(pv->now));
 		size_t cap = pow2_cap(pv->n);
 		r = ts_push(&pv->n, &cap, &pv->t_ms, &pv->fds, &pv->threads, &pv->rss, t,
-			    (double)p->m[MW_PM_fds], (double)p->m[MW_PM_threads],
-			    (double)p->m[MW_PM_rss]);
+		            (double)p->m[MW_PM_fds], (double)p->m[MW_PM_threads],
+		            (double)p->m[MW_PM_rss]);
 	}
 	mw_proc_set_clear(&set);
 	free(set.v);
@@ -354,8 +353,8 @@ static int live_procs(struct mw_sysview *v, struct live_ctx *lc, struct mw_proc_
 
 static void sleep_ns(uint64_t ns)
 {
-	struct timespec ts = { .tv_sec = (time_t)(ns / 1000000000ull),
-			       .tv_nsec = (long)(ns % 1000000000ull) };
+	struct timespec ts = {.tv_sec = (time_t)(ns / 1000000000ull),
+	                      .tv_nsec = (long)(ns % 1000000000ull)};
 
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
@@ -385,10 +384,10 @@ static void live_names(struct mw_sysview *v, const char *root)
 }
 
 int mw_sysview_from_live(const char *root, uint64_t duration_ns, uint64_t interval_ns, int parts,
-			 struct mw_sysview *v)
+                         struct mw_sysview *v)
 {
 	struct mw_proc_collector *pc = NULL;
-	struct live_ctx lc = { 0 };
+	struct live_ctx lc = {0};
 	uint64_t start = mw_mono_ns();
 	int r = 0;
 
@@ -430,8 +429,8 @@ int mw_sysview_from_live(const char *root, uint64_t duration_ns, uint64_t interv
 	finish_slab(v);
 	finish_ipc(v);
 	snprintf(v->note, sizeof(v->note),
-		 "live: no recorded history; %zu samples over %.1f s taken by this command", v->n,
-		 (double)(v->to_ms - v->from_ms) / 1000.0);
+	         "live: no recorded history; %zu samples over %.1f s taken by this command", v->n,
+	         (double)(v->to_ms - v->from_ms) / 1000.0);
 	return 0;
 }
 
@@ -457,8 +456,8 @@ static int store_sys(sqlite3 *db, int64_t since, int64_t until, struct mw_sysvie
 	for (int i = 0; i < MW_PSI_COUNT; i++)
 		o += (size_t)snprintf(sql + o, sizeof(sql) - o, ",s.%s", mw_psi_columns[i]);
 	snprintf(sql + o, sizeof(sql) - o,
-		 " FROM sys_samples s JOIN ticks t ON t.id = s.tick WHERE t.t_ms BETWEEN ? AND ?"
-		 " ORDER BY s.tick");
+	         " FROM sys_samples s JOIN ticks t ON t.id = s.tick WHERE t.t_ms BETWEEN ? AND ?"
+	         " ORDER BY s.tick");
 	rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return sql_rc(rc);
@@ -467,13 +466,13 @@ static int store_sys(sqlite3 *db, int64_t since, int64_t until, struct mw_sysvie
 	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct mw_sys_sample s;
 		int c = 1;
-		int64_t *dst[] = { s.mem, s.vm, s.psi };
-		const int cnt[] = { MW_MI_COUNT, MW_VM_COUNT, MW_PSI_COUNT };
+		int64_t *dst[] = {s.mem, s.vm, s.psi};
+		const int cnt[] = {MW_MI_COUNT, MW_VM_COUNT, MW_PSI_COUNT};
 		for (int g = 0; g < 3; g++)
 			for (int i = 0; i < cnt[g]; i++, c++)
 				dst[g][i] = sqlite3_column_type(st, c) == SQLITE_NULL
-						    ? MW_UNKNOWN
-						    : sqlite3_column_int64(st, c);
+				                    ? MW_UNKNOWN
+				                    : sqlite3_column_int64(st, c);
 		r = sys_push(v, &cap, sqlite3_column_int64(st, 0), &s);
 	}
 	sqlite3_finalize(st);
@@ -481,7 +480,7 @@ static int store_sys(sqlite3 *db, int64_t since, int64_t until, struct mw_sysvie
 }
 
 static int store_slab(sqlite3 *db, const char *root, int64_t since, int64_t until,
-		      struct mw_sysview *v)
+                      struct mw_sysview *v)
 {
 	sqlite3_stmt *st = NULL;
 	size_t capslab = 0;
@@ -491,10 +490,11 @@ static int store_slab(sqlite3 *db, const char *root, int64_t since, int64_t unti
 	size_t cap = 0;
 
 	(void)root;
-	rc = sqlite3_prepare_v2(db,
-				"SELECT max(t.t_ms), min(x.slab) FROM system_slow_ticks x JOIN ticks t"
-				" ON t.id = x.tick WHERE t.t_ms BETWEEN ? AND ? AND x.slab = 1",
-				-1, &st, NULL);
+	rc = sqlite3_prepare_v2(
+	        db,
+	        "SELECT max(t.t_ms), min(x.slab) FROM system_slow_ticks x JOIN ticks t"
+	        " ON t.id = x.tick WHERE t.t_ms BETWEEN ? AND ? AND x.slab = 1",
+	        -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return sql_rc(rc);
 	sqlite3_bind_int64(st, 1, since);
@@ -505,13 +505,14 @@ static int store_slab(sqlite3 *db, const char *root, int64_t since, int64_t unti
 	v->slab_ok = last_slow != MW_UNKNOWN;
 	if (!v->slab_ok)
 		return 0;
-	rc = sqlite3_prepare_v2(db,
-				"SELECT c.id, n.value, a.value, c.objsize, t.t_ms, s.num_objs, s.bytes"
-				" FROM slab_samples s JOIN slab_caches c ON c.id = s.cache"
-				" JOIN strings n ON n.id = c.name LEFT JOIN strings a ON a.id = c.aliases"
-				" JOIN ticks t ON t.id = s.tick WHERE t.t_ms BETWEEN ? AND ?"
-				" ORDER BY c.id, s.tick",
-				-1, &st, NULL);
+	rc = sqlite3_prepare_v2(
+	        db,
+	        "SELECT c.id, n.value, a.value, c.objsize, t.t_ms, s.num_objs, s.bytes"
+	        " FROM slab_samples s JOIN slab_caches c ON c.id = s.cache"
+	        " JOIN strings n ON n.id = c.name LEFT JOIN strings a ON a.id = c.aliases"
+	        " JOIN ticks t ON t.id = s.tick WHERE t.t_ms BETWEEN ? AND ?"
+	        " ORDER BY c.id, s.tick",
+	        -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return sql_rc(rc);
 	sqlite3_bind_int64(st, 1, since);
@@ -522,7 +523,7 @@ static int store_slab(sqlite3 *db, const char *root, int64_t since, int64_t unti
 			/* Carry the previous cache's last value to the last slow sample. */
 			if (s && s->t_ms[s->n - 1] < last_slow)
 				r = ts_push(&s->n, &cap, &s->t_ms, &s->bytes, &s->objs, NULL,
-					    last_slow, s->bytes[s->n - 1], s->objs[s->n - 1], 0);
+				            last_slow, s->bytes[s->n - 1], s->objs[s->n - 1], 0);
 			if (r == 0)
 				r = grow((void **)&v->slab, v->nslab, &capslab, sizeof(*v->slab));
 			if (r < 0)
@@ -531,7 +532,7 @@ static int store_slab(sqlite3 *db, const char *root, int64_t since, int64_t unti
 			cap = 0;
 			cur = id;
 			const unsigned char *nm = sqlite3_column_text(st, 1),
-					    *al = sqlite3_column_text(st, 2);
+			                    *al = sqlite3_column_text(st, 2);
 			snprintf(s->name, sizeof(s->name), "%s", nm ? (const char *)nm : "");
 			snprintf(s->aliases, sizeof(s->aliases), "%s", al ? (const char *)al : "");
 			s->objsize = sqlite3_column_int64(st, 3);
@@ -539,12 +540,12 @@ static int store_slab(sqlite3 *db, const char *root, int64_t since, int64_t unti
 		s->objs_now = sqlite3_column_int64(st, 5);
 		s->bytes_now = sqlite3_column_int64(st, 6);
 		r = ts_push(&s->n, &cap, &s->t_ms, &s->bytes, &s->objs, NULL,
-			    sqlite3_column_int64(st, 4), (double)s->bytes_now, (double)s->objs_now,
-			    0);
+		            sqlite3_column_int64(st, 4), (double)s->bytes_now, (double)s->objs_now,
+		            0);
 	}
 	if (r == 0 && s && s->t_ms[s->n - 1] < last_slow)
 		r = ts_push(&s->n, &cap, &s->t_ms, &s->bytes, &s->objs, NULL, last_slow,
-			    s->bytes[s->n - 1], s->objs[s->n - 1], 0);
+		            s->bytes[s->n - 1], s->objs[s->n - 1], 0);
 	sqlite3_finalize(st);
 	return r;
 }
@@ -558,8 +559,7 @@ static void text_col(sqlite3_stmt *st, int c, char *buf, size_t cap)
 
 static int64_t int_col(sqlite3_stmt *st, int c)
 {
-	return sqlite3_column_type(st, c) == SQLITE_NULL ? MW_UNKNOWN
-							  : sqlite3_column_int64(st, c);
+	return sqlite3_column_type(st, c) == SQLITE_NULL ? MW_UNKNOWN : sqlite3_column_int64(st, c);
 }
 
 static enum mw_ipc_kind kind_of(const char *tag)
@@ -572,33 +572,35 @@ static enum mw_ipc_kind kind_of(const char *tag)
 
 /* IPC objects alive at the window's end, with their samples and creator/writer names. */
 static int store_ipc(sqlite3 *db, const char *root, int64_t since, int64_t until,
-		     struct mw_sysview *v)
+                     struct mw_sysview *v)
 {
 	static const char objs_sql[] =
-		"SELECT o.id, o.kind, o.ident, o.ipc_key, o.ipc_id, n.value, o.uid, o.cuid, o.mode,"
-		" o.cpid, o.ctime, (SELECT t_ms FROM ticks WHERE id = o.first_tick),"
-		" (SELECT c.value FROM procs p JOIN strings c ON c.id = p.comm WHERE p.id ="
-		"  coalesce(o.creator, (SELECT p2.id FROM procs p2 WHERE p2.boot = o.boot AND"
-		"  p2.pid = o.cpid AND (p2.start_ms IS NULL OR p2.start_ms <= o.ctime * 1000 + 999)"
-		"  ORDER BY p2.start_ms DESC LIMIT 1))),"
-		" (SELECT p.exit_tick IS NULL FROM procs p WHERE p.id ="
-		"  coalesce(o.creator, (SELECT p2.id FROM procs p2 WHERE p2.boot = o.boot AND"
-		"  p2.pid = o.cpid AND (p2.start_ms IS NULL OR p2.start_ms <= o.ctime * 1000 + 999)"
-		"  ORDER BY p2.start_ms DESC LIMIT 1)))"
-		" FROM ipc_objects o LEFT JOIN strings n ON n.id = o.name"
-		" WHERE o.first_tick <= (SELECT max(id) FROM ticks WHERE t_ms <= ?2)"
-		" AND (o.gone_tick IS NULL OR o.gone_tick > (SELECT max(id) FROM ticks WHERE t_ms <= ?2))"
-		" ORDER BY o.id";
+	        "SELECT o.id, o.kind, o.ident, o.ipc_key, o.ipc_id, n.value, o.uid, o.cuid, o.mode,"
+	        " o.cpid, o.ctime, (SELECT t_ms FROM ticks WHERE id = o.first_tick),"
+	        " (SELECT c.value FROM procs p JOIN strings c ON c.id = p.comm WHERE p.id ="
+	        "  coalesce(o.creator, (SELECT p2.id FROM procs p2 WHERE p2.boot = o.boot AND"
+	        "  p2.pid = o.cpid AND (p2.start_ms IS NULL OR p2.start_ms <= o.ctime * 1000 + 999)"
+	        "  ORDER BY p2.start_ms DESC LIMIT 1))),"
+	        " (SELECT p.exit_tick IS NULL FROM procs p WHERE p.id ="
+	        "  coalesce(o.creator, (SELECT p2.id FROM procs p2 WHERE p2.boot = o.boot AND"
+	        "  p2.pid = o.cpid AND (p2.start_ms IS NULL OR p2.start_ms <= o.ctime * 1000 + 999)"
+	        "  ORDER BY p2.start_ms DESC LIMIT 1)))"
+	        " FROM ipc_objects o LEFT JOIN strings n ON n.id = o.name"
+	        " WHERE o.first_tick <= (SELECT max(id) FROM ticks WHERE t_ms <= ?2)"
+	        " AND (o.gone_tick IS NULL OR o.gone_tick > (SELECT max(id) FROM ticks WHERE t_ms "
+	        "<= ?2))"
+	        " ORDER BY o.id";
 	static const char samp_sql[] =
-		"SELECT t.t_ms, s.size, s.bytes, s.swap, s.nattch, s.qnum, s.lpid, s.lrpid, s.atime,"
-		" s.dtime FROM ipc_samples s JOIN ticks t ON t.id = s.tick WHERE s.object = ?1"
-		" AND t.t_ms <= ?3 AND (t.t_ms >= ?2 OR s.tick = (SELECT max(s2.tick) FROM"
-		" ipc_samples s2 JOIN ticks t2 ON t2.id = s2.tick WHERE s2.object = ?1 AND"
-		" t2.t_ms < ?2)) ORDER BY s.tick";
+	        "SELECT t.t_ms, s.size, s.bytes, s.swap, s.nattch, s.qnum, s.lpid, s.lrpid, "
+	        "s.atime,"
+	        " s.dtime FROM ipc_samples s JOIN ticks t ON t.id = s.tick WHERE s.object = ?1"
+	        " AND t.t_ms <= ?3 AND (t.t_ms >= ?2 OR s.tick = (SELECT max(s2.tick) FROM"
+	        " ipc_samples s2 JOIN ticks t2 ON t2.id = s2.tick WHERE s2.object = ?1 AND"
+	        " t2.t_ms < ?2)) ORDER BY s.tick";
 	static const char writer_sql[] =
-		"SELECT c.value FROM procs p JOIN strings c ON c.id = p.comm WHERE p.pid = ?"
-		" AND p.boot = (SELECT boot FROM ticks ORDER BY id DESC LIMIT 1)"
-		" ORDER BY p.id DESC LIMIT 1";
+	        "SELECT c.value FROM procs p JOIN strings c ON c.id = p.comm WHERE p.pid = ?"
+	        " AND p.boot = (SELECT boot FROM ticks ORDER BY id DESC LIMIT 1)"
+	        " ORDER BY p.id DESC LIMIT 1";
 	sqlite3_stmt *st = NULL, *ss = NULL, *ws = NULL;
 	size_t capipc = 0;
 	int rc, r = 0;
@@ -653,8 +655,8 @@ static int store_ipc(sqlite3 *db, const char *root, int64_t since, int64_t until
 			o->o.atime = int_col(ss, 8);
 			o->o.dtime = int_col(ss, 9);
 			r = ts_push(&o->n, &cap, &o->t_ms, &o->bytes, NULL, NULL,
-				    t < since ? since : t,
-				    (double)(o->o.bytes == MW_UNKNOWN ? 0 : o->o.bytes), 0, 0);
+			            t < since ? since : t,
+			            (double)(o->o.bytes == MW_UNKNOWN ? 0 : o->o.bytes), 0, 0);
 		}
 		sqlite3_reset(ss);
 		if (o->o.lpid > 0 && o->o.kind == MW_IPC_msg) {
@@ -670,12 +672,13 @@ static int store_ipc(sqlite3 *db, const char *root, int64_t since, int64_t until
 			struct stat sb;
 			char path[4096];
 			snprintf(path, sizeof(path), "%s%s/%s", root ? root : "",
-				 o->o.kind == MW_IPC_mqueue ? "/dev/mqueue" : "/dev/shm", o->o.name);
+			         o->o.kind == MW_IPC_mqueue ? "/dev/mqueue" : "/dev/shm",
+			         o->o.name);
 			if (stat(path, &sb) == 0) {
 				o->o.dev = sb.st_dev;
 				o->o.ino = sb.st_ino;
 				int n = mw_ipc_holders(root, &o->o, o->holders,
-						       MW_ARRAY_SIZE(o->holders));
+				                       MW_ARRAY_SIZE(o->holders));
 				o->nholders = n > 0 ? n : 0;
 			}
 		}
@@ -698,15 +701,15 @@ static int store_procs(sqlite3 *db, int64_t since, int64_t until, struct mw_sysv
 	int rc, r = 0;
 
 	o = (size_t)snprintf(sql, sizeof(sql),
-			     "SELECT p.id, p.pid, p.start_ticks, c.value, g.value, t.t_ms");
+	                     "SELECT p.id, p.pid, p.start_ticks, c.value, g.value, t.t_ms");
 	for (int i = 0; i < MW_PM_COUNT; i++)
 		o += (size_t)snprintf(sql + o, sizeof(sql) - o, ",s.%s", mw_proc_metric_names[i]);
 	snprintf(sql + o, sizeof(sql) - o,
-		 " FROM procs p JOIN proc_samples s ON s.proc = p.id JOIN ticks t ON t.id = s.tick"
-		 " LEFT JOIN strings c ON c.id = p.comm LEFT JOIN strings g ON g.id = p.cgroup"
-		 " WHERE p.exit_tick IS NULL AND t.t_ms <= ?2 AND (t.t_ms >= ?1 OR s.tick ="
-		 " (SELECT max(s2.tick) FROM proc_samples s2 JOIN ticks t2 ON t2.id = s2.tick"
-		 " WHERE s2.proc = p.id AND t2.t_ms < ?1)) ORDER BY p.id, s.tick");
+	         " FROM procs p JOIN proc_samples s ON s.proc = p.id JOIN ticks t ON t.id = s.tick"
+	         " LEFT JOIN strings c ON c.id = p.comm LEFT JOIN strings g ON g.id = p.cgroup"
+	         " WHERE p.exit_tick IS NULL AND t.t_ms <= ?2 AND (t.t_ms >= ?1 OR s.tick ="
+	         " (SELECT max(s2.tick) FROM proc_samples s2 JOIN ticks t2 ON t2.id = s2.tick"
+	         " WHERE s2.proc = p.id AND t2.t_ms < ?1)) ORDER BY p.id, s.tick");
 	rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return sql_rc(rc);
@@ -735,8 +738,8 @@ static int store_procs(sqlite3 *db, int64_t since, int64_t until, struct mw_sysv
 		for (int i = 0; i < MW_PM_COUNT; i++)
 			pv->now[i] = int_col(st, 6 + i);
 		r = ts_push(&pv->n, &cap, &pv->t_ms, &pv->fds, &pv->threads, &pv->rss,
-			    t < since ? since : t, (double)pv->now[MW_PM_fds],
-			    (double)pv->now[MW_PM_threads], (double)pv->now[MW_PM_rss]);
+		            t < since ? since : t, (double)pv->now[MW_PM_fds],
+		            (double)pv->now[MW_PM_threads], (double)pv->now[MW_PM_rss]);
 	}
 	sqlite3_finalize(st);
 	return r;
@@ -749,9 +752,9 @@ static void store_tunables(sqlite3 *db, int64_t until, struct mw_sysview *v)
 	for (int i = 0; i < MW_TUN_COUNT; i++)
 		v->tun.v[i] = MW_UNKNOWN;
 	if (sqlite3_prepare_v2(db,
-			       "SELECT value FROM tunables u JOIN ticks t ON t.id = u.tick WHERE"
-			       " u.name = ? AND t.t_ms <= ? ORDER BY u.tick DESC LIMIT 1",
-			       -1, &st, NULL) != SQLITE_OK)
+	                       "SELECT value FROM tunables u JOIN ticks t ON t.id = u.tick WHERE"
+	                       " u.name = ? AND t.t_ms <= ? ORDER BY u.tick DESC LIMIT 1",
+	                       -1, &st, NULL) != SQLITE_OK)
 		return;
 	for (int i = 0; i < MW_TUN_COUNT; i++) {
 		sqlite3_bind_text(st, 1, mw_tunable_names[i], -1, SQLITE_STATIC);
@@ -768,12 +771,13 @@ static void store_zones(sqlite3 *db, int64_t until, struct mw_sysview *v)
 	sqlite3_stmt *st = NULL;
 
 	v->zones.n = 0;
-	if (sqlite3_prepare_v2(db,
-			       "SELECT z.node, n.value, z.free_pages, z.min_pages, z.low_pages,"
-			       " z.high_pages, z.managed_pages, z.present_pages FROM zone_samples z"
-			       " JOIN strings n ON n.id = z.zone WHERE z.tick = (SELECT max(z2.tick)"
-			       " FROM zone_samples z2 JOIN ticks t ON t.id = z2.tick WHERE t.t_ms <= ?)",
-			       -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(
+	            db,
+	            "SELECT z.node, n.value, z.free_pages, z.min_pages, z.low_pages,"
+	            " z.high_pages, z.managed_pages, z.present_pages FROM zone_samples z"
+	            " JOIN strings n ON n.id = z.zone WHERE z.tick = (SELECT max(z2.tick)"
+	            " FROM zone_samples z2 JOIN ticks t ON t.id = z2.tick WHERE t.t_ms <= ?)",
+	            -1, &st, NULL) != SQLITE_OK)
 		return;
 	sqlite3_bind_int64(st, 1, until);
 	while (sqlite3_step(st) == SQLITE_ROW && v->zones.n < MW_ZONE_MAX) {
@@ -791,8 +795,8 @@ static void store_zones(sqlite3 *db, int64_t until, struct mw_sysview *v)
 	sqlite3_finalize(st);
 }
 
-int mw_sysview_from_store(struct mw_store *s, const char *root, int64_t since_ms,
-			  int64_t until_ms, int parts, struct mw_sysview *v)
+int mw_sysview_from_store(struct mw_store *s, const char *root, int64_t since_ms, int64_t until_ms,
+                          int parts, struct mw_sysview *v)
 {
 	sqlite3 *db = mw_store_db(s);
 	int r;
@@ -818,7 +822,7 @@ int mw_sysview_from_store(struct mw_store *s, const char *root, int64_t since_ms
 			snprintf(v->slab_why, sizeof(v->slab_why), "%s", buf);
 		else
 			snprintf(v->slab_why, sizeof(v->slab_why),
-				 "unavailable: no slab samples recorded in the window");
+			         "unavailable: no slab samples recorded in the window");
 	}
 	store_tunables(db, until_ms, v);
 	store_zones(db, until_ms, v);

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #define MW_X_NAME_TUN(name) #name,
-const char *const mw_tunable_names[MW_TUN_COUNT] = { MW_TUNABLES(MW_X_NAME_TUN) };
+const char *const mw_tunable_names[MW_TUN_COUNT] = {MW_TUNABLES(MW_X_NAME_TUN)};
 
 int mw_tunables_read(const char *root, struct mw_tunables *t)
 {
@@ -58,8 +58,8 @@ static int64_t field_value(const char *line, const char *key)
 /* Zone headers are "Node N, zone NAME"; the fields follow until the next header. */
 void mw_zoneinfo_parse(const char *text, struct mw_zone_set *out)
 {
-	static const char *const keys[] = { "pages free", "min", "low", "high", "spanned",
-					    "present", "managed" };
+	static const char *const keys[] = {"pages free", "min",     "low",    "high",
+	                                   "spanned",    "present", "managed"};
 	struct mw_zone *z = NULL;
 	const char *p = text;
 
@@ -88,8 +88,8 @@ void mw_zoneinfo_parse(const char *text, struct mw_zone_set *out)
 		}
 		if (!z)
 			continue;
-		int64_t *dst[] = { &z->free, &z->min, &z->low, &z->high,
-				   &z->spanned, &z->present, &z->managed };
+		int64_t *dst[] = {&z->free,    &z->min,     &z->low,    &z->high,
+		                  &z->spanned, &z->present, &z->managed};
 		for (size_t k = 0; k < MW_ARRAY_SIZE(keys); k++) {
 			int64_t v = field_value(line, keys[k]);
 			/* The first occurrence wins: "high" also appears in later pageset lines. */
@@ -178,8 +178,8 @@ static bool advise_min_free(const struct mw_tune_input *in, struct mw_tune_advic
 	if (!in->direct_reclaim && cur >= def)
 		return false;
 	/* Allocations that forced direct reclaim for ~2 s must fit in the new low..min gap. */
-	burst_kb = in->direct_scan_per_s * 2.0 * (double)(in->page_size > 0 ? in->page_size : 4096) /
-		   1024.0;
+	burst_kb = in->direct_scan_per_s * 2.0 *
+	           (double)(in->page_size > 0 ? in->page_size : 4096) / 1024.0;
 	want = def;
 	if (in->direct_reclaim && 2 * cur > want)
 		want = 2 * cur;
@@ -195,16 +195,16 @@ static bool advise_min_free(const struct mw_tune_input *in, struct mw_tune_advic
 	a->current = cur;
 	a->suggested = want;
 	snprintf(a->why, sizeof(a->why),
-		 "%s; kswapd wakes when a zone falls below low = min * 5/4 and direct reclaim"
-		 " starts below min: at %lld kB the zones' min watermarks rise about %.1fx,"
-		 " so kswapd starts earlier and allocations stall less (the kernel's own default"
-		 " for %lld MiB of managed memory is %lld kB; capped at 5%% of RAM). Cost: about"
-		 " %lld kB more kept free. Alternative: raise watermark_scale_factor to widen"
-		 " low..high without reserving more at min.",
-		 in->direct_reclaim ? "direct reclaim happened in the window"
-				    : "min_free_kbytes is below the kernel default for this RAM",
-		 (long long)want, (double)want / (double)(cur > 0 ? cur : 1),
-		 (long long)(mkb / 1024), (long long)def, (long long)(want - cur));
+	         "%s; kswapd wakes when a zone falls below low = min * 5/4 and direct reclaim"
+	         " starts below min: at %lld kB the zones' min watermarks rise about %.1fx,"
+	         " so kswapd starts earlier and allocations stall less (the kernel's own default"
+	         " for %lld MiB of managed memory is %lld kB; capped at 5%% of RAM). Cost: about"
+	         " %lld kB more kept free. Alternative: raise watermark_scale_factor to widen"
+	         " low..high without reserving more at min.",
+	         in->direct_reclaim ? "direct reclaim happened in the window"
+	                            : "min_free_kbytes is below the kernel default for this RAM",
+	         (long long)want, (double)want / (double)(cur > 0 ? cur : 1),
+	         (long long)(mkb / 1024), (long long)def, (long long)(want - cur));
 	return true;
 }
 
@@ -219,11 +219,11 @@ static bool advise_zone_reclaim(const struct mw_tune_input *in, struct mw_tune_a
 	a->current = cur;
 	a->suggested = 0;
 	snprintf(a->why, sizeof(a->why),
-		 "%d NUMA nodes and zone_reclaim_mode=%lld: a node reclaims (and stalls on) its"
-		 " own memory before allocating from another node's free memory, so direct"
-		 " reclaim runs while much of the machine is free; 0 lets allocations fall back"
-		 " to remote nodes (slightly slower access, no stalls)",
-		 in->numa_nodes, (long long)cur);
+	         "%d NUMA nodes and zone_reclaim_mode=%lld: a node reclaims (and stalls on) its"
+	         " own memory before allocating from another node's free memory, so direct"
+	         " reclaim runs while much of the machine is free; 0 lets allocations fall back"
+	         " to remote nodes (slightly slower access, no stalls)",
+	         in->numa_nodes, (long long)cur);
 	return true;
 }
 
@@ -238,18 +238,18 @@ static bool advise_swappiness(const struct mw_tune_input *in, struct mw_tune_adv
 	a->current = cur;
 	a->suggested = 30;
 	snprintf(a->why, sizeof(a->why),
-		 "%.0f pages/s swapped back in: anonymous memory is being swapped out and needed"
-		 " again; swappiness %lld -> 30 makes reclaim prefer dropping page cache",
-		 in->swapin_per_s, (long long)cur);
+	         "%.0f pages/s swapped back in: anonymous memory is being swapped out and needed"
+	         " again; swappiness %lld -> 30 makes reclaim prefer dropping page cache",
+	         in->swapin_per_s, (long long)cur);
 	return true;
 }
 
 size_t mw_tune_advise(const struct mw_tune_input *in, struct mw_tune_advice *out, size_t cap)
 {
 	bool (*const rules[])(const struct mw_tune_input *, struct mw_tune_advice *) = {
-		advise_min_free,
-		advise_zone_reclaim,
-		advise_swappiness,
+	        advise_min_free,
+	        advise_zone_reclaim,
+	        advise_swappiness,
 	};
 	size_t n = 0;
 

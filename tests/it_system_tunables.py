@@ -39,6 +39,15 @@ def test_numa_fixture_advice():
     rc, text, _ = cli("report", "--system", "--root", root, "--sample", "1s")
     check(rc == 0 and "vm.zone_reclaim_mode = 0 (now 1)" in text and
           f"vm.min_free_kbytes = {want} (now 4096)" in text, f"text advice:\n{text}")
+    html = os.path.join(tmpdir(), "r.html")
+    rc, _, err = cli("report", "--system", "--root", root, "--sample", "1s", "--html", html)
+    with open(html) as f:
+        page = f.read()
+    check(rc == 0 and page.startswith("<!DOCTYPE html>") and
+          f"vm.min_free_kbytes = {want} (now 4096)" in page and "</html>" in page,
+          f"HTML report written: {rc} {err}")
+    rc, _, err = cli("report", "--system", "--json", "--html", html)
+    check(rc == 2 and "pick one" in err, f"--json with --html is a usage error: {rc} {err}")
 
 
 def test_single_node_fixture_no_advice():

@@ -24,7 +24,7 @@ static const struct mw_ipc_obj *find_kind(const struct mw_ipc_set *s, enum mw_ip
 
 static void test_recorded(void)
 {
-	struct mw_ipc_set s = { 0 };
+	struct mw_ipc_set s = {0};
 	const struct mw_ipc_obj *o;
 	char root[4096];
 
@@ -70,7 +70,7 @@ static void test_recorded(void)
 /* A real segment: the identity stays the same across reads and the creator is us. */
 static void test_live_segment(void)
 {
-	struct mw_ipc_set a = { 0 }, b = { 0 };
+	struct mw_ipc_set a = {0}, b = {0};
 	const struct mw_ipc_obj *x = NULL, *y = NULL;
 	int id = shmget(IPC_PRIVATE, 256 << 10, IPC_CREAT | 0600);
 
@@ -96,19 +96,19 @@ static void test_live_segment(void)
 
 static void test_odd(void)
 {
-	struct mw_ipc_set s = { 0 };
+	struct mw_ipc_set s = {0};
 	int64_t q;
 
 	CHECK_EQ_I64(mw_ipc_parse_shm("", &s), -EPROTO);
 	CHECK_EQ_I64(mw_ipc_parse_shm("no header here\n1 2 3\n", &s), -EPROTO);
 	/* Columns are found by name: a reordered header still parses; bad lines are skipped. */
 	CHECK_EQ_I64(mw_ipc_parse_shm("shmid key nattch size cpid\n"
-				      "7 99 2 4096 55\n"
-				      "x y z\n"
-				      "8\n"
-				      "-1 5 0 0 0\n",
-				      &s),
-		     0);
+	                              "7 99 2 4096 55\n"
+	                              "x y z\n"
+	                              "8\n"
+	                              "-1 5 0 0 0\n",
+	                              &s),
+	             0);
 	CHECK_EQ_I64(s.n, 1);
 	CHECK_EQ_I64(s.v[0].id, 7);
 	CHECK_EQ_I64(s.v[0].key, 99);

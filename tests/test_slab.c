@@ -13,7 +13,7 @@
 
 static void test_recorded(void)
 {
-	struct mw_slab_set s = { 0 };
+	struct mw_slab_set s = {0};
 	const struct mw_slab_cache *c;
 	char root[4096], aliases[256];
 
@@ -38,7 +38,7 @@ static void test_recorded(void)
 
 static void test_live(void)
 {
-	struct mw_slab_set s = { 0 };
+	struct mw_slab_set s = {0};
 	int r = mw_slab_read("", &s);
 
 	if (geteuid() != 0) {
@@ -52,31 +52,33 @@ static void test_live(void)
 
 static void test_odd(void)
 {
-	struct mw_slab_set s = { 0 };
+	struct mw_slab_set s = {0};
 	size_t skipped = 0;
 
 	/* Wrong version and no header are refused, not misread. */
 	CHECK_EQ_I64(mw_slab_parse("slabinfo - version: 1.1\n", 4096, &s, NULL), -EPROTO);
 	CHECK_EQ_I64(mw_slab_parse("", 4096, &s, NULL), -EPROTO);
-	CHECK_EQ_I64(mw_slab_parse("dentry 1 2 3 4 5 : tunables 0 0 0 : slabdata 1 1 0\n", 4096,
-				   &s, NULL),
-		     -EPROTO);
+	CHECK_EQ_I64(mw_slab_parse("dentry 1 2 3 4 5 : tunables 0 0 0 : slabdata 1 1 0\n", 4096, &s,
+	                           NULL),
+	             -EPROTO);
 	/* Short, garbage, negative and overflowing lines are skipped; the good ones kept. */
 	CHECK_EQ_I64(
-		mw_slab_parse("slabinfo - version: 2.1\n"
-			      "# name <active_objs> ...\n"
-			      "good 10 20 64 64 1 : tunables 0 0 0 : slabdata 1 1 0\n"
-			      "short 1 2 3\n"
-			      "neg -1 2 64 64 1 : tunables 0 0 0 : slabdata 1 1 0\n"
-			      "zero 1 2 0 64 1 : tunables 0 0 0 : slabdata 1 1 0\n"
-			      "more 3 2 64 64 1 : tunables 0 0 0 : slabdata 1 1 0\n"
-			      "huge 1 9223372036854775807 64 64 1 : tunables 0 0 0 : slabdata 1 1 0\n"
-			      "a-very-long-cache-name-that-goes-on-and-on-beyond-sixty-four-chars-x 1 1 8 8 1"
-			      " : tunables 0 0 0 : slabdata 1 1 0\n"
-			      "\n"
-			      "last 4 4 1024 4 1 : tunables 0 0 0 : slabdata 1 2 0",
-			      4096, &s, &skipped),
-		0);
+	        mw_slab_parse(
+	                "slabinfo - version: 2.1\n"
+	                "# name <active_objs> ...\n"
+	                "good 10 20 64 64 1 : tunables 0 0 0 : slabdata 1 1 0\n"
+	                "short 1 2 3\n"
+	                "neg -1 2 64 64 1 : tunables 0 0 0 : slabdata 1 1 0\n"
+	                "zero 1 2 0 64 1 : tunables 0 0 0 : slabdata 1 1 0\n"
+	                "more 3 2 64 64 1 : tunables 0 0 0 : slabdata 1 1 0\n"
+	                "huge 1 9223372036854775807 64 64 1 : tunables 0 0 0 : slabdata 1 1 0\n"
+	                "a-very-long-cache-name-that-goes-on-and-on-beyond-sixty-four-chars-x 1 1 "
+	                "8 8 1"
+	                " : tunables 0 0 0 : slabdata 1 1 0\n"
+	                "\n"
+	                "last 4 4 1024 4 1 : tunables 0 0 0 : slabdata 1 2 0",
+	                4096, &s, &skipped),
+	        0);
 	CHECK_EQ_I64(s.n, 2);
 	CHECK_EQ_I64(skipped, 6);
 	CHECK_EQ_STR(s.v[0].name, "good");

@@ -74,7 +74,7 @@ static void add_slab(struct mw_sysview *v, const char *name, double step, bool s
 		mw_trend_compute(t, s->bytes, N, &s->tr);
 	}
 	s->growing = s->tr.slope > 0 && s->tr.mk_p < 0.05 && !(s->tr.floor_slope < 0) &&
-		     s->tr.last - s->tr.first >= MW_SLAB_MIN_GROWTH;
+	             s->tr.last - s->tr.first >= MW_SLAB_MIN_GROWTH;
 }
 
 static struct mw_ipc_view *add_ipc(struct mw_sysview *v, enum mw_ipc_kind kind, double step)

@@ -28,7 +28,8 @@ static int64_t count(const char *sql)
 	int64_t v = -1;
 
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
-	    sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+	    sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
 		v = sqlite3_column_int64(st, 0);
 	else
 		fprintf(stderr, "query failed: %s: %s\n", sql, sqlite3_errmsg(db));
@@ -47,9 +48,9 @@ struct fixture {
 };
 
 static int tick(struct mw_store *st, struct mw_sysw *w, struct fixture *f, uint64_t t,
-		bool rollback)
+                bool rollback)
 {
-	struct mw_tick tk = { .t_ns = t, .procs = &f->procs, .sys = &f->sys };
+	struct mw_tick tk = {.t_ns = t, .procs = &f->procs, .sys = &f->sys};
 	int64_t id;
 	int r;
 
@@ -86,10 +87,10 @@ static void set_proc(struct mw_proc_set *ps, pid_t pid, const char *comm)
 
 int main(void)
 {
-	struct fixture f = { 0 };
+	struct fixture f = {0};
 	struct mw_store *st = NULL;
 	struct mw_sysw *w = NULL;
-	struct mw_sysview v = { 0 };
+	struct mw_sysview v = {0};
 	char root[4096];
 	uint64_t t0 = mw_now_ns() - 100 * SEC;
 
@@ -105,8 +106,8 @@ int main(void)
 	/* The recorded segment's creator pid is a process in the table (it started at boot). */
 	set_proc(&f.procs, 2979, "creator");
 
-	CHECK_EQ_I64(mw_store_open_writer(path, &(struct mw_store_options){ .root = "" }, &st, NULL),
-		     0);
+	CHECK_EQ_I64(mw_store_open_writer(path, &(struct mw_store_options){.root = ""}, &st, NULL),
+	             0);
 	if (!st)
 		return check_done();
 	CHECK_EQ_I64(mw_sysw_new(st, root, &w), 0);
@@ -116,12 +117,12 @@ int main(void)
 	CHECK_EQ_I64(count("SELECT count(*) FROM ipc_objects"), (int64_t)f.ipc.n);
 	CHECK_EQ_I64(count("SELECT count(*) FROM zone_samples"), (int64_t)f.zones.n);
 	CHECK_EQ_I64(count("SELECT count(*) FROM ipc_objects o JOIN procs p ON p.id = o.creator"
-			   " WHERE o.kind = 'sysv-shm' AND p.pid = 2979"),
-		     1);
+	                   " WHERE o.kind = 'sysv-shm' AND p.pid = 2979"),
+	             1);
 	CHECK_EQ_I64(count("SELECT count(*) FROM slab_caches c JOIN strings a ON a.id = c.aliases"
-			   " JOIN strings n ON n.id = c.name WHERE n.value = 'signal_cache'"
-			   " AND a.value = 'UNIX,UNIX-STREAM'"),
-		     1);
+	                   " JOIN strings n ON n.id = c.name WHERE n.value = 'signal_cache'"
+	                   " AND a.value = 'UNIX,UNIX-STREAM'"),
+	             1);
 
 	/* Nothing changed: no new slab or ipc rows, no tunable rows. */
 	CHECK_EQ_I64(tick(st, w, &f, t0 + 1 * SEC, false), 0);
@@ -137,9 +138,9 @@ int main(void)
 	CHECK_EQ_I64(tick(st, w, &f, t0 + 3 * SEC, false), 0);
 	CHECK_EQ_I64(count("SELECT count(*) FROM slab_samples"), (int64_t)f.slab.n + 1);
 	CHECK_EQ_I64(count("SELECT count(*) FROM events WHERE kind = 'tunable-change' AND"
-			   " json_extract(detail, '$.name') = 'swappiness' AND"
-			   " json_extract(detail, '$.new') = json_extract(detail, '$.old') + 1"),
-		     1);
+	                   " json_extract(detail, '$.name') = 'swappiness' AND"
+	                   " json_extract(detail, '$.new') = json_extract(detail, '$.old') + 1"),
+	             1);
 
 	/* Steady growth of one cache, and a queue that fills. */
 	for (int k = 0; k < 8; k++) {
@@ -156,18 +157,18 @@ int main(void)
 			f.ipc.v[i] = f.ipc.v[--f.ipc.n];
 	CHECK_EQ_I64(tick(st, w, &f, t0 + 12 * SEC, false), 0);
 	CHECK_EQ_I64(count("SELECT count(*) FROM ipc_objects WHERE kind = 'sysv-msg' AND"
-			   " gone_tick IS NOT NULL"),
-		     1);
+	                   " gone_tick IS NOT NULL"),
+	             1);
 	CHECK_EQ_I64(count("SELECT count(*) FROM ipc_objects WHERE gone_tick IS NULL"),
-		     (int64_t)f.ipc.n);
+	             (int64_t)f.ipc.n);
 	mw_sysw_free(w);
 	mw_store_close(st);
 
 	/* Read back: the growing cache ranks first; the orphan segment names its creator. */
 	CHECK_EQ_I64(mw_store_open_reader(path, &st), 0);
 	CHECK_EQ_I64(mw_sysview_from_store(st, root, (int64_t)(t0 / 1000000) - 1000,
-					   (int64_t)(mw_now_ns() / 1000000), MW_SV_ALL, &v),
-		     0);
+	                                   (int64_t)(mw_now_ns() / 1000000), MW_SV_ALL, &v),
+	             0);
 	CHECK(v.slab_ok);
 	CHECK(v.nslab > 0 && v.slab[0].growing);
 	if (v.nslab)

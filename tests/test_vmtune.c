@@ -33,7 +33,7 @@ static void test_recorded(void)
 
 static void test_numa_advice(void)
 {
-	struct mw_tune_input in = { 0 };
+	struct mw_tune_input in = {0};
 	struct mw_tune_advice adv[4];
 	char root[4096];
 	size_t n;
@@ -60,7 +60,8 @@ static void test_numa_advice(void)
 		if (strcmp(adv[i].tunable, "min_free_kbytes") == 0) {
 			mf = true;
 			CHECK_EQ_I64(adv[i].current, 4096);
-			/* 4,000,000 managed pages = 16,000,000 kB: sqrt(16 * kB) = 16000, rounded up. */
+			/* 4,000,000 managed pages = 16,000,000 kB: sqrt(16 * kB) = 16000, rounded
+			 * up. */
 			CHECK_EQ_I64(adv[i].suggested, 16384);
 		}
 	}
@@ -96,8 +97,8 @@ static void test_odd(void)
 	mw_zoneinfo_parse("garbage\nmin 5\nNode x, zone Foo\n", &z);
 	CHECK_EQ_I64(z.n, 0);
 	mw_zoneinfo_parse("Node 0, zone   Normal\n  pages free  junk\n        min      -5\n"
-			  "        low 12\n",
-			  &z);
+	                  "        low 12\n",
+	                  &z);
 	CHECK_EQ_I64(z.n, 1);
 	CHECK_EQ_I64(z.v[0].free, MW_UNKNOWN);
 	CHECK_EQ_I64(z.v[0].min, MW_UNKNOWN);

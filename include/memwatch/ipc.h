@@ -18,11 +18,11 @@
 #include <sys/types.h>
 
 /* X(name, "tag") */
-#define MW_IPC_KINDS(X)              \
-	X(shm, "sysv-shm")           \
-	X(msg, "sysv-msg")           \
-	X(sem, "sysv-sem")           \
-	X(posix_shm, "posix-shm")    \
+#define MW_IPC_KINDS(X)                                                                            \
+	X(shm, "sysv-shm")                                                                         \
+	X(msg, "sysv-msg")                                                                         \
+	X(sem, "sysv-sem")                                                                         \
+	X(posix_shm, "posix-shm")                                                                  \
 	X(mqueue, "posix-mqueue")
 
 #define MW_X_ENUM_IPC(name, tag) MW_IPC_##name,
@@ -39,15 +39,16 @@ struct mw_ipc_obj {
 	int64_t key, id;                  /* SysV; MW_UNKNOWN for POSIX */
 	uint32_t uid, cuid;
 	int64_t mode;
-	int64_t size;   /* shm: segment size; sem: nsems; posix shm: file size; mqueue: QSIZE */
-	int64_t bytes;  /* memory held: shm rss (resident), msg cbytes, posix shm blocks, mq QSIZE */
-	int64_t swap;   /* shm swap; MW_UNKNOWN elsewhere */
+	int64_t size;  /* shm: segment size; sem: nsems; posix shm: file size; mqueue: QSIZE */
+	int64_t bytes; /* memory held: shm rss (resident), msg cbytes, posix shm blocks, mq QSIZE */
+	int64_t swap;  /* shm swap; MW_UNKNOWN elsewhere */
 	int64_t nattch; /* shm attachments; MW_UNKNOWN elsewhere */
 	int64_t qnum;   /* msg: messages queued */
 	pid_t cpid;     /* shm creator; 0 when the kernel does not say */
 	pid_t lpid;     /* shm: last attach/detach; msg: last sender (lspid); mqueue: 0 */
 	pid_t lrpid;    /* msg: last receiver */
-	int64_t atime, dtime, ctime; /* seconds; msg: stime, rtime, ctime; POSIX: mtime, atime, ctime */
+	int64_t atime, dtime,
+	        ctime;     /* seconds; msg: stime, rtime, ctime; POSIX: mtime, atime, ctime */
 	uint64_t dev, ino; /* POSIX objects: the file in /dev/shm or /dev/mqueue */
 };
 
@@ -90,6 +91,6 @@ struct mw_ipc_holder {
  * /dev/mqueue) open. Returns how many were written to out (up to cap).
  */
 int mw_ipc_holders(const char *root, const struct mw_ipc_obj *o, struct mw_ipc_holder *out,
-		   size_t cap);
+                   size_t cap);
 
 #endif

@@ -41,9 +41,9 @@ struct mw_oom_kill {
 	int64_t total_vm, anon_rss, file_rss, shmem_rss, pgtables, oom_score_adj;
 	int64_t rss, swap;
 	/* what grew before it */
-	int64_t before_ms;           /* start of the growth window */
+	int64_t before_ms;            /* start of the growth window */
 	int64_t rss_before, rss_last; /* at the window's start and the last sample */
-	double rss_slope;            /* bytes per second, Theil–Sen; NAN when unknown */
+	double rss_slope;             /* bytes per second, Theil–Sen; NAN when unknown */
 	int64_t last_sample_ms;
 	size_t npoints;
 	int64_t pt_ms[32];
@@ -59,7 +59,7 @@ struct mw_oom_history {
 };
 
 int mw_oom_history_from_store(struct mw_store *s, int64_t since_ms, int64_t until_ms,
-			      struct mw_oom_history *h);
+                              struct mw_oom_history *h);
 void mw_oom_history_release(struct mw_oom_history *h);
 
 struct mw_oom_candidate {
@@ -68,8 +68,8 @@ struct mw_oom_candidate {
 	int64_t rss, swap, pte, adj;
 	int64_t kernel_score; /* /proc/PID/oom_score */
 	double points;        /* badness in pages */
-	int64_t score;        /* (1000 + points * 1000 / totalpages) * 2 / 3, as /proc/PID/oom_score */
-	double rss_slope;     /* bytes per second over the window; NAN when unknown */
+	int64_t score;    /* (1000 + points * 1000 / totalpages) * 2 / 3, as /proc/PID/oom_score */
+	double rss_slope; /* bytes per second over the window; NAN when unknown */
 };
 
 struct mw_oom_forecast {
@@ -78,10 +78,10 @@ struct mw_oom_forecast {
 	struct mw_oom_candidate *v; /* ranked, worst first; oom_score_adj -1000 left out */
 	size_t exempt;              /* processes left out for -1000 */
 	int64_t mem_available;
-	double avail_slope;        /* bytes per second (negative = falling) */
-	double avail_p;            /* Mann–Kendall p of the MemAvailable trend */
-	double seconds_to_oom;     /* NAN when not falling */
-	long victim_at_oom;        /* index into v projected at that time; -1 */
+	double avail_slope;    /* bytes per second (negative = falling) */
+	double avail_p;        /* Mann–Kendall p of the MemAvailable trend */
+	double seconds_to_oom; /* NAN when not falling */
+	long victim_at_oom;    /* index into v projected at that time; -1 */
 	/* critical services that are killable */
 	size_t nprotect;
 	struct {
@@ -96,16 +96,15 @@ struct mw_oom_forecast {
  * series) when given; MemAvailable trend from view's system series.
  */
 int mw_oom_forecast(const struct mw_proc_set *procs, const struct mw_sys_sample *now,
-		    const struct mw_sysview *view, struct mw_oom_forecast *f);
+                    const struct mw_sysview *view, struct mw_oom_forecast *f);
 void mw_oom_forecast_release(struct mw_oom_forecast *f);
 
 /* Is this comm a service to keep out of the OOM killer's reach (sshd, init, journald...)? */
 bool mw_oom_critical_comm(const char *comm);
 
 void mw_oom_print_text(FILE *out, const struct mw_oom_history *h, const struct mw_oom_forecast *f,
-		       const char *source_note, bool utf8);
-void mw_oom_print_json(FILE *out, const struct mw_oom_history *h,
-		       const struct mw_oom_forecast *f, const char *source_kind,
-		       const char *source_note);
+                       const char *source_note, bool utf8);
+void mw_oom_print_json(FILE *out, const struct mw_oom_history *h, const struct mw_oom_forecast *f,
+                       const char *source_kind, const char *source_note);
 
 #endif

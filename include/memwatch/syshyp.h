@@ -22,8 +22,9 @@
 #define MW_HYP_ADVICE   4
 
 struct mw_syshyp {
-	const char *rule;  /* stable id: orphaned-shm, ipc-backlog, slab-growth, memory-pressure, oom-risk */
-	int domain_item;   /* DOMAIN.md section 7 number */
+	const char *rule; /* stable id: orphaned-shm, ipc-backlog, slab-growth, memory-pressure,
+	                     oom-risk */
+	int domain_item;  /* DOMAIN.md section 7 number */
 	char title[1024];
 	double score;      /* confidence 0..1 */
 	char subject[320]; /* what it is about: queue, cache, segment list */
@@ -43,19 +44,19 @@ struct mw_syshyp_set {
 };
 
 /* Thresholds (documented in docs/schema-system.md, "System hypotheses"). */
-#define MW_HYP_SHM_MIN_BYTES     (64 << 10) /* an orphaned SysV segment this big is worth a line */
-#define MW_HYP_POSIX_MIN_BYTES   (1 << 20)  /* unheld /dev/shm files together this big */
-#define MW_HYP_TREND_P           0.05       /* Mann–Kendall significance for "rising" */
-#define MW_HYP_CORR_MIN          0.8        /* rank correlation naming a process for slab growth */
-#define MW_HYP_PSI_SOME_AVG60    1000       /* 10.00 % of time stalled on memory (hundredths) */
-#define MW_HYP_MAJFLT_PER_S      100.0      /* major faults per second that mean paging */
-#define MW_HYP_OOM_HORIZON_S     (7.0 * 86400.0)
+#define MW_HYP_SHM_MIN_BYTES   (64 << 10) /* an orphaned SysV segment this big is worth a line */
+#define MW_HYP_POSIX_MIN_BYTES (1 << 20)  /* unheld /dev/shm files together this big */
+#define MW_HYP_TREND_P         0.05       /* Mann–Kendall significance for "rising" */
+#define MW_HYP_CORR_MIN        0.8        /* rank correlation naming a process for slab growth */
+#define MW_HYP_PSI_SOME_AVG60  1000       /* 10.00 % of time stalled on memory (hundredths) */
+#define MW_HYP_MAJFLT_PER_S    100.0      /* major faults per second that mean paging */
+#define MW_HYP_OOM_HORIZON_S   (7.0 * 86400.0)
 
 /* Inputs of the tunable advice, taken from a view (root for page size defaults). */
 void mw_syshyp_tune_input(const struct mw_sysview *v, struct mw_tune_input *in);
 
 /* Run every rule. forecast may be NULL (then item 11 is skipped). */
 void mw_syshyp_eval(const struct mw_sysview *v, const struct mw_oom_forecast *forecast,
-		    struct mw_syshyp_set *out);
+                    struct mw_syshyp_set *out);
 
 #endif

@@ -34,8 +34,8 @@ void mw_sysreport_print_html(FILE *f, const struct mw_sysreport *r);
 
 /* memwatch ipc: every object, or only leak candidates. */
 void mw_ipc_print_text(FILE *f, const struct mw_sysview *v, bool orphans_only,
-		       const char *source_note, bool utf8);
+                       const char *source_note, bool utf8);
 void mw_ipc_print_json(FILE *f, const struct mw_sysview *v, bool orphans_only,
-		       const char *source_note);
+                       const char *source_note);
 
 #endif

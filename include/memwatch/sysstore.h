@@ -27,6 +27,6 @@ int mw_sysw_tunables(struct mw_sysw *w, int64_t tick, uint64_t t_ns, const struc
 
 /* A slow-tier sample: which parts were read (slab NULL = unavailable). */
 int mw_sysw_slow(struct mw_sysw *w, int64_t tick, uint64_t t_ns, const struct mw_slab_set *slab,
-		 const struct mw_zone_set *zones, const struct mw_ipc_set *ipc);
+                 const struct mw_zone_set *zones, const struct mw_ipc_set *ipc);
 
 #endif

@@ -97,12 +97,12 @@ struct mw_sysview {
 enum { MW_SV_SLAB = 1, MW_SV_IPC = 2, MW_SV_PROCS = 4, MW_SV_ALL = 7 };
 
 /* From the store over [since_ms, until_ms]; -ENODATA when it has no tick there. */
-int mw_sysview_from_store(struct mw_store *s, const char *root, int64_t since_ms,
-			  int64_t until_ms, int parts, struct mw_sysview *v);
+int mw_sysview_from_store(struct mw_store *s, const char *root, int64_t since_ms, int64_t until_ms,
+                          int parts, struct mw_sysview *v);
 
 /* Sample root every interval_ns for duration_ns (at least two samples). */
 int mw_sysview_from_live(const char *root, uint64_t duration_ns, uint64_t interval_ns, int parts,
-			 struct mw_sysview *v);
+                         struct mw_sysview *v);
 
 void mw_sysview_release(struct mw_sysview *v);
 

@@ -14,12 +14,12 @@
 #include <stdint.h>
 
 /* X(name): files under /proc/sys/vm/, recorded at start and on change. */
-#define MW_TUNABLES(X)              \
-	X(swappiness)               \
-	X(min_free_kbytes)          \
-	X(zone_reclaim_mode)        \
-	X(overcommit_memory)        \
-	X(overcommit_ratio)         \
+#define MW_TUNABLES(X)                                                                             \
+	X(swappiness)                                                                              \
+	X(min_free_kbytes)                                                                         \
+	X(zone_reclaim_mode)                                                                       \
+	X(overcommit_memory)                                                                       \
+	X(overcommit_ratio)                                                                        \
 	X(watermark_scale_factor)
 
 #define MW_X_ENUM_TUN(name) MW_TUN_##name,
@@ -63,11 +63,11 @@ struct mw_tune_input {
 	struct mw_tunables tun;
 	struct mw_zone_set zones;
 	int numa_nodes;
-	int64_t mem_total;      /* bytes */
-	int64_t swap_total;     /* bytes */
-	bool direct_reclaim;    /* allocstall or pgscan_direct rose in the window */
+	int64_t mem_total;        /* bytes */
+	int64_t swap_total;       /* bytes */
+	bool direct_reclaim;      /* allocstall or pgscan_direct rose in the window */
 	double direct_scan_per_s; /* pgscan_direct pages per second (0 when none) */
-	double swapin_per_s;    /* pswpin pages per second */
+	double swapin_per_s;      /* pswpin pages per second */
 	int64_t page_size;
 };
 

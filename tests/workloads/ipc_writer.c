@@ -23,7 +23,7 @@ int main(int argc, char **argv)
 	double interval = wl_arg(argc, argv, "--interval", 0.5);
 	size_t msgsize = (size_t)wl_arg(argc, argv, "--msgsize", 1024);
 	double duration = wl_arg(argc, argv, "--for", 600);
-	struct mq_attr attr = { .mq_maxmsg = 10, .mq_msgsize = 8192 };
+	struct mq_attr attr = {.mq_maxmsg = 10, .mq_msgsize = 8192};
 	static struct msg m;
 	char name[64];
 	double next;
