@@ -245,6 +245,7 @@ int mw_oom_history_from_store(struct mw_store *s, int64_t since_ms, int64_t unti
 	}
 	for (size_t i = 0; i < h->n; i++) {
 		struct mw_oom_kill *k = &h->v[i];
+		k->cgroup_limit = k->cgroup_usage = MW_UNKNOWN;
 		kill_growth(s, k);
 		if (k->proc_id && !k->cgroup[0]) {
 			sqlite3_stmt *st = NULL;
@@ -264,7 +265,88 @@ int mw_oom_history_from_store(struct mw_store *s, int64_t since_ms, int64_t unti
 			sqlite3_finalize(st);
 		}
 	}
+	for (size_t i = 0; i < h->n; i++)
+		mw_memcg_read("", h->v[i].cgroup, &h->v[i].cgroup_limit, &h->v[i].cgroup_usage);
 	qsort(h->v, h->n, sizeof(*h->v), cmp_kill);
+	return 0;
+}
+
+/* The path of entry "prefix" (e.g. "memory:" after "N:") in a cgroup text. */
+static bool cgroup_path(const char *cg, bool v2, char *out, size_t cap)
+{
+	const char *p = cg;
+
+	while (p && *p) {
+		const char *end = p + strcspn(p, ",\n");
+		const char *c1 = memchr(p, ':', (size_t)(end - p));
+		const char *c2 = c1 ? memchr(c1 + 1, ':', (size_t)(end - c1 - 1)) : NULL;
+		if (c1 && c2) {
+			size_t clen = (size_t)(c2 - c1 - 1);
+			bool match = v2 ? clen == 0 && c1 - p == 1 && *p == '0'
+			                : clen >= 6 && (strncmp(c1 + 1, "memory", 6) == 0) &&
+			                             (clen == 6 || c1[7] == ',');
+			if (match && (size_t)(end - c2 - 1) < cap) {
+				memcpy(out, c2 + 1, (size_t)(end - c2 - 1));
+				out[end - c2 - 1] = '\0';
+				return out[0] == '/' && !strstr(out, "..");
+			}
+		}
+		p = *end ? end + 1 : NULL;
+	}
+	return false;
+}
+
+static int read_i64_file(const char *root, const char *dir, const char *path, const char *file,
+                         int64_t *v)
+{
+	char rel[1024], full[4096], buf[64];
+	int r;
+
+	snprintf(rel, sizeof(rel), "%s%s/%s", dir, strcmp(path, "/") == 0 ? "" : path, file);
+	r = mw_path(full, sizeof(full), root, rel);
+	if (r < 0)
+		return r;
+	r = mw_read_file(full, buf, sizeof(buf), NULL);
+	if (r < 0)
+		return r;
+	buf[strcspn(buf, "\n")] = '\0';
+	if (strcmp(buf, "max") == 0) {
+		*v = INT64_MAX;
+		return 0;
+	}
+	return mw_parse_i64(buf, v);
+}
+
+int mw_memcg_read(const char *root, const char *cgroup, int64_t *limit, int64_t *usage)
+{
+	static const char *const v2dirs[] = {"/sys/fs/cgroup", "/sys/fs/cgroup/unified"};
+	char path[512];
+	int r = -ENOENT;
+
+	*limit = *usage = MW_UNKNOWN;
+	if (!cgroup)
+		return -ENOENT;
+	if (cgroup_path(cgroup, false, path, sizeof(path))) {
+		r = read_i64_file(root, "/sys/fs/cgroup/memory", path, "memory.limit_in_bytes",
+		                  limit);
+		if (r == 0)
+			read_i64_file(root, "/sys/fs/cgroup/memory", path, "memory.usage_in_bytes",
+			              usage);
+	}
+	if (r < 0 && cgroup_path(cgroup, true, path, sizeof(path))) {
+		for (size_t i = 0; i < MW_ARRAY_SIZE(v2dirs) && r < 0; i++) {
+			r = read_i64_file(root, v2dirs[i], path, "memory.max", limit);
+			if (r == 0)
+				read_i64_file(root, v2dirs[i], path, "memory.current", usage);
+		}
+	}
+	if (r < 0)
+		return r;
+	/* v1 prints "no limit" as a huge page-aligned number, v2 as "max". */
+	if (*limit >= (INT64_C(1) << 60)) {
+		*limit = *usage = MW_UNKNOWN;
+		return -ENOENT;
+	}
 	return 0;
 }
 
@@ -382,7 +464,7 @@ int mw_oom_forecast(const struct mw_proc_set *procs, const struct mw_sys_sample 
 		struct mw_oom_candidate *c = &f->v[f->n];
 		int64_t adj = p->m[MW_PM_oom_adj] == MW_UNKNOWN ? 0 : p->m[MW_PM_oom_adj];
 
-		if (mw_oom_critical_comm(p->comm) && adj > -1000 &&
+		if (p->pid != 1 && mw_oom_critical_comm(p->comm) && adj > -1000 &&
 		    f->nprotect < MW_ARRAY_SIZE(f->protect)) {
 			f->protect[f->nprotect].pid = p->pid;
 			f->protect[f->nprotect].adj = adj;
@@ -410,6 +492,14 @@ int mw_oom_forecast(const struct mw_proc_set *procs, const struct mw_sys_sample 
 		if (c->score < 0)
 			c->score = 0;
 		c->rss_slope = proc_slope(view, p->pid);
+		c->seconds_to_limit = NAN;
+		/* A memory cgroup limit is reached long before the machine runs out. */
+		if (mw_memcg_read("", p->cgroup, &c->cgroup_limit, &c->cgroup_usage) == 0 &&
+		    c->cgroup_usage != MW_UNKNOWN && isfinite(c->rss_slope) && c->rss_slope > 0)
+			c->seconds_to_limit = (double)(c->cgroup_limit > c->cgroup_usage
+			                                       ? c->cgroup_limit - c->cgroup_usage
+			                                       : 0) /
+			                      c->rss_slope;
 		f->n++;
 	}
 	qsort(f->v, f->n, sizeof(*f->v), cmp_cand);
@@ -482,7 +572,11 @@ void mw_oom_print_text(FILE *out, const struct mw_oom_history *h, const struct m
 			fprintf(out, "    before the kill: no samples of it were recorded\n");
 		if (k->cgroup[0]) {
 			esc(k->cgroup, e, sizeof(e), utf8);
-			fprintf(out, "    cgroup %s\n", e);
+			fprintf(out, "    cgroup %s", e);
+			if (k->cgroup_limit != MW_UNKNOWN)
+				fprintf(out, " (memory limit %s)",
+				        mw_fmt_bytes(a, sizeof(a), k->cgroup_limit));
+			fprintf(out, "\n");
 		}
 	}
 	fprintf(out, "\nForecast (kernel badness: rss + swap + page tables + oom_score_adj *"
@@ -503,6 +597,19 @@ void mw_oom_print_text(FILE *out, const struct mw_oom_history *h, const struct m
 	if (f->n) {
 		esc(f->v[0].comm, e, sizeof(e), utf8);
 		fprintf(out, "  next victim if memory ran out now: %s[%d]\n", e, (int)f->v[0].pid);
+	}
+	for (size_t i = 0; i < f->n; i++) {
+		const struct mw_oom_candidate *k = &f->v[i];
+		if (!isfinite(k->seconds_to_limit))
+			continue;
+		esc(k->comm, e, sizeof(e), utf8);
+		fprintf(out,
+		        "  %s[%d] is in a memory cgroup limited to %s (%s used): at %s/s it is"
+		        " killed by the cgroup's OOM in %s\n",
+		        e, (int)k->pid, mw_fmt_bytes(a, sizeof(a), k->cgroup_limit),
+		        mw_fmt_bytes(b, sizeof(b), k->cgroup_usage),
+		        mw_fmt_bytes(c, sizeof(c), (int64_t)k->rss_slope),
+		        mw_fmt_duration(d, sizeof(d), (uint64_t)(k->seconds_to_limit * 1e9)));
 	}
 	fprintf(out, "  MemAvailable %s", mw_fmt_bytes(a, sizeof(a), f->mem_available));
 	if (isfinite(f->seconds_to_oom)) {
@@ -560,6 +667,7 @@ void mw_oom_print_json(FILE *out, const struct mw_oom_history *h, const struct m
 		mw_json_int(&j, "shmem_rss", k->shmem_rss);
 		mw_json_int(&j, "pgtables", k->pgtables);
 		mw_json_int(&j, "oom_score_adj", k->oom_score_adj);
+		mw_json_int(&j, "cgroup_limit", k->cgroup_limit);
 		mw_json_obj_open(&j, "before");
 		mw_json_int(&j, "from_ms", k->npoints ? k->pt_ms[0] : MW_UNKNOWN);
 		mw_json_int(&j, "last_sample_ms", k->npoints ? k->last_sample_ms : MW_UNKNOWN);
@@ -606,6 +714,9 @@ void mw_oom_print_json(FILE *out, const struct mw_oom_history *h, const struct m
 		mw_json_int(&j, "score", k->score);
 		mw_json_int(&j, "kernel_oom_score", k->kernel_score);
 		mw_json_num(&j, "rss_bytes_per_s", k->rss_slope);
+		mw_json_int(&j, "cgroup_limit", k->cgroup_limit);
+		mw_json_int(&j, "cgroup_usage", k->cgroup_usage);
+		mw_json_num(&j, "seconds_to_cgroup_limit", k->seconds_to_limit);
 		mw_json_obj_close(&j);
 	}
 	mw_json_arr_close(&j);

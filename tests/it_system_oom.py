@@ -73,6 +73,7 @@ def test_cgroup_oom_kill():
             check((b["rss_bytes_per_s"] or 0) > 4 << 20, f"growth rate: {b['rss_bytes_per_s']}")
             check(len(b["points"]) >= 3, "the victim's series before the kill")
             check(os.path.basename(cg) in k["cgroup"], f"its cgroup: {k['cgroup']}")
+            check(k["cgroup_limit"] == LIMIT, f"its cgroup's limit: {k['cgroup_limit']}")
         rc, text, _ = cli("oom", "--db", db)
         check(rc == 0 and f"heap_grow[{victim.pid}]" in text and "before the kill: rss" in text,
               f"text names the victim and its growth:\n{text}")

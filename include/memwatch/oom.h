@@ -49,6 +49,7 @@ struct mw_oom_kill {
 	int64_t pt_ms[32];
 	int64_t pt_rss[32];
 	char cgroup[256];
+	int64_t cgroup_limit, cgroup_usage; /* memory cgroup limit/usage now; MW_UNKNOWN if none */
 };
 
 struct mw_oom_history {
@@ -70,6 +71,8 @@ struct mw_oom_candidate {
 	double points;        /* badness in pages */
 	int64_t score;    /* (1000 + points * 1000 / totalpages) * 2 / 3, as /proc/PID/oom_score */
 	double rss_slope; /* bytes per second over the window; NAN when unknown */
+	int64_t cgroup_limit, cgroup_usage; /* its memory cgroup; MW_UNKNOWN when unlimited */
+	double seconds_to_limit;            /* at rss_slope, until the cgroup limit; NAN */
 };
 
 struct mw_oom_forecast {
@@ -98,6 +101,15 @@ struct mw_oom_forecast {
 int mw_oom_forecast(const struct mw_proc_set *procs, const struct mw_sys_sample *now,
                     const struct mw_sysview *view, struct mw_oom_forecast *f);
 void mw_oom_forecast_release(struct mw_oom_forecast *f);
+
+/*
+ * The memory cgroup limit and usage for a /proc/PID/cgroup text (lines or
+ * comma-joined entries): cgroup v1 "N:memory:/path" reads
+ * root/sys/fs/cgroup/memory/path/memory.{limit_in_bytes,usage_in_bytes},
+ * v2 "0::/path" reads memory.{max,current} under root/sys/fs/cgroup (or
+ * .../unified). -ENOENT when there is no limit (or no such cgroup).
+ */
+int mw_memcg_read(const char *root, const char *cgroup, int64_t *limit, int64_t *usage);
 
 /* Is this comm a service to keep out of the OOM killer's reach (sshd, init, journald...)? */
 bool mw_oom_critical_comm(const char *comm);
