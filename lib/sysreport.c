@@ -157,6 +157,8 @@ static void ipc_obj_json(struct mw_json *j, const struct mw_sysview *v, const st
 	}
 	mw_json_arr_close(j);
 	mw_json_int(j, "ctime", o->o.ctime);
+	mw_json_int(j, "atime", o->o.atime);
+	mw_json_int(j, "dtime", o->o.dtime);
 	mw_json_int(j, "age_s", age_s(v, o));
 	mw_json_num(j, "bytes_per_s", o->n >= 2 ? o->tr.slope : NAN);
 	mw_json_int(j, "samples", (int64_t)o->n);

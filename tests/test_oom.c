@@ -2,6 +2,7 @@
 /* OOM badness ranking on built process sets, and memory cgroup limits from recorded v1/v2 trees. */
 #include "check.h"
 #include "memwatch/oom.h"
+#include "memwatch/store.h"
 #include "memwatch/util.h"
 
 #include <errno.h>
@@ -26,6 +27,7 @@ static void proc(struct mw_proc_sample *p, pid_t pid, const char *comm, int64_t 
 	p->m[MW_PM_pte] = pte;
 	p->m[MW_PM_oom_adj] = adj;
 	p->cgroup = NULL;
+	p->cmdline = NULL;
 }
 
 static void test_ranking(void)
@@ -93,9 +95,83 @@ static void test_memcg(void)
 	CHECK_EQ_I64(mw_memcg_read(v2, NULL, &lim, &use), -ENOENT);
 }
 
+/*
+ * A store where a process grows and disappears at the tick the oom_kill
+ * counter rises; with_event adds the eBPF source's oom-kill event.
+ */
+static void history_case(bool with_event)
+{
+	char dir[] = "/tmp/mw-test-oom-XXXXXX", path[300], cmd[400];
+	struct mw_store *st = NULL;
+	struct mw_oom_history h = {0};
+	struct mw_proc_sample v[2];
+	struct mw_proc_set set = {.v = v, .cap = 2};
+	struct mw_sys_sample sys;
+	uint64_t t0 = mw_now_ns() - 60ull * 1000000000ull;
+	int64_t kill_ms = 0;
+
+	if (!mkdtemp(dir))
+		return;
+	snprintf(path, sizeof(path), "%s/oom.db", dir);
+	CHECK_EQ_I64(mw_store_open_writer(path, NULL, &st, NULL), 0);
+	if (!st)
+		return;
+	for (int i = 0; i < MW_MI_COUNT; i++)
+		sys.mem[i] = 1 << 30;
+	for (int i = 0; i < MW_VM_COUNT; i++)
+		sys.vm[i] = 0;
+	for (int i = 0; i < MW_PSI_COUNT; i++)
+		sys.psi[i] = 0;
+	sys.vm[MW_VM_oom_kill] = 3;
+	for (int k = 0; k < 8; k++) {
+		uint64_t t = t0 + (uint64_t)k * 1000000000ull;
+		struct mw_tick tk = {.t_ns = t, .procs = &set, .sys = &sys};
+		proc(&v[0], 500, "keeper", 100 << 20, 0, 0, 0);
+		proc(&v[1], 501, "grower", (int64_t)(k + 1) << 24, 0, 0, 0);
+		v[0].start_ticks = v[1].start_ticks = 10;
+		v[0].cgroup = v[1].cgroup = (char *)"4:memory:/box";
+		/* At tick 7 the grower is gone and the counter has risen by one. */
+		set.n = k < 7 ? 2 : 1;
+		if (k == 7) {
+			sys.vm[MW_VM_oom_kill] = 4;
+			kill_ms = (int64_t)(t / 1000000ull);
+		}
+		CHECK_EQ_I64(mw_store_write_tick(st, &tk), 0);
+	}
+	if (with_event)
+		CHECK_EQ_I64(mw_store_add_event(
+		                     st, (uint64_t)(kill_ms - 300) * 1000000ull, "oom-kill", 0, 501,
+		                     "{\"victim_pid\":501,\"comm\":\"grower\",\"total_vm\":"
+		                     "200000000,\"anon_rss\":117440512,\"file_rss\":4096,"
+		                     "\"shmem_rss\":0,\"pgtables\":8192,\"oom_score_adj\":0}"),
+		             0);
+	mw_store_close(st);
+	CHECK_EQ_I64(mw_store_open_reader(path, &st), 0);
+	CHECK_EQ_I64(mw_oom_history_from_store(st, kill_ms - 3600000, kill_ms + 1000, &h), 0);
+	CHECK_EQ_I64(h.counter_total, 1);
+	CHECK_EQ_I64(h.n, 1); /* the event and the counter rise are one kill */
+	if (h.n == 1) {
+		CHECK_EQ_I64(h.v[0].pid, 501);
+		CHECK_EQ_STR(h.v[0].comm, "grower");
+		CHECK(h.v[0].from_event == with_event);
+		CHECK_EQ_I64(h.v[0].rss, with_event ? 117440512 + 4096 : 7 << 24);
+		CHECK_EQ_I64(h.v[0].rss_last, 7 << 24);
+		CHECK_EQ_I64(h.v[0].rss_before, 1 << 24);
+		CHECK_NEAR(h.v[0].rss_slope, 1 << 24, 1);
+		CHECK(h.v[0].npoints >= 7);
+		CHECK_EQ_STR(h.v[0].cgroup, "4:memory:/box");
+	}
+	mw_oom_history_release(&h);
+	mw_store_close(st);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	CHECK_EQ_I64(system(cmd), 0);
+}
+
 int main(void)
 {
 	test_ranking();
 	test_memcg();
+	history_case(false);
+	history_case(true);
 	return check_done();
 }
