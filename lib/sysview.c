@@ -795,6 +795,21 @@ static void store_zones(sqlite3 *db, int64_t until, struct mw_sysview *v)
 	sqlite3_finalize(st);
 }
 
+/* A file written before the system tables existed: read what it has. */
+static bool has_table(sqlite3 *db, const char *name)
+{
+	sqlite3_stmt *st = NULL;
+	bool found = false;
+
+	if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+			       -1, &st, NULL) != SQLITE_OK)
+		return false;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	found = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return found;
+}
+
 int mw_sysview_from_store(struct mw_store *s, const char *root, int64_t since_ms, int64_t until_ms,
                           int parts, struct mw_sysview *v)
 {
@@ -806,6 +821,11 @@ int mw_sysview_from_store(struct mw_store *s, const char *root, int64_t since_ms
 	r = store_sys(db, since_ms, until_ms, v);
 	if (r == 0 && v->n == 0)
 		r = -ENODATA;
+	if (!has_table(db, "system_slow_ticks")) {
+		parts &= ~(MW_SV_SLAB | MW_SV_IPC);
+		snprintf(v->ipc_note, sizeof(v->ipc_note),
+			 "this database has no system tables (written by an older memwatchd)");
+	}
 	if (r == 0 && (parts & MW_SV_SLAB))
 		r = store_slab(db, root, since_ms, until_ms, v);
 	if (r == 0 && (parts & MW_SV_IPC))
@@ -824,8 +844,12 @@ int mw_sysview_from_store(struct mw_store *s, const char *root, int64_t since_ms
 			snprintf(v->slab_why, sizeof(v->slab_why),
 			         "unavailable: no slab samples recorded in the window");
 	}
-	store_tunables(db, until_ms, v);
-	store_zones(db, until_ms, v);
+	for (int i = 0; i < MW_TUN_COUNT; i++)
+		v->tun.v[i] = MW_UNKNOWN;
+	if (has_table(db, "tunables")) {
+		store_tunables(db, until_ms, v);
+		store_zones(db, until_ms, v);
+	}
 	/* The node count is a fact of this machine, not of the window. */
 	v->numa_nodes = mw_numa_nodes(root);
 	v->from_ms = v->t_ms[0];
