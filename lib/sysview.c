@@ -464,7 +464,7 @@ static int store_sys(sqlite3 *db, int64_t since, int64_t until, struct mw_sysvie
 	sqlite3_bind_int64(st, 1, since);
 	sqlite3_bind_int64(st, 2, until);
 	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct mw_sys_sample s;
+		struct mw_sys_sample s = { 0 };
 		int c = 1;
 		int64_t *dst[] = {s.mem, s.vm, s.psi};
 		const int cnt[] = {MW_MI_COUNT, MW_VM_COUNT, MW_PSI_COUNT};
