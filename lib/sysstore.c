@@ -21,6 +21,7 @@ enum {
 	W_IPC_SAMPLE,
 	W_CREATOR,
 	W_TICK_EXISTS,
+	W_SET_CREATOR,
 	W_COUNT
 };
 
@@ -36,6 +37,7 @@ struct ipc_state {
 	int64_t id;
 	int64_t v[IPC_VALUES];
 	bool seen;
+	bool has_creator;
 };
 
 struct mw_sysw {
@@ -211,6 +213,7 @@ static int load_state(struct mw_sysw *w)
 		struct ipc_state *os = &w->objs[w->nobjs++];
 		const unsigned char *ident = sqlite3_column_text(st, 1);
 		os->id = sqlite3_column_int64(st, 0);
+		os->has_creator = sqlite3_column_int(st, 2) != 0;
 		snprintf(os->ident, sizeof(os->ident), "%s", ident ? (const char *)ident : "");
 		for (int i = 0; i < IPC_VALUES; i++)
 			os->v[i] = MW_UNKNOWN;
@@ -248,6 +251,7 @@ int mw_sysw_new(struct mw_store *s, const char *root, struct mw_sysw **out)
 	                      " WHERE id = ?1) AND p.pid = ?2 AND (p.start_ms IS NULL OR"
 	                      " p.start_ms <= ?3) ORDER BY p.start_ms DESC LIMIT 1",
 	        [W_TICK_EXISTS] = "SELECT count(*) FROM ticks WHERE id = ?",
+	        [W_SET_CREATOR] = "UPDATE ipc_objects SET creator = ? WHERE id = ?",
 	};
 	struct mw_sysw *w = calloc(1, sizeof(*w));
 	int r;
@@ -261,8 +265,9 @@ int mw_sysw_new(struct mw_store *s, const char *root, struct mw_sysw **out)
 		int rc = sqlite3_prepare_v3(w->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &w->q[i],
 		                            NULL);
 		if (rc != SQLITE_OK) {
+			r = db_err(w->db, rc);
 			mw_sysw_free(w);
-			return db_err(w->db, rc);
+			return r;
 		}
 	}
 	r = load_state(w);
@@ -503,13 +508,53 @@ static struct ipc_state *obj_get(struct mw_sysw *w, int64_t tick, const struct m
 	if (*err < 0)
 		return NULL;
 	w->nobjs++;
+	os->has_creator = creator != 0;
 	snprintf(os->ident, sizeof(os->ident), "%s", o->ident);
 	for (int i = 0; i < IPC_VALUES; i++)
 		os->v[i] = MW_UNKNOWN;
 	return os;
 }
 
-static int write_ipc(struct mw_sysw *w, int64_t tick, const struct mw_ipc_set *ipc)
+/*
+ * Queues have no creator pid in the kernel: the first process seen writing
+ * to one (the SysV last sender, or a holder of a POSIX queue open for
+ * writing) stands for it, so a process's report can find its queues.
+ */
+static int queue_creator(struct mw_sysw *w, int64_t tick, uint64_t t_ns, const struct mw_ipc_obj *o,
+                         struct ipc_state *os)
+{
+	struct mw_ipc_holder h[8];
+	pid_t pid = 0;
+	int64_t creator = 0;
+	int r;
+
+	if (o->kind == MW_IPC_msg) {
+		pid = o->lpid;
+	} else if (o->kind == MW_IPC_mqueue) {
+		int n = mw_ipc_holders(w->root, o, h, MW_ARRAY_SIZE(h));
+		for (int i = 0; i < n && !pid; i++)
+			if (h[i].writer)
+				pid = h[i].pid;
+	}
+	if (pid <= 0)
+		return 0;
+	sqlite3_bind_int64(w->q[W_CREATOR], 1, tick);
+	sqlite3_bind_int(w->q[W_CREATOR], 2, pid);
+	sqlite3_bind_int64(w->q[W_CREATOR], 3, (int64_t)(t_ns / 1000000ull));
+	r = step_int(w->db, w->q[W_CREATOR], &creator);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(w->q[W_SET_CREATOR], 1, creator);
+	sqlite3_bind_int64(w->q[W_SET_CREATOR], 2, os->id);
+	r = step(w->db, w->q[W_SET_CREATOR]);
+	if (r == 0)
+		os->has_creator = true;
+	return r;
+}
+
+static int write_ipc(struct mw_sysw *w, int64_t tick, uint64_t t_ns, const struct mw_ipc_set *ipc)
 {
 	int r = 0;
 
@@ -524,6 +569,12 @@ static int write_ipc(struct mw_sysw *w, int64_t tick, const struct mw_ipc_set *i
 			return r;
 		os->seen = true;
 		ipc_values(o, v);
+		/* A POSIX queue's writer is found by scanning fds: only when it was written to. */
+		if (!os->has_creator &&
+		    (o->kind == MW_IPC_msg ||
+		     (o->kind == MW_IPC_mqueue && memcmp(v, os->v, sizeof(v)) != 0)) &&
+		    (r = queue_creator(w, tick, t_ns, o, os)) < 0)
+			return r;
 		if (memcmp(v, os->v, sizeof(v)) == 0)
 			continue;
 		sqlite3_stmt *st = w->q[W_IPC_SAMPLE];
@@ -559,7 +610,7 @@ int mw_sysw_slow(struct mw_sysw *w, int64_t tick, uint64_t t_ns, const struct mw
 	if (r == 0 && zones)
 		r = write_zones(w, tick, zones);
 	if (r == 0 && ipc)
-		r = write_ipc(w, tick, ipc);
+		r = write_ipc(w, tick, t_ns, ipc);
 	if (r == 0) {
 		sqlite3_bind_int64(w->q[W_SLOW_TICK], 1, tick);
 		sqlite3_bind_int(w->q[W_SLOW_TICK], 2, slab != NULL);

@@ -9,7 +9,7 @@ import os
 import subprocess
 import time
 
-from mwtest import (WORKLOADS, check, cli, cli_json, db_scalar, run, spawn, start_daemon, stop,
+from mwtest import (WORKLOADS, check, cli, cli_json, db_query, db_scalar, run, spawn, start_daemon, stop,
                     tmpdir)
 
 SLOW = {"MEMWATCHD_SLOW_INTERVAL": "1"}
@@ -126,6 +126,11 @@ def test_backlog():
                   f"writer named: {h['pid']} {h['comm']} (want {w.pid})")
             check(f"ipc_writer[{w.pid}]" in h["title"], f"title names the writer: {h['title']}")
             check(h["item"] == 8, "DOMAIN item 8")
+        # Queues have no creator pid: the first writer seen stands for it, for process reports.
+        for ident_like, what in ((f"sysv-msg:%:{msqid}:%", "SysV"), (f"posix-mqueue:{mq.lstrip('/')}:%", "POSIX")):
+            rows = db_query(db, "SELECT p.pid FROM ipc_objects o JOIN procs p ON p.id = o.creator"
+                                " WHERE o.ident LIKE ?", (ident_like,))
+            check(rows == [(w.pid,)], f"{what} queue's creator is the writer: {rows}")
         q = cli_json("ipc", "--db", db)
         mine = [o for o in q["objects"] if o["kind"] == "sysv-msg" and o["id"] == msqid]
         check(len(mine) == 1 and mine[0]["lpid"] == w.pid and mine[0]["bytes"] > 0,
