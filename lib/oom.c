@@ -6,6 +6,7 @@
 #include "memwatch/util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -145,13 +146,135 @@ static bool near_event(const struct mw_oom_history *h, int64_t from_ms, int64_t 
 	return false;
 }
 
+/* Kills the kernel log still holds ("Killed process PID (comm) total-vm:..."). */
+struct kmsg_kill {
+	pid_t pid;
+	char comm[MW_COMM_MAX];
+	long long total_vm, anon, file, shmem, pgtables, adj; /* kB, adj as is */
+};
+
+struct kmsg_log {
+	size_t n;
+	struct kmsg_kill v[64]; /* the most recent ones */
+};
+
+static void kmsg_parse(const char *msg, struct kmsg_log *kl)
+{
+	const char *k = strstr(msg, "Killed process ");
+	struct kmsg_kill x = {0};
+
+	if (!k || sscanf(k,
+	                 "Killed process %d (%63[^)]) total-vm:%lldkB, anon-rss:%lldkB, "
+	                 "file-rss:%lldkB, shmem-rss:%lldkB, UID:%*u pgtables:%lldkB "
+	                 "oom_score_adj:%lld",
+	                 &x.pid, x.comm, &x.total_vm, &x.anon, &x.file, &x.shmem, &x.pgtables,
+	                 &x.adj) != 8)
+		return;
+	if (kl->n == MW_ARRAY_SIZE(kl->v)) {
+		memmove(kl->v, kl->v + 1, sizeof(kl->v) - sizeof(kl->v[0]));
+		kl->n--;
+	}
+	kl->v[kl->n++] = x;
+}
+
+/*
+ * Read /dev/kmsg from its start without blocking (root only; an empty
+ * list otherwise): the counter says how many were killed, the log says who.
+ */
+static void kmsg_read(struct kmsg_log *kl)
+{
+	_cleanup_close_ int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	char rec[8192];
+
+	kl->n = 0;
+	if (fd < 0)
+		return;
+	for (;;) {
+		ssize_t k = read(fd, rec, sizeof(rec) - 1);
+		if (k < 0 && errno == EPIPE)
+			continue; /* a record was overwritten while we read: go on */
+		if (k <= 0)
+			return;
+		rec[k] = '\0';
+		const char *msg = strchr(rec, ';');
+		if (msg)
+			kmsg_parse(msg + 1, kl);
+	}
+}
+
+static const struct kmsg_kill *kmsg_find(const struct kmsg_log *kl, pid_t pid, const char *comm)
+{
+	for (size_t i = kl->n; i-- > 0;)
+		if (kl->v[i].pid == pid && strncmp(kl->v[i].comm, comm, 15) == 0)
+			return &kl->v[i];
+	return NULL;
+}
+
+/*
+ * Of the processes whose exit was recorded at the tick the counter rose
+ * (or the next), the ones the kernel log names; then the largest last RSS.
+ */
+static int pick_victims(sqlite3_stmt *vq, int64_t t_ms, int64_t nkills, const struct kmsg_log *kl,
+                        struct mw_oom_history *h, size_t *cap)
+{
+	struct cand {
+		int64_t proc_id;
+		pid_t pid;
+		char comm[MW_COMM_MAX];
+		char cgroup[256];
+		const struct kmsg_kill *log;
+	} c[64];
+	size_t n = 0;
+	int64_t taken = 0;
+
+	while (n < MW_ARRAY_SIZE(c) && sqlite3_step(vq) == SQLITE_ROW) {
+		c[n].proc_id = sqlite3_column_int64(vq, 0);
+		c[n].pid = (pid_t)sqlite3_column_int(vq, 1);
+		col_text(vq, 2, c[n].comm, sizeof(c[n].comm));
+		col_text(vq, 3, c[n].cgroup, sizeof(c[n].cgroup));
+		c[n].log = kmsg_find(kl, c[n].pid, c[n].comm);
+		n++;
+	}
+	sqlite3_reset(vq);
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < n && taken < nkills; i++) {
+			struct mw_oom_kill *k;
+			if ((pass == 0) != (c[i].log != NULL) || c[i].proc_id == 0)
+				continue;
+			k = kill_push(h, cap);
+			if (!k)
+				return -ENOMEM;
+			k->proc_id = c[i].proc_id;
+			k->pid = c[i].pid;
+			memcpy(k->comm, c[i].comm, sizeof(k->comm));
+			memcpy(k->cgroup, c[i].cgroup, sizeof(k->cgroup));
+			/* The kill happened between the two ticks; say the later one. */
+			k->t_ms = t_ms;
+			k->total_vm = k->anon_rss = k->file_rss = k->shmem_rss = MW_UNKNOWN;
+			k->pgtables = k->oom_score_adj = k->rss = k->swap = MW_UNKNOWN;
+			if (c[i].log) {
+				k->in_kernel_log = true;
+				k->total_vm = c[i].log->total_vm * 1024;
+				k->anon_rss = c[i].log->anon * 1024;
+				k->file_rss = c[i].log->file * 1024;
+				k->shmem_rss = c[i].log->shmem * 1024;
+				k->pgtables = c[i].log->pgtables * 1024;
+				k->oom_score_adj = c[i].log->adj;
+				k->rss = k->anon_rss + k->file_rss + k->shmem_rss;
+			}
+			c[i].proc_id = 0;
+			taken++;
+		}
+	return 0;
+}
+
 /*
  * Without events: each rise of the counter between two ticks, matched to
  * the processes whose exit was recorded at that tick or the next (the
  * victim dies right after the kill), largest last RSS first.
  */
 static int history_counter(sqlite3 *db, int64_t since, int64_t until, struct mw_oom_history *h,
-                           size_t *cap)
+                           size_t *cap, const struct kmsg_log *kl)
 {
 	sqlite3_stmt *st = NULL, *vq = NULL;
 	int64_t prev = MW_UNKNOWN, prev_ms = 0;
@@ -172,7 +295,7 @@ static int history_counter(sqlite3 *db, int64_t since, int64_t until, struct mw_
 	        " FROM procs p LEFT JOIN strings c ON c.id = p.comm LEFT JOIN strings g ON"
 	        " g.id = p.cgroup WHERE p.exit_tick BETWEEN ?1 AND ?1 + 1 ORDER BY (SELECT s.rss"
 	        " FROM proc_samples s WHERE s.proc = p.id AND s.rss IS NOT NULL ORDER BY s.tick"
-	        " DESC LIMIT 1) DESC LIMIT ?2",
+	        " DESC LIMIT 1) DESC LIMIT 64",
 	        -1, &vq, NULL);
 	if (rc != SQLITE_OK) {
 		sqlite3_finalize(st);
@@ -192,22 +315,7 @@ static int history_counter(sqlite3 *db, int64_t since, int64_t until, struct mw_
 			if (near_event(h, prev_ms, t_ms + 60000) && nevents)
 				goto next;
 			sqlite3_bind_int64(vq, 1, tick);
-			sqlite3_bind_int64(vq, 2, cnt - prev);
-			while (sqlite3_step(vq) == SQLITE_ROW) {
-				struct mw_oom_kill *k = kill_push(h, cap);
-				if (!k) {
-					r = -ENOMEM;
-					break;
-				}
-				k->proc_id = sqlite3_column_int64(vq, 0);
-				k->pid = (pid_t)sqlite3_column_int(vq, 1);
-				col_text(vq, 2, k->comm, sizeof(k->comm));
-				col_text(vq, 3, k->cgroup, sizeof(k->cgroup));
-				/* The kill happened between the two ticks; say the later one. */
-				k->t_ms = t_ms;
-				k->total_vm = k->anon_rss = k->file_rss = k->shmem_rss = MW_UNKNOWN;
-				k->pgtables = k->oom_score_adj = k->rss = k->swap = MW_UNKNOWN;
-			}
+			r = pick_victims(vq, t_ms, cnt - prev, kl, h, cap);
 			sqlite3_reset(vq);
 		} else if (prev == MW_UNKNOWN) {
 			h->counter_total = 0;
@@ -236,9 +344,15 @@ int mw_oom_history_from_store(struct mw_store *s, int64_t since_ms, int64_t unti
 	int r;
 
 	memset(h, 0, sizeof(*h));
+	struct kmsg_log *kl = calloc(1, sizeof(*kl));
+
+	if (!kl)
+		return -ENOMEM;
+	kmsg_read(kl);
 	r = history_events(db, since_ms, until_ms, h, &cap);
 	if (r == 0)
-		r = history_counter(db, since_ms, until_ms, h, &cap);
+		r = history_counter(db, since_ms, until_ms, h, &cap, kl);
+	free(kl);
 	if (r < 0) {
 		mw_oom_history_release(h);
 		return r;
@@ -555,9 +669,11 @@ void mw_oom_print_text(FILE *out, const struct mw_oom_history *h, const struct m
 			        mw_fmt_bytes(d, sizeof(d), k->pgtables),
 			        (long long)k->oom_score_adj);
 		fprintf(out, "\n    %s\n",
-		        k->from_event ? "seen by the oom:mark_victim tracepoint"
-		                      : "inferred: it disappeared at the tick the"
-		                        " vmstat oom_kill counter rose (no eBPF event)");
+		        k->from_event      ? "seen by the oom:mark_victim tracepoint"
+		        : k->in_kernel_log ? "the vmstat oom_kill counter rose as it disappeared;"
+		                             " the kernel log names it (no eBPF event)"
+		                           : "inferred: it disappeared at the tick the vmstat"
+		                             " oom_kill counter rose (no eBPF event)");
 		if (k->rss_before != MW_UNKNOWN && k->rss_last != MW_UNKNOWN)
 			fprintf(out, "    before the kill: rss %s -> %s over %s (%s/s)\n",
 			        mw_fmt_bytes(a, sizeof(a), k->rss_before),
@@ -657,7 +773,10 @@ void mw_oom_print_json(FILE *out, const struct mw_oom_history *h, const struct m
 		mw_json_int(&j, "t_ms", k->t_ms);
 		mw_json_int(&j, "pid", k->pid);
 		mw_json_str(&j, "comm", k->comm);
-		mw_json_str(&j, "seen_by", k->from_event ? "event" : "oom_kill counter");
+		mw_json_str(&j, "seen_by",
+		            k->from_event      ? "event"
+		            : k->in_kernel_log ? "oom_kill counter + kernel log"
+		                               : "oom_kill counter");
 		mw_json_str(&j, "cgroup", k->cgroup);
 		mw_json_int(&j, "rss", k->rss);
 		mw_json_int(&j, "swap", k->swap);

@@ -35,8 +35,9 @@ struct mw_oom_kill {
 	int64_t t_ms;
 	pid_t pid;
 	char comm[MW_COMM_MAX];
-	bool from_event; /* false: inferred from the oom_kill counter */
-	int64_t proc_id; /* 0 when not in the process table */
+	bool from_event;    /* false: inferred from the oom_kill counter */
+	bool in_kernel_log; /* counter kill confirmed by "Killed process" in /dev/kmsg */
+	int64_t proc_id;    /* 0 when not in the process table */
 	/* memory at the kill: from the event, or the last sample */
 	int64_t total_vm, anon_rss, file_rss, shmem_rss, pgtables, oom_score_adj;
 	int64_t rss, swap;
