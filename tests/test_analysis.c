@@ -1,0 +1,316 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Hypothesis rules on synthetic processes written through the real store
+ * (mw_store_write_tick into a temporary SQLite file), then analysed back:
+ * each growth shape ranks its hypothesis first; the steady shapes (flat,
+ * sawtooth returning to base, grew then stabilised) raise nothing.
+ */
+#include "check.h"
+#include "memwatch/analysis.h"
+#include "memwatch/store.h"
+#include "memwatch/util.h"
+
+#include <errno.h>
+#include <math.h>
+#include <sys/stat.h>
+
+#define SEC   1000000000ull
+#define MiB   (1024 * 1024)
+#define TICKS 240 /* 20 minutes at 5 s */
+#define T0    (1700000000ull * SEC)
+
+static char dir[] = "/tmp/mw-test-analysis-XXXXXX";
+static char path[256];
+
+enum shape {
+	FLAT,
+	HEAP,
+	SAWTOOTH,
+	STABILISED,
+	THREADS,
+	FDS,
+	STACK,
+	SHMEM,
+	FILEMAP,
+	FRAGMENT,
+	NSHAPES
+};
+
+/* The values of shape sh at tick k. */
+static void shape_values(enum shape sh, int k, int64_t m[MW_PM_COUNT])
+{
+	for (int i = 0; i < MW_PM_COUNT; i++)
+		m[i] = 0;
+	m[MW_PM_rss_anon] = 100 * MiB;
+	m[MW_PM_rss_file] = 8 * MiB;
+	m[MW_PM_rss_shmem] = 0;
+	m[MW_PM_stack] = 132 * 1024;
+	m[MW_PM_data] = 200 * MiB;
+	m[MW_PM_vsz] = 400 * MiB;
+	m[MW_PM_pte] = 256 * 1024;
+	m[MW_PM_threads] = 4;
+	m[MW_PM_fds] = 12;
+	m[MW_PM_oom_score] = 10;
+	switch (sh) {
+	case FLAT:
+		break;
+	case HEAP: /* 256 KiB per 5 s = 180 MiB/h */
+		m[MW_PM_rss_anon] += (int64_t)k * 256 * 1024;
+		break;
+	case SAWTOOTH: /* a cache: fills 48 MiB over a minute, then evicted to its base */
+		m[MW_PM_rss_anon] += (int64_t)(k % 12) * 4 * MiB;
+		break;
+	case STABILISED: /* rises for 5 minutes, flat for 15 */
+		m[MW_PM_rss_anon] += (int64_t)(k < 60 ? k : 60) * 512 * 1024;
+		m[MW_PM_threads] += k < 60 ? k / 6 : 10;
+		break;
+	case THREADS: /* one thread every 10 s; each touches a little stack */
+		m[MW_PM_threads] += k / 2;
+		m[MW_PM_rss_anon] += (int64_t)(k / 2) * 8192;
+		break;
+	case FDS:
+		m[MW_PM_fds] += k;
+		break;
+	case STACK: /* recursion: 16 KiB more stack every 5 s */
+		m[MW_PM_stack] += (int64_t)k * 16384;
+		break;
+	case SHMEM:
+		m[MW_PM_rss_shmem] += (int64_t)k * 128 * 1024;
+		break;
+	case FILEMAP:
+		m[MW_PM_rss_file] += (int64_t)k * 128 * 1024;
+		break;
+	case FRAGMENT: /* up 12 MiB, down 10 MiB, every minute: the floor climbs 2 MiB/min */
+		m[MW_PM_rss_anon] += (int64_t)(k / 12) * 2 * MiB + (int64_t)(k % 12) * MiB;
+		break;
+	default:
+		break;
+	}
+	m[MW_PM_rss] = m[MW_PM_rss_anon] + m[MW_PM_rss_file] + m[MW_PM_rss_shmem];
+}
+
+static void write_store(void)
+{
+	struct mw_store *st = NULL;
+	struct mw_proc_sample v[NSHAPES];
+	struct mw_proc_set set = {.v = v, .n = NSHAPES, .cap = NSHAPES};
+	struct mw_sys_sample sys;
+
+	CHECK_EQ_I64(mw_store_open_writer(path, NULL, &st, NULL), 0);
+	if (!st)
+		return;
+	memset(v, 0, sizeof(v));
+	for (int i = 0; i < NSHAPES; i++) {
+		v[i].pid = 1000 + i;
+		v[i].ppid = 1;
+		v[i].start_ticks = 100 + (uint64_t)i;
+		snprintf(v[i].comm, sizeof(v[i].comm), "shape%d", i);
+		v[i].cmdline = strdup(v[i].comm);
+		v[i].cgroup = strdup("0::/memwatch-test-no-such-cgroup");
+	}
+	for (int i = 0; i < MW_MI_COUNT; i++)
+		sys.mem[i] = 0;
+	for (int i = 0; i < MW_VM_COUNT; i++)
+		sys.vm[i] = MW_UNKNOWN;
+	for (int i = 0; i < MW_PSI_COUNT; i++)
+		sys.psi[i] = 0;
+	sys.mem[MW_MI_mem_available] = 1024 * (int64_t)MiB;
+	for (int k = 0; k < TICKS; k++) {
+		struct mw_tick tk = {
+		        .t_ns = T0 + (uint64_t)k * 5 * SEC, .procs = &set, .sys = &sys};
+		for (int i = 0; i < NSHAPES; i++)
+			shape_values((enum shape)i, k, v[i].m);
+		if (mw_store_write_tick(st, &tk) < 0) {
+			CHECK(!"write_tick");
+			break;
+		}
+	}
+	for (int i = 0; i < NSHAPES; i++)
+		mw_proc_sample_release(&v[i]);
+	mw_store_close(st);
+}
+
+static const int64_t since_ms = (int64_t)(T0 / 1000000ull);
+static const int64_t until_ms = (int64_t)(T0 / 1000000ull) + TICKS * 5000;
+
+static int analyse(struct mw_store *st, enum shape sh, struct mw_analysis *a)
+{
+	/* Processes were created in shape order, so procs.id is shape + 1. */
+	return mw_analyze_process(st, (int64_t)sh + 1, since_ms, until_ms, a);
+}
+
+static void dump(const char *what, const struct mw_analysis *a)
+{
+	for (size_t i = 0; i < a->nhyp && i < 4; i++)
+		fprintf(stderr, "  %s #%zu %-20s %.3f p=%.2g slope/h=%.4g floor/h=%.4g %s\n", what,
+		        i, a->hyp[i].rule->id, a->hyp[i].score, a->hyp[i].ev.mk_p,
+		        a->hyp[i].ev.slope_per_h, a->hyp[i].ev.floor_slope_per_h, a->hyp[i].note);
+}
+
+static void expect_top(struct mw_store *st, enum shape sh, const char *tag, const char *region)
+{
+	struct mw_analysis *a = calloc(1, sizeof(*a));
+	if (!a)
+		return;
+	CHECK_EQ_I64(analyse(st, sh, a), 0);
+	dump(tag, a);
+	CHECK(a->nhyp > 0);
+	if (a->nhyp) {
+		CHECK_EQ_STR(a->hyp[0].rule->tag, tag);
+		CHECK_EQ_STR(a->hyp[0].rule->region, region);
+		CHECK(a->hyp[0].score >= MW_HYP_THRESHOLD);
+		CHECK(a->hyp[0].ev.mk_p < 0.001);
+		CHECK(a->hyp[0].ev.slope_per_h > 0);
+		char pid[16];
+		snprintf(pid, sizeof(pid), "%d", 1000 + (int)sh);
+		CHECK(strstr(a->hyp[0].next_step, pid) != NULL);
+	}
+	mw_analysis_release(a);
+	free(a);
+}
+
+static void expect_nothing(struct mw_store *st, enum shape sh, const char *what)
+{
+	struct mw_analysis *a = calloc(1, sizeof(*a));
+	if (!a)
+		return;
+	CHECK_EQ_I64(analyse(st, sh, a), 0);
+	dump(what, a);
+	CHECK_EQ_I64(mw_hypotheses_reported(a), 0);
+	mw_analysis_release(a);
+	free(a);
+}
+
+static void test_heap(struct mw_store *st)
+{
+	struct mw_analysis *a = calloc(1, sizeof(*a));
+	if (!a)
+		return;
+	CHECK_EQ_I64(analyse(st, HEAP, a), 0);
+	CHECK_EQ_STR(a->hyp[0].rule->tag, "HEAP");
+	CHECK_EQ_STR(a->hyp[0].rule->id, "heap-growth");
+	/* No region rows in this store: the heap is read from RssAnon, and the report says so. */
+	CHECK(a->hyp[0].ev.fallback);
+	CHECK_EQ_I64(a->hyp[0].ev.metric, MW_AM_rss_anon);
+	/* 256 KiB per 5 s = 180 MiB/h exactly; Theil–Sen on the grid recovers it. */
+	CHECK_NEAR(a->hyp[0].ev.slope_per_h, 180.0 * MiB, 0.5 * MiB);
+	/* MemAvailable 1 GiB at 180 MiB/h: 1024/180 h = 20480 s. */
+	CHECK_NEAR(a->hyp[0].tte_s, 1024.0 / 180.0 * 3600.0, 60.0);
+	CHECK_EQ_STR(a->hyp[0].tte_basis, "MemAvailable");
+	CHECK(strstr(a->hyp[0].next_step, "pmap -X 1001") != NULL);
+	/* OOM risk follows: 5.7 h to exhaustion is within the 6 h urgency step. */
+	bool oom = false;
+	for (size_t i = 1; i < mw_hypotheses_reported(a); i++)
+		oom |= strcmp(a->hyp[i].rule->tag, "OOM") == 0;
+	CHECK(oom);
+	/* The 5 min window is distinct from the 20 min of data; the 24 h one is not. */
+	CHECK(a->m[MW_AM_rss_anon].w[0].valid);
+	CHECK(a->m[MW_AM_rss_anon].w[1].valid);
+	CHECK(!a->m[MW_AM_rss_anon].w[2].valid);
+	CHECK(a->m[MW_AM_rss_anon].grid_n >= 200);
+	mw_analysis_release(a);
+	free(a);
+}
+
+static void test_top_tag(struct mw_store *st)
+{
+	char tag[16];
+	double score = -1;
+
+	CHECK_EQ_I64(mw_top_hypothesis_tag(st, HEAP + 1, until_ms, tag, sizeof(tag), &score), 0);
+	CHECK_EQ_STR(tag, "HEAP");
+	CHECK(score >= MW_HYP_THRESHOLD);
+	CHECK_EQ_I64(mw_top_hypothesis_tag(st, FLAT + 1, until_ms, tag, sizeof(tag), &score), 0);
+	CHECK_EQ_STR(tag, "");
+	CHECK_EQ_I64(mw_top_hypothesis_tag(st, THREADS + 1, until_ms, tag, sizeof(tag), NULL), 0);
+	CHECK_EQ_STR(tag, "THREADS");
+	/* Unknown process: no data, no tag, no error. */
+	CHECK_EQ_I64(mw_top_hypothesis_tag(st, 9999, until_ms, tag, sizeof(tag), NULL), 0);
+	CHECK_EQ_STR(tag, "");
+}
+
+static void write_file(const char *rel, const char *text)
+{
+	char p[512], d[600];
+	snprintf(p, sizeof(p), "%s/%s", dir, rel);
+	snprintf(d, sizeof(d), "mkdir -p '%s'", p);
+	*strrchr(d, '/') = '\0';
+	strcat(d, "'");
+	if (system(d) != 0)
+		return;
+	FILE *f = fopen(p, "w");
+	if (f) {
+		fputs(text, f);
+		fclose(f);
+	}
+}
+
+static void test_cgroup(void)
+{
+	char root[300], where[256];
+	int64_t lim, use;
+
+	snprintf(root, sizeof(root), "%s", dir);
+	/* v1: the child has no limit, its parent 1 GiB with 600 MiB used: the parent limits. */
+	write_file("sys/fs/cgroup/memory/svc/memory.limit_in_bytes", "1073741824\n");
+	write_file("sys/fs/cgroup/memory/svc/memory.usage_in_bytes", "629145600\n");
+	write_file("sys/fs/cgroup/memory/svc/job/memory.limit_in_bytes", "9223372036854771712\n");
+	write_file("sys/fs/cgroup/memory/svc/job/memory.usage_in_bytes", "1000\n");
+	CHECK_EQ_I64(mw_cgroup_memory_limit(root, "4:memory:/svc/job,0::/", &lim, &use, where,
+	                                    sizeof(where)),
+	             0);
+	CHECK_EQ_I64(lim, 1073741824);
+	CHECK_EQ_I64(use, 629145600);
+	CHECK_EQ_STR(where, "/sys/fs/cgroup/memory/svc");
+	/* v2: memory.max "max" is unlimited; a number limits. */
+	write_file("sys/fs/cgroup/app/memory.max", "max\n");
+	write_file("sys/fs/cgroup/app/memory.current", "5\n");
+	CHECK_EQ_I64(mw_cgroup_memory_limit(root, "0::/app\n", &lim, &use, where, sizeof(where)),
+	             0);
+	CHECK_EQ_I64(lim, MW_UNKNOWN);
+	write_file("sys/fs/cgroup/app/memory.max", "536870912\n");
+	CHECK_EQ_I64(mw_cgroup_memory_limit(root, "0::/app\n", &lim, &use, where, sizeof(where)),
+	             0);
+	CHECK_EQ_I64(lim, 536870912);
+	CHECK_EQ_I64(use, 5);
+	/* No memory controller named, or a path escaping upwards: refused. */
+	CHECK_EQ_I64(mw_cgroup_memory_limit(root, "3:cpu:/x", &lim, &use, where, sizeof(where)),
+	             -ENOENT);
+	CHECK_EQ_I64(
+	        mw_cgroup_memory_limit(root, "0::/a/../../etc", &lim, &use, where, sizeof(where)),
+	        -ENOENT);
+}
+
+int main(void)
+{
+	struct mw_store *st = NULL;
+
+	if (!mkdtemp(dir))
+		return 1;
+	snprintf(path, sizeof(path), "%s/mw.db", dir);
+	write_store();
+	CHECK_EQ_I64(mw_store_open_reader(path, &st), 0);
+	if (st) {
+		test_heap(st);
+		expect_top(st, HEAP, "HEAP", "heap");
+		expect_top(st, THREADS, "THREADS", "thread_stacks");
+		expect_top(st, FDS, "FDS", "kernel");
+		expect_top(st, STACK, "STACK", "stack");
+		expect_top(st, SHMEM, "SHM", "shm");
+		expect_top(st, FILEMAP, "FILES", "file");
+		expect_top(st, FRAGMENT, "FRAG", "heap");
+		expect_nothing(st, FLAT, "flat");
+		expect_nothing(st, SAWTOOTH, "sawtooth");
+		expect_nothing(st, STABILISED, "stabilised");
+		test_top_tag(st);
+		mw_store_close(st);
+	}
+	test_cgroup();
+	{
+		char cmd[300];
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "cleanup of %s failed\n", dir);
+	}
+	return check_done();
+}
