@@ -177,14 +177,15 @@ static double plateau_of(int m, const double *t, const double *y, size_t n)
 static size_t resample(const struct raw *r, int64_t lo, int64_t hi, double step_ms, double *gt,
                        double *gy, size_t cap)
 {
-	size_t n = 0, j = 0;
+	size_t n = 0, j = 0, total = (size_t)((double)(hi - lo) / step_ms) + 1;
 	bool have = false;
 	double cur = 0;
 
-	for (size_t k = 0; k < cap; k++) {
-		double tk = (double)lo + step_ms * (double)k;
-		if (tk > (double)hi + 0.5)
-			break;
+	if (total > cap)
+		total = cap;
+	/* Anchored at hi: the last grid point is the latest sample. */
+	for (size_t k = 0; k < total; k++) {
+		double tk = (double)hi - step_ms * (double)(total - 1 - k);
 		while (j < r->n && (double)r->t[j] <= tk) {
 			cur = r->y[j++];
 			have = true;
@@ -452,12 +453,13 @@ int mw_analyze_process(struct mw_store *s, int64_t proc_id, int64_t since_ms, in
 	return analyze_store(s, proc_id, since_ms, until_ms, out);
 }
 
-int mw_analyze_series(struct mw_series *proc, int64_t interval_ms, const char *root,
+int mw_analyze_series(struct mw_series *proc, pid_t pid, int64_t interval_ms, const char *root,
                       const char *cgroup, struct mw_analysis *out)
 {
 	struct mw_sys_sample sys;
 
 	analysis_init(out);
+	out->pid = pid;
 	out->proc = *proc;
 	memset(proc, 0, sizeof(*proc));
 	out->interval_ms = interval_ms > 0 ? interval_ms : 1000;
@@ -472,7 +474,7 @@ int mw_analyze_series(struct mw_series *proc, int64_t interval_ms, const char *r
 		                       &out->cgroup_usage, out->cgroup_path,
 		                       sizeof(out->cgroup_path));
 	snprintf(out->bpf_state, sizeof(out->bpf_state),
-	         "off: live sampling by the CLI (no daemon recording)");
+	         "off: not recorded (live sampling by this command)");
 	return analysis_run(out);
 }
 

@@ -126,7 +126,7 @@ int mw_analyze_process(struct mw_store *s, int64_t proc_id, int64_t since_ms, in
  * Takes ownership of *proc (zeroed on return). cgroup is /proc/PID/cgroup
  * style text or NULL.
  */
-int mw_analyze_series(struct mw_series *proc, int64_t interval_ms, const char *root,
+int mw_analyze_series(struct mw_series *proc, pid_t pid, int64_t interval_ms, const char *root,
                       const char *cgroup, struct mw_analysis *out);
 
 void mw_analysis_release(struct mw_analysis *a);

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "memwatch/analysis.h"
 #include "memwatch/proc.h"
 #include "memwatch/store.h"
 
@@ -31,7 +32,29 @@ struct mw_report {
 	double per_hour[MW_PM_COUNT]; /* delta over the window, per hour; NAN when unknown */
 	double minflt_per_s, majflt_per_s; /* over the last minute of the window */
 	char note[512];
+	struct mw_analysis *an; /* trends, regions, hypotheses; NULL when analysis failed */
 };
+
+/* One line of the region table: a region and the metric that measures it. */
+struct mw_report_region {
+	const char *region; /* "heap", "anon", ... (JSON key and HTML data-region) */
+	const char *label;
+	int metric; /* enum mw_ametric */
+	bool growing; /* rate > 0 with Mann–Kendall p < 0.05 over the widest window */
+	const struct mw_metric_window *w; /* widest valid window; NULL when none */
+};
+
+/*
+ * The rows of the region table for this analysis: the smaps regions when
+ * recorded, else the process-wide split (RssAnon/File/Shmem, VmStk, ...).
+ */
+size_t mw_report_regions(const struct mw_analysis *a, struct mw_report_region *rows, size_t cap);
+
+/* The "no leak found" explanation when no hypothesis reaches the threshold. */
+void mw_report_no_leak_reason(const struct mw_analysis *a, char *buf, size_t cap);
+
+/* "on: ..." / "off (reason)" for the eBPF line. */
+void mw_report_bpf_line(const struct mw_analysis *a, char *buf, size_t cap);
 
 /* Fill from the store for proc over [since_ms, until_ms]. */
 int mw_report_from_store(struct mw_store *s, const struct mw_proc_info *proc, int64_t since_ms,
