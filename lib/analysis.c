@@ -344,7 +344,6 @@ static int64_t store_interval_ms(sqlite3 *db, int64_t since, int64_t until)
 
 static int load_regions(struct mw_store *s, struct mw_analysis *a)
 {
-#ifdef MW_HAVE_REGIONS
 	if (!table_exists(mw_store_db(s), "region_samples"))
 		return 0;
 	int r = mw_store_region_series(s, a->proc_id, a->since_ms, a->until_ms, &a->reg);
@@ -354,10 +353,6 @@ static int load_regions(struct mw_store *s, struct mw_analysis *a)
 		a->have_regions |= a->reg.v[i].reg.readable;
 		a->have_fd_kinds |= a->reg.v[i].fds.readable;
 	}
-#else
-	(void)s;
-	(void)a;
-#endif
 	return 0;
 }
 
@@ -481,9 +476,7 @@ int mw_analyze_series(struct mw_series *proc, pid_t pid, int64_t interval_ms, co
 void mw_analysis_release(struct mw_analysis *a)
 {
 	mw_series_release(&a->proc);
-#ifdef MW_HAVE_REGIONS
 	mw_region_series_release(&a->reg);
-#endif
 	for (int m = 0; m < MW_AM_COUNT; m++) {
 		free(a->m[m].grid_t);
 		free(a->m[m].grid_y);

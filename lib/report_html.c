@@ -163,9 +163,9 @@ static void hypotheses(FILE *f, const struct mw_analysis *a)
 		return;
 	}
 	fprintf(f,
-	        "<p class=\"verdict leak\">%zu hypothesis%s at or above score %.2f, most likely "
+	        "<p class=\"verdict leak\">%zu %s at or above score %.2f, most likely "
 	        "first.</p>\n<ol>\n",
-	        n, n == 1 ? "" : "es", MW_HYP_THRESHOLD);
+	        n, n == 1 ? "hypothesis" : "hypotheses", MW_HYP_THRESHOLD);
 	for (size_t i = 0; i < n; i++)
 		hypothesis(f, &a->hyp[i]);
 	fputs("</ol>\n", f);

@@ -2,6 +2,7 @@
 #include "memwatch/store.h"
 #include "memwatch/log.h"
 #include "memwatch/pidmap.h"
+#include "memwatch/region.h"
 #include "memwatch/util.h"
 
 #include <errno.h>
@@ -88,6 +89,20 @@ static const char *const schema_v1[] = {
 	"CREATE INDEX IF NOT EXISTS events_proc ON events(proc) WHERE proc IS NOT NULL",
 };
 
+/* Slow-tier region and descriptor samples (docs/schema-regions.md). */
+#define MW_REG_COLS(name, str) \
+	", " str "_size INTEGER, " str "_rss INTEGER, " str "_swap INTEGER, " str "_count INTEGER"
+#define MW_FD_COLS(name) ", " #name " INTEGER"
+static const char *const schema_v2[] = {
+	"CREATE TABLE IF NOT EXISTS region_samples(proc INTEGER NOT NULL, tick INTEGER NOT NULL,"
+	" t_ms INTEGER NOT NULL, full INTEGER NOT NULL, err INTEGER, files INTEGER,"
+	" so_files INTEGER, so_hash INTEGER, stacks INTEGER" MW_REGION_KINDS(MW_REG_COLS)
+	", PRIMARY KEY(proc, tick)) WITHOUT ROWID",
+	"CREATE TABLE IF NOT EXISTS fd_samples(proc INTEGER NOT NULL, tick INTEGER NOT NULL,"
+	" t_ms INTEGER NOT NULL, full INTEGER NOT NULL, err INTEGER" MW_FD_KINDS(MW_FD_COLS)
+	", PRIMARY KEY(proc, tick)) WITHOUT ROWID",
+};
+
 /*
  * Add-only migrations: each step moves user_version to its number. A new
  * module's tables are a new step at the end; never edit a released step.
@@ -104,6 +119,7 @@ struct migration {
 
 static const struct migration migrations[] = {
 	MW_MIGRATION(1, schema_v1),
+	MW_MIGRATION(2, schema_v2),
 };
 
 static int sql_err(sqlite3 *db, int rc, const char *what)
