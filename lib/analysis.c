@@ -117,7 +117,9 @@ struct raw {
 
 static int raw_fill(const struct mw_analysis *a, int m, struct raw *out)
 {
-	size_t cap = ametric_src[m] == 'P' ? a->proc.n : a->reg.n;
+	size_t cap = ametric_src[m] == 'P'   ? a->proc.n
+	             : ametric_src[m] == 'Q' ? a->ipcq.n
+	                                     : a->reg.n;
 
 	out->n = 0;
 	out->t = malloc((cap ? cap : 1) * sizeof(*out->t));
@@ -129,6 +131,9 @@ static int raw_fill(const struct mw_analysis *a, int m, struct raw *out)
 		if (ametric_src[m] == 'P') {
 			v = a->proc.m[i][proc_column(m)];
 			t = a->proc.t_ms[i];
+		} else if (ametric_src[m] == 'Q') {
+			v = a->ipcq.bytes[i];
+			t = a->ipcq.t_ms[i];
 		} else {
 			v = ametric_src[m] == 'R' ? region_value(m, &a->reg.v[i])
 			                          : fd_value(m, &a->reg.v[i]);
@@ -356,6 +361,77 @@ static int load_regions(struct mw_store *s, struct mw_analysis *a)
 	return 0;
 }
 
+#define MAX_QUEUES 64
+
+/* Append (t, sum of the queues' last values). */
+static int queue_push(struct mw_analysis *a, size_t *cap, int64_t t, const int64_t *last, size_t nq)
+{
+	int64_t sum = 0;
+
+	if (a->ipcq.n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 64;
+		int64_t *tt = realloc(a->ipcq.t_ms, nc * sizeof(*tt));
+		if (!tt)
+			return -ENOMEM;
+		a->ipcq.t_ms = tt;
+		int64_t *bb = realloc(a->ipcq.bytes, nc * sizeof(*bb));
+		if (!bb)
+			return -ENOMEM;
+		a->ipcq.bytes = bb;
+		*cap = nc;
+	}
+	for (size_t i = 0; i < nq; i++)
+		sum += last[i];
+	a->ipcq.t_ms[a->ipcq.n] = t;
+	a->ipcq.bytes[a->ipcq.n++] = sum;
+	return 0;
+}
+
+/*
+ * The bytes waiting in message queues this process created, summed per
+ * tick with each queue's value carried forward (rows are change-only).
+ */
+static int load_queues(sqlite3 *db, struct mw_analysis *a)
+{
+	static const char sql[] =
+	        "SELECT o.id, t.t_ms, s.bytes FROM ipc_objects o JOIN ipc_samples s ON s.object = "
+	        "o.id"
+	        " JOIN ticks t ON t.id = s.tick WHERE o.creator = ?1 AND o.kind IN ('sysv-msg',"
+	        " 'posix-mqueue') AND t.t_ms BETWEEN ?2 AND ?3 ORDER BY s.tick";
+	int64_t ids[MAX_QUEUES], last[MAX_QUEUES], cur_t = MW_UNKNOWN;
+	size_t nq = 0, cap = 0;
+	sqlite3_stmt *st = NULL;
+	int r = 0;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return 0; /* an older or different IPC schema: nothing to say */
+	sqlite3_bind_int64(st, 1, a->proc_id);
+	sqlite3_bind_int64(st, 2, a->since_ms);
+	sqlite3_bind_int64(st, 3, a->until_ms);
+	while (r == 0 && sqlite3_step(st) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(st, 0), t = sqlite3_column_int64(st, 1);
+		size_t q = 0;
+		if (cur_t != MW_UNKNOWN && t != cur_t)
+			r = queue_push(a, &cap, cur_t, last, nq);
+		cur_t = t;
+		while (q < nq && ids[q] != id)
+			q++;
+		if (q == nq && nq < MAX_QUEUES) {
+			ids[nq] = id;
+			last[nq++] = 0;
+		}
+		if (q < nq && sqlite3_column_type(st, 2) != SQLITE_NULL)
+			last[q] = sqlite3_column_int64(st, 2);
+	}
+	if (r == 0 && cur_t != MW_UNKNOWN)
+		r = queue_push(a, &cap, cur_t, last, nq);
+	/* Carried forward to the end of the process series, like every step series. */
+	if (r == 0 && a->ipcq.n && a->to_ms > a->ipcq.t_ms[a->ipcq.n - 1])
+		r = queue_push(a, &cap, a->to_ms, last, nq);
+	sqlite3_finalize(st);
+	return r;
+}
+
 static void load_context(struct mw_store *s, struct mw_analysis *a)
 {
 	sqlite3 *db = mw_store_db(s);
@@ -380,7 +456,9 @@ static void load_context(struct mw_store *s, struct mw_analysis *a)
 		}
 		sqlite3_finalize(st);
 	}
-	a->ipc_tables = table_exists(db, "sysv_msg_samples");
+	a->ipc_tables = table_exists(db, "ipc_objects") && table_exists(db, "ipc_samples");
+	if (a->ipc_tables && load_queues(db, a) < 0)
+		a->ipcq.n = 0; /* out of memory: say nothing about queues rather than fail */
 	mw_store_bpf_proc_evidence(s, a->proc_id, a->from_ms, a->to_ms, &a->bpf);
 	if (mw_store_bpf_status(s, a->bpf_state, sizeof(a->bpf_state)) < 0)
 		a->bpf_state[0] = '\0';
@@ -410,6 +488,8 @@ static int analysis_run(struct mw_analysis *a)
 		if (ametric_src[m] == 'R' && !a->have_regions)
 			continue;
 		if (ametric_src[m] == 'F' && !a->have_fd_kinds)
+			continue;
+		if (ametric_src[m] == 'Q' && a->ipcq.n == 0)
 			continue;
 		r = analyze_metric(a, m);
 		if (r < 0)
@@ -477,6 +557,10 @@ void mw_analysis_release(struct mw_analysis *a)
 {
 	mw_series_release(&a->proc);
 	mw_region_series_release(&a->reg);
+	free(a->ipcq.t_ms);
+	free(a->ipcq.bytes);
+	a->ipcq.t_ms = a->ipcq.bytes = NULL;
+	a->ipcq.n = 0;
 	for (int m = 0; m < MW_AM_COUNT; m++) {
 		free(a->m[m].grid_t);
 		free(a->m[m].grid_y);

@@ -73,8 +73,8 @@ const struct mw_rule mw_rules[] = {
          "lsof -p {pid}; ls -l /proc/{pid}/fd"},
         {"ipc-backlog", "IPC", "kernel",
          "IPC backlog: a SysV message queue of this process fills because nobody reads",
-         MW_RULE_IPC, MW_AM_NONE, MW_AM_NONE, MW_AM_NONE, false, 4096, 64 * MiB, 4096, 1.0,
-         "ipcs -q -p; ipcs -q -i ID (lrpid: the reader that stopped)"},
+         MW_RULE_IPC, MW_AM_ipc_queue_bytes, MW_AM_NONE, MW_AM_NONE, false, 64 * KiB, 64 * MiB,
+         16 * KiB, 1.0, "ipcs -q -p; ipcs -q -i ID (lrpid: the reader that stopped)"},
         {"oom-risk", "OOM", "total",
          "OOM risk: at this rate the process exhausts the memory available to it", MW_RULE_OOM,
          MW_AM_rss, MW_AM_NONE, MW_AM_swap, false, BYTES_RATES, 0.9,
@@ -306,15 +306,13 @@ static void eval_rule(struct mw_analysis *a, const struct mw_rule *r, struct mw_
 	h->ev.metric = MW_AM_NONE;
 	h->ev.support = MW_AM_NONE;
 	next_step(r, a->pid, h->next_step, sizeof(h->next_step));
-	if (r->kind == MW_RULE_IPC) {
-		snprintf(h->note, sizeof(h->note), "%s",
-		         a->ipc_tables
-		                 ? "no growing SysV queue owned by this process"
-		                 : "not evaluated: this store has no SysV message-queue samples");
+	if (m == MW_AM_NONE) {
+		if (r->kind == MW_RULE_IPC)
+			snprintf(h->note, sizeof(h->note), "%s",
+			         a->ipc_tables ? "this process created no message queue"
+			                       : "not evaluated: the store has no IPC samples");
 		return;
 	}
-	if (m == MW_AM_NONE)
-		return;
 	for (int wi = 0; wi < a->nwindows; wi++) {
 		double s = window_score(r, &a->m[m].w[wi]);
 		if (best < 0 || s > best_s) {

@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <sqlite3.h>
 #include <sys/stat.h>
 
 #define SEC   1000000000ull
@@ -293,7 +294,7 @@ static void test_cgroup(void)
  * process grows the same RssAnon, so only the region rows tell heap from
  * anon mmap; fds grow by kind.
  */
-enum rshape { R_HEAP, R_MMAP, R_SOCKETS, R_LIBS, R_FLAT, NRSHAPES };
+enum rshape { R_HEAP, R_MMAP, R_SOCKETS, R_LIBS, R_FLAT, R_QUEUE, NRSHAPES };
 
 static void region_values(enum rshape sh, int k, struct mw_regions *reg, struct mw_fd_kinds *fds)
 {
@@ -406,6 +407,50 @@ static void expect_region_top(struct mw_store *st, enum rshape sh, const char *i
 	free(a);
 }
 
+/*
+ * The system module's IPC tables (same DDL as its migration), created here
+ * only when this build's store does not have them: a queue created by
+ * R_QUEUE fills by 4 KiB per tick and nobody reads it.
+ */
+static void add_queue(const char *p)
+{
+	static const char *const sql[] = {
+	        "CREATE TABLE IF NOT EXISTS ipc_objects(id INTEGER PRIMARY KEY,"
+	        " boot INTEGER NOT NULL REFERENCES boots(id), kind TEXT NOT NULL, ident TEXT NOT "
+	        "NULL,"
+	        " ipc_key INTEGER, ipc_id INTEGER, name INTEGER REFERENCES strings(id), uid "
+	        "INTEGER,"
+	        " cuid INTEGER, mode INTEGER, cpid INTEGER, creator INTEGER REFERENCES procs(id),"
+	        " ctime INTEGER, first_tick INTEGER NOT NULL, gone_tick INTEGER, UNIQUE(boot, "
+	        "ident))",
+	        "CREATE TABLE IF NOT EXISTS ipc_samples(object INTEGER NOT NULL, tick INTEGER NOT "
+	        "NULL,"
+	        " size INTEGER, bytes INTEGER, swap INTEGER, nattch INTEGER, qnum INTEGER, lpid "
+	        "INTEGER,"
+	        " lrpid INTEGER, atime INTEGER, dtime INTEGER, PRIMARY KEY(object, tick)) WITHOUT "
+	        "ROWID",
+	        "INSERT INTO ipc_objects(id, boot, kind, ident, creator, first_tick) VALUES"
+	        " (900, 1, 'sysv-msg', 'sysv-msg:1:2:3', 6, 1)",
+	        /* a queue of someone else's, growing too: not this process's */
+	        "INSERT INTO ipc_objects(id, boot, kind, ident, creator, first_tick) VALUES"
+	        " (901, 1, 'sysv-msg', 'sysv-msg:4:5:6', 1, 1)",
+	        "INSERT INTO ipc_samples(object, tick, bytes, qnum) SELECT 900, id, (id - 1) * "
+	        "4096,"
+	        " id - 1 FROM ticks",
+	        "INSERT INTO ipc_samples(object, tick, bytes, qnum) SELECT 901, id, id * 8192, id"
+	        " FROM ticks",
+	};
+	sqlite3 *db = NULL;
+
+	CHECK_EQ_I64(sqlite3_open(p, &db), SQLITE_OK);
+	for (size_t i = 0; i < MW_ARRAY_SIZE(sql); i++)
+		if (sqlite3_exec(db, sql[i], NULL, NULL, NULL) != SQLITE_OK) {
+			fprintf(stderr, "%s: %s\n", sql[i], sqlite3_errmsg(db));
+			CHECK(!"ipc sql");
+		}
+	sqlite3_close(db);
+}
+
 static void test_regions(void)
 {
 	char p[300];
@@ -414,6 +459,7 @@ static void test_regions(void)
 
 	snprintf(p, sizeof(p), "%s/regions.db", dir);
 	write_region_store(p);
+	add_queue(p);
 	CHECK_EQ_I64(mw_store_open_reader(p, &st), 0);
 	if (!st)
 		return;
@@ -421,6 +467,8 @@ static void test_regions(void)
 	expect_region_top(st, R_MMAP, "anon-mmap-leak", "anon", MW_AM_anon);
 	expect_region_top(st, R_SOCKETS, "fd-leak-sockets", "kernel", MW_AM_fd_socket);
 	expect_region_top(st, R_LIBS, "library-growth", "file_exec", MW_AM_so_files);
+	/* 4 KiB per 5 s = 2.8 MiB/h into a queue this process created. */
+	expect_region_top(st, R_QUEUE, "ipc-backlog", "kernel", MW_AM_ipc_queue_bytes);
 	/* The anon leak cites its support (mapping count) and has the call-site hook. */
 	a = calloc(1, sizeof(*a));
 	if (a && mw_analyze_process(st, R_MMAP + 1, since_ms, until_ms, a) == 0) {
@@ -432,6 +480,13 @@ static void test_regions(void)
 			if (strcmp(a->hyp[i].rule->id, "fd-leak") == 0)
 				CHECK_NEAR(a->hyp[i].score, 0, 0);
 	}
+	if (a)
+		mw_analysis_release(a);
+	free(a);
+	/* Only its own queue counts: 4096 B x 720 ticks/h, not the other's 8192 B. */
+	a = calloc(1, sizeof(*a));
+	if (a && mw_analyze_process(st, R_QUEUE + 1, since_ms, until_ms, a) == 0)
+		CHECK_NEAR(a->hyp[0].ev.slope_per_h, 4096.0 * 720, 1.0);
 	if (a)
 		mw_analysis_release(a);
 	free(a);

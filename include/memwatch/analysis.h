@@ -32,7 +32,8 @@ extern const int64_t mw_analysis_windows_s[MW_ANALYSIS_NWINDOWS];
 /*
  * X(name, kind, source, label): the metrics analysis reads. kind 'b'
  * bytes, 'n' a count. source P = process row, R = region row, F = fd
- * kinds row.
+ * kinds row, Q = message queues the process created (the system module's
+ * ipc_objects/ipc_samples tables, when the store has them).
  */
 #define MW_AMETRICS(X)                                                                             \
 	X(rss, 'b', 'P', "RSS")                                                                    \
@@ -58,7 +59,8 @@ extern const int64_t mw_analysis_windows_s[MW_ANALYSIS_NWINDOWS];
 	X(fd_socket, 'n', 'F', "socket fds")                                                       \
 	X(fd_pipe, 'n', 'F', "pipe fds")                                                           \
 	X(fd_file, 'n', 'F', "file fds")                                                           \
-	X(fd_other, 'n', 'F', "eventfd/anon-inode/other fds")
+	X(fd_other, 'n', 'F', "eventfd/anon-inode/other fds")                                      \
+	X(ipc_queue_bytes, 'b', 'Q', "bytes queued in message queues it created")
 
 #define MW_X_ENUM_AM(name, kind, src, label) MW_AM_##name,
 enum mw_ametric { MW_AMETRICS(MW_X_ENUM_AM) MW_AM_COUNT, MW_AM_NONE = -1 };
@@ -106,7 +108,12 @@ struct mw_analysis {
 	int64_t cgroup_limit, cgroup_usage; /* bytes; MW_UNKNOWN when unlimited/unknown */
 	char cgroup_path[512];              /* the limiting cgroup, when there is one */
 	int64_t oom_score, oom_adj;
-	bool ipc_tables; /* the store has SysV queue samples */
+	bool ipc_tables; /* the store has IPC object samples */
+	struct {         /* total bytes queued in the queues this process created */
+		size_t n;
+		int64_t *t_ms;
+		int64_t *bytes;
+	} ipcq;
 	size_t nhyp;
 	struct mw_hypothesis hyp[MW_HYP_MAX]; /* ranked, best first; all, even below threshold */
 	int nwindows;                         /* windows evaluated (tests and the TUI use fewer) */

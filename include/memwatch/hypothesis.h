@@ -30,7 +30,7 @@ struct mw_analysis;
 enum mw_rule_kind {
 	MW_RULE_GROWTH,   /* the metric rises steadily, floor included */
 	MW_RULE_SAWTOOTH, /* the metric saws up and down while its floor rises (fragmentation) */
-	MW_RULE_IPC,      /* a SysV queue owned by the process fills up */
+	MW_RULE_IPC,      /* a message queue the process created fills up */
 	MW_RULE_OOM,      /* total memory reaches the limit at this rate */
 };
 
