@@ -503,7 +503,7 @@ static void print_regions(FILE *f, const struct mw_analysis *a, bool utf8)
 	fprintf(f, "\nRegions (%s)\n",
 	        a->have_regions ? "from smaps" : "process-wide: no smaps breakdown recorded");
 	fprintf(f, "  %-14s %-22s %12s %12s %14s  %s\n", "region", "measured as", "now", "change",
-		"rate", "trend");
+	        "rate", "trend");
 	for (size_t i = 0; i < n; i++) {
 		const struct mw_metric_window *w = rows[i].w;
 		const struct mw_metric_analysis *ma = &a->m[rows[i].metric];
@@ -515,8 +515,8 @@ static void print_regions(FILE *f, const struct mw_analysis *a, bool utf8)
 			strncat(rate, "/h", sizeof(rate) - strlen(rate) - 1);
 		if (rows[i].growing)
 			sparkline(spark, sizeof(spark), ma->grid_y, ma->grid_n, 24, utf8);
-		fprintf(f, "  %-14s %-22.22s %12s %12s %14s  %s\n", rows[i].region, rows[i].label, now,
-			ch, rate, spark);
+		fprintf(f, "  %-14s %-22.22s %12s %12s %14s  %s\n", rows[i].region, rows[i].label,
+		        now, ch, rate, spark);
 	}
 }
 
@@ -573,14 +573,23 @@ static void print_analysis(FILE *f, const struct mw_analysis *a, bool utf8)
 		print_hypothesis(f, a, i, utf8);
 }
 
+/* Sampled values are whole numbers: print them exactly, not as %.10g. */
+static void json_value(struct mw_json *j, const char *key, double v)
+{
+	if (isfinite(v) && v == floor(v) && fabs(v) < 9007199254740992.0)
+		mw_json_int(j, key, (int64_t)v);
+	else
+		mw_json_num(j, key, v);
+}
+
 static void json_window(struct mw_json *j, const struct mw_metric_window *w)
 {
 	mw_json_int(j, "window_s", w->window_s);
 	mw_json_int(j, "from_ms", w->from_ms);
 	mw_json_int(j, "to_ms", w->to_ms);
 	mw_json_int(j, "points", (int64_t)w->tr.n);
-	mw_json_num(j, "first", w->tr.first);
-	mw_json_num(j, "last", w->tr.last);
+	json_value(j, "first", w->tr.first);
+	json_value(j, "last", w->tr.last);
 	mw_json_num(j, "slope_per_h", w->slope_per_h);
 	mw_json_num(j, "mk_p", w->tr.mk_p);
 	mw_json_num(j, "floor_slope_per_h", w->floor_slope_per_h);
@@ -605,11 +614,12 @@ static void json_regions(struct mw_json *j, const struct mw_analysis *a)
 			json_window(j, rows[i].w);
 		mw_json_obj_close(j);
 		mw_json_obj_open(j, "series");
-		mw_json_num(j, "t0", ma->grid_n ? ma->grid_t[0] : NAN);
+		mw_json_int(j, "t0_ms",
+		            ma->grid_n ? (int64_t)llround(ma->grid_t[0] * 1000.0) : MW_UNKNOWN);
 		mw_json_num(j, "step_s", rows[i].w ? rows[i].w->step_s : NAN);
 		mw_json_arr_open(j, "values");
 		for (size_t k = 0; k < ma->grid_n; k++)
-			mw_json_num(j, NULL, ma->grid_y[k]);
+			json_value(j, NULL, ma->grid_y[k]);
 		mw_json_arr_close(j);
 		mw_json_obj_close(j);
 		mw_json_obj_close(j);
@@ -627,8 +637,8 @@ static void json_evidence(struct mw_json *j, const struct mw_hyp_evidence *ev)
 	mw_json_int(j, "from_ms", ev->from_ms);
 	mw_json_int(j, "to_ms", ev->to_ms);
 	mw_json_int(j, "points", (int64_t)ev->n);
-	mw_json_num(j, "first", ev->first);
-	mw_json_num(j, "last", ev->last);
+	json_value(j, "first", ev->first);
+	json_value(j, "last", ev->last);
 	mw_json_num(j, "slope_per_h", ev->slope_per_h);
 	mw_json_num(j, "mk_p", ev->mk_p);
 	mw_json_num(j, "mk_z", ev->mk_z);
@@ -638,7 +648,7 @@ static void json_evidence(struct mw_json *j, const struct mw_hyp_evidence *ev)
 	if (ev->support >= 0) {
 		mw_json_obj_open(j, "support");
 		mw_json_str(j, "metric", mw_ametric_names[ev->support]);
-		mw_json_num(j, "last", ev->support_last);
+		json_value(j, "last", ev->support_last);
 		mw_json_num(j, "slope_per_h", ev->support_slope_per_h);
 		mw_json_obj_close(j);
 	} else {
