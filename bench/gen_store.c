@@ -17,8 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SEC 1000000000ull
-#define STEP (5 * SEC)
+#define SEC      1000000000ull
+#define STEP     (5 * SEC)
 #define PID_BASE 3900000
 
 static void fill(struct mw_proc_sample *p, int i, uint64_t k)
@@ -45,7 +45,7 @@ static void fill(struct mw_proc_sample *p, int i, uint64_t k)
 
 int main(int argc, char **argv)
 {
-	struct mw_store_options opt = { .full_row_every_ns = MW_STORE_FULL_ROW_EVERY_NS };
+	struct mw_store_options opt = {.full_row_every_ns = MW_STORE_FULL_ROW_EVERY_NS};
 	struct mw_store *st = NULL;
 	struct mw_sys_sample sys;
 	int nprocs = argc > 2 ? atoi(argv[2]) : 500;
@@ -62,7 +62,7 @@ int main(int argc, char **argv)
 	v = calloc((size_t)nprocs, sizeof(*v));
 	if (!v)
 		return 1;
-	set = (struct mw_proc_set){ .v = v, .n = (size_t)nprocs, .cap = (size_t)nprocs };
+	set = (struct mw_proc_set){.v = v, .n = (size_t)nprocs, .cap = (size_t)nprocs};
 	for (int i = 0; i < nprocs; i++) {
 		v[i].pid = PID_BASE + i;
 		v[i].ppid = 1;
@@ -82,7 +82,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	for (uint64_t k = 0; k < ticks && r == 0; k++) {
-		struct mw_tick tk = { .t_ns = now - (ticks - k) * STEP, .procs = &set, .sys = &sys };
+		struct mw_tick tk = {.t_ns = now - (ticks - k) * STEP, .procs = &set, .sys = &sys};
 		for (int i = 0; i < nprocs; i++)
 			fill(&v[i], i, k);
 		r = mw_store_write_tick(st, &tk);

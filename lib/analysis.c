@@ -437,11 +437,11 @@ static void load_context(struct mw_store *s, struct mw_analysis *a)
 	sqlite3 *db = mw_store_db(s);
 	sqlite3_stmt *st = NULL;
 
-	a->mem_available = query_i64(db,
-	                             "SELECT s.mem_available FROM sys_samples s JOIN ticks t ON"
-	                             " t.id = s.tick WHERE t.t_ms <= ?1"
-	                             " ORDER BY s.tick DESC LIMIT 1",
-	                             a->until_ms, 0);
+	a->mem_available =
+	        query_i64(db,
+	                  "SELECT mem_available FROM sys_samples WHERE tick <= (SELECT"
+	                  " max(id) FROM ticks WHERE t_ms <= ?1) ORDER BY tick DESC LIMIT 1",
+	                  a->until_ms, 0);
 	if (sqlite3_prepare_v2(db,
 	                       "SELECT p.pid, (SELECT value FROM strings WHERE id = p.cgroup)"
 	                       " FROM procs p WHERE p.id = ?",
