@@ -96,6 +96,17 @@ def test_html_page():
     check(evil not in page and "&lt;i&gt;&amp;&quot;x&#39;" in page,
           "comm is HTML-escaped")
     check(evil in "".join(p.text), "and reads back as the original text")
+    # --since: durations and absolute times bound the window.
+    for since in ("30m", "6h", "2d", f"@{int(time.time()) - 5}"):
+        rc, out, err = cli("report", g.pid, "--db", db, "--since", since, "--json")
+        check(rc == 0, f"--since {since}: rc {rc} {err}")
+        if rc == 0:
+            w = json.loads(out)["window"]
+            if since.startswith("@"):
+                check(w["from_ms"] >= (int(since[1:])) * 1000 and w["seconds"] <= 6,
+                      f"--since {since} starts the window there: {w}")
+            else:
+                check(w["seconds"] >= 10, f"--since {since} covers the recording: {w}")
     rc, _, err = cli("report", "1", "--db", db, "--html", os.path.join(d, "no/such/dir/x.html"))
     check(rc == 1 and "no/such/dir/x.html" in err, f"unwritable --html names the file: {err!r}")
 
