@@ -294,6 +294,18 @@ static double oom_urgency(double tte_s)
 	return 0.1;
 }
 
+/* The kernel's view: its badness score and the user's bias (-1000 exempts). */
+static void oom_note(const struct mw_analysis *a, struct mw_hypothesis *h)
+{
+	size_t l = strlen(h->note);
+
+	if (a->oom_score == MW_UNKNOWN)
+		return;
+	snprintf(h->note + l, sizeof(h->note) - l, "%soom_score %lld, oom_score_adj %lld%s",
+	         l ? "; " : "", (long long)a->oom_score, (long long)a->oom_adj,
+	         a->oom_adj == -1000 ? " (exempt: something else is killed instead)" : "");
+}
+
 static void eval_rule(struct mw_analysis *a, const struct mw_rule *r, struct mw_hypothesis *h)
 {
 	bool fb;
@@ -334,8 +346,10 @@ static void eval_rule(struct mw_analysis *a, const struct mw_rule *r, struct mw_
 		snprintf(h->note + strlen(h->note), sizeof(h->note) - strlen(h->note), "%s%s",
 		         h->note[0] ? "; " : "",
 		         "no region breakdown recorded: read from a process-wide figure");
-	if (r->kind == MW_RULE_OOM)
+	if (r->kind == MW_RULE_OOM) {
 		best_s *= oom_urgency(h->tte_s);
+		oom_note(a, h);
+	}
 	if (fb)
 		best_s *= 0.85;
 	if (best_s > 0 && h->ev.bpf_available && h->ev.bpf_faults > 0)

@@ -408,9 +408,10 @@ static void expect_region_top(struct mw_store *st, enum rshape sh, const char *i
 }
 
 /*
- * The system module's IPC tables (same DDL as its migration), created here
- * only when this build's store does not have them: a queue created by
- * R_QUEUE fills by 4 KiB per tick and nobody reads it.
+ * Other modules' tables, with the DDL of their contracts (the system
+ * module's IPC migration, bpfdata.h), created here only when this build's
+ * store does not have them: a queue created by R_QUEUE fills by 4 KiB per
+ * tick and nobody reads it; R_HEAP takes heap faults.
  */
 static void add_queue(const char *p)
 {
@@ -439,6 +440,13 @@ static void add_queue(const char *p)
 	        " id - 1 FROM ticks",
 	        "INSERT INTO ipc_samples(object, tick, bytes, qnum) SELECT 901, id, id * 8192, id"
 	        " FROM ticks",
+	        /* eBPF counters (bpfdata.h): R_HEAP faults in its heap on every tick. */
+	        "CREATE TABLE IF NOT EXISTS bpf_proc_samples(proc INTEGER NOT NULL, tick INTEGER "
+	        "NOT"
+	        " NULL, faults_heap INTEGER, faults_stack INTEGER, faults_mmap INTEGER, mmaps_anon"
+	        " INTEGER, mmap_bytes_anon INTEGER, mmaps_file INTEGER, mmap_bytes_file INTEGER,"
+	        " PRIMARY KEY(proc, tick))",
+	        "INSERT INTO bpf_proc_samples SELECT 1, id, 64, 0, 1, 0, 0, 0, 0 FROM ticks",
 	};
 	sqlite3 *db = NULL;
 
@@ -479,6 +487,18 @@ static void test_regions(void)
 		for (size_t i = 0; i < a->nhyp; i++)
 			if (strcmp(a->hyp[i].rule->id, "fd-leak") == 0)
 				CHECK_NEAR(a->hyp[i].score, 0, 0);
+	}
+	if (a)
+		mw_analysis_release(a);
+	free(a);
+	/* eBPF evidence: 64 heap faults on each of the 240 ticks support the heap hypothesis. */
+	a = calloc(1, sizeof(*a));
+	if (a && mw_analyze_process(st, R_HEAP + 1, since_ms, until_ms, a) == 0) {
+		CHECK(a->bpf.available);
+		CHECK_EQ_I64(a->bpf.faults_heap, 64 * TICKS);
+		CHECK_EQ_STR(a->hyp[0].rule->id, "heap-growth");
+		CHECK(a->hyp[0].ev.bpf_available);
+		CHECK_EQ_I64(a->hyp[0].ev.bpf_faults, 64 * TICKS);
 	}
 	if (a)
 		mw_analysis_release(a);
