@@ -12,7 +12,7 @@ import tempfile
 import time
 from html.parser import HTMLParser
 
-from mwtest import (WORKLOADS, check, cli, run, skip, spawn, start_daemon, stop, tmpdir)
+from mwtest import (MEMWATCH, WORKLOADS, check, cli, run, skip, spawn, start_daemon, stop, tmpdir)
 
 state = {}
 
@@ -96,6 +96,20 @@ def test_html_page():
     check(evil not in page and "&lt;i&gt;&amp;&quot;x&#39;" in page,
           "comm is HTML-escaped")
     check(evil in "".join(p.text), "and reads back as the original text")
+    # Text report: a sparkline on the growing heap row, Unicode blocks only in a UTF-8 locale.
+    for loc, utf8 in (("C.UTF-8", True), ("C", False)):
+        env = dict(os.environ, LC_ALL=loc)
+        r = subprocess.run([MEMWATCH, "report", str(g.pid), "--db", db, "--since", "10m"],
+                           capture_output=True, env=env, timeout=60)
+        text = r.stdout.decode("utf-8", "replace")
+        heap_row = [ln for ln in text.splitlines() if ln.startswith("  heap ")]
+        check(r.returncode == 0 and heap_row, f"text report in {loc}: {r.returncode}")
+        if heap_row:
+            blocks = any(c in heap_row[0] for c in "\u2581\u2582\u2583\u2584\u2585\u2586\u2587\u2588")
+            ascii_spark = heap_row[0].rstrip().endswith("#")
+            check(blocks if utf8 else (ascii_spark and max(r.stdout) < 0x80),
+                  f"{loc}: sparkline style in {heap_row[0]!r}")
+        check("1. [HEAP]" in text and "next: pmap -X" in text, f"{loc}: ranked hypothesis")
     # --since: durations and absolute times bound the window.
     for since in ("30m", "6h", "2d", f"@{int(time.time()) - 5}"):
         rc, out, err = cli("report", g.pid, "--db", db, "--since", since, "--json")
