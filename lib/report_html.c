@@ -182,8 +182,12 @@ static void chart(FILE *f, const struct mw_report_region *row, const struct mw_m
 		lo = fmin(lo, ma->grid_y[i]);
 		hi = fmax(hi, ma->grid_y[i]);
 	}
-	if (hi <= lo)
-		hi = lo + 1;
+	bool flat = hi <= lo; /* drawn across the middle, labelled with its one value */
+	double top = hi;
+	if (flat) {
+		lo -= 1;
+		hi += 1;
+	}
 	if (t1 <= t0)
 		t1 = t0 + 1;
 	fprintf(f, "<figure><figcaption%s>%s &mdash; ", row->growing ? " class=\"grow\"" : "",
@@ -201,8 +205,8 @@ static void chart(FILE *f, const struct mw_report_region *row, const struct mw_m
 		fprintf(f, "%s%.1f,%.1f", i ? " " : "",
 		        PAD_L + (ma->grid_t[i] - t0) / (t1 - t0) * pw,
 		        PAD_T + (1.0 - (ma->grid_y[i] - lo) / (hi - lo)) * ph);
-	value(a, sizeof(a), row->metric, hi, false);
-	value(b, sizeof(b), row->metric, lo, false);
+	value(a, sizeof(a), row->metric, flat ? top : hi, false);
+	value(b, sizeof(b), row->metric, flat ? top : lo, false);
 	mw_fmt_duration(d, sizeof(d), (uint64_t)((t1 - t0) * 1e9));
 	fprintf(f,
 	        "\"/>\n<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#999\"/>"
