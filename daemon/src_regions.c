@@ -55,6 +55,13 @@ struct track {
 	uint64_t reg_full_ns, fds_full_ns;
 };
 
+struct undo {
+	pid_t pid;
+	uint64_t start;
+	bool created;
+	struct track before;
+};
+
 struct regions_src {
 	const char *root;
 	uint64_t interval_ns, budget_ns, full_every_ns;
@@ -73,6 +80,15 @@ struct regions_src {
 	struct mw_pidmap *track;
 	struct result *pending;
 	size_t npending;
+	/*
+	 * What the last write changed in track, so a tick that was rolled
+	 * back after it (no commit: d->ticks did not move) is undone and its
+	 * results written again by the next tick.
+	 */
+	struct undo *undo;
+	size_t nundo;
+	bool written;
+	uint64_t written_tick;
 	uint64_t next_pass_ns;
 	struct mw_region_writer *w;
 	uint64_t passes;
@@ -111,8 +127,11 @@ static void read_one(const char *root, struct result *res)
 	mw_fd_kinds_read(root, res->job.pid, &res->fds);
 	res->t_ns = mw_now_ns();
 	/* Gone, or the pid now belongs to someone else: nothing to store. */
-	if (start_ticks_of(root, res->job.pid, &start) < 0 || start != res->job.start)
-		res->reg.err = res->fds.err = -ESRCH, res->reg.readable = res->fds.readable = false;
+	if (start_ticks_of(root, res->job.pid, &start) < 0 || start != res->job.start) {
+		memset(&res->reg, 0, sizeof(res->reg));
+		memset(&res->fds, 0, sizeof(res->fds));
+		res->reg.err = res->fds.err = -ESRCH;
+	}
 	res->done = true;
 }
 
@@ -131,8 +150,7 @@ static void *worker(void *arg)
 			break;
 		n = s->nwork;
 		pthread_mutex_unlock(&s->mu);
-		/* The list is ours while busy: the main thread only looks at it when busy is false.
-		 */
+		/* The list is ours while busy: the main thread touches it only when idle. */
 		deadline = mw_mono_ns() + s->budget_ns;
 		for (size_t i = 0; i < n && mw_mono_ns() < deadline; i++) {
 			pthread_mutex_lock(&s->mu);
@@ -164,45 +182,79 @@ static int cmp_rss_desc(const void *a, const void *b)
 	return rx < ry ? 1 : rx > ry ? -1 : 0;
 }
 
-/* Is p due: never sampled, moved since its last sample, in the top N, or its full row is due? */
-static bool due(struct regions_src *s, const struct mw_proc_sample *p, size_t rank, uint64_t now)
+/* A due process and its place in the queue. */
+struct cand {
+	const struct mw_proc_sample *p;
+	int top;             /* 0 for the top N by RSS: they go first */
+	uint64_t sampled_ns; /* then the longest unsampled (0: never) */
+};
+
+static int cmp_cand(const void *a, const void *b)
+{
+	const struct cand *x = a, *y = b;
+
+	if (x->top != y->top)
+		return x->top - y->top;
+	if (x->sampled_ns != y->sampled_ns)
+		return x->sampled_ns < y->sampled_ns ? -1 : 1;
+	return cmp_rss_desc(&x->p, &y->p);
+}
+
+/*
+ * Is p due: never sampled, moved since its last sample, in the top N, or
+ * its full row is due? *sampled_ns gets when it was last sampled.
+ */
+static bool due(struct regions_src *s, const struct mw_proc_sample *p, size_t rank, uint64_t now,
+                uint64_t *sampled_ns)
 {
 	struct track *t = mw_pidmap_get(s->track, p->pid, p->start_ticks);
 	int64_t m[NWATCHED];
 
+	*sampled_ns = t && t->sampled ? t->sampled_ns : 0;
 	if (!t || !t->sampled || rank < TOP_N || now - t->sampled_ns >= s->full_every_ns)
 		return true;
 	metrics_of(p, m);
 	return memcmp(m, t->m, sizeof(m)) != 0;
 }
 
-/* Build the next pass's job list (largest first) into s->work; returns its length or -errno. */
+/*
+ * Build the next pass's job list into s->work: the top N by RSS, then the
+ * other due processes, least recently sampled first, so a busy host with
+ * more movers than a pass can read still gets round to every one.
+ * Returns its length or -errno.
+ */
 static int plan_pass(struct regions_src *s, struct mw_daemon *d)
 {
 	const struct mw_proc_sample **order;
-	size_t n = 0;
+	struct cand *c;
+	size_t n = 0, nc = 0;
 
 	order = calloc(d->procs.n ? d->procs.n : 1, sizeof(*order));
-	if (!order)
+	c = calloc(d->procs.n ? d->procs.n : 1, sizeof(*c));
+	free(s->work);
+	s->work = calloc(s->max_procs, sizeof(*s->work));
+	if (!order || !c || !s->work) {
+		free(order);
+		free(c);
 		return -ENOMEM;
+	}
 	for (size_t i = 0; i < d->procs.n; i++)
 		order[i] = &d->procs.v[i];
 	qsort(order, d->procs.n, sizeof(*order), cmp_rss_desc);
-	free(s->work);
-	s->work = calloc(s->max_procs, sizeof(*s->work));
-	if (!s->work) {
-		free(order);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < d->procs.n && n < s->max_procs; i++) {
-		if (order[i]->pid == getpid() || !due(s, order[i], i, d->t_ns))
+	for (size_t i = 0; i < d->procs.n; i++) {
+		uint64_t when;
+		if (order[i]->pid == getpid() || !due(s, order[i], i, d->t_ns, &when))
 			continue;
-		s->work[n].job.pid = order[i]->pid;
-		s->work[n].job.start = order[i]->start_ticks;
-		metrics_of(order[i], s->work[n].job.m);
-		n++;
+		c[nc++] = (struct cand){order[i], i < TOP_N ? 0 : 1, when};
+	}
+	qsort(c, nc, sizeof(*c), cmp_cand);
+	for (size_t i = 0; i < nc && n < s->max_procs; i++, n++) {
+		s->work[n].job.pid = c[i].p->pid;
+		s->work[n].job.start = c[i].p->start_ticks;
+		metrics_of(c[i].p, s->work[n].job.m);
 	}
 	free(order);
+	free(c);
 	return (int)n;
 }
 
@@ -246,6 +298,9 @@ static int take_results(struct regions_src *s)
 		n += s->work[i].done;
 	if (n == 0)
 		return 0;
+	/* A store failing for many passes must not make the backlog grow without end. */
+	if (s->npending > 4 * s->max_procs)
+		s->npending = 0;
 	struct result *np = realloc(s->pending, (s->npending + n) * sizeof(*np));
 	if (!np)
 		return -ENOMEM;
@@ -257,6 +312,27 @@ static int take_results(struct regions_src *s)
 	return 0;
 }
 
+/* Did the tick that wrote commit? Then the results are done; else undo and write them again. */
+static void settle(struct regions_src *s, bool committed)
+{
+	if (committed) {
+		s->npending = 0;
+	} else {
+		for (size_t i = s->nundo; i-- > 0;) {
+			struct undo *u = &s->undo[i];
+			struct track *t = mw_pidmap_get(s->track, u->pid, u->start);
+			if (u->created)
+				mw_pidmap_del(s->track, u->pid, u->start);
+			else if (t)
+				*t = u->before;
+		}
+	}
+	free(s->undo);
+	s->undo = NULL;
+	s->nundo = 0;
+	s->written = false;
+}
+
 static int regions_collect(void *state, struct mw_daemon *d)
 {
 	struct regions_src *s = state;
@@ -264,6 +340,8 @@ static int regions_collect(void *state, struct mw_daemon *d)
 	int r = 0, n;
 	bool busy;
 
+	if (s->written)
+		settle(s, d->ticks > s->written_tick);
 	pthread_mutex_lock(&s->mu);
 	busy = s->busy;
 	pthread_mutex_unlock(&s->mu);
@@ -303,6 +381,7 @@ static int store_result(struct regions_src *s, struct mw_daemon *d, const struct
 	t = mw_pidmap_put(s->track, j->pid, j->start, &created);
 	if (!t)
 		return -ENOMEM;
+	s->undo[s->nundo++] = (struct undo){j->pid, j->start, created, *t};
 	t->sampled = true;
 	t->sampled_ns = res->t_ns;
 	memcpy(t->m, j->m, sizeof(t->m));
@@ -331,20 +410,21 @@ static int store_result(struct regions_src *s, struct mw_daemon *d, const struct
 	return 0;
 }
 
-/*
- * Store what was picked up. A tick rolled back after this loses these
- * rows while the in-memory "last stored" moved on; the next full row
- * (full_every_ns) repairs the series.
- */
+/* Store what was picked up; settle() later keeps or undoes it. */
 static int regions_write(void *state, struct mw_daemon *d)
 {
 	struct regions_src *s = state;
 	int r = 0;
 
+	free(s->undo);
+	s->nundo = 0;
+	s->undo = calloc(s->npending ? s->npending : 1, sizeof(*s->undo));
+	if (!s->undo)
+		return -ENOMEM;
+	s->written = true;
+	s->written_tick = d->ticks;
 	for (size_t i = 0; i < s->npending && r == 0; i++)
 		r = store_result(s, d, &s->pending[i]);
-	if (r == 0)
-		s->npending = 0;
 	return r;
 }
 
@@ -367,6 +447,7 @@ static void regions_close(void *state)
 	mw_pidmap_free(s->track);
 	free(s->work);
 	free(s->pending);
+	free(s->undo);
 	free(s);
 }
 

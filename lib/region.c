@@ -186,7 +186,7 @@ static bool parse_header(const char *p, const char *end, struct vma *v)
 	for (int i = 0; i < 3; i++) {
 		p = skip_blanks(p, end);
 		if (p >= end)
-			return i == 2 ? false : false;
+			return false;
 		p = skip_token(p, end);
 	}
 	/* The path is the rest of the line: it may hold spaces. */
@@ -447,6 +447,7 @@ int mw_region_read(const char *root, pid_t pid, struct mw_regions *out)
 	_cleanup_fclose_ FILE *f = NULL;
 	_cleanup_free_ char *line = NULL;
 	struct vma_list l = {0};
+	uint64_t t0 = mw_mono_ns();
 	size_t cap = 0;
 	ssize_t n;
 	int r = 0;
@@ -478,6 +479,7 @@ int mw_region_read(const char *root, pid_t pid, struct mw_regions *out)
 	if (r == 0) {
 		classify(&l, mw_region_stack_limit(root, pid) ?: DEFAULT_STACK, out);
 		out->readable = true;
+		out->read_us = (int64_t)((mw_mono_ns() - t0) / 1000);
 	}
 	free(l.v);
 	if (r < 0) {
@@ -576,8 +578,8 @@ struct mw_region_writer {
 
 static const char reg_insert_sql[] =
         "INSERT OR REPLACE INTO region_samples(proc,tick,t_ms,full,err,files,so_files,so_hash,"
-        "stacks" MW_REGION_KINDS(REG_NAME_COLS) ") VALUES(?,?,?,?,?,?,?,?,?" MW_REGION_KINDS(
-                REG_VALUE_COLS) ")";
+        "stacks,read_us" MW_REGION_KINDS(
+                REG_NAME_COLS) ") VALUES(?,?,?,?,?,?,?,?,?,?" MW_REGION_KINDS(REG_VALUE_COLS) ")";
 static const char fd_insert_sql[] =
         "INSERT OR REPLACE INTO fd_samples(proc,tick,t_ms,full,err" MW_FD_KINDS(
                 FD_NAME_COLS) ") VALUES(?,?,?,?,?" MW_FD_KINDS(FD_VALUE_COLS) ")";
@@ -663,6 +665,7 @@ int mw_region_write(struct mw_region_writer *w, int64_t proc_id, int64_t tick, i
 		sqlite3_bind_int64(st, idx++, reg->so_files);
 		sqlite3_bind_int64(st, idx++, (int64_t)reg->so_hash);
 		sqlite3_bind_int64(st, idx++, reg->stacks);
+		sqlite3_bind_int64(st, idx++, reg->read_us);
 		for (int k = 0; k < MW_REG_COUNT; k++) {
 			sqlite3_bind_int64(st, idx++, reg->r[k].size);
 			sqlite3_bind_int64(st, idx++, reg->r[k].rss);
@@ -700,6 +703,7 @@ static void row_regions(sqlite3_stmt *st, struct mw_regions *r)
 	r->so_files = sqlite3_column_int64(st, idx++);
 	r->so_hash = (uint64_t)sqlite3_column_int64(st, idx++);
 	r->stacks = sqlite3_column_int64(st, idx++);
+	r->read_us = sqlite3_column_int64(st, idx++);
 	for (int k = 0; k < MW_REG_COUNT; k++) {
 		r->r[k].size = sqlite3_column_int64(st, idx++);
 		r->r[k].rss = sqlite3_column_int64(st, idx++);
@@ -731,7 +735,7 @@ static void row_fds(sqlite3_stmt *st, struct mw_fd_kinds *f)
 
 static const char reg_series_sql[] =
         "SELECT s.t_ms,s.err,s.files,s.so_files,s.so_hash,"
-        "s.stacks" MW_REGION_KINDS(REG_SELECT_COLS) WINDOW_SQL("region_samples");
+        "s.stacks,s.read_us" MW_REGION_KINDS(REG_SELECT_COLS) WINDOW_SQL("region_samples");
 static const char fd_series_sql[] =
         "SELECT s.t_ms,s.err" MW_FD_KINDS(FD_SELECT_COLS) WINDOW_SQL("fd_samples");
 

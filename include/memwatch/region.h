@@ -45,6 +45,7 @@ struct mw_regions {
 	int64_t so_files;   /* distinct shared objects (*.so*) mapped */
 	uint64_t so_hash;   /* order-independent hash of the .so path set: changes when one appears */
 	int64_t stacks;     /* thread stacks found (guard + stack pairs); compare with Threads - 1 */
+	int64_t read_us;    /* what reading and classifying took (mw_region_read); not compared */
 };
 
 /*
