@@ -5,10 +5,13 @@ real memwatchd (short interval, fast region tier) for about a minute, then
 `memwatch report PID --json` must rank the matching hypothesis first, in the
 right region, with a time to exhaustion; the controls (flat, a sawtooth cache,
 grow-then-flat) must raise nothing at or above the reporting threshold."""
+import atexit
 import os
+import subprocess
 import time
 
-from mwtest import check, cli_json, run, start_daemon, start_workload, stop, tmpdir
+from mwtest import (WORKLOADS, check, cli_json, run, spawn, start_daemon, start_workload, stop,
+                    tmpdir)
 
 RECORD_S = 60
 
@@ -32,6 +35,35 @@ CONTROLS = [
 FD_IDS = {"socket": "fd-leak-sockets", "pipe": "fd-leak-pipes"}
 
 state = {}
+CG_LIMIT = 1 << 30
+
+
+def limited_cgroup():
+    """A child of our own v1 memory cgroup with a 1 GiB limit; None when not possible."""
+    try:
+        with open("/proc/self/cgroup") as f:
+            line = next(ln for ln in f if ln.split(":")[1].split(",").count("memory"))
+        base = "/sys/fs/cgroup/memory" + line.strip().split(":", 2)[2]
+        path = os.path.join(base, f"mw-it-hyp-{os.getpid()}")
+        os.mkdir(path)
+        atexit.register(lambda: os.path.isdir(path) and os.rmdir(path))
+        with open(os.path.join(path, "memory.limit_in_bytes"), "w") as f:
+            f.write(str(CG_LIMIT))
+        return path
+    except (OSError, StopIteration, IndexError) as e:
+        print(f"no limited memory cgroup ({e}): that check is skipped", flush=True)
+        return None
+
+
+def start_in_cgroup(path, name, *args):
+    """Start a workload already inside the cgroup, so its first sample carries it."""
+    sh = f'echo $$ > "{path}/cgroup.procs" && exec "$0" "$@"'
+    p = spawn(["sh", "-c", sh, os.path.join(WORKLOADS, name), *map(str, args)],
+              stdout=subprocess.PIPE, text=True)
+    line = p.stdout.readline()
+    if not line.startswith("ready "):
+        raise RuntimeError(f"{name} in cgroup: not ready ({line!r})")
+    return p
 
 
 def record():
@@ -41,11 +73,17 @@ def record():
     procs = []
     for name, args, *rest in GROWTH + CONTROLS:
         procs.append((name, args, rest, start_workload(name, *args, "--for", RECORD_S + 60)))
+    cg = limited_cgroup()
+    limited = start_in_cgroup(cg, "heap_grow", "--rate", 2 << 20, "--for", RECORD_S + 60) \
+        if cg else None
     time.sleep(RECORD_S)
     reports = []
     for name, args, rest, p in procs:
         rep = cli_json("report", p.pid, "--db", db, "--since", "10m")
         reports.append((name, args, rest, rep))
+    if limited:
+        state["limited"] = cli_json("report", limited.pid, "--db", db, "--since", "10m")
+        stop(limited)
     for *_, p in procs:
         stop(p)
     stop(daemon)
@@ -89,6 +127,26 @@ def test_growth_ranked_first():
               f"{what}: region rows from smaps")
 
 
+def test_cgroup_limit():
+    rep = state.get("limited")
+    if rep is None:
+        print("skipped: no limited cgroup", flush=True)
+        return
+    top = reported(rep)
+    check(top and top[0]["tag"] == "HEAP", "heap_grow in a limited cgroup: HEAP first")
+    lim = rep["limits"]
+    check(lim["cgroup_limit"] == CG_LIMIT and lim["cgroup_path"].endswith(f"mw-it-hyp-{os.getpid()}"),
+          f"the cgroup limit is found: {lim}")
+    if top:
+        h = top[0]
+        used = lim["cgroup_usage"] or 0
+        want = (CG_LIMIT - used) / (h["evidence"]["slope_per_h"] / 3600)
+        check(h["exhaustion_basis"] == "cgroup memory limit",
+              f"exhaustion against the cgroup, not MemAvailable: {h['exhaustion_basis']}")
+        check(h["time_to_exhaustion_s"] and abs(h["time_to_exhaustion_s"] - want) < 0.05 * want,
+              f"time to exhaustion {h['time_to_exhaustion_s']} ~ room/rate {want}")
+
+
 def test_controls_quiet():
     check(state.get("reports"), "the recording ran")
     for name, args, rest, rep in state.get("reports", []):
@@ -104,4 +162,4 @@ def test_controls_quiet():
 
 
 if __name__ == "__main__":
-    run([test_growth_ranked_first, test_controls_quiet])
+    run([test_growth_ranked_first, test_cgroup_limit, test_controls_quiet])
