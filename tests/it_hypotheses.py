@@ -7,6 +7,7 @@ right region, with a time to exhaustion; the controls (flat, a sawtooth cache,
 grow-then-flat) must raise nothing at or above the reporting threshold."""
 import atexit
 import os
+import signal
 import subprocess
 import time
 
@@ -38,6 +39,23 @@ state = {}
 CG_LIMIT = 1 << 30
 
 
+def remove_cgroup(path):
+    """Kill what is left inside (only our workload can be) and remove the cgroup."""
+    for _ in range(50):
+        try:
+            with open(os.path.join(path, "cgroup.procs")) as f:
+                pids = [int(x) for x in f.read().split()]
+            for pid in pids:
+                os.kill(pid, signal.SIGKILL)
+            os.rmdir(path)
+            return
+        except FileNotFoundError:
+            return
+        except OSError:
+            time.sleep(0.1)
+    print(f"could not remove {path}", flush=True)
+
+
 def limited_cgroup():
     """A child of our own v1 memory cgroup with a 1 GiB limit; None when not possible."""
     try:
@@ -46,7 +64,7 @@ def limited_cgroup():
         base = "/sys/fs/cgroup/memory" + line.strip().split(":", 2)[2]
         path = os.path.join(base, f"mw-it-hyp-{os.getpid()}")
         os.mkdir(path)
-        atexit.register(lambda: os.path.isdir(path) and os.rmdir(path))
+        atexit.register(remove_cgroup, path)
         with open(os.path.join(path, "memory.limit_in_bytes"), "w") as f:
             f.write(str(CG_LIMIT))
         return path
@@ -84,6 +102,7 @@ def record():
     if limited:
         state["limited"] = cli_json("report", limited.pid, "--db", db, "--since", "10m")
         stop(limited)
+        remove_cgroup(cg)
     for *_, p in procs:
         stop(p)
     stop(daemon)
