@@ -320,7 +320,7 @@ int cmd_report(int argc, char **argv)
 		goto out;
 	if (a.json)
 		mw_report_print_json(stdout, &rep);
-	else if (!a.html)
+	else
 		mw_report_print_text(stdout, &rep, cli_utf8());
 	code = 0;
 out:
