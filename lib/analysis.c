@@ -209,7 +209,7 @@ static int window_stats(struct mw_analysis *a, int m, const struct raw *r, int w
 	struct mw_metric_window *w = &a->m[m].w[wi];
 	int64_t hi = r->t[r->n - 1], lo = hi - mw_analysis_windows_s[wi] * 1000;
 	double step;
-	size_t n, distinct = 0;
+	size_t n;
 
 	if (lo < r->t[0])
 		lo = r->t[0];
@@ -221,8 +221,6 @@ static int window_stats(struct mw_analysis *a, int m, const struct raw *r, int w
 		return 0;
 	step = fmax((double)(hi - lo) / (double)(a->max_points - 1), (double)a->interval_ms);
 	n = resample(r, lo, hi, step, gt, gy, (size_t)a->max_points + 1);
-	for (size_t i = 0; i < r->n; i++)
-		distinct += r->t[i] >= lo && r->t[i] <= hi;
 	*gn = n;
 	if (n < 3)
 		return 0;
@@ -245,7 +243,6 @@ static int window_stats(struct mw_analysis *a, int m, const struct raw *r, int w
 			w->fall += gy[i - 1] - gy[i];
 	}
 	w->plateau_s = plateau_of(m, gt, gy, n);
-	(void)distinct;
 	return 0;
 }
 

@@ -71,7 +71,8 @@ extern const char mw_ametric_kinds[MW_AM_COUNT];
 
 /* One metric's statistics over one window, computed on the regular grid. */
 struct mw_metric_window {
-	bool valid;             /* enough points (>= 3 grid points, >= 2 distinct samples) */
+	bool valid; /* at least 3 grid points (rows are change-only, so the step function is exact)
+	             */
 	int64_t window_s;       /* nominal window */
 	int64_t from_ms, to_ms; /* the stretch the data actually covers */
 	double step_s;          /* grid step */
