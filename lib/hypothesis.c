@@ -306,11 +306,58 @@ static void oom_note(const struct mw_analysis *a, struct mw_hypothesis *h)
 	         a->oom_adj == -1000 ? " (exempt: something else is killed instead)" : "");
 }
 
+/* The best window's score for rule r on metric m; -1 when no window is valid. */
+static int best_window(const struct mw_analysis *a, const struct mw_rule *r, int m, double *score)
+{
+	int best = -1;
+
+	*score = 0;
+	for (int wi = 0; wi < a->nwindows; wi++) {
+		if (!a->m[m].w[wi].valid)
+			continue;
+		double s = window_score(r, &a->m[m].w[wi]);
+		if (best < 0 || s > *score) {
+			*score = s;
+			best = wi;
+		}
+	}
+	return best;
+}
+
+/* Dampers and bonuses that apply whatever the window: stabilised, fallback, OOM, eBPF. */
+static double adjust(const struct mw_analysis *a, const struct mw_rule *r, int m, bool fb,
+                     struct mw_hypothesis *h, double s)
+{
+	double plateau = stabilised(&a->m[m], a->nwindows);
+	size_t l;
+
+	if (plateau > 0 && s > 0) {
+		s *= 0.2;
+		snprintf(h->note, sizeof(h->note), "no new high for %.0f s: grew, then stabilised",
+		         plateau);
+	}
+	l = strlen(h->note);
+	if (fb && s > 0)
+		snprintf(h->note + l, sizeof(h->note) - l,
+		         "%sno region breakdown recorded: read from"
+		         " a process-wide figure",
+		         l ? "; " : "");
+	if (r->kind == MW_RULE_OOM) {
+		s *= oom_urgency(h->tte_s);
+		oom_note(a, h);
+	}
+	if (fb)
+		s *= 0.85;
+	if (s > 0 && h->ev.bpf_available && h->ev.bpf_faults > 0)
+		s += 0.05; /* the kernel saw this region being touched */
+	return clamp01(s * r->weight);
+}
+
 static void eval_rule(struct mw_analysis *a, const struct mw_rule *r, struct mw_hypothesis *h)
 {
 	bool fb;
-	int m = metric_for(a, r, &fb), best = -1;
-	double best_s = 0;
+	int m = metric_for(a, r, &fb), best;
+	double s;
 
 	memset(h, 0, sizeof(*h));
 	h->rule = r;
@@ -325,36 +372,12 @@ static void eval_rule(struct mw_analysis *a, const struct mw_rule *r, struct mw_
 			                       : "not evaluated: the store has no IPC samples");
 		return;
 	}
-	for (int wi = 0; wi < a->nwindows; wi++) {
-		double s = window_score(r, &a->m[m].w[wi]);
-		if (best < 0 || s > best_s) {
-			best_s = s;
-			best = a->m[m].w[wi].valid ? wi : best;
-		}
-	}
+	best = best_window(a, r, m, &s);
 	if (best < 0)
 		return;
 	fill_evidence(a, r, m, fb, best, &h->ev);
 	exhaustion(a, h, best);
-	double plateau = stabilised(&a->m[m], a->nwindows);
-	if (plateau > 0 && best_s > 0) {
-		best_s *= 0.2;
-		snprintf(h->note, sizeof(h->note), "no new high for %.0f s: grew, then stabilised",
-		         plateau);
-	}
-	if (fb && best_s > 0)
-		snprintf(h->note + strlen(h->note), sizeof(h->note) - strlen(h->note), "%s%s",
-		         h->note[0] ? "; " : "",
-		         "no region breakdown recorded: read from a process-wide figure");
-	if (r->kind == MW_RULE_OOM) {
-		best_s *= oom_urgency(h->tte_s);
-		oom_note(a, h);
-	}
-	if (fb)
-		best_s *= 0.85;
-	if (best_s > 0 && h->ev.bpf_available && h->ev.bpf_faults > 0)
-		best_s += 0.05; /* the kernel saw this region being touched */
-	h->score = clamp01(best_s * r->weight);
+	h->score = adjust(a, r, m, fb, h, s);
 	if (r->kind == MW_RULE_GROWTH && r->metric == MW_AM_anon && h->score > 0)
 		mw_hyp_mmap_call_sites(a, &h->ev);
 }
