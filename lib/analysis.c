@@ -108,6 +108,11 @@ static int64_t fd_value(int m, const struct mw_region_point *p)
 	}
 }
 
+static int ipc_index(int m)
+{
+	return m == MW_AM_ipc_shm_orphan_bytes ? 1 : 0;
+}
+
 /* A metric's raw points, in time order, unknown values dropped. */
 struct raw {
 	size_t n;
@@ -117,9 +122,8 @@ struct raw {
 
 static int raw_fill(const struct mw_analysis *a, int m, struct raw *out)
 {
-	size_t cap = ametric_src[m] == 'P'   ? a->proc.n
-	             : ametric_src[m] == 'Q' ? a->ipcq.n
-	                                     : a->reg.n;
+	const struct mw_ipc_series *ipc = ametric_src[m] == 'Q' ? &a->ipc[ipc_index(m)] : NULL;
+	size_t cap = ametric_src[m] == 'P' ? a->proc.n : ipc ? ipc->n : a->reg.n;
 
 	out->n = 0;
 	out->t = malloc((cap ? cap : 1) * sizeof(*out->t));
@@ -131,9 +135,9 @@ static int raw_fill(const struct mw_analysis *a, int m, struct raw *out)
 		if (ametric_src[m] == 'P') {
 			v = a->proc.m[i][proc_column(m)];
 			t = a->proc.t_ms[i];
-		} else if (ametric_src[m] == 'Q') {
-			v = a->ipcq.bytes[i];
-			t = a->ipcq.t_ms[i];
+		} else if (ipc) {
+			v = ipc->v[i];
+			t = ipc->t_ms[i];
 		} else {
 			v = ametric_src[m] == 'R' ? region_value(m, &a->reg.v[i])
 			                          : fd_value(m, &a->reg.v[i]);
@@ -358,50 +362,55 @@ static int load_regions(struct mw_store *s, struct mw_analysis *a)
 	return 0;
 }
 
-#define MAX_QUEUES 64
+#define MAX_IPC_OBJECTS 256
 
-/* Append (t, sum of the queues' last values). */
-static int queue_push(struct mw_analysis *a, size_t *cap, int64_t t, const int64_t *last, size_t nq)
+/* The objects of one series: last value, and when each was removed. */
+struct ipc_objs {
+	size_t n;
+	int64_t id[MAX_IPC_OBJECTS], last[MAX_IPC_OBJECTS], gone_ms[MAX_IPC_OBJECTS];
+};
+
+/* Append (t, sum of the live objects' last values). */
+static int ipc_push(struct mw_ipc_series *sr, size_t *cap, int64_t t, const struct ipc_objs *o)
 {
 	int64_t sum = 0;
 
-	if (a->ipcq.n == *cap) {
+	if (sr->n == *cap) {
 		size_t nc = *cap ? *cap * 2 : 64;
-		int64_t *tt = realloc(a->ipcq.t_ms, nc * sizeof(*tt));
+		int64_t *tt = realloc(sr->t_ms, nc * sizeof(*tt));
 		if (!tt)
 			return -ENOMEM;
-		a->ipcq.t_ms = tt;
-		int64_t *bb = realloc(a->ipcq.bytes, nc * sizeof(*bb));
-		if (!bb)
+		sr->t_ms = tt;
+		int64_t *vv = realloc(sr->v, nc * sizeof(*vv));
+		if (!vv)
 			return -ENOMEM;
-		a->ipcq.bytes = bb;
+		sr->v = vv;
 		*cap = nc;
 	}
-	for (size_t i = 0; i < nq; i++)
-		sum += last[i];
-	a->ipcq.t_ms[a->ipcq.n] = t;
-	a->ipcq.bytes[a->ipcq.n++] = sum;
+	for (size_t i = 0; i < o->n; i++)
+		if (o->gone_ms[i] == MW_UNKNOWN || t < o->gone_ms[i])
+			sum += o->last[i];
+	sr->t_ms[sr->n] = t;
+	sr->v[sr->n++] = sum;
 	return 0;
 }
 
 /*
- * The bytes waiting in message queues this process created, summed per
- * tick with each queue's value carried forward (rows are change-only).
+ * Sum per tick over the IPC objects the process created, each object's
+ * value carried forward (rows are change-only) until it is removed.
  */
-static int load_queues(sqlite3 *db, struct mw_analysis *a)
+static int load_ipc(sqlite3 *db, struct mw_analysis *a, const char *sql, struct mw_ipc_series *sr)
 {
-	static const char sql[] =
-	        "SELECT o.id, t.t_ms, s.bytes FROM ipc_objects o JOIN ipc_samples s ON s.object = "
-	        "o.id"
-	        " JOIN ticks t ON t.id = s.tick WHERE o.creator = ?1 AND o.kind IN ('sysv-msg',"
-	        " 'posix-mqueue') AND t.t_ms BETWEEN ?2 AND ?3 ORDER BY s.tick";
-	int64_t ids[MAX_QUEUES], last[MAX_QUEUES], cur_t = MW_UNKNOWN;
-	size_t nq = 0, cap = 0;
+	struct ipc_objs *o = calloc(1, sizeof(*o));
+	int64_t cur_t = MW_UNKNOWN;
+	size_t cap = 0;
 	sqlite3_stmt *st = NULL;
 	int r = 0;
 
+	if (!o)
+		return -ENOMEM;
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-		return 0; /* an older or different IPC schema: nothing to say */
+		goto out; /* an older or different IPC schema: nothing to say */
 	sqlite3_bind_int64(st, 1, a->proc_id);
 	sqlite3_bind_int64(st, 2, a->since_ms);
 	sqlite3_bind_int64(st, 3, a->until_ms);
@@ -409,24 +418,51 @@ static int load_queues(sqlite3 *db, struct mw_analysis *a)
 		int64_t id = sqlite3_column_int64(st, 0), t = sqlite3_column_int64(st, 1);
 		size_t q = 0;
 		if (cur_t != MW_UNKNOWN && t != cur_t)
-			r = queue_push(a, &cap, cur_t, last, nq);
+			r = ipc_push(sr, &cap, cur_t, o);
 		cur_t = t;
-		while (q < nq && ids[q] != id)
+		while (q < o->n && o->id[q] != id)
 			q++;
-		if (q == nq && nq < MAX_QUEUES) {
-			ids[nq] = id;
-			last[nq++] = 0;
+		if (q == o->n && o->n < MAX_IPC_OBJECTS) {
+			o->id[q] = id;
+			o->gone_ms[q] = sqlite3_column_type(st, 3) == SQLITE_NULL
+			                        ? MW_UNKNOWN
+			                        : sqlite3_column_int64(st, 3);
+			o->n++;
 		}
-		if (q < nq && sqlite3_column_type(st, 2) != SQLITE_NULL)
-			last[q] = sqlite3_column_int64(st, 2);
+		if (q < o->n)
+			o->last[q] = sqlite3_column_int64(st, 2);
 	}
 	if (r == 0 && cur_t != MW_UNKNOWN)
-		r = queue_push(a, &cap, cur_t, last, nq);
+		r = ipc_push(sr, &cap, cur_t, o);
 	/* Carried forward to the end of the process series, like every step series. */
-	if (r == 0 && a->ipcq.n && a->to_ms > a->ipcq.t_ms[a->ipcq.n - 1])
-		r = queue_push(a, &cap, a->to_ms, last, nq);
+	if (r == 0 && sr->n && a->to_ms > sr->t_ms[sr->n - 1])
+		r = ipc_push(sr, &cap, a->to_ms, o);
+out:
 	sqlite3_finalize(st);
+	free(o);
 	return r;
+}
+
+/* ?1 proc, ?2 since, ?3 until; columns: object, t_ms, value, removal time. */
+#define IPC_SQL(value, kinds)                                                                      \
+	"SELECT o.id, t.t_ms, " value ", (SELECT t_ms FROM ticks WHERE id = o.gone_tick)"          \
+	" FROM ipc_objects o JOIN ipc_samples s ON s.object = o.id JOIN ticks t ON t.id ="         \
+	" s.tick WHERE o.creator = ?1 AND o.kind IN (" kinds ") AND t.t_ms BETWEEN ?2 AND ?3"      \
+	" ORDER BY s.tick"
+
+static void load_ipc_series(sqlite3 *db, struct mw_analysis *a)
+{
+	static const char *const sql[2] = {
+	        IPC_SQL("coalesce(s.bytes, 0)", "'sysv-msg', 'posix-mqueue'"),
+	        /* A SysV segment counts while nobody has it attached; a POSIX object always
+	         * (its file stays in /dev/shm until unlinked). */
+	        IPC_SQL("CASE WHEN o.kind = 'sysv-shm' AND coalesce(s.nattch, 0) > 0 THEN 0"
+	                " ELSE coalesce(s.size, 0) END",
+	                "'sysv-shm', 'posix-shm'"),
+	};
+	for (int i = 0; i < 2; i++)
+		if (load_ipc(db, a, sql[i], &a->ipc[i]) < 0)
+			a->ipc[i].n = 0; /* out of memory: say nothing about IPC rather than fail */
 }
 
 static void load_context(struct mw_store *s, struct mw_analysis *a)
@@ -454,8 +490,8 @@ static void load_context(struct mw_store *s, struct mw_analysis *a)
 		sqlite3_finalize(st);
 	}
 	a->ipc_tables = table_exists(db, "ipc_objects") && table_exists(db, "ipc_samples");
-	if (a->ipc_tables && load_queues(db, a) < 0)
-		a->ipcq.n = 0; /* out of memory: say nothing about queues rather than fail */
+	if (a->ipc_tables)
+		load_ipc_series(db, a);
 	mw_store_bpf_proc_evidence(s, a->proc_id, a->from_ms, a->to_ms, &a->bpf);
 	if (mw_store_bpf_status(s, a->bpf_state, sizeof(a->bpf_state)) < 0)
 		a->bpf_state[0] = '\0';
@@ -486,7 +522,7 @@ static int analysis_run(struct mw_analysis *a)
 			continue;
 		if (ametric_src[m] == 'F' && !a->have_fd_kinds)
 			continue;
-		if (ametric_src[m] == 'Q' && a->ipcq.n == 0)
+		if (ametric_src[m] == 'Q' && a->ipc[ipc_index(m)].n == 0)
 			continue;
 		r = analyze_metric(a, m);
 		if (r < 0)
@@ -554,10 +590,11 @@ void mw_analysis_release(struct mw_analysis *a)
 {
 	mw_series_release(&a->proc);
 	mw_region_series_release(&a->reg);
-	free(a->ipcq.t_ms);
-	free(a->ipcq.bytes);
-	a->ipcq.t_ms = a->ipcq.bytes = NULL;
-	a->ipcq.n = 0;
+	for (int i = 0; i < 2; i++) {
+		free(a->ipc[i].t_ms);
+		free(a->ipc[i].v);
+		memset(&a->ipc[i], 0, sizeof(a->ipc[i]));
+	}
 	for (int m = 0; m < MW_AM_COUNT; m++) {
 		free(a->m[m].grid_t);
 		free(a->m[m].grid_y);

@@ -54,6 +54,13 @@ const struct mw_rule mw_rules[] = {
          "shared memory leak: segments attached and never detached or removed", MW_RULE_GROWTH,
          MW_AM_shm, MW_AM_rss_shmem, MW_AM_NONE, false, BYTES_RATES, 1.0,
          "ipcs -m -p; ls -l /dev/shm; pmap -X {pid} | grep -e SYSV -e /dev/shm -e memfd"},
+        /* Outside the process's RSS: segments it created and left unattached outlive it. */
+        {"shm-orphaned", "SHM", "shm",
+         "shared memory left behind: segments it created that nobody attaches (they outlive it)",
+         MW_RULE_GROWTH, MW_AM_ipc_shm_orphan_bytes, MW_AM_NONE, MW_AM_NONE, false, BYTES_RATES,
+         1.0,
+         "ipcs -m -p (cpid {pid}, nattch 0); ls -l /dev/shm; once unused: ipcrm -m ID,"
+         " rm /dev/shm/NAME"},
         {"fd-leak-sockets", "FDS", "kernel", "socket descriptor leak: kernel buffers outside RSS",
          MW_RULE_GROWTH, MW_AM_fd_socket, MW_AM_NONE, MW_AM_fds, false, 2, 500, 5, 1.0,
          "ss -tanp | grep 'pid={pid},'; lsof -p {pid} -a -i"},

@@ -294,7 +294,7 @@ static void test_cgroup(void)
  * process grows the same RssAnon, so only the region rows tell heap from
  * anon mmap; fds grow by kind.
  */
-enum rshape { R_HEAP, R_MMAP, R_SOCKETS, R_LIBS, R_FLAT, R_QUEUE, NRSHAPES };
+enum rshape { R_HEAP, R_MMAP, R_SOCKETS, R_LIBS, R_FLAT, R_QUEUE, R_ORPHAN, NRSHAPES };
 
 static void region_values(enum rshape sh, int k, struct mw_regions *reg, struct mw_fd_kinds *fds)
 {
@@ -456,6 +456,38 @@ static void add_queue(const char *p)
 			fprintf(stderr, "%s: %s\n", sql[i], sqlite3_errmsg(db));
 			CHECK(!"ipc sql");
 		}
+	/*
+	 * R_ORPHAN creates a 1 MiB SysV segment every 10 ticks and detaches it
+	 * (nattch 0), plus one 64 MiB segment it keeps attached (in its RSS, not
+	 * orphaned) and one removed right away (gone: no longer counted).
+	 */
+	for (int k = 0; k < TICKS; k += 10) {
+		char q[512];
+		snprintf(
+		        q, sizeof(q),
+		        "INSERT INTO ipc_objects(id, boot, kind, ident, creator, first_tick) VALUES"
+		        " (%d, 1, 'sysv-shm', 'sysv-shm:o%d', %d, %d);"
+		        "INSERT INTO ipc_samples(object, tick, size, nattch) VALUES (%d, %d, %d, "
+		        "0)",
+		        1000 + k, k, R_ORPHAN + 1, k + 1, 1000 + k, k + 1, 1 << 20);
+		CHECK_EQ_I64(sqlite3_exec(db, q, NULL, NULL, NULL), SQLITE_OK);
+	}
+	CHECK_EQ_I64(
+	        sqlite3_exec(
+	                db,
+	                "INSERT INTO ipc_objects(id, boot, kind, ident, creator, first_tick) VALUES"
+	                " (2000, 1, 'sysv-shm', 'sysv-shm:kept', 8, 1);"
+	                "INSERT INTO ipc_samples(object, tick, size, nattch) VALUES (2000, 1, "
+	                "67108864,"
+	                " 1);"
+	                "INSERT INTO ipc_objects(id, boot, kind, ident, creator, first_tick, "
+	                "gone_tick)"
+	                " VALUES (2001, 1, 'sysv-shm', 'sysv-shm:gone', 8, 1, 3);"
+	                "INSERT INTO ipc_samples(object, tick, size, nattch) VALUES (2001, 1, "
+	                "67108864,"
+	                " 0)",
+	                NULL, NULL, NULL),
+	        SQLITE_OK);
 	sqlite3_close(db);
 }
 
@@ -487,6 +519,16 @@ static void test_regions(void)
 		for (size_t i = 0; i < a->nhyp; i++)
 			if (strcmp(a->hyp[i].rule->id, "fd-leak") == 0)
 				CHECK_NEAR(a->hyp[i].score, 0, 0);
+	}
+	if (a)
+		mw_analysis_release(a);
+	free(a);
+	/* 1 MiB per 10 ticks (50 s) = 72 MiB/h, the kept and the removed segment not counted. */
+	expect_region_top(st, R_ORPHAN, "shm-orphaned", "shm", MW_AM_ipc_shm_orphan_bytes);
+	a = calloc(1, sizeof(*a));
+	if (a && mw_analyze_process(st, R_ORPHAN + 1, since_ms, until_ms, a) == 0) {
+		CHECK_NEAR(a->hyp[0].ev.slope_per_h, 72.0 * MiB, 0.5 * MiB);
+		CHECK_NEAR(a->hyp[0].ev.last, 24.0 * MiB, 0);
 	}
 	if (a)
 		mw_analysis_release(a);

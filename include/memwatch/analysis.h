@@ -60,7 +60,8 @@ extern const int64_t mw_analysis_windows_s[MW_ANALYSIS_NWINDOWS];
 	X(fd_pipe, 'n', 'F', "pipe fds")                                                           \
 	X(fd_file, 'n', 'F', "file fds")                                                           \
 	X(fd_other, 'n', 'F', "eventfd/anon-inode/other fds")                                      \
-	X(ipc_queue_bytes, 'b', 'Q', "bytes queued in message queues it created")
+	X(ipc_queue_bytes, 'b', 'Q', "bytes queued in message queues it created")                  \
+	X(ipc_shm_orphan_bytes, 'b', 'Q', "shared memory it created, not attached")
 
 #define MW_X_ENUM_AM(name, kind, src, label) MW_AM_##name,
 enum mw_ametric { MW_AMETRICS(MW_X_ENUM_AM) MW_AM_COUNT, MW_AM_NONE = -1 };
@@ -110,11 +111,16 @@ struct mw_analysis {
 	char cgroup_path[512];              /* the limiting cgroup, when there is one */
 	int64_t oom_score, oom_adj;
 	bool ipc_tables; /* the store has IPC object samples */
-	struct {         /* total bytes queued in the queues this process created */
+	/*
+	 * Step series of the IPC objects the process created, from the system
+	 * module's tables: [0] bytes queued in its message queues, [1] size of
+	 * its shared memory nobody has attached (SysV nattch 0, POSIX objects).
+	 */
+	struct mw_ipc_series {
 		size_t n;
 		int64_t *t_ms;
-		int64_t *bytes;
-	} ipcq;
+		int64_t *v;
+	} ipc[2];
 	size_t nhyp;
 	struct mw_hypothesis hyp[MW_HYP_MAX]; /* ranked, best first; all, even below threshold */
 	int nwindows;                         /* windows evaluated (tests and the TUI use fewer) */
