@@ -14,6 +14,7 @@ static const struct {
 	const char *help;
 } commands[] = {
 	{ "report", cmd_report, "report <pid|name>  how a process's memory changed, and where" },
+	{ "top", cmd_top, "top                who grows, where and how fast (interactive; --batch for text)" },
 	{ "status", cmd_status, "status             is memwatchd recording, where, how much" },
 };
 
