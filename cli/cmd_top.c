@@ -14,21 +14,23 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: memwatch top [--db PATH] [--delay S] [--at WHEN] [--sort KEY] [--window DUR]\n"
-		"                    [--filter TEXT] [--batch [--iterations N]]\n"
-		"\n"
-		"  --db PATH       database recorded by memwatchd (default %s); without a\n"
-		"                  recording daemon and without --db, top samples by itself\n"
-		"  --delay S       seconds between refreshes (default 2)\n"
-		"  --at WHEN       replay a recorded moment: a duration back (10m), '@UNIXTIME'\n"
-		"                  or 'YYYY-MM-DD HH:MM[:SS]'; step through time with [ ] { }\n"
-		"  --sort KEY      pid user rss growth vsz heap stack tstack anon file shm swap\n"
-		"                  threads fds minflt majflt oom oomadj hyp command (default growth)\n"
-		"  --window DUR    growth is measured over this window (default 5m)\n"
-		"  --filter TEXT   show processes whose name, command line or user contains TEXT\n"
-		"  --batch         print the process view as text (like top -b) and exit\n"
-		"  --iterations N  with --batch: refreshes to print (default 1)\n",
-		MW_DEFAULT_DB);
+	        "Usage: memwatch top [--db PATH] [--delay S] [--at WHEN] [--sort KEY] [--window "
+	        "DUR]\n"
+	        "                    [--filter TEXT] [--batch [--iterations N]]\n"
+	        "\n"
+	        "  --db PATH       database recorded by memwatchd (default %s); without a\n"
+	        "                  recording daemon and without --db, top samples by itself\n"
+	        "  --delay S       seconds between refreshes (default 2)\n"
+	        "  --at WHEN       replay a recorded moment: a duration back (10m), '@UNIXTIME'\n"
+	        "                  or 'YYYY-MM-DD HH:MM[:SS]'; step through time with [ ] { }\n"
+	        "  --sort KEY      pid user rss growth vsz heap stack tstack anon file shm swap\n"
+	        "                  threads fds minflt majflt oom oomadj hyp command (default "
+	        "growth)\n"
+	        "  --window DUR    growth is measured over this window (default 5m)\n"
+	        "  --filter TEXT   show processes whose name, command line or user contains TEXT\n"
+	        "  --batch         print the process view as text (like top -b) and exit\n"
+	        "  --iterations N  with --batch: refreshes to print (default 1)\n",
+	        MW_DEFAULT_DB);
 }
 
 static int bad(const char *opt, const char *val, const char *expected)
@@ -40,17 +42,17 @@ static int bad(const char *opt, const char *val, const char *expected)
 static int parse_args(int argc, char **argv, struct top_opts *o)
 {
 	static const struct option opts[] = {
-		{ "db", required_argument, NULL, 'd' },
-		{ "delay", required_argument, NULL, 'D' },
-		{ "at", required_argument, NULL, 'a' },
-		{ "sort", required_argument, NULL, 's' },
-		{ "window", required_argument, NULL, 'w' },
-		{ "filter", required_argument, NULL, 'f' },
-		{ "batch", no_argument, NULL, 'b' },
-		{ "iterations", required_argument, NULL, 'n' },
-		{ "bench-refreshes", required_argument, NULL, 'B' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
+	        {"db", required_argument, NULL, 'd'},
+	        {"delay", required_argument, NULL, 'D'},
+	        {"at", required_argument, NULL, 'a'},
+	        {"sort", required_argument, NULL, 's'},
+	        {"window", required_argument, NULL, 'w'},
+	        {"filter", required_argument, NULL, 'f'},
+	        {"batch", no_argument, NULL, 'b'},
+	        {"iterations", required_argument, NULL, 'n'},
+	        {"bench-refreshes", required_argument, NULL, 'B'},
+	        {"help", no_argument, NULL, 'h'},
+	        {0},
 	};
 	uint64_t now = mw_now_ns(), ns;
 	int64_t v;
@@ -76,8 +78,9 @@ static int parse_args(int argc, char **argv, struct top_opts *o)
 			break;
 		case 'a':
 			if (mw_parse_time(optarg, now, &ns) < 0)
-				return bad("--at", optarg,
-					   "a duration back (10m), '@UNIXTIME' or 'YYYY-MM-DD HH:MM'");
+				return bad(
+				        "--at", optarg,
+				        "a duration back (10m), '@UNIXTIME' or 'YYYY-MM-DD HH:MM'");
 			o->at_ms = (int64_t)(ns / 1000000ull);
 			break;
 		case 's':
@@ -87,7 +90,8 @@ static int parse_args(int argc, char **argv, struct top_opts *o)
 			break;
 		case 'w':
 			if (mw_parse_duration(optarg, &ns) < 0 || ns < 1000000000ull)
-				return bad("--window", optarg, "a duration of at least 1s (5m, 1h)");
+				return bad("--window", optarg,
+				           "a duration of at least 1s (5m, 1h)");
 			o->window_ms = (int64_t)(ns / 1000000ull);
 			break;
 		case 'f':
@@ -112,7 +116,7 @@ static int parse_args(int argc, char **argv, struct top_opts *o)
 			return 0;
 		case ':':
 			fprintf(stderr, "memwatch top: option '%s' needs an argument\n",
-				argv[optind - 1]);
+			        argv[optind - 1]);
 			return EXIT_USAGE;
 		default:
 			fprintf(stderr, "memwatch top: unknown option '%s'\n", argv[optind - 1]);
@@ -129,7 +133,7 @@ static int parse_args(int argc, char **argv, struct top_opts *o)
 
 int cmd_top(int argc, char **argv)
 {
-	struct top_opts o = { 0 };
+	struct top_opts o = {0};
 	struct top_model m;
 	char err[512] = "";
 	int code, r;
@@ -151,7 +155,7 @@ int cmd_top(int argc, char **argv)
 	r = o.batch ? top_batch_run(&m) : top_ui_run(&m);
 	if (r < 0)
 		fprintf(stderr, "memwatch top: %s%s%s\n", strerror(-r), m.note[0] ? ": " : "",
-			m.note);
+		        m.note);
 	top_model_close(&m);
 	return r < 0 ? EXIT_RUNTIME : 0;
 }

@@ -23,9 +23,9 @@
 #include "memwatch/store.h"
 #include "memwatch/sysmem.h"
 
-#define TOP_SPARK_N   32 /* history points kept per process (embedded) and drawn */
-#define TOP_TAG_MAX   12
-#define TOP_SHORT_MS  10000 /* fault rates: over about the last 10 s */
+#define TOP_SPARK_N     32 /* history points kept per process (embedded) and drawn */
+#define TOP_TAG_MAX     12
+#define TOP_SHORT_MS    10000 /* fault rates: over about the last 10 s */
 #define TOP_OOM_HOLD_MS (15 * 60 * 1000)
 
 /* Region columns fed by the regions branch (smaps). */
@@ -37,14 +37,14 @@ struct top_row {
 	uint32_t uid;
 	uint64_t start_ticks;
 	char comm[MW_COMM_MAX];
-	char *cmdline; /* owned, raw bytes from /proc */
-	char *cgroup;  /* owned */
+	char *cmdline;  /* owned, raw bytes from /proc */
+	char *cgroup;   /* owned */
 	char group[80]; /* service or cgroup leaf, for grouping */
 	char user[32];
 	int64_t m[MW_PM_COUNT];
-	double growth;    /* RSS bytes per minute over the window; NAN when unknown */
-	double span_s;    /* seconds the growth figure covers */
-	double minflt_s, majflt_s; /* NAN when unknown */
+	double growth;              /* RSS bytes per minute over the window; NAN when unknown */
+	double span_s;              /* seconds the growth figure covers */
+	double minflt_s, majflt_s;  /* NAN when unknown */
 	int64_t reg[TOP_REG_COUNT]; /* MW_UNKNOWN until region data exists */
 	char tag[TOP_TAG_MAX];      /* top hypothesis; "" = none known */
 	int nspark;
@@ -85,7 +85,7 @@ struct top_sys {
 	int64_t t_ms;
 	struct mw_sys_sample now, prev; /* prev: about TOP_SHORT_MS earlier, for rates */
 	double dt_s;
-	struct mw_sys_sample base;      /* at the start of the window, for trends */
+	struct mw_sys_sample base; /* at the start of the window, for trends */
 	double base_dt_s;
 	bool have_base;
 };
@@ -106,8 +106,8 @@ struct top_model {
 	struct top_row *rows;
 	size_t n, cap;
 	struct top_sys sys;
-	int64_t oom_ms;       /* last OOM kill seen (events or counter); 0 none */
-	int64_t oom_base;     /* embedded: oom_kill counter at start */
+	int64_t oom_ms;   /* last OOM kill seen (events or counter); 0 none */
+	int64_t oom_base; /* embedded: oom_kill counter at start */
 	char boot_id[64];
 	char note[160];
 	struct {
@@ -196,7 +196,7 @@ void top_sparkline(const double *v, int n, int width, bool utf8, char *buf, size
 /* top_batch.c */
 int top_batch_run(struct top_model *m);
 void top_batch_print(FILE *f, struct top_model *m, enum top_col sort, bool invert,
-		     const char *filter);
+                     const char *filter);
 
 /* top_ui.c */
 int top_ui_run(struct top_model *m);

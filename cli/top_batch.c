@@ -23,15 +23,15 @@ static void print_header(FILE *f, struct top_model *m, enum top_col sort)
 	mw_fmt_duration(win, sizeof(win), (uint64_t)m->window_ms * 1000000ull);
 	if (m->src == TOP_FROM_STORE) {
 		fprintf(f, "memwatch top - %s - %s, %s%s\n", when, m->opt.db_path,
-			m->recording ? "memwatchd recording" : "memwatchd not recording",
-			m->at_ms ? " (replay)" : "");
+		        m->recording ? "memwatchd recording" : "memwatchd not recording",
+		        m->at_ms ? " (replay)" : "");
 	} else {
 		mw_fmt_time(first, sizeof(first), (uint64_t)m->first_ms * 1000000ull);
 		fprintf(f, "memwatch top - %s - embedded sampling: no daemon, history starts %s\n",
-			when, first);
+		        when, first);
 	}
 	fprintf(f, "Processes: %zu, growth window %s, sorted by %s\n", m->n, win,
-		top_cols[sort].title);
+	        top_cols[sort].title);
 	if (m->oom_ms && m->now_ms - m->oom_ms < TOP_OOM_HOLD_MS) {
 		mw_fmt_time(when, sizeof(when), (uint64_t)m->oom_ms * 1000000ull);
 		fprintf(f, "OOM KILL at %s\n", when);
@@ -40,7 +40,7 @@ static void print_header(FILE *f, struct top_model *m, enum top_col sort)
 }
 
 void top_batch_print(FILE *f, struct top_model *m, enum top_col sort, bool invert,
-		     const char *filter)
+                     const char *filter)
 {
 	char cell[1024];
 
@@ -90,7 +90,7 @@ static double cpu_s(void)
 
 static void sleep_ns(uint64_t ns)
 {
-	struct timespec ts = { (time_t)(ns / 1000000000ull), (long)(ns % 1000000000ull) };
+	struct timespec ts = {(time_t)(ns / 1000000000ull), (long)(ns % 1000000000ull)};
 
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;

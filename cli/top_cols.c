@@ -13,33 +13,34 @@
 
 /* Priority: what survives on a narrow terminal (0 always; higher goes first). */
 const struct top_col_def top_cols[TC_COUNT] = {
-	[TC_PID] = { "PID", "pid", 7, false, 0 },
-	[TC_USER] = { "USER", "user", 8, true, 0 },
-	[TC_RSS] = { "RSS", "rss", 7, false, 0 },
-	[TC_GROWTH] = { "GROW/m", "growth", 8, false, 0 },
-	[TC_VSZ] = { "VSZ", "vsz", 7, false, 2 },
-	[TC_HEAP] = { "HEAP", "heap", 6, false, 3 },
-	[TC_STACK] = { "STACK", "stack", 6, false, 5 },
-	[TC_TSTACK] = { "TSTK", "tstack", 6, false, 3 },
-	[TC_ANON] = { "ANON", "anon", 6, false, 3 },
-	[TC_FILE] = { "FILE", "file", 6, false, 4 },
-	[TC_SHM] = { "SHM", "shm", 6, false, 4 },
-	[TC_SWAP] = { "SWAP", "swap", 6, false, 4 },
-	[TC_THREADS] = { "THR", "threads", 4, false, 5 },
-	[TC_FDS] = { "FDS", "fds", 5, false, 5 },
-	[TC_MINFLT] = { "MINF/s", "minflt", 6, false, 6 },
-	[TC_MAJFLT] = { "MAJF/s", "majflt", 6, false, 6 },
-	[TC_OOM] = { "OOM", "oom", 4, false, 6 },
-	[TC_OOMADJ] = { "ADJ", "oomadj", 5, false, 7 },
-	[TC_HYP] = { "HYP", "hyp", 7, true, 1 },
-	[TC_SPARK] = { "RSS HISTORY", "history", 12, true, 1 },
-	[TC_COMMAND] = { "COMMAND", "command", 0, true, 0 },
+        [TC_PID] = {"PID", "pid", 7, false, 0},
+        [TC_USER] = {"USER", "user", 8, true, 0},
+        [TC_RSS] = {"RSS", "rss", 7, false, 0},
+        [TC_GROWTH] = {"GROW/m", "growth", 8, false, 0},
+        [TC_VSZ] = {"VSZ", "vsz", 7, false, 2},
+        [TC_HEAP] = {"HEAP", "heap", 6, false, 3},
+        [TC_STACK] = {"STACK", "stack", 6, false, 5},
+        [TC_TSTACK] = {"TSTK", "tstack", 6, false, 3},
+        [TC_ANON] = {"ANON", "anon", 6, false, 3},
+        [TC_FILE] = {"FILE", "file", 6, false, 4},
+        [TC_SHM] = {"SHM", "shm", 6, false, 4},
+        [TC_SWAP] = {"SWAP", "swap", 6, false, 4},
+        [TC_THREADS] = {"THR", "threads", 4, false, 5},
+        [TC_FDS] = {"FDS", "fds", 5, false, 5},
+        [TC_MINFLT] = {"MINF/s", "minflt", 6, false, 6},
+        [TC_MAJFLT] = {"MAJF/s", "majflt", 6, false, 6},
+        [TC_OOM] = {"OOM", "oom", 4, false, 6},
+        [TC_OOMADJ] = {"ADJ", "oomadj", 5, false, 7},
+        [TC_HYP] = {"HYP", "hyp", 7, true, 1},
+        [TC_SPARK] = {"RSS HISTORY", "history", 12, true, 1},
+        [TC_COMMAND] = {"COMMAND", "command", 0, true, 0},
 };
 
 int top_col_by_key(const char *key)
 {
 	for (int c = 0; c < TC_COUNT; c++)
-		if (strcasecmp(key, top_cols[c].key) == 0 || strcasecmp(key, top_cols[c].title) == 0)
+		if (strcasecmp(key, top_cols[c].key) == 0 ||
+		    strcasecmp(key, top_cols[c].title) == 0)
 			return c;
 	return -1;
 }
@@ -161,7 +162,7 @@ void top_cell(const struct top_row *r, enum top_col c, bool utf8, char *buf, siz
 		break;
 	case TC_SPARK:
 		top_sparkline(r->spark, r->spark_done ? r->nspark : 0, top_cols[TC_SPARK].width,
-			      utf8, buf, cap);
+		              utf8, buf, cap);
 		break;
 	case TC_COMMAND: {
 		/* The command line when there is one (names can be spoofed, argv rarely both). */
@@ -190,11 +191,11 @@ void top_cell(const struct top_row *r, enum top_col c, bool utf8, char *buf, siz
 static double num_key(const struct top_row *r, enum top_col c)
 {
 	static const int metric[TC_COUNT] = {
-		[TC_RSS] = MW_PM_rss + 1,	  [TC_VSZ] = MW_PM_vsz + 1,
-		[TC_STACK] = MW_PM_stack + 1,	  [TC_FILE] = MW_PM_rss_file + 1,
-		[TC_SHM] = MW_PM_rss_shmem + 1,	  [TC_SWAP] = MW_PM_swap + 1,
-		[TC_THREADS] = MW_PM_threads + 1, [TC_FDS] = MW_PM_fds + 1,
-		[TC_OOM] = MW_PM_oom_score + 1,	  [TC_OOMADJ] = MW_PM_oom_adj + 1,
+	        [TC_RSS] = MW_PM_rss + 1,         [TC_VSZ] = MW_PM_vsz + 1,
+	        [TC_STACK] = MW_PM_stack + 1,     [TC_FILE] = MW_PM_rss_file + 1,
+	        [TC_SHM] = MW_PM_rss_shmem + 1,   [TC_SWAP] = MW_PM_swap + 1,
+	        [TC_THREADS] = MW_PM_threads + 1, [TC_FDS] = MW_PM_fds + 1,
+	        [TC_OOM] = MW_PM_oom_score + 1,   [TC_OOMADJ] = MW_PM_oom_adj + 1,
 	};
 	int64_t v;
 
@@ -257,8 +258,8 @@ static int cmp_rows(const struct top_row *a, const struct top_row *b, const stru
 		/* Unknown sorts last whichever the direction. */
 		if (isnan(x) || isnan(y))
 			return isnan(x) && isnan(y) ? (a->pid > b->pid) - (a->pid < b->pid)
-			       : isnan(x)	    ? 1
-						    : -1;
+			       : isnan(x)           ? 1
+			                            : -1;
 		d = (x < y) - (x > y); /* descending */
 	}
 	}
@@ -276,7 +277,7 @@ static int cmp_thunk(const void *a, const void *b, void *ctx)
 
 void top_sort(struct top_row *rows, size_t n, enum top_col c, bool invert)
 {
-	struct sort_ctx s = { c, invert };
+	struct sort_ctx s = {c, invert};
 
 	qsort_r(rows, n, sizeof(*rows), cmp_thunk, &s);
 }

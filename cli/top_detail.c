@@ -16,9 +16,9 @@
 #define SPARK_W 24
 
 static const int detail_metrics[] = {
-	MW_PM_rss,   MW_PM_rss_anon, MW_PM_rss_file, MW_PM_rss_shmem, MW_PM_swap,
-	MW_PM_vsz,   MW_PM_data,     MW_PM_stack,    MW_PM_pte,	      MW_PM_threads,
-	MW_PM_fds,   MW_PM_minflt,   MW_PM_majflt,   MW_PM_oom_score, MW_PM_oom_adj,
+        MW_PM_rss, MW_PM_rss_anon, MW_PM_rss_file, MW_PM_rss_shmem, MW_PM_swap,
+        MW_PM_vsz, MW_PM_data,     MW_PM_stack,    MW_PM_pte,       MW_PM_threads,
+        MW_PM_fds, MW_PM_minflt,   MW_PM_majflt,   MW_PM_oom_score, MW_PM_oom_adj,
 };
 
 struct detail_line {
@@ -53,11 +53,11 @@ static void fmt_hour(char *buf, size_t cap, int metric, double v)
 }
 
 /* From the store: the report module's window figures and the step series. */
-static int from_store(struct top_ui *u, const struct top_row *r, struct detail_line *dl,
-		      char *src, size_t cap)
+static int from_store(struct top_ui *u, const struct top_row *r, struct detail_line *dl, char *src,
+                      size_t cap)
 {
 	struct top_model *m = u->m;
-	struct mw_proc_info info = { 0 };
+	struct mw_proc_info info = {0};
 	struct mw_report rep;
 	int64_t from = m->now_ms - m->window_ms;
 	char dur[32];
@@ -94,7 +94,7 @@ static int from_store(struct top_ui *u, const struct top_row *r, struct detail_l
 
 /* Embedded: since this top first saw the process. */
 static int from_embedded(struct top_ui *u, const struct top_row *r, struct detail_line *dl,
-			 char *src, size_t cap)
+                         char *src, size_t cap)
 {
 	struct top_model *m = u->m;
 	struct top_hist *h = mw_pidmap_get(m->hist, r->pid, r->start_ticks);
@@ -108,18 +108,19 @@ static int from_embedded(struct top_ui *u, const struct top_row *r, struct detai
 		int k = detail_metrics[i];
 		dl[i].now = r->m[k];
 		dl[i].delta = r->m[k] == MW_UNKNOWN || h->first[k] == MW_UNKNOWN
-				      ? MW_UNKNOWN
-				      : r->m[k] - h->first[k];
-		dl[i].per_hour = dl[i].delta == MW_UNKNOWN || hours <= 0 ? NAN
-									  : (double)dl[i].delta / hours;
+		                      ? MW_UNKNOWN
+		                      : r->m[k] - h->first[k];
+		dl[i].per_hour =
+		        dl[i].delta == MW_UNKNOWN || hours <= 0 ? NAN : (double)dl[i].delta / hours;
 		dl[i].nspark = 0;
 	}
 	/* The ring keeps RSS history only. */
 	dl[0].nspark = r->nspark < SPARK_W ? r->nspark : SPARK_W;
-	memcpy(dl[0].spark, r->spark + (r->nspark - dl[0].nspark), sizeof(double) * (size_t)dl[0].nspark);
+	memcpy(dl[0].spark, r->spark + (r->nspark - dl[0].nspark),
+	       sizeof(double) * (size_t)dl[0].nspark);
 	mw_fmt_duration(dur, sizeof(dur), (uint64_t)(m->now_ms - h->first_ms) * 1000000ull + 1);
 	snprintf(src, cap, "embedded sampling: history starts when top started (%s, %d samples)",
-		 dur, h->n);
+	         dur, h->n);
 	return 0;
 }
 
@@ -128,8 +129,8 @@ static int identity(struct top_ui *u, const struct top_row *r, int y)
 	char line[1200], esc[1024], grow[80];
 
 	mw_escape_term(r->cmdline && *r->cmdline ? r->cmdline : r->comm,
-		       strlen(r->cmdline && *r->cmdline ? r->cmdline : r->comm), esc, sizeof(esc),
-		       u->utf8);
+	               strlen(r->cmdline && *r->cmdline ? r->cmdline : r->comm), esc, sizeof(esc),
+	               u->utf8);
 	mw_escape_term(r->comm, strlen(r->comm), grow, sizeof(grow), u->utf8);
 	snprintf(line, sizeof(line), "PID %d  %s", (int)r->pid, grow);
 	top_put(y++, 0, COLS, line, A_BOLD);
@@ -137,12 +138,13 @@ static int identity(struct top_ui *u, const struct top_row *r, int y)
 	top_put(y++, 0, COLS, line, 0);
 	mw_escape_term(r->group, strlen(r->group), esc, sizeof(esc), u->utf8);
 	snprintf(line, sizeof(line), "User %s   PPID %d   Service/cgroup %s", r->user, (int)r->ppid,
-		 esc);
+	         esc);
 	top_put(y++, 0, COLS, line, 0);
 	top_cell(r, TC_GROWTH, u->utf8, grow, sizeof(grow));
 	snprintf(line, sizeof(line), "Growth: RSS %s/min over %.0fs   Top hypothesis: %s", grow,
-		 r->span_s, r->tag[0] ? r->tag : "-");
-	top_put(y++, 0, COLS, line, isnan(r->growth) || r->growth <= 0 ? 0 : top_attr(u, CP_GROW, A_BOLD));
+	         r->span_s, r->tag[0] ? r->tag : "-");
+	top_put(y++, 0, COLS, line,
+	        isnan(r->growth) || r->growth <= 0 ? 0 : top_attr(u, CP_GROW, A_BOLD));
 	return y;
 }
 
@@ -151,7 +153,7 @@ static int metrics_table(struct top_ui *u, const struct detail_line *dl, int y)
 	char line[512], a[32], b[32], c[32], sp[SPARK_W * 4 + 1];
 
 	snprintf(line, sizeof(line), "%-12s %10s %12s %12s  %s", "Metric", "Now", "Change",
-		 "Per hour", "History");
+	         "Per hour", "History");
 	top_hline(y, top_attr(u, CP_TITLE, A_REVERSE));
 	top_put(y++, 0, COLS, line, top_attr(u, CP_TITLE, A_REVERSE));
 	for (size_t i = 0; i < MW_ARRAY_SIZE(detail_metrics) && y < LINES - 1; i++) {
@@ -161,11 +163,12 @@ static int metrics_table(struct top_ui *u, const struct detail_line *dl, int y)
 		fmt_hour(c, sizeof(c), k, dl[i].per_hour);
 		top_sparkline(dl[i].spark, dl[i].nspark, SPARK_W, u->utf8, sp, sizeof(sp));
 		snprintf(line, sizeof(line), "%-12s %10s %12s %12s  %s", mw_proc_metric_names[k], a,
-			 b, c, dl[i].nspark ? sp : "-");
+		         b, c, dl[i].nspark ? sp : "-");
 		top_put(y++, 0, COLS, line,
-			dl[i].delta != MW_UNKNOWN && dl[i].delta > 0 && mw_proc_metric_kinds[k] == 'b'
-				? top_attr(u, CP_WARM, 0)
-				: 0);
+		        dl[i].delta != MW_UNKNOWN && dl[i].delta > 0 &&
+		                        mw_proc_metric_kinds[k] == 'b'
+		                ? top_attr(u, CP_WARM, 0)
+		                : 0);
 	}
 	return y + 1;
 }
@@ -175,7 +178,8 @@ static const struct top_row *find_row(struct top_ui *u)
 	for (size_t i = 0; i < u->nvis; i++) {
 		const struct top_row *r = u->vis[i];
 		if (u->sel_group ? r->is_group && strcmp(r->group, u->sel_groupname) == 0
-				 : !r->is_group && r->pid == u->sel_pid && r->start_ticks == u->sel_start)
+		                 : !r->is_group && r->pid == u->sel_pid &&
+		                           r->start_ticks == u->sel_start)
 			return r;
 	}
 	return NULL;
@@ -185,7 +189,7 @@ void top_detail_draw(struct top_ui *u, int y0)
 {
 	struct detail_line dl[MW_ARRAY_SIZE(detail_metrics)];
 	const struct top_row *r = find_row(u);
-	struct top_text t = { 0 };
+	struct top_text t = {0};
 	char src[256] = "";
 	int y = y0, rc;
 
@@ -199,23 +203,24 @@ void top_detail_draw(struct top_ui *u, int y0)
 		rc = -ENOTSUP;
 	else
 		rc = u->m->src == TOP_FROM_STORE ? from_store(u, r, dl, src, sizeof(src))
-						 : from_embedded(u, r, dl, src, sizeof(src));
+		                                 : from_embedded(u, r, dl, src, sizeof(src));
 	if (rc == 0) {
 		top_put(y++, 0, COLS, src, top_attr(u, CP_DIM, 0));
 		y = metrics_table(u, dl, y);
 	} else {
-		top_put(y++, 0, COLS, "  -   no per-process history for this row", top_attr(u, CP_DIM, 0));
+		top_put(y++, 0, COLS, "  -   no per-process history for this row",
+		        top_attr(u, CP_DIM, 0));
 	}
 	rc = top_src_region_table(u->m, r, &t);
 	y = top_text_block(u, y, "Regions (growth by region)", rc, &t,
-			   "region breakdown not available in this build (regions collector)");
+	                   "region breakdown not available in this build (regions collector)");
 	top_text_free(&t);
 	rc = top_src_hypotheses_detail(u->m, r, &t);
 	y = top_text_block(u, y, "Leak hypotheses", rc, &t,
-			   "hypotheses not available in this build (analysis); see growth above");
+	                   "hypotheses not available in this build (analysis); see growth above");
 	top_text_free(&t);
 	rc = top_src_callsites(u->m, r, &t);
 	top_text_block(u, y, "Outstanding mmaps by call site", rc, &t,
-		       "call sites not available (needs eBPF evidence)");
+	               "call sites not available (needs eBPF evidence)");
 	top_text_free(&t);
 }

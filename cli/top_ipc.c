@@ -4,10 +4,10 @@
 
 void top_ipc_draw(struct top_ui *u, int y0)
 {
-	struct top_text t = { 0 };
+	struct top_text t = {0};
 	int rc = top_src_ipc(u->m, &t);
 
 	top_text_block(u, y0, "IPC objects (SysV shm/msg/sem, /dev/shm, /dev/mqueue)", rc, &t,
-		       "IPC objects not available in this build (system collector)");
+	               "IPC objects not available in this build (system collector)");
 	top_text_free(&t);
 }

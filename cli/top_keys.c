@@ -9,27 +9,27 @@
 #include "memwatch/util.h"
 
 const struct top_key_help top_key_help[] = {
-	{ "Up/Down, PgUp/PgDn, Home/End", "move the selection (scroll in other views)" },
-	{ "Enter", "open the selected process's detail view" },
-	{ "Esc, Backspace", "back from detail or help" },
-	{ "Tab, Shift-Tab", "next / previous view" },
-	{ "1 2 3 4", "processes, system, IPC, OOM view" },
-	{ "F1, h, ?", "this help" },
-	{ "F3, /", "search: jump to the next process whose name, command or user matches" },
-	{ "n", "next search match" },
-	{ "F4, \\", "filter: show only matching processes (empty: all)" },
-	{ "F5, t", "group by systemd service / cgroup, or back to processes" },
-	{ "F6, >, .", "sort by the next column" },
-	{ "<, ,", "sort by the previous column" },
-	{ "I", "invert the sort order" },
-	{ "M, P, G", "sort by RSS, by PID, by growth" },
-	{ "w", "growth window: 1m, 5m, 15m, 1h" },
-	{ "[ ]", "replay: one recorded tick back / forward (database only)" },
-	{ "{ }", "replay: ten ticks back / forward" },
-	{ "L", "back to live (leave replay)" },
-	{ "Space", "pause / resume refreshing" },
-	{ "Ctrl-L", "redraw the screen" },
-	{ "F10, q", "quit" },
+        {"Up/Down, PgUp/PgDn, Home/End", "move the selection (scroll in other views)"},
+        {"Enter", "open the selected process's detail view"},
+        {"Esc, Backspace", "back from detail or help"},
+        {"Tab, Shift-Tab", "next / previous view"},
+        {"1 2 3 4", "processes, system, IPC, OOM view"},
+        {"F1, h, ?", "this help"},
+        {"F3, /", "search: jump to the next process whose name, command or user matches"},
+        {"n", "next search match"},
+        {"F4, \\", "filter: show only matching processes (empty: all)"},
+        {"F5, t", "group by systemd service / cgroup, or back to processes"},
+        {"F6, >, .", "sort by the next column"},
+        {"<, ,", "sort by the previous column"},
+        {"I", "invert the sort order"},
+        {"M, P, G", "sort by RSS, by PID, by growth"},
+        {"w", "growth window: 1m, 5m, 15m, 1h"},
+        {"[ ]", "replay: one recorded tick back / forward (database only)"},
+        {"{ }", "replay: ten ticks back / forward"},
+        {"L", "back to live (leave replay)"},
+        {"Space", "pause / resume refreshing"},
+        {"Ctrl-L", "redraw the screen"},
+        {"F10, q", "quit"},
 };
 const size_t top_key_help_n = sizeof(top_key_help) / sizeof(top_key_help[0]);
 
@@ -48,6 +48,8 @@ static void move_sel(struct top_ui *u, long delta)
 	if (s >= (long)u->nvis)
 		s = u->nvis ? (long)u->nvis - 1 : 0;
 	u->sel = (size_t)s;
+	/* At the top, the view shows the leaders; elsewhere it follows the chosen process. */
+	u->follow = s > 0;
 	top_select_current(u);
 }
 
@@ -79,6 +81,7 @@ static void search_next(struct top_ui *u, bool from_current)
 		size_t i = (u->sel + k) % u->nvis;
 		if (top_row_matches(u->vis[i], u->search)) {
 			u->sel = i;
+			u->follow = true;
 			top_select_current(u);
 			return;
 		}
@@ -133,7 +136,8 @@ static void step(struct top_ui *u, int delta)
 	int r = top_model_step(u->m, delta);
 
 	if (r == -EOPNOTSUPP)
-		snprintf(u->msg, sizeof(u->msg), "replay needs a database (--db); embedded mode is live only");
+		snprintf(u->msg, sizeof(u->msg),
+		         "replay needs a database (--db); embedded mode is live only");
 	else if (r == -ERANGE)
 		snprintf(u->msg, sizeof(u->msg), "no earlier recorded tick");
 	else
@@ -142,7 +146,7 @@ static void step(struct top_ui *u, int delta)
 
 static void cycle_window(struct top_ui *u)
 {
-	static const int64_t w[] = { 60000, 300000, 900000, 3600000 };
+	static const int64_t w[] = {60000, 300000, 900000, 3600000};
 	size_t i = 0;
 
 	while (i < MW_ARRAY_SIZE(w) && w[i] <= u->m->window_ms)
@@ -247,6 +251,7 @@ void top_keys_handle(struct top_ui *u, int ch)
 	case KEY_ENTER:
 		if (u->view == TV_PROCS && top_selected(u)) {
 			top_select_current(u);
+			u->follow = true;
 			u->view = TV_DETAIL;
 			u->scroll = 0;
 		}
@@ -311,8 +316,8 @@ void top_help_draw(struct top_ui *u, int y0)
 	if (y < LINES - 2) {
 		y++;
 		top_put(y++, 0, COLS,
-			"Columns: GROW/m = RSS growth per minute over the window; HYP = top leak"
-			" hypothesis; \"-\" = not available (yet).",
-			top_attr(u, CP_DIM, 0));
+		        "Columns: GROW/m = RSS growth per minute over the window; HYP = top leak"
+		        " hypothesis; \"-\" = not available (yet).",
+		        top_attr(u, CP_DIM, 0));
 	}
 }

@@ -7,8 +7,8 @@
 
 void top_sparkline(const double *v, int n, int width, bool utf8, char *buf, size_t cap)
 {
-	static const char *const blocks[] = { "\u2581", "\u2582", "\u2583", "\u2584",
-					      "\u2585", "\u2586", "\u2587", "\u2588" };
+	static const char *const blocks[] = {"\u2581", "\u2582", "\u2583", "\u2584",
+	                                     "\u2585", "\u2586", "\u2587", "\u2588"};
 	static const char ascii[] = "_.-=+*#@";
 	double lo = INFINITY, hi = -INFINITY;
 	size_t o = 0;
@@ -27,7 +27,7 @@ void top_sparkline(const double *v, int n, int width, bool utf8, char *buf, size
 	for (int i = first; i < n; i++) {
 		int level = 0;
 		const char *s;
-		char a[2] = { 0 };
+		char a[2] = {0};
 
 		if (isnan(v[i])) {
 			s = " ";

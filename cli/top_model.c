@@ -106,7 +106,7 @@ static void group_of(const char *cgroup, char *out, size_t cap)
 /* ---- embedded source ---- */
 
 static double ring_rate(const struct top_hist *h, const int64_t *v, int64_t now_ms, int64_t back_ms,
-			double per_ms, double *span_s)
+                        double per_ms, double *span_s)
 {
 	int newest = (h->head + TOP_SPARK_N - 1) % TOP_SPARK_N;
 	int oldest = (h->head + TOP_SPARK_N - h->n) % TOP_SPARK_N;
@@ -143,7 +143,7 @@ static void hist_push(struct top_hist *h, int64_t t_ms, const struct mw_proc_sam
 }
 
 static int row_from_sample(struct top_model *m, const struct mw_proc_sample *p,
-			   const struct top_hist *h)
+                           const struct top_hist *h)
 {
 	struct top_row *r = rows_add(m);
 	int oldest;
@@ -272,10 +272,11 @@ static int store_pick_tick(struct top_model *m, int64_t at_ms, int64_t *id, int6
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	rc = sqlite3_prepare_v2(mw_store_db(m->store),
-				"SELECT id, t_ms FROM ticks WHERE t_ms <= ? ORDER BY t_ms DESC, id DESC"
-				" LIMIT 1",
-				-1, &st, NULL);
+	rc = sqlite3_prepare_v2(
+	        mw_store_db(m->store),
+	        "SELECT id, t_ms FROM ticks WHERE t_ms <= ? ORDER BY t_ms DESC, id DESC"
+	        " LIMIT 1",
+	        -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return sql_fail(m, rc, "ticks");
 	sqlite3_bind_int64(st, 1, at_ms ? at_ms : INT64_MAX);
@@ -309,17 +310,17 @@ static int store_rows(struct top_model *m)
 	int rc, r = 0;
 
 	o = (size_t)snprintf(sql, sizeof(sql),
-			     "SELECT p.id, p.pid, p.ppid, p.uid, p.start_ticks, c.value, l.value,"
-			     " g.value");
+	                     "SELECT p.id, p.pid, p.ppid, p.uid, p.start_ticks, c.value, l.value,"
+	                     " g.value");
 	for (int i = 0; i < MW_PM_COUNT; i++)
 		o += (size_t)snprintf(sql + o, sizeof(sql) - o, ", s.%s", mw_proc_metric_names[i]);
 	snprintf(sql + o, sizeof(sql) - o,
-		 " FROM procs p JOIN proc_samples s ON s.proc = p.id AND s.tick ="
-		 " (SELECT max(tick) FROM proc_samples WHERE proc = p.id AND tick <= ?1)"
-		 " LEFT JOIN strings c ON c.id = p.comm LEFT JOIN strings l ON l.id = p.cmdline"
-		 " LEFT JOIN strings g ON g.id = p.cgroup WHERE %s ORDER BY p.id",
-		 live ? "p.exit_tick IS NULL"
-		      : "p.first_tick <= ?1 AND (p.exit_tick IS NULL OR p.exit_tick > ?1)");
+	         " FROM procs p JOIN proc_samples s ON s.proc = p.id AND s.tick ="
+	         " (SELECT max(tick) FROM proc_samples WHERE proc = p.id AND tick <= ?1)"
+	         " LEFT JOIN strings c ON c.id = p.comm LEFT JOIN strings l ON l.id = p.cmdline"
+	         " LEFT JOIN strings g ON g.id = p.cgroup WHERE %s ORDER BY p.id",
+	         live ? "p.exit_tick IS NULL"
+	              : "p.first_tick <= ?1 AND (p.exit_tick IS NULL OR p.exit_tick > ?1)");
 	rc = sqlite3_prepare_v2(mw_store_db(m->store), sql, -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return sql_fail(m, rc, "processes");
@@ -364,24 +365,25 @@ static int store_rows(struct top_model *m)
  * are both ordered by proc id, so this is a merge.
  */
 typedef void (*past_fn)(struct top_row *r, int64_t t_ms, int64_t then_ms, int64_t now_ms,
-			const int64_t v[3]);
+                        const int64_t v[3]);
 
 static int store_past(struct top_model *m, int64_t then_tick, int64_t then_ms, past_fn fn)
 {
 	static const char sql[] =
-		"SELECT p.id, t.t_ms, s.rss, s.minflt, s.majflt FROM procs p"
-		" JOIN proc_samples s ON s.proc = p.id AND s.tick = coalesce("
-		" (SELECT max(tick) FROM proc_samples WHERE proc = p.id AND tick <= ?2),"
-		" (SELECT min(tick) FROM proc_samples WHERE proc = p.id))"
-		" JOIN ticks t ON t.id = s.tick WHERE %s ORDER BY p.id";
+	        "SELECT p.id, t.t_ms, s.rss, s.minflt, s.majflt FROM procs p"
+	        " JOIN proc_samples s ON s.proc = p.id AND s.tick = coalesce("
+	        " (SELECT max(tick) FROM proc_samples WHERE proc = p.id AND tick <= ?2),"
+	        " (SELECT min(tick) FROM proc_samples WHERE proc = p.id))"
+	        " JOIN ticks t ON t.id = s.tick WHERE %s ORDER BY p.id";
 	char q[1024];
 	sqlite3_stmt *st = NULL;
 	size_t k = 0;
 	int rc;
 
 	snprintf(q, sizeof(q), sql,
-		 m->at_ms == 0 ? "p.exit_tick IS NULL"
-			       : "p.first_tick <= ?1 AND (p.exit_tick IS NULL OR p.exit_tick > ?1)");
+	         m->at_ms == 0
+	                 ? "p.exit_tick IS NULL"
+	                 : "p.first_tick <= ?1 AND (p.exit_tick IS NULL OR p.exit_tick > ?1)");
 	rc = sqlite3_prepare_v2(mw_store_db(m->store), q, -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return sql_fail(m, rc, "history");
@@ -413,7 +415,7 @@ static double rate(int64_t a, int64_t b, int64_t t0, int64_t t1, double per_ms)
 
 /* A process younger than the window counts from its first row. */
 static void past_growth(struct top_row *r, int64_t t_ms, int64_t then_ms, int64_t now,
-			const int64_t v[3])
+                        const int64_t v[3])
 {
 	int64_t from = t_ms > then_ms ? t_ms : then_ms;
 
@@ -422,7 +424,7 @@ static void past_growth(struct top_row *r, int64_t t_ms, int64_t then_ms, int64_
 }
 
 static void past_faults(struct top_row *r, int64_t t_ms, int64_t then_ms, int64_t now,
-			const int64_t v[3])
+                        const int64_t v[3])
 {
 	int64_t from = t_ms > then_ms ? t_ms : then_ms;
 
@@ -445,7 +447,7 @@ static int store_sys_at(struct top_model *m, int64_t tick, struct mw_sys_sample 
 	for (int i = 0; i < MW_PSI_COUNT; i++)
 		o += (size_t)snprintf(sql + o, sizeof(sql) - o, ",%s", mw_psi_columns[i]);
 	snprintf(sql + o, sizeof(sql) - o,
-		 " FROM sys_samples WHERE tick <= ? ORDER BY tick DESC LIMIT 1");
+	         " FROM sys_samples WHERE tick <= ? ORDER BY tick DESC LIMIT 1");
 	rc = sqlite3_prepare_v2(mw_store_db(m->store), sql, -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return sql_fail(m, rc, "system");
@@ -485,7 +487,7 @@ static int64_t scalar(struct top_model *m, const char *sql, int64_t a, int64_t b
 static int64_t tick_at(struct top_model *m, int64_t t_ms, int64_t *tick_ms)
 {
 	int64_t id = scalar(m, "SELECT id FROM ticks WHERE t_ms <= ?1 ORDER BY t_ms DESC LIMIT 1",
-			    t_ms, 0);
+	                    t_ms, 0);
 
 	if (id == MW_UNKNOWN)
 		id = scalar(m, "SELECT min(id) FROM ticks", 0, 0);
@@ -502,33 +504,33 @@ static void store_system(struct top_model *m)
 	s->t_ms = m->now_ms;
 	prev_tick = tick_at(m, m->now_ms - TOP_SHORT_MS, &prev_ms);
 	s->have_prev = prev_tick != MW_UNKNOWN && prev_tick < m->tick_id &&
-		       store_sys_at(m, prev_tick, &s->prev) == 0;
+	               store_sys_at(m, prev_tick, &s->prev) == 0;
 	s->dt_s = (double)(m->now_ms - prev_ms) / 1000.0;
 	base_tick = tick_at(m, m->now_ms - m->window_ms, &base_ms);
 	s->have_base = base_tick != MW_UNKNOWN && base_tick < m->tick_id &&
-		       store_sys_at(m, base_tick, &s->base) == 0;
+	               store_sys_at(m, base_tick, &s->base) == 0;
 	s->base_dt_s = (double)(m->now_ms - base_ms) / 1000.0;
 
 	/* An OOM kill: an event, or the kernel's counter rising within the hold time. */
 	m->oom_ms = 0;
 	ev = scalar(m, "SELECT max(t_ms) FROM events WHERE kind = 'oom-kill' AND t_ms <= ?1",
-		    m->now_ms, 0);
+	            m->now_ms, 0);
 	if (ev != MW_UNKNOWN)
 		m->oom_ms = ev;
 	v_now = s->valid ? s->now.vm[MW_VM_oom_kill] : MW_UNKNOWN;
 	v_then = scalar(m,
-			"SELECT s.oom_kill FROM sys_samples s JOIN ticks t ON t.id = s.tick"
-			" WHERE t.t_ms <= ?1 ORDER BY t.t_ms DESC LIMIT 1",
-			m->now_ms - TOP_OOM_HOLD_MS, 0);
+	                "SELECT s.oom_kill FROM sys_samples s JOIN ticks t ON t.id = s.tick"
+	                " WHERE t.t_ms <= ?1 ORDER BY t.t_ms DESC LIMIT 1",
+	                m->now_ms - TOP_OOM_HOLD_MS, 0);
 	if (v_then == MW_UNKNOWN)
 		v_then = scalar(m, "SELECT min(oom_kill) FROM sys_samples WHERE tick <= ?1",
-				m->tick_id, 0);
+		                m->tick_id, 0);
 	if (v_now != MW_UNKNOWN && v_then != MW_UNKNOWN && v_now > v_then) {
 		/* When the counter first reached its present value. */
 		int64_t t = scalar(m,
-				   "SELECT min(t.t_ms) FROM sys_samples s JOIN ticks t ON"
-				   " t.id = s.tick WHERE s.oom_kill >= ?1 AND t.id <= ?2",
-				   v_now, m->tick_id);
+		                   "SELECT min(t.t_ms) FROM sys_samples s JOIN ticks t ON"
+		                   " t.id = s.tick WHERE s.oom_kill >= ?1 AND t.id <= ?2",
+		                   v_now, m->tick_id);
 		if (t != MW_UNKNOWN && t > m->oom_ms)
 			m->oom_ms = t;
 	}
@@ -565,7 +567,7 @@ static int refresh_store(struct top_model *m)
 
 void top_model_spark(struct top_model *m, struct top_row *r)
 {
-	struct mw_series sr = { 0 };
+	struct mw_series sr = {0};
 	int64_t from;
 
 	if (r->spark_done || m->src != TOP_FROM_STORE || r->is_group)
@@ -590,9 +592,9 @@ int top_model_step(struct top_model *m, int delta)
 {
 	int64_t id, t;
 	const char *sql = delta < 0 ? "SELECT id, t_ms FROM ticks WHERE id < ?1 ORDER BY id DESC"
-				      " LIMIT 1 OFFSET ?2"
-				    : "SELECT id, t_ms FROM ticks WHERE id > ?1 ORDER BY id LIMIT 1"
-				      " OFFSET ?2";
+	                              " LIMIT 1 OFFSET ?2"
+	                            : "SELECT id, t_ms FROM ticks WHERE id > ?1 ORDER BY id LIMIT 1"
+	                              " OFFSET ?2";
 	sqlite3_stmt *st = NULL;
 	int rc;
 
@@ -639,10 +641,10 @@ static int open_store(struct top_model *m, char *err, size_t errlen)
 	r = mw_store_open_reader(m->opt.db_path, &m->store);
 	if (r < 0) {
 		snprintf(err, errlen, "%s: %s", m->opt.db_path,
-			 r == -ENOENT		 ? "no such database"
-			 : r == -EPROTONOSUPPORT ? "written by a newer memwatch"
-			 : r == -ENOTRECOVERABLE ? "not a memwatch database"
-						 : strerror(-r));
+		         r == -ENOENT            ? "no such database"
+		         : r == -EPROTONOSUPPORT ? "written by a newer memwatch"
+		         : r == -ENOTRECOVERABLE ? "not a memwatch database"
+		                                 : strerror(-r));
 		return r;
 	}
 	m->recording = active == 1;
@@ -671,7 +673,7 @@ int top_model_open(struct top_model *m, const struct top_opts *o, char *err, siz
 		r = store_pick_tick(m, m->at_ms, &m->tick_id, &m->now_ms);
 		if (r == -ENODATA)
 			snprintf(err, errlen, "%s: no ticks recorded%s", o->db_path,
-				 o->at_ms ? " at or before --at" : "");
+			         o->at_ms ? " at or before --at" : "");
 		else if (r < 0)
 			snprintf(err, errlen, "%s: %s", o->db_path, m->note);
 		return r;

@@ -35,9 +35,9 @@ static int ranking(struct top_ui *u, int y)
 			v[n++] = &m->rows[i];
 	qsort(v, n, sizeof(*v), by_score);
 	top_put(y++, 0, COLS, "Next victims by the kernel's badness (oom_score), now",
-		A_BOLD | A_UNDERLINE);
+	        A_BOLD | A_UNDERLINE);
 	snprintf(line, sizeof(line), "%7s %5s %5s %8s %9s  %s", "PID", "SCORE", "ADJ", "RSS",
-		 "GROW/m", "COMMAND");
+	         "GROW/m", "COMMAND");
 	top_hline(y, top_attr(u, CP_TITLE, A_REVERSE));
 	top_put(y++, 0, COLS, line, top_attr(u, CP_TITLE, A_REVERSE));
 	for (size_t i = 0; i < n && y < LINES - 1; i++) {
@@ -48,7 +48,7 @@ static int ranking(struct top_ui *u, int y)
 		top_cell(v[i], TC_GROWTH, u->utf8, cell[4], 256);
 		mw_escape_term(v[i]->comm, strlen(v[i]->comm), cell[5], 256, u->utf8);
 		snprintf(line, sizeof(line), "%7s %5s %5s %8s %9s  %s", cell[0], cell[1], cell[2],
-			 cell[3], cell[4], cell[5]);
+		         cell[3], cell[4], cell[5]);
 		top_put(y++, 0, COLS, line, i == 0 ? A_BOLD : 0);
 		if (i >= 9)
 			break;
@@ -59,16 +59,16 @@ static int ranking(struct top_ui *u, int y)
 
 void top_oom_draw(struct top_ui *u, int y0)
 {
-	struct top_text t = { 0 };
+	struct top_text t = {0};
 	int y = y0, rc;
 
 	rc = top_src_oom_history(u->m, &t);
 	y = top_text_block(u, y, "OOM kills (recorded by memwatchd)", rc, &t,
-			   "kill history needs a database recorded by memwatchd");
+	                   "kill history needs a database recorded by memwatchd");
 	top_text_free(&t);
 	y = ranking(u, y);
 	rc = top_src_oom_forecast(u->m, &t);
 	top_text_block(u, y, "Forecast: who is killed first, and when, at current rates", rc, &t,
-		       "forecast not available in this build (analysis)");
+	               "forecast not available in this build (analysis)");
 	top_text_free(&t);
 }

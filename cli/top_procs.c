@@ -56,7 +56,8 @@ static void draw_titles(struct top_ui *u, int y, const bool show[TC_COUNT])
 	}
 }
 
-static void draw_row(struct top_ui *u, int y, struct top_row *r, bool sel, const bool show[TC_COUNT])
+static void draw_row(struct top_ui *u, int y, struct top_row *r, bool sel,
+                     const bool show[TC_COUNT])
 {
 	char cell[2048], pad[64];
 	int x = 0, base = sel ? top_attr(u, CP_SEL, A_REVERSE) : 0;
@@ -110,11 +111,11 @@ void top_procs_draw(struct top_ui *u, int y0)
 	if (u->first > u->nvis)
 		u->first = 0;
 	for (int i = 0; i < rows && u->first + (size_t)i < u->nvis; i++)
-		draw_row(u, y0 + 1 + i, u->vis[u->first + (size_t)i], u->first + (size_t)i == u->sel,
-			 show);
+		draw_row(u, y0 + 1 + i, u->vis[u->first + (size_t)i],
+		         u->first + (size_t)i == u->sel, show);
 	if (u->nvis == 0)
 		top_put(y0 + 2, 2, COLS - 2,
-			u->filter[0] ? "no process matches the filter (F4 to change it)"
-				     : "no processes",
-			top_attr(u, CP_DIM, 0));
+		        u->filter[0] ? "no process matches the filter (F4 to change it)"
+		                     : "no processes",
+		        top_attr(u, CP_DIM, 0));
 }

@@ -61,19 +61,19 @@ int top_src_hypothesis(struct top_model *m MW_UNUSED, struct top_row *r)
 }
 
 int top_src_region_table(struct top_model *m MW_UNUSED, const struct top_row *r MW_UNUSED,
-			 struct top_text *out MW_UNUSED)
+                         struct top_text *out MW_UNUSED)
 {
 	return -EOPNOTSUPP;
 }
 
 int top_src_hypotheses_detail(struct top_model *m MW_UNUSED, const struct top_row *r MW_UNUSED,
-			      struct top_text *out MW_UNUSED)
+                              struct top_text *out MW_UNUSED)
 {
 	return -EOPNOTSUPP;
 }
 
 int top_src_callsites(struct top_model *m MW_UNUSED, const struct top_row *r MW_UNUSED,
-		      struct top_text *out MW_UNUSED)
+                      struct top_text *out MW_UNUSED)
 {
 	return -EOPNOTSUPP;
 }
@@ -102,9 +102,9 @@ int top_src_oom_history(struct top_model *m, struct top_text *out)
 	if (m->src != TOP_FROM_STORE)
 		return -EOPNOTSUPP;
 	rc = sqlite3_prepare_v2(mw_store_db(m->store),
-				"SELECT t_ms, pid, detail FROM events WHERE kind = 'oom-kill'"
-				" AND t_ms <= ? ORDER BY t_ms DESC LIMIT 200",
-				-1, &st, NULL);
+	                        "SELECT t_ms, pid, detail FROM events WHERE kind = 'oom-kill'"
+	                        " AND t_ms <= ? ORDER BY t_ms DESC LIMIT 200",
+	                        -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return -EIO;
 	sqlite3_bind_int64(st, 1, m->now_ms);
@@ -114,7 +114,7 @@ int top_src_oom_history(struct top_model *m, struct top_text *out)
 
 		mw_fmt_time(when, sizeof(when), (uint64_t)sqlite3_column_int64(st, 0) * 1000000ull);
 		mw_escape_term(d ? (const char *)d : "", d ? strlen((const char *)d) : 0, esc,
-			       sizeof(esc), m->opt.utf8);
+		               sizeof(esc), m->opt.utf8);
 		r = text_add(out, "%s  pid %-8d %s", when, sqlite3_column_int(st, 1), esc);
 	}
 	sqlite3_finalize(st);

@@ -47,18 +47,18 @@ static int memory_lines(struct top_ui *u, int y)
 	char l[400], a[6][32];
 
 	snprintf(l, sizeof(l), "  total %s   available %s   free %s   buffers %s   cached %s",
-		 b(a[0], 32, mi[MW_MI_mem_total]), b(a[1], 32, mi[MW_MI_mem_available]),
-		 b(a[2], 32, mi[MW_MI_mem_free]), b(a[3], 32, mi[MW_MI_buffers]),
-		 b(a[4], 32, mi[MW_MI_cached]));
+	         b(a[0], 32, mi[MW_MI_mem_total]), b(a[1], 32, mi[MW_MI_mem_available]),
+	         b(a[2], 32, mi[MW_MI_mem_free]), b(a[3], 32, mi[MW_MI_buffers]),
+	         b(a[4], 32, mi[MW_MI_cached]));
 	top_put(y++, 0, COLS, l, 0);
 	snprintf(l, sizeof(l), "  anon %s   shmem %s   slab %s (unreclaimable %s)   page tables %s",
-		 b(a[0], 32, mi[MW_MI_anon_pages]), b(a[1], 32, mi[MW_MI_shmem]),
-		 b(a[2], 32, mi[MW_MI_slab]), b(a[3], 32, mi[MW_MI_sunreclaim]),
-		 b(a[4], 32, mi[MW_MI_page_tables]));
+	         b(a[0], 32, mi[MW_MI_anon_pages]), b(a[1], 32, mi[MW_MI_shmem]),
+	         b(a[2], 32, mi[MW_MI_slab]), b(a[3], 32, mi[MW_MI_sunreclaim]),
+	         b(a[4], 32, mi[MW_MI_page_tables]));
 	top_put(y++, 0, COLS, l, 0);
 	snprintf(l, sizeof(l), "  kernel stacks %s   committed %s of limit %s   dirty %s",
-		 b(a[0], 32, mi[MW_MI_kernel_stack]), b(a[1], 32, mi[MW_MI_committed_as]),
-		 b(a[2], 32, mi[MW_MI_commit_limit]), b(a[3], 32, mi[MW_MI_dirty]));
+	         b(a[0], 32, mi[MW_MI_kernel_stack]), b(a[1], 32, mi[MW_MI_committed_as]),
+	         b(a[2], 32, mi[MW_MI_commit_limit]), b(a[3], 32, mi[MW_MI_dirty]));
 	top_put(y++, 0, COLS, l, 0);
 	return y;
 }
@@ -71,17 +71,17 @@ static int reclaim_lines(struct top_ui *u, int y)
 
 	top_put(y++, 0, COLS, "Reclaim and paging (last ~10 s)", A_BOLD | A_UNDERLINE);
 	snprintf(l, sizeof(l), "  pgscan kswapd %s   pgscan direct %s   allocstall %s",
-		 rate_s(a[0], 32, vm_rate(s, MW_VM_pgscan_kswapd)), rate_s(a[1], 32, direct),
-		 rate_s(a[2], 32, stall));
+	         rate_s(a[0], 32, vm_rate(s, MW_VM_pgscan_kswapd)), rate_s(a[1], 32, direct),
+	         rate_s(a[2], 32, stall));
 	top_put(y++, 0, COLS, l,
-		(!isnan(direct) && direct > 0) || (!isnan(stall) && stall > 0)
-			? top_attr(u, CP_GROW, A_BOLD)
-			: 0);
+	        (!isnan(direct) && direct > 0) || (!isnan(stall) && stall > 0)
+	                ? top_attr(u, CP_GROW, A_BOLD)
+	                : 0);
 	snprintf(l, sizeof(l), "  major faults %s   swap in %s   swap out %s   refaults %s",
-		 rate_s(a[0], 32, vm_rate(s, MW_VM_pgmajfault)),
-		 rate_s(a[1], 32, vm_rate(s, MW_VM_pswpin)),
-		 rate_s(a[2], 32, vm_rate(s, MW_VM_pswpout)),
-		 rate_s(a[3], 32, vm_rate(s, MW_VM_workingset_refault_file)));
+	         rate_s(a[0], 32, vm_rate(s, MW_VM_pgmajfault)),
+	         rate_s(a[1], 32, vm_rate(s, MW_VM_pswpin)),
+	         rate_s(a[2], 32, vm_rate(s, MW_VM_pswpout)),
+	         rate_s(a[3], 32, vm_rate(s, MW_VM_workingset_refault_file)));
 	top_put(y++, 0, COLS, l, 0);
 	return y + 1;
 }
@@ -105,13 +105,14 @@ static int psi_swap_lines(struct top_ui *u, int y)
 	psi_fmt(a[3], 32, p[MW_PSI_psi_full_avg10]);
 	psi_fmt(a[4], 32, p[MW_PSI_psi_full_avg60]);
 	psi_fmt(a[5], 32, p[MW_PSI_psi_full_avg300]);
-	top_put(y++, 0, COLS, "Pressure (PSI memory, avg10 / avg60 / avg300)", A_BOLD | A_UNDERLINE);
+	top_put(y++, 0, COLS, "Pressure (PSI memory, avg10 / avg60 / avg300)",
+	        A_BOLD | A_UNDERLINE);
 	snprintf(l, sizeof(l), "  some %s / %s / %s    full %s / %s / %s", a[0], a[1], a[2], a[3],
-		 a[4], a[5]);
+	         a[4], a[5]);
 	top_put(y++, 0, COLS, l, 0);
 	snprintf(l, sizeof(l), "  swap total %s   free %s   cached %s",
-		 b(a[0], 32, mi[MW_MI_swap_total]), b(a[1], 32, mi[MW_MI_swap_free]),
-		 b(a[2], 32, mi[MW_MI_swap_cached]));
+	         b(a[0], 32, mi[MW_MI_swap_total]), b(a[1], 32, mi[MW_MI_swap_free]),
+	         b(a[2], 32, mi[MW_MI_swap_cached]));
 	top_put(y++, 0, COLS, l, 0);
 	return y + 1;
 }
@@ -136,11 +137,11 @@ static int exhaustion_lines(struct top_ui *u, int y)
 		snprintf(r2, sizeof(r2), "-");
 	if (a1 < a0)
 		mw_fmt_duration(t, sizeof(t),
-				(uint64_t)((double)a1 / ((double)(a0 - a1) / s->base_dt_s) * 1e9));
+		                (uint64_t)((double)a1 / ((double)(a0 - a1) / s->base_dt_s) * 1e9));
 	else
 		snprintf(t, sizeof(t), "not falling");
 	snprintf(l, sizeof(l), "  MemAvailable %s/min   SUnreclaim %s/min   time to exhaustion: %s",
-		 r1, r2, t);
+	         r1, r2, t);
 	top_put(y++, 0, COLS, l, a1 < a0 ? top_attr(u, CP_WARM, A_BOLD) : 0);
 	return y + 1;
 }
@@ -149,7 +150,7 @@ void top_system_draw(struct top_ui *u, int y0)
 {
 	struct top_sys *s = &u->m->sys;
 	const int64_t *mi = s->now.mem;
-	struct top_text t = { 0 };
+	struct top_text t = {0};
 	int y = y0 - u->scroll, rc;
 
 	if (!s->valid) {
@@ -160,15 +161,15 @@ void top_system_draw(struct top_ui *u, int y0)
 		int64_t total = mi[MW_MI_mem_total];
 		int64_t cache = mi[MW_MI_cached] + mi[MW_MI_buffers] - mi[MW_MI_shmem];
 		int64_t used = total - mi[MW_MI_mem_free] - mi[MW_MI_cached] - mi[MW_MI_buffers] -
-			       mi[MW_MI_slab];
-		int64_t parts[4] = { used, mi[MW_MI_shmem], mi[MW_MI_slab], cache };
-		enum top_pair pairs[4] = { CP_USED, CP_SHM, CP_SLAB, CP_CACHE };
+		               mi[MW_MI_slab];
+		int64_t parts[4] = {used, mi[MW_MI_shmem], mi[MW_MI_slab], cache};
+		enum top_pair pairs[4] = {CP_USED, CP_SHM, CP_SLAB, CP_CACHE};
 		char l[64], a[32], c[32];
 
 		snprintf(l, sizeof(l), "used %s of %s", b(a, 32, total - mi[MW_MI_mem_available]),
-			 b(c, 32, total));
+		         b(c, 32, total));
 		top_put(y++, 0, COLS, "Memory: used | shmem | slab | cache, free is blank",
-			A_BOLD | A_UNDERLINE);
+		        A_BOLD | A_UNDERLINE);
 		top_meter(u, y++, 0, COLS, "Mem", parts, pairs, 4, total, l);
 	}
 	y = memory_lines(u, y);
@@ -178,6 +179,6 @@ void top_system_draw(struct top_ui *u, int y0)
 	y = exhaustion_lines(u, y);
 	rc = top_src_slab(u->m, &t);
 	top_text_block(u, y, "Top growing slab caches", rc, &t,
-		       "slab caches not available in this build (system collector)");
+	               "slab caches not available in this build (system collector)");
 	top_text_free(&t);
 }

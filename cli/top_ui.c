@@ -71,12 +71,18 @@ void top_hline(int y, int attr)
 static void colors_init(struct top_ui *u)
 {
 	static const short fg_bg[CP_COUNT][2] = {
-		[CP_TITLE] = { COLOR_BLACK, COLOR_GREEN }, [CP_SEL] = { COLOR_BLACK, COLOR_CYAN },
-		[CP_GROW] = { COLOR_RED, -1 },		   [CP_WARM] = { COLOR_YELLOW, -1 },
-		[CP_ALERT] = { COLOR_WHITE, COLOR_RED },   [CP_DIM] = { COLOR_BLUE, -1 },
-		[CP_USED] = { COLOR_GREEN, -1 },	   [CP_CACHE] = { COLOR_YELLOW, -1 },
-		[CP_SLAB] = { COLOR_MAGENTA, -1 },	   [CP_SHM] = { COLOR_CYAN, -1 },
-		[CP_KEY] = { COLOR_BLACK, COLOR_CYAN },	   [CP_TAB] = { COLOR_BLACK, COLOR_WHITE },
+	        [CP_TITLE] = {COLOR_BLACK, COLOR_GREEN},
+	        [CP_SEL] = {COLOR_BLACK, COLOR_CYAN},
+	        [CP_GROW] = {COLOR_RED, -1},
+	        [CP_WARM] = {COLOR_YELLOW, -1},
+	        [CP_ALERT] = {COLOR_WHITE, COLOR_RED},
+	        [CP_DIM] = {COLOR_BLUE, -1},
+	        [CP_USED] = {COLOR_GREEN, -1},
+	        [CP_CACHE] = {COLOR_YELLOW, -1},
+	        [CP_SLAB] = {COLOR_MAGENTA, -1},
+	        [CP_SHM] = {COLOR_CYAN, -1},
+	        [CP_KEY] = {COLOR_BLACK, COLOR_CYAN},
+	        [CP_TAB] = {COLOR_BLACK, COLOR_WHITE},
 	};
 
 	u->color = has_colors() && getenv("NO_COLOR") == NULL;
@@ -90,7 +96,7 @@ static void colors_init(struct top_ui *u)
 
 /* A bar like htop's: colored segments, the figure right-aligned inside the brackets. */
 void top_meter(struct top_ui *u, int y, int x, int w, const char *label, const int64_t *parts,
-	       const enum top_pair *pairs, int nparts, int64_t total, const char *text)
+               const enum top_pair *pairs, int nparts, int64_t total, const char *text)
 {
 	int inner, pos = 0, tl = (int)strlen(text);
 
@@ -108,7 +114,7 @@ void top_meter(struct top_ui *u, int y, int x, int w, const char *label, const i
 			cells = inner - pos;
 		for (int k = 0; k < cells; k++)
 			top_put(y, x + 1 + pos + k, 1, u->color ? "|" : "#\0=\0:\0*" + 2 * (i % 4),
-				top_attr(u, pairs[i], A_BOLD));
+			        top_attr(u, pairs[i], A_BOLD));
 		pos += cells;
 	}
 	if (tl < inner)
@@ -136,12 +142,13 @@ static int header(struct top_ui *u)
 	mw_fmt_time(when, sizeof(when), (uint64_t)m->now_ms * 1000000ull);
 	if (m->src == TOP_FROM_STORE)
 		snprintf(line, sizeof(line), "memwatch top  %s  %s%s  db %s", when,
-			 m->at_ms ? "REPLAY " : "",
-			 m->recording ? "memwatchd recording" : "memwatchd not recording",
-			 m->opt.db_path);
+		         m->at_ms ? "REPLAY " : "",
+		         m->recording ? "memwatchd recording" : "memwatchd not recording",
+		         m->opt.db_path);
 	else
 		snprintf(line, sizeof(line),
-			 "memwatch top  %s  embedded sampling (no daemon): history starts now", when);
+		         "memwatch top  %s  embedded sampling (no daemon): history starts now",
+		         when);
 	top_hline(y, 0);
 	top_put(y++, 0, w, line, A_BOLD);
 	if (m->sys.valid) {
@@ -151,11 +158,11 @@ static int header(struct top_ui *u)
 		int64_t slab = mi[MW_MI_slab] == MW_UNKNOWN ? 0 : mi[MW_MI_slab];
 		int64_t shm = mi[MW_MI_shmem] == MW_UNKNOWN ? 0 : mi[MW_MI_shmem];
 		int64_t used = total - free_ - cache - buffers - slab;
-		int64_t parts[4] = { used, shm, slab, cache + buffers - shm };
-		enum top_pair pairs[4] = { CP_USED, CP_SHM, CP_SLAB, CP_CACHE };
+		int64_t parts[4] = {used, shm, slab, cache + buffers - shm};
+		enum top_pair pairs[4] = {CP_USED, CP_SHM, CP_SLAB, CP_CACHE};
 		int64_t st = m->sys.now.mem[MW_MI_swap_total], sf = m->sys.now.mem[MW_MI_swap_free];
-		int64_t sparts[1] = { st != MW_UNKNOWN && sf != MW_UNKNOWN ? st - sf : 0 };
-		enum top_pair sp[1] = { CP_GROW };
+		int64_t sparts[1] = {st != MW_UNKNOWN && sf != MW_UNKNOWN ? st - sf : 0};
+		enum top_pair sp[1] = {CP_GROW};
 		int half = w / 2;
 
 		parts[0] = used < 0 ? 0 : used;
@@ -176,22 +183,24 @@ static int header(struct top_ui *u)
 		mw_fmt_duration(win, sizeof(win), (uint64_t)m->window_ms * 1000000ull);
 		if (m->sys.valid && psi[MW_PSI_psi_some_avg10] != MW_UNKNOWN)
 			snprintf(a, sizeof(a), "%.2f/%.2f",
-				 (double)psi[MW_PSI_psi_some_avg10] / 100.0,
-				 (double)psi[MW_PSI_psi_full_avg10] / 100.0);
+			         (double)psi[MW_PSI_psi_some_avg10] / 100.0,
+			         (double)psi[MW_PSI_psi_full_avg10] / 100.0);
 		else
 			snprintf(a, sizeof(a), "-");
 		snprintf(line, sizeof(line),
-			 "Processes: %zu   Growth window: %s   Sort: %s%s   PSI some/full avg10: %s%s%s",
-			 m->n, win, top_cols[u->sort].title, u->invert ? " (asc)" : "", a,
-			 u->filter[0] ? "   Filter: " : "", u->filter[0] ? u->filter : "");
+		         "Processes: %zu   Growth window: %s   Sort: %s%s   PSI some/full avg10: "
+		         "%s%s%s",
+		         m->n, win, top_cols[u->sort].title, u->invert ? " (asc)" : "", a,
+		         u->filter[0] ? "   Filter: " : "", u->filter[0] ? u->filter : "");
 		top_put(y++, 0, w, line, 0);
 	}
 	if (m->oom_ms && m->now_ms - m->oom_ms < TOP_OOM_HOLD_MS && m->now_ms >= m->oom_ms) {
 		char ago[32];
 		mw_fmt_time(when, sizeof(when), (uint64_t)m->oom_ms * 1000000ull);
-		mw_fmt_duration(ago, sizeof(ago), (uint64_t)(m->now_ms - m->oom_ms) * 1000000ull + 1);
+		mw_fmt_duration(ago, sizeof(ago),
+		                (uint64_t)(m->now_ms - m->oom_ms) * 1000000ull + 1);
 		snprintf(line, sizeof(line), " OOM KILL at %s (%s ago): press 4 for the OOM view ",
-			 when, ago);
+		         when, ago);
 		top_hline(y, top_attr(u, CP_ALERT, A_REVERSE | A_BOLD));
 		top_put(y++, 0, w, line, top_attr(u, CP_ALERT, A_REVERSE | A_BOLD));
 	}
@@ -200,7 +209,7 @@ static int header(struct top_ui *u)
 
 static int tabs(struct top_ui *u, int y)
 {
-	static const char *const names[] = { "1 Processes", "2 System", "3 IPC", "4 OOM" };
+	static const char *const names[] = {"1 Processes", "2 System", "3 IPC", "4 OOM"};
 	enum top_view cur = u->view == TV_DETAIL || u->view == TV_HELP ? u->back : u->view;
 	int x = 0;
 
@@ -208,7 +217,7 @@ static int tabs(struct top_ui *u, int y)
 		char t[32];
 		snprintf(t, sizeof(t), " %s ", names[i]);
 		x += top_put(y, x, COLS - x, t,
-			     (int)i == (int)cur ? top_attr(u, CP_TAB, A_REVERSE | A_BOLD) : 0);
+		             (int)i == (int)cur ? top_attr(u, CP_TAB, A_REVERSE | A_BOLD) : 0);
 		x += top_put(y, x, COLS - x, " ", 0);
 	}
 	if (u->view == TV_DETAIL)
@@ -219,8 +228,8 @@ static int tabs(struct top_ui *u, int y)
 static void keybar(struct top_ui *u)
 {
 	static const char *const keys[][2] = {
-		{ "F1", "Help" },  { "F3", "Search" }, { "F4", "Filter" }, { "F5", "Group" },
-		{ "F6", "Sort" },  { "Enter", "Detail" }, { "Tab", "View" }, { "F10", "Quit" },
+	        {"F1", "Help"}, {"F3", "Search"},    {"F4", "Filter"}, {"F5", "Group"},
+	        {"F6", "Sort"}, {"Enter", "Detail"}, {"Tab", "View"},  {"F10", "Quit"},
 	};
 	int y = LINES - 1, x = 0;
 
@@ -229,7 +238,7 @@ static void keybar(struct top_ui *u)
 	if (u->input != TI_NONE) {
 		char line[200];
 		snprintf(line, sizeof(line), "%s: %s_   (Enter: done, Esc: cancel)",
-			 u->input == TI_SEARCH ? "Search" : "Filter", u->edit);
+		         u->input == TI_SEARCH ? "Search" : "Filter", u->edit);
 		top_put(y, 0, COLS, line, A_BOLD);
 		return;
 	}
@@ -285,11 +294,11 @@ void top_rebuild(struct top_ui *u)
 		if (top_row_matches(&src[i], u->filter))
 			u->vis[u->nvis++] = &src[i];
 	u->sel = 0;
-	for (size_t i = 0; i < u->nvis; i++) {
+	for (size_t i = 0; u->follow && i < u->nvis; i++) {
 		const struct top_row *r = u->vis[i];
 		if (u->sel_group ? r->is_group && strcmp(r->group, u->sel_groupname) == 0
-				 : !r->is_group && r->pid == u->sel_pid &&
-					   r->start_ticks == u->sel_start) {
+		                 : !r->is_group && r->pid == u->sel_pid &&
+		                           r->start_ticks == u->sel_start) {
 			u->sel = i;
 			break;
 		}
@@ -341,7 +350,7 @@ static int do_refresh(struct top_ui *u)
 
 int top_ui_run(struct top_model *m)
 {
-	struct top_ui u = { 0 };
+	struct top_ui u = {0};
 	uint64_t next = 0;
 	int r = 0, col;
 
@@ -388,7 +397,7 @@ int top_ui_run(struct top_model *m)
 }
 
 int top_text_block(struct top_ui *u, int y, const char *title, int r, const struct top_text *t,
-		   const char *missing)
+                   const char *missing)
 {
 	if (y >= LINES - 1)
 		return y;

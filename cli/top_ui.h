@@ -11,17 +11,17 @@ enum top_view { TV_PROCS, TV_SYSTEM, TV_IPC, TV_OOM, TV_DETAIL, TV_HELP };
 
 enum top_pair {
 	CP_NONE,
-	CP_TITLE,  /* column titles */
-	CP_SEL,    /* selected row */
-	CP_GROW,   /* fast growth */
-	CP_WARM,   /* some growth */
-	CP_ALERT,  /* OOM banner, orphans */
-	CP_DIM,    /* "-" and notes */
-	CP_USED,   /* meter segments */
+	CP_TITLE, /* column titles */
+	CP_SEL,   /* selected row */
+	CP_GROW,  /* fast growth */
+	CP_WARM,  /* some growth */
+	CP_ALERT, /* OOM banner, orphans */
+	CP_DIM,   /* "-" and notes */
+	CP_USED,  /* meter segments */
 	CP_CACHE,
 	CP_SLAB,
 	CP_SHM,
-	CP_KEY,    /* function-key labels */
+	CP_KEY, /* function-key labels */
 	CP_TAB,
 	CP_COUNT
 };
@@ -45,6 +45,7 @@ struct top_ui {
 	pid_t sel_pid;
 	uint64_t sel_start;
 	bool sel_group;
+	bool follow; /* the user picked a row: keep it selected across refreshes */
 	char sel_groupname[80];
 	int scroll; /* detail/help/system scrolling */
 	bool refresh_now;
@@ -70,12 +71,11 @@ void top_system_draw(struct top_ui *u, int y0);
 void top_ipc_draw(struct top_ui *u, int y0);
 void top_oom_draw(struct top_ui *u, int y0);
 void top_help_draw(struct top_ui *u, int y0);
-void top_meter(struct top_ui *u, int y, int x, int w, const char *label,
-	       const int64_t *parts, const enum top_pair *pairs, int nparts, int64_t total,
-	       const char *text);
+void top_meter(struct top_ui *u, int y, int x, int w, const char *label, const int64_t *parts,
+               const enum top_pair *pairs, int nparts, int64_t total, const char *text);
 /* A text block with a title, "-" lines when a source is missing; returns next y. */
 int top_text_block(struct top_ui *u, int y, const char *title, int r, const struct top_text *t,
-		   const char *missing);
+                   const char *missing);
 
 /* top_keys.c */
 void top_keys_handle(struct top_ui *u, int ch);

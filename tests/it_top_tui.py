@@ -1,0 +1,176 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""memwatch top, the interactive view, driven in a real terminal (tmux)
+against a database a real memwatchd recorded of a growing and a flat
+workload. The recording runs in its own PID namespace with its own /proc,
+so the database holds exactly those processes and the ordering checks
+cannot be disturbed by whatever else runs on the host."""
+import os
+import re
+import shutil
+import signal
+import subprocess
+import time
+
+import mwtest
+from mwtest import (MEMWATCH, MEMWATCHD, WORKLOADS, check, run, skip, spawn, tmpdir, ticks)
+import mwtmux
+
+HAVE_HYPOTHESES = os.environ.get("MW_HAVE_HYPOTHESES") == "1"
+
+
+def record(db, seconds=20):
+    """memwatchd at 1 s in a fresh PID namespace with heap_grow (8 MiB/s) and flat."""
+    hg = os.path.join(WORKLOADS, "heap_grow")
+    fl = os.path.join(WORKLOADS, "flat")
+    script = (f"'{hg}' --rate 8388608 --for 120 >/dev/null & '{fl}' --for 120 >/dev/null & "
+              f"exec '{MEMWATCHD}' --foreground --db '{db}' --interval 1 2>>'{db}.log'")
+    p = spawn(["unshare", "--pid", "--fork", "--mount-proc", "--kill-child", "sh", "-c", script],
+              start_new_session=True)
+    deadline = time.monotonic() + seconds + 60
+    while ticks(db) < seconds and time.monotonic() < deadline:
+        if p.poll() is not None:
+            raise RuntimeError(f"recording ended early (rc {p.returncode}): "
+                               f"{mwtest.daemon_log(db)}")
+        time.sleep(0.5)
+    check(ticks(db) >= seconds, f"{seconds} ticks recorded")
+    # SIGTERM to the daemon (pid 1 of the namespace) ends the namespace too.
+    os.killpg(p.pid, signal.SIGTERM)
+    p.wait(timeout=30)
+
+
+def rows(screen):
+    """Process rows under the column titles, as lists of fields."""
+    lines = screen.splitlines()
+    for i, l in enumerate(lines):
+        if re.match(r"\s*PID\s+USER\s+RSS\s+GROW/m", l):
+            return [r.split() for r in lines[i + 1:] if re.match(r"\s*\d+\s", r)]
+    return []
+
+
+def cmd_of(row):
+    return " ".join(row)
+
+
+def test_tui():
+    if not mwtmux.available():
+        skip("tmux is not installed")
+    if shutil.which("unshare") is None:
+        skip("unshare (util-linux) is not installed")
+    d = tmpdir()
+    db = os.path.join(d, "mw.db")
+    record(db)
+    pane = mwtmux.Pane("mwtop", 120, 40)
+    try:
+        pane.type(f"'{MEMWATCH}' top --db '{db}' --delay 1")
+        s = pane.wait_for(lambda t: len(rows(t)) >= 2, what="process rows")
+        check(pane.alternate_on() == "1", "top runs on the alternate screen")
+        check("memwatchd not recording" in s, "header says the daemon is not recording")
+        r = rows(s)
+        check("heap_grow" in cmd_of(r[0]), f"grower first under the default sort: {r[:3]}")
+        flat = [x for x in r if "flat" in cmd_of(x)]
+        check(flat and (flat[0][3] in ("0", "-") or not flat[0][3].startswith("+")) or
+              (flat and flat[0][3] == "+0"), f"flat shows no growth: {flat}")
+        check(r[0][3].startswith("+") and r[0][3][-1] in "MG", f"grower's GROW/m is MiB/min: {r[0]}")
+        # Sort: '>' moves to the next column (VSZ), 'P' by pid, 'M' by RSS.
+        pane.keys(">")
+        s = pane.wait_for(lambda t: "Sort: VSZ" in t, what="sort VSZ")
+        pane.keys("P")
+        s = pane.wait_for(lambda t: "Sort: PID" in t, what="sort PID")
+        pids = [int(x[0]) for x in rows(s)]
+        check(pids == sorted(pids) and pids[0] == 1, f"PID order, namespace init first: {pids}")
+        pane.keys("M")
+        s = pane.wait_for(lambda t: "Sort: RSS" in t, what="sort RSS")
+        check("heap_grow" in cmd_of(rows(s)[0]), "largest RSS first")
+        pane.keys("G")
+        pane.wait_for(lambda t: "Sort: GROW/m" in t, what="sort growth")
+        # Filter (F4) by name.
+        pane.keys("F4")
+        pane.type("flat", enter=False)
+        pane.keys("Enter")
+        s = pane.wait_for(lambda t: "Filter: flat" in t and rows(t), what="filter")
+        r = rows(s)
+        check(all("flat" in cmd_of(x) for x in r) and not any("heap_grow" in cmd_of(x) for x in r),
+              f"filter shows only flat: {r}")
+        # Filter on the grower and open its detail view.
+        pane.keys("F4")
+        pane.keys(*["BSpace"] * 6)
+        pane.type("heap_grow", enter=False)
+        pane.keys("Enter")
+        pane.wait_for(lambda t: "Filter: heap_grow" in t and rows(t), what="filter heap_grow")
+        pane.keys("Enter")
+        s = pane.wait_for(lambda t: "Process detail" in t and "Metric" in t, what="detail view")
+        check("heap_grow" in s, "detail names the process")
+        m = re.search(r"Growth: RSS \+([\d.]+)([KMG])/min", s)
+        check(m is not None, f"detail shows the growth figure:\n{s}")
+        rss = [l for l in s.splitlines() if l.startswith("rss ")]
+        check(rss and "+" in rss[0], f"rss row shows a positive change: {rss}")
+        if HAVE_HYPOTHESES:
+            check("HEAP" in s, "top hypothesis HEAP for the heap grower")
+        # System and IPC views.
+        pane.keys("Escape")
+        pane.keys("2")
+        s = pane.wait_for(lambda t: "Reclaim and paging" in t, what="system view")
+        check("Memory:" in s and "Pressure (PSI" in s and "time to exhaustion" in s,
+              f"system view sections:\n{s}")
+        pane.keys("3")
+        s = pane.wait_for(lambda t: "IPC objects" in t, what="IPC view")
+        pane.keys("4")
+        s = pane.wait_for(lambda t: "Next victims" in t, what="OOM view")
+        pane.keys("F1")
+        s = pane.wait_for(lambda t: "F10, q" in t, what="help")
+        check("F4, \\" in s and "F6, >" in s, "help lists the keys")
+        pane.keys("Escape")
+        pane.keys("1")
+        # Resize to 80x24: still a whole, well-formed screen.
+        pane.resize(80, 24)
+        s = pane.wait_for(lambda t: len(t.splitlines()) <= 24 and rows(t) and "F10Quit" in t,
+                          what="80x24 redraw")
+        check(all(len(l) <= 80 for l in s.splitlines()), "no line wider than 80 columns")
+        check(re.search(r"PID\s+USER\s+RSS\s+GROW/m.*COMMAND", s) is not None,
+              "column titles fit at 80 columns")
+        pane.resize(120, 40)
+        pane.wait_for(lambda t: len(t.splitlines()) > 24 and rows(t), what="120x40 redraw")
+        pane.keys("q")
+        s = pane.wait_for(lambda t: pane.alternate_on() == "0", what="alternate screen left")
+        check(re.search(r"^\$ ", s.splitlines()[-1] if s.splitlines() else "") is not None or
+              s.rstrip().endswith("$"), f"the shell prompt is back:\n{s}")
+        pane.type("echo rc=$?")
+        s = pane.wait_for(lambda t: "rc=" in t.split("echo rc=$?")[-1], what="exit code")
+        check("rc=0" in s, "top exited 0")
+    finally:
+        pane.close()
+
+
+def test_store_batch_and_replay():
+    """--batch from the database, and --at replays an earlier moment."""
+    if shutil.which("unshare") is None:
+        skip("unshare (util-linux) is not installed")
+    d = tmpdir()
+    db = os.path.join(d, "mw.db")
+    record(db, seconds=8)
+    r = subprocess.run([MEMWATCH, "top", "--db", db, "--batch"], capture_output=True, text=True)
+    check(r.returncode == 0, f"batch from db: {r.stderr}")
+    body = r.stdout.splitlines()
+    i = next(k for k, l in enumerate(body) if l.lstrip().startswith("PID"))
+    check("heap_grow" in body[i + 1], f"grower first in batch: {body[i + 1]}")
+    first_ms = mwtest.db_scalar(db, "SELECT min(t_ms) FROM ticks")
+    at = f"@{first_ms // 1000 + 2}"
+    r2 = subprocess.run([MEMWATCH, "top", "--db", db, "--batch", "--at", at, "--sort", "rss"],
+                        capture_output=True, text=True)
+    check(r2.returncode == 0 and "(replay)" in r2.stdout, f"replay header: {r2.stdout[:200]}")
+    def rss_of(out):
+        for l in out.splitlines():
+            if "heap_grow" in l:
+                return l.split()[2]
+    check(rss_of(r2.stdout) != rss_of(r.stdout), "replayed RSS differs from the latest")
+    r3 = subprocess.run([MEMWATCH, "top", "--db", os.path.join(d, "missing.db"), "--batch"],
+                        capture_output=True, text=True)
+    check(r3.returncode == 1 and "missing.db" in r3.stderr, f"missing db named: {r3.stderr}")
+    r4 = subprocess.run([MEMWATCH, "top", "--sort", "bogus", "--batch"], capture_output=True,
+                        text=True)
+    check(r4.returncode == 2 and "--sort 'bogus'" in r4.stderr, "bad sort key is a usage error")
+
+
+if __name__ == "__main__":
+    run([test_tui, test_store_batch_and_replay])
