@@ -16,7 +16,7 @@ static void usage(FILE *f)
 	fprintf(f,
 	        "Usage: memwatch top [--db PATH] [--delay S] [--at WHEN] [--sort KEY] [--window "
 	        "DUR]\n"
-	        "                    [--filter TEXT] [--batch [--iterations N]]\n"
+	        "                    [--filter TEXT] [--embedded] [--batch [--iterations N]]\n"
 	        "\n"
 	        "  --db PATH       database recorded by memwatchd (default %s); without a\n"
 	        "                  recording daemon and without --db, top samples by itself\n"
@@ -28,6 +28,7 @@ static void usage(FILE *f)
 	        "growth)\n"
 	        "  --window DUR    growth is measured over this window (default 5m)\n"
 	        "  --filter TEXT   show processes whose name, command line or user contains TEXT\n"
+	        "  --embedded      sample /proc in-process even when a daemon is recording\n"
 	        "  --batch         print the process view as text (like top -b) and exit\n"
 	        "  --iterations N  with --batch: refreshes to print (default 1)\n",
 	        MW_DEFAULT_DB);
@@ -49,6 +50,7 @@ static int parse_args(int argc, char **argv, struct top_opts *o)
 	        {"window", required_argument, NULL, 'w'},
 	        {"filter", required_argument, NULL, 'f'},
 	        {"batch", no_argument, NULL, 'b'},
+	        {"embedded", no_argument, NULL, 'e'},
 	        {"iterations", required_argument, NULL, 'n'},
 	        {"bench-refreshes", required_argument, NULL, 'B'},
 	        {"help", no_argument, NULL, 'h'},
@@ -99,6 +101,9 @@ static int parse_args(int argc, char **argv, struct top_opts *o)
 			break;
 		case 'b':
 			o->batch = true;
+			break;
+		case 'e':
+			o->embedded = true;
 			break;
 		case 'n':
 			if (mw_parse_i64(optarg, &v) < 0 || v < 1 || v > 1000000)

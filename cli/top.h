@@ -59,6 +59,7 @@ enum top_source { TOP_FROM_STORE, TOP_FROM_EMBEDDED };
 struct top_opts {
 	const char *db_path;
 	bool db_explicit;
+	bool embedded; /* sample /proc in-process even when a daemon records */
 	uint64_t delay_ns;
 	int64_t at_ms; /* 0: live */
 	int64_t window_ms;

@@ -666,7 +666,7 @@ int top_model_open(struct top_model *m, const struct top_opts *o, char *err, siz
 	m->window_ms = o->window_ms;
 	mw_boot_id("", m->boot_id, sizeof(m->boot_id));
 	active = mw_store_writer_active(o->db_path);
-	if (active == 1 || o->db_explicit || o->at_ms) {
+	if (!o->embedded && (active == 1 || o->db_explicit || o->at_ms)) {
 		r = open_store(m, err, errlen);
 		if (r < 0)
 			return r;
