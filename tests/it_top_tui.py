@@ -175,5 +175,75 @@ def test_store_batch_and_replay():
     check(r4.returncode == 2 and "--sort 'bogus'" in r4.stderr, "bad sort key is a usage error")
 
 
+def memcg_oom_kill():
+    """A real OOM kill: heap_grow in a 32 MiB memory cgroup (v2 memory.max or
+    v1 memory.limit_in_bytes). Returns False when no memory cgroup can be made."""
+    v2 = os.path.exists("/sys/fs/cgroup/cgroup.controllers")
+    base = "/sys/fs/cgroup" if v2 else "/sys/fs/cgroup/memory"
+    cg = os.path.join(base, f"mw-top-oom-{os.getpid()}")
+    try:
+        os.mkdir(cg)
+    except OSError:
+        return False
+    try:
+        with open(os.path.join(cg, "memory.max" if v2 else "memory.limit_in_bytes"), "w") as f:
+            f.write(str(32 << 20))
+        procs = os.path.join(cg, "cgroup.procs")
+        hg = os.path.join(WORKLOADS, "heap_grow")
+        p = spawn(["sh", "-c", f"echo $$ > '{procs}' && exec '{hg}' --rate 200000000 --for 30"],
+                  stdout=subprocess.DEVNULL)
+        rc = p.wait(timeout=60)
+        check(rc == -signal.SIGKILL, f"the grower was OOM-killed (rc {rc})")
+        return True
+    finally:
+        for _ in range(50):
+            try:
+                os.rmdir(cg)
+                break
+            except OSError:
+                time.sleep(0.1)
+
+
+def vm_oom_kills():
+    with open("/proc/vmstat") as f:
+        for l in f:
+            if l.startswith("oom_kill "):
+                return int(l.split()[1])
+    return None
+
+
+def test_oom_banner():
+    """An OOM kill is highlighted in the header: live (embedded) and from a recording."""
+    if vm_oom_kills() is None:
+        skip("this kernel does not count oom_kill in /proc/vmstat")
+    d = tmpdir()
+    db = os.path.join(d, "mw.db")
+    daemon = mwtest.start_daemon(db, interval=0.5, wait_ticks=2)
+    pane = mwtmux.Pane("mwoom", 120, 30) if mwtmux.available() else None
+    try:
+        if pane:
+            pane.type(f"'{MEMWATCH}' top --embedded --delay 0.5")
+            s = pane.wait_for(lambda t: len(rows(t)) >= 1, what="rows")
+            check("OOM KILL" not in s, "no banner before a kill")
+        before = vm_oom_kills()
+        if not memcg_oom_kill():
+            skip("cannot create a memory cgroup here")
+        check(vm_oom_kills() > before, "the kernel counted the kill")
+        if pane:
+            s = pane.wait_for(lambda t: "OOM KILL at" in t, what="OOM banner (embedded)")
+            pane.keys("q")
+        mwtest.wait_for_ticks(db, ticks(db) + 2, daemon)
+    finally:
+        if pane:
+            pane.close()
+        mwtest.stop(daemon)
+    r = subprocess.run([MEMWATCH, "top", "--db", db, "--batch"], capture_output=True, text=True)
+    check("OOM KILL at" in r.stdout, f"recorded kill highlighted in the header: {r.stdout[:300]}")
+    first_ms = mwtest.db_scalar(db, "SELECT min(t_ms) FROM ticks")
+    r = subprocess.run([MEMWATCH, "top", "--db", db, "--batch", "--at", f"@{first_ms // 1000}"],
+                       capture_output=True, text=True)
+    check("OOM KILL" not in r.stdout, "no banner at a moment before the kill")
+
+
 if __name__ == "__main__":
-    run([test_tui, test_store_batch_and_replay])
+    run([test_tui, test_store_batch_and_replay, test_oom_banner])
