@@ -36,11 +36,22 @@ static void tick_state_reset(struct mw_store *s);
 
 /* What the writer remembers of each live process between ticks. */
 struct live_proc {
-	int64_t id;
+	int64_t id; /* procs.id; 0 while pending */
 	int64_t comm_id, cmdline_id;
 	uint64_t last_full_ns;
 	uint64_t seen_tick;
-	int64_t m[MW_PM_COUNT];
+	/*
+	 * A process first seen after the daemon's first tick stays pending
+	 * (nothing written) until the next tick sees it again. Build jobs and
+	 * health checks fork hundreds of processes that live under one
+	 * interval; they hold no memory worth a history, and recording each
+	 * (identity, strings, start and exit events) dominated the store's
+	 * growth on busy hosts. The eBPF exit events still record them.
+	 */
+	bool pending;
+	int64_t pending_tick;
+	uint64_t pending_ns;
+	int64_t m[MW_PM_COUNT]; /* last written values; the first sample while pending */
 };
 
 struct mw_store {
@@ -649,7 +660,7 @@ static int insert_proc(struct mw_store *s, int64_t tick, const struct mw_proc_sa
 static int check_exec(struct mw_store *s, uint64_t t_ns, const struct mw_proc_sample *p,
 		      struct live_proc *lp)
 {
-	int64_t comm_id, cmdline_id;
+	int64_t comm_id = 0, cmdline_id = 0;
 	sqlite3_stmt *st = s->q[Q_PROC_EXEC];
 	int r;
 
@@ -669,24 +680,24 @@ static int check_exec(struct mw_store *s, uint64_t t_ns, const struct mw_proc_sa
 	return r;
 }
 
-static int write_sample(struct mw_store *s, int64_t tick, uint64_t t_ns,
-			const struct mw_proc_sample *p, struct live_proc *lp)
+static int write_values(struct mw_store *s, int64_t tick, uint64_t t_ns, const int64_t *m,
+			struct live_proc *lp)
 {
 	sqlite3_stmt *st = s->q[Q_SAMPLE_INSERT];
 	bool full = t_ns - lp->last_full_ns >= s->opt.full_row_every_ns;
 	int r;
 
-	if (!full && memcmp(lp->m, p->m, sizeof(lp->m)) == 0)
+	if (!full && memcmp(lp->m, m, sizeof(lp->m)) == 0)
 		return 0;
 	sqlite3_bind_int64(st, 1, lp->id);
 	sqlite3_bind_int64(st, 2, tick);
 	sqlite3_bind_int(st, 3, full);
 	for (int i = 0; i < MW_PM_COUNT; i++)
-		bind_i64_or_null(st, 4 + i, p->m[i]);
+		bind_i64_or_null(st, 4 + i, m[i]);
 	r = step_done(s->db, st);
 	if (r < 0)
 		return r;
-	memcpy(lp->m, p->m, sizeof(lp->m));
+	memcpy(lp->m, m, sizeof(lp->m));
 	if (full)
 		lp->last_full_ns = t_ns;
 	return 0;
@@ -735,6 +746,29 @@ struct pidmap_backup {
 	bool created;
 };
 
+/* Record a process: at its first sighting (pending) or now. */
+static int record_proc(struct mw_store *s, int64_t tick, const struct mw_tick *t,
+		       const struct mw_proc_sample *p, struct live_proc *lp, bool created)
+{
+	int64_t first[MW_PM_COUNT];
+	int64_t first_tick = created ? tick : lp->pending_tick;
+	uint64_t first_ns = created ? t->t_ns : lp->pending_ns;
+	bool was_pending = lp->pending;
+	int r;
+
+	memcpy(first, created ? p->m : lp->m, sizeof(first));
+	r = insert_proc(s, first_tick, p, lp);
+	lp->pending = false;
+	if (r < 0)
+		return r;
+	/* A start we watched happen, not a process that predates us. */
+	if (was_pending)
+		r = mw_store_add_event(s, first_ns, "start", lp->id, p->pid, NULL);
+	if (r == 0 && was_pending)
+		r = write_values(s, first_tick, first_ns, first, lp);
+	return r;
+}
+
 static int write_procs(struct mw_store *s, int64_t tick, const struct mw_tick *t)
 {
 	const struct mw_proc_set *set = t->procs;
@@ -748,18 +782,20 @@ static int write_procs(struct mw_store *s, int64_t tick, const struct mw_tick *t
 		if (!lp)
 			return -ENOMEM;
 		s->undo[s->nundo++] = (struct pidmap_backup){ p->pid, p->start_ticks, *lp, created };
-		if (created) {
-			r = insert_proc(s, tick, p, lp);
-			/* A start we watched happen, not a process that predates us. */
-			if (r == 0 && s->prev_tick_ns &&
-			    start_ms(s, p->start_ticks) >= ns_to_ms(s->prev_tick_ns) - 1000)
-				r = mw_store_add_event(s, t->t_ns, "start", lp->id, p->pid, NULL);
-		} else {
-			r = check_exec(s, t->t_ns, p, lp);
-		}
-		if (r == 0)
-			r = write_sample(s, tick, t->t_ns, p, lp);
 		lp->seen_tick = s->tick_seq;
+		if (created && s->prev_tick_ns) {
+			lp->pending = true;
+			lp->pending_tick = tick;
+			lp->pending_ns = t->t_ns;
+			memcpy(lp->m, p->m, sizeof(lp->m));
+			continue;
+		}
+		if (created || lp->pending)
+			r = record_proc(s, tick, t, p, lp, created);
+		else
+			r = check_exec(s, t->t_ns, p, lp);
+		if (r == 0)
+			r = write_values(s, tick, t->t_ns, p->m, lp);
 	}
 	return r;
 }
@@ -782,7 +818,8 @@ static int write_exits(struct mw_store *s, int64_t tick, uint64_t t_ns)
 		if (lp->seen_tick != s->tick_seq)
 			s->gone[s->ngone++] = (struct pidmap_backup){ pid, start, *lp, false };
 	for (size_t i = 0; i < s->ngone && r == 0; i++)
-		r = write_exit(s, tick, t_ns, s->gone[i].pid, &s->gone[i].lp);
+		if (!s->gone[i].lp.pending)
+			r = write_exit(s, tick, t_ns, s->gone[i].pid, &s->gone[i].lp);
 	return r;
 }
 
@@ -903,7 +940,7 @@ int64_t mw_store_live_proc_id(struct mw_store *s, pid_t pid, uint64_t start_tick
 {
 	struct live_proc *lp = s->live ? mw_pidmap_get(s->live, pid, start_ticks) : NULL;
 
-	return lp ? lp->id : 0;
+	return lp && !lp->pending ? lp->id : 0;
 }
 
 int mw_store_meta_set(struct mw_store *s, const char *key, const char *value)

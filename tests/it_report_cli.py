@@ -6,7 +6,7 @@ import os
 import time
 
 from mwtest import (MEMWATCHD, check, cli, cli_json, run, spawn, start_daemon, start_workload,
-                    stop, tmpdir)
+                    stop, tmpdir, unique_copy)
 import subprocess
 
 
@@ -31,9 +31,10 @@ def test_errors():
     rc, _, err = cli("report", "no-such-process-name-xyz")
     check(rc == 1 and "no running process named 'no-such-process-name-xyz'" in err,
           f"unknown name: {rc} {err!r}")
-    a = start_workload("flat", "--for", 60)
-    b = start_workload("flat", "--for", 60)
-    rc, _, err = cli("report", "flat", "--db", os.path.join(d, "x.db"))
+    alias, path = unique_copy("flat")
+    a = start_workload("flat", "--for", 60, path=path)
+    b = start_workload("flat", "--for", 60, path=path)
+    rc, _, err = cli("report", alias, "--db", os.path.join(d, "x.db"))
     check(rc == 1 and "matches 2 processes" in err and str(a.pid) in err and str(b.pid) in err,
           f"ambiguous name lists both: {rc} {err!r}")
     stop(a)

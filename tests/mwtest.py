@@ -69,9 +69,18 @@ def spawn(args, **kw):
     return p
 
 
-def start_workload(name, *args, timeout=10):
-    """Start tests/workloads/NAME and wait for its 'ready PID' line."""
-    path = os.path.join(WORKLOADS, name)
+def unique_copy(name):
+    """A copy of workload NAME under a unique command name, so a test that
+    looks processes up by name is not confused by other jobs on the host."""
+    alias = "w" + os.urandom(4).hex()  # 9 chars: under the 15-char comm limit
+    dst = os.path.join(tmpdir("mw-wl-"), alias)
+    shutil.copy2(os.path.join(WORKLOADS, name), dst)
+    return alias, dst
+
+
+def start_workload(name, *args, timeout=10, path=None):
+    """Start tests/workloads/NAME (or the binary at path) and wait for its 'ready PID' line."""
+    path = path or os.path.join(WORKLOADS, name)
     p = spawn([path, *map(str, args)], stdout=subprocess.PIPE, text=True)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

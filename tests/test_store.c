@@ -118,13 +118,33 @@ static void test_rows(void)
 	mw_proc_sample_release(&v[0]);
 	sample(&v[0], 100, 999, "reborn", 4096);
 	CHECK_EQ_I64(write_tick(st, &set, t + 63 * SEC), 0);
-	CHECK_EQ_I64(count("SELECT count(*) FROM procs WHERE pid = 100"), 2);
 	CHECK_EQ_I64(count("SELECT count(*) FROM procs WHERE pid = 100 AND exit_tick IS NOT NULL"), 1);
 	CHECK_EQ_I64(count("SELECT count(*) FROM events WHERE kind = 'exit' AND pid = 100"), 1);
-	/* Appeared between two ticks we took: a start we watched. */
-	CHECK_EQ_I64(count("SELECT count(*) FROM events WHERE kind = 'start' AND pid = 100"), 1);
+	/* Seen once: pending, nothing written until a second tick sees it. */
+	CHECK_EQ_I64(count("SELECT count(*) FROM procs WHERE pid = 100"), 1);
+	CHECK_EQ_I64(write_tick(st, &set, t + 64 * SEC), 0);
+	CHECK_EQ_I64(count("SELECT count(*) FROM procs WHERE pid = 100"), 2);
+	/* Recorded from its first sighting: identity, a full row and the start event at 63 s. */
+	CHECK_EQ_I64(count("SELECT t.t_ms FROM procs p JOIN ticks t ON t.id = p.first_tick"
+			   " WHERE p.start_ticks = 999"),
+		     1700000063000LL);
+	CHECK_EQ_I64(count("SELECT count(*) FROM proc_samples s JOIN procs p ON p.id = s.proc"
+			   " WHERE p.start_ticks = 999 AND s.full = 1"),
+		     1);
+	CHECK_EQ_I64(count("SELECT t_ms FROM events WHERE kind = 'start' AND pid = 100"),
+		     1700000063000LL);
 	/* The first tick's processes predate us: no start events for them. */
 	CHECK_EQ_I64(count("SELECT count(*) FROM events WHERE kind = 'start'"), 1);
+
+	/* A process seen in one tick only leaves nothing behind. */
+	sample(&v[2], 300, 7, "blink", 4096);
+	set.n = 3;
+	CHECK_EQ_I64(write_tick(st, &set, t + 65 * SEC), 0);
+	set.n = 2;
+	CHECK_EQ_I64(write_tick(st, &set, t + 66 * SEC), 0);
+	CHECK_EQ_I64(count("SELECT count(*) FROM procs WHERE pid = 300"), 0);
+	CHECK_EQ_I64(count("SELECT count(*) FROM events WHERE pid = 300"), 0);
+	mw_proc_sample_release(&v[2]);
 
 	/* Reopen: live processes carry on without a duplicate identity. */
 	mw_store_close(st);
@@ -181,7 +201,7 @@ static void test_series(void)
 	{
 		struct mw_store_stats s;
 		CHECK_EQ_I64(mw_store_stats(st, &s), 0);
-		CHECK_EQ_I64(s.ticks, 15);
+		CHECK_EQ_I64(s.ticks, 18);
 		CHECK_EQ_I64(s.schema_version, MW_STORE_SCHEMA_VERSION);
 		CHECK(s.file_bytes > 0);
 	}

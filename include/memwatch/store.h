@@ -82,7 +82,8 @@ int mw_store_tick_write_procs(struct mw_store *s, int64_t tick_id, const struct 
 int mw_store_tick_commit(struct mw_store *s);
 void mw_store_tick_rollback(struct mw_store *s);
 
-/* The process id (procs.id) the writer assigned to a live (pid, start); 0 when unknown. */
+/* The process id (procs.id) the writer assigned to a live (pid, start); 0 when unknown or
+ * not recorded yet (seen in one tick only: see docs/schema.md). */
 int64_t mw_store_live_proc_id(struct mw_store *s, pid_t pid, uint64_t start_ticks);
 
 /* Append an event (kind: "daemon-start", "oom-kill", ...); proc_id 0 when none. */

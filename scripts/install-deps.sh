@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Install the Debian 12 packages memwatch builds, runs and tests with.
+# Idempotent and quiet when everything is already there.
+set -euo pipefail
+
+BUILD_PKGS=(
+  build-essential meson ninja-build pkg-config
+  libproc2-dev libsqlite3-dev libncurses-dev
+  libbpf-dev bpftool clang llvm libelf-dev zlib1g-dev
+)
+TEST_PKGS=(
+  python3 sqlite3 tmux procps util-linux
+)
+
+missing=()
+for p in "${BUILD_PKGS[@]}" "${TEST_PKGS[@]}" ${MEMWATCH_EXTRA_PKGS:-}; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps: need root to install: ${missing[*]}" >&2
+  exit 1
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

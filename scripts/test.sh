@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Build and run every test. Usage: scripts/test.sh [BUILDDIR [meson setup options...]]
+# Prints "N passed, N failed, N skipped" last; exits non-zero if anything failed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+builddir=${1:-build}
+shift || true
+
+scripts/install-deps.sh || exit 1
+if [ ! -f "$builddir/build.ninja" ]; then
+  meson setup "$builddir" "$@" >/dev/null || { echo "meson setup failed"; echo "0 passed, 1 failed"; exit 1; }
+fi
+if ! ninja -C "$builddir" >"$builddir/build.log" 2>&1; then
+  tail -40 "$builddir/build.log"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+meson test -C "$builddir" --print-errorlogs --num-processes 1
+rc=$?
+log="$builddir/meson-logs/testlog.json"
+python3 - "$log" <<'PY'
+import json, sys
+counts = {"OK": 0, "FAIL": 0, "SKIP": 0}
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    res = r.get("result", "")
+    if res in ("OK", "EXPECTEDFAIL"):
+        counts["OK"] += 1
+    elif res == "SKIP":
+        counts["SKIP"] += 1
+    else:
+        counts["FAIL"] += 1
+print(f"{counts['OK']} passed, {counts['FAIL']} failed, {counts['SKIP']} skipped")
+PY
+exit $rc
