@@ -52,6 +52,8 @@ struct top_row {
 	int members;               /* group rows: how many processes */
 	bool is_group;
 	bool spark_done;
+	bool lazy_done; /* sparkline, regions, hypothesis looked up (visible rows only) */
+	bool tag_known; /* the hypothesis source ran: "" means none scored */
 };
 
 enum top_source { TOP_FROM_STORE, TOP_FROM_EMBEDDED };
@@ -122,8 +124,12 @@ struct top_model {
 int top_model_open(struct top_model *m, const struct top_opts *o, char *err, size_t errlen);
 int top_model_refresh(struct top_model *m);
 void top_model_close(struct top_model *m);
-/* Fill r->spark for one row (store mode reads its series; cheap for visible rows only). */
-void top_model_spark(struct top_model *m, struct top_row *r);
+/*
+ * The per-row lookups too costly for every process on every refresh:
+ * sparkline (store), region columns, hypothesis tag. Done once per refresh
+ * for the rows on screen (and for every row in --batch).
+ */
+void top_model_lazy(struct top_model *m, struct top_row *r);
 /* Step the replay moment by delta ticks (store mode); returns 0 or -errno. */
 int top_model_step(struct top_model *m, int delta);
 const char *top_user_name(struct top_model *m, uint32_t uid);

@@ -44,6 +44,8 @@ void top_batch_print(FILE *f, struct top_model *m, enum top_col sort, bool inver
 {
 	char cell[1024];
 
+	for (size_t i = 0; i < m->n; i++)
+		top_model_lazy(m, &m->rows[i]);
 	top_sort(m->rows, m->n, sort, invert);
 	print_header(f, m, sort);
 	for (int c = 0; c < TC_COUNT; c++) {

@@ -158,7 +158,8 @@ void top_cell(const struct top_row *r, enum top_col c, bool utf8, char *buf, siz
 		fmt_count(buf, cap, r->m[MW_PM_oom_adj]);
 		break;
 	case TC_HYP:
-		snprintf(buf, cap, "%s", r->tag[0] ? r->tag : "-");
+		/* "-": no hypothesis source; blank: analysed, nothing scored. */
+		snprintf(buf, cap, "%s", r->tag[0] ? r->tag : r->tag_known ? "" : "-");
 		break;
 	case TC_SPARK:
 		top_sparkline(r->spark, r->spark_done ? r->nspark : 0, top_cols[TC_SPARK].width,

@@ -170,8 +170,6 @@ static int row_from_sample(struct top_model *m, const struct mw_proc_sample *p,
 	for (int k = 0; k < h->n; k++)
 		r->spark[k] = (double)h->rss[(oldest + k) % TOP_SPARK_N];
 	r->spark_done = true;
-	top_src_regions(m, r);
-	top_src_hypothesis(m, r);
 	return 0;
 }
 
@@ -556,20 +554,20 @@ static int refresh_store(struct top_model *m)
 		then_tick = tick_at(m, m->now_ms - TOP_SHORT_MS, &then_ms);
 		r = store_past(m, then_tick, m->now_ms - TOP_SHORT_MS, past_faults);
 	}
-	for (size_t i = 0; i < m->n; i++) {
-		struct top_row *row = &m->rows[i];
-		top_src_regions(m, row);
-		top_src_hypothesis(m, row);
-	}
 	store_system(m);
 	return r;
 }
 
-void top_model_spark(struct top_model *m, struct top_row *r)
+void top_model_lazy(struct top_model *m, struct top_row *r)
 {
 	struct mw_series sr = {0};
 	int64_t from;
 
+	if (r->lazy_done)
+		return;
+	r->lazy_done = true;
+	top_src_regions(m, r);
+	top_src_hypothesis(m, r);
 	if (r->spark_done || m->src != TOP_FROM_STORE || r->is_group)
 		return;
 	r->spark_done = true;

@@ -62,8 +62,7 @@ static void draw_row(struct top_ui *u, int y, struct top_row *r, bool sel,
 	char cell[2048], pad[64];
 	int x = 0, base = sel ? top_attr(u, CP_SEL, A_REVERSE) : 0;
 
-	if (show[TC_SPARK])
-		top_model_spark(u->m, r);
+	top_model_lazy(u->m, r);
 	if (sel)
 		top_hline(y, base);
 	for (int c = 0; c < TC_COUNT && x < COLS; c++) {

@@ -17,10 +17,22 @@
 #include "memwatch/util.h"
 
 #include <errno.h>
+#include <math.h>
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+
+/*
+ * The analysis module (trends, hypotheses) brings the region store with
+ * it: when its header is in the tree, the seams below use both.
+ */
+#if __has_include("memwatch/analysis.h")
+#include "memwatch/analysis.h"
+#define TOP_HAVE_ANALYSIS 1
+#else
+#define TOP_HAVE_ANALYSIS 0
+#endif
 
 void top_text_free(struct top_text *t)
 {
@@ -49,6 +61,115 @@ static int text_add(struct top_text *t, const char *fmt, ...)
 	return 0;
 }
 
+#if TOP_HAVE_ANALYSIS
+/* The latest region sample in the window (the slow tier writes one a minute or so). */
+static int latest_regions(struct top_model *m, const struct top_row *r, int64_t since_ms,
+                          struct mw_region_series *sr)
+{
+	int rc;
+
+	if (m->src != TOP_FROM_STORE || r->is_group)
+		return -EOPNOTSUPP;
+	rc = mw_store_region_series(m->store, r->proc_id, since_ms, m->now_ms, sr);
+	if (rc == 0 && (sr->n == 0 || !sr->v[sr->n - 1].reg.readable)) {
+		mw_region_series_release(sr);
+		return -ENODATA;
+	}
+	return rc;
+}
+
+int top_src_regions(struct top_model *m, struct top_row *r)
+{
+	struct mw_region_series sr = {0};
+	const struct mw_regions *g;
+	int rc = latest_regions(m, r, m->now_ms - m->window_ms, &sr);
+
+	if (rc < 0)
+		return rc;
+	g = &sr.v[sr.n - 1].reg;
+	r->reg[TOP_REG_HEAP] = g->r[MW_REG_heap].rss;
+	r->reg[TOP_REG_TSTACK] = g->r[MW_REG_thread_stacks].rss;
+	r->reg[TOP_REG_ANON] = g->r[MW_REG_anon].rss + g->r[MW_REG_arena].rss;
+	mw_region_series_release(&sr);
+	return 0;
+}
+
+int top_src_hypothesis(struct top_model *m, struct top_row *r)
+{
+	if (m->src != TOP_FROM_STORE || r->is_group)
+		return -EOPNOTSUPP;
+	r->tag[0] = '\0';
+	if (mw_top_hypothesis_tag(m->store, r->proc_id, m->now_ms, r->tag, sizeof(r->tag), NULL) <
+	    0)
+		return -EIO;
+	r->tag_known = true;
+	return 0;
+}
+
+int top_src_region_table(struct top_model *m, const struct top_row *r, struct top_text *out)
+{
+	struct mw_region_series sr = {0};
+	int rc = latest_regions(m, r, m->now_ms - m->window_ms, &sr);
+	char a[32], b[32], c[32];
+
+	if (rc < 0)
+		return rc;
+	rc = text_add(out, "%-14s %10s %12s %10s %6s", "region", "RSS", "change", "size", "maps");
+	for (int k = 0; k < MW_REG_COUNT && rc == 0; k++) {
+		const struct mw_region_stat *first = &sr.v[0].reg.r[k],
+		                            *last = &sr.v[sr.n - 1].reg.r[k];
+
+		if (last->count == 0 && first->count == 0)
+			continue;
+		mw_fmt_bytes(a, sizeof(a), last->rss);
+		mw_fmt_bytes_delta(b, sizeof(b), (double)(last->rss - first->rss));
+		mw_fmt_bytes(c, sizeof(c), last->size);
+		rc = text_add(out, "%-14s %10s %12s %10s %6lld", mw_region_names[k], a, b, c,
+		              (long long)last->count);
+	}
+	mw_region_series_release(&sr);
+	return rc;
+}
+
+int top_src_hypotheses_detail(struct top_model *m, const struct top_row *r, struct top_text *out)
+{
+	struct mw_analysis a;
+	size_t shown = 0;
+	int rc;
+
+	if (m->src != TOP_FROM_STORE || r->is_group)
+		return -EOPNOTSUPP;
+	rc = mw_analyze_process(m->store, r->proc_id, m->now_ms - m->window_ms, m->now_ms, &a);
+	for (size_t i = 0; rc == 0 && i < a.nhyp && shown < 5; i++) {
+		const struct mw_hypothesis *h = &a.hyp[i];
+		char rate[32], tte[32];
+
+		if (h->score < MW_HYP_THRESHOLD)
+			break;
+		if (mw_ametric_kinds[h->ev.metric] == 'b')
+			mw_fmt_bytes_delta(rate, sizeof(rate), h->ev.slope_per_h);
+		else
+			snprintf(rate, sizeof(rate), "%+.1f", h->ev.slope_per_h);
+		if (isnan(h->tte_s))
+			snprintf(tte, sizeof(tte), "-");
+		else
+			mw_fmt_duration(tte, sizeof(tte), (uint64_t)(h->tte_s * 1e9));
+		rc = text_add(out, "%-8s %.2f  %s", h->rule->tag, h->score, h->rule->title);
+		if (rc == 0)
+			rc = text_add(out,
+			              "         %s %s/h (Mann-Kendall p %.2g), exhaustion in %s",
+			              mw_ametric_labels[h->ev.metric], rate, h->ev.mk_p, tte);
+		if (rc == 0 && h->next_step[0])
+			rc = text_add(out, "         next: %s", h->next_step);
+		shown++;
+	}
+	if (rc == 0 && shown == 0)
+		rc = text_add(out, "no hypothesis scores above %.1f: no steady growth",
+		              MW_HYP_THRESHOLD);
+	mw_analysis_release(&a);
+	return rc;
+}
+#else
 int top_src_regions(struct top_model *m MW_UNUSED, struct top_row *r MW_UNUSED)
 {
 	return -EOPNOTSUPP;
@@ -71,6 +192,7 @@ int top_src_hypotheses_detail(struct top_model *m MW_UNUSED, const struct top_ro
 {
 	return -EOPNOTSUPP;
 }
+#endif
 
 int top_src_callsites(struct top_model *m MW_UNUSED, const struct top_row *r MW_UNUSED,
                       struct top_text *out MW_UNUSED)
