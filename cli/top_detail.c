@@ -198,6 +198,11 @@ void top_detail_draw(struct top_ui *u, int y0)
 		return;
 	}
 	y = identity(u, r, y);
+	/* The verdict first: on a 24-line terminal it must not fall off the bottom. */
+	rc = top_src_hypotheses_detail(u->m, r, &t);
+	y = top_text_block(u, y, "Leak hypotheses", rc, &t,
+	                   "hypotheses not available in this build (analysis); see growth above");
+	top_text_free(&t);
 	memset(dl, 0, sizeof(dl));
 	if (r->is_group)
 		rc = -ENOTSUP;
@@ -214,10 +219,6 @@ void top_detail_draw(struct top_ui *u, int y0)
 	rc = top_src_region_table(u->m, r, &t);
 	y = top_text_block(u, y, "Regions (growth by region)", rc, &t,
 	                   "region breakdown not available in this build (regions collector)");
-	top_text_free(&t);
-	rc = top_src_hypotheses_detail(u->m, r, &t);
-	y = top_text_block(u, y, "Leak hypotheses", rc, &t,
-	                   "hypotheses not available in this build (analysis); see growth above");
 	top_text_free(&t);
 	rc = top_src_callsites(u->m, r, &t);
 	top_text_block(u, y, "Outstanding mmaps by call site", rc, &t,

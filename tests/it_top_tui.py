@@ -69,6 +69,10 @@ def test_tui():
         r = rows(s)
         check("heap_grow" in cmd_of(r[0]), f"grower first under the default sort: {r[:3]}")
         flat = [x for x in r if "flat" in cmd_of(x)]
+        if HAVE_HYPOTHESES:
+            check(r[0][8] in ("HEAP", "OOM"), f"grower's HYP tag in the process view: {r[0]}")
+            check(flat and flat[0][8].startswith("\u2581"),
+                  f"flat: blank HYP (analysed, nothing scored): {flat}")
         check(flat and (flat[0][3] in ("0", "-") or not flat[0][3].startswith("+")) or
               (flat and flat[0][3] == "+0"), f"flat shows no growth: {flat}")
         check(r[0][3].startswith("+") and r[0][3][-1] in "MG", f"grower's GROW/m is MiB/min: {r[0]}")
@@ -106,7 +110,14 @@ def test_tui():
         rss = [l for l in s.splitlines() if l.startswith("rss ")]
         check(rss and "+" in rss[0], f"rss row shows a positive change: {rss}")
         if HAVE_HYPOTHESES:
-            check("HEAP" in s, "top hypothesis HEAP for the heap grower")
+            # A heap grower: HEAP once the region tier has seen [heap] grow; over a
+            # 20 s recording the steeper OOM-risk rule can rank first. Either way a
+            # ranked hypothesis with its evidence, and the flat process has none.
+            m = re.search(r"Top hypothesis: (\w+)", s)
+            check(m and m.group(1) in ("HEAP", "OOM"), f"grower's top hypothesis: {m and m.group(0)}")
+            check(re.search(r"^\s*(HEAP|OOM)\s+\d\.\d\d\s", s, re.M) is not None,
+                  f"ranked hypotheses with scores in the detail view:\n{s}")
+            check("Mann-Kendall" in s, "hypothesis evidence shown")
         # System and IPC views.
         pane.keys("Escape")
         pane.keys("2")
