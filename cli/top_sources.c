@@ -34,6 +34,16 @@
 #define TOP_HAVE_ANALYSIS 0
 #endif
 
+/* The system module: slab caches, IPC objects, the OOM forecast. */
+#if __has_include("memwatch/sysview.h") && __has_include("memwatch/oom.h")
+#include "memwatch/ipc.h"
+#include "memwatch/oom.h"
+#include "memwatch/sysview.h"
+#define TOP_HAVE_SYSVIEW 1
+#else
+#define TOP_HAVE_SYSVIEW 0
+#endif
+
 void top_text_free(struct top_text *t)
 {
 	for (size_t i = 0; i < t->n; i++)
@@ -200,6 +210,174 @@ int top_src_callsites(struct top_model *m MW_UNUSED, const struct top_row *r MW_
 	return -EOPNOTSUPP;
 }
 
+#if TOP_HAVE_SYSVIEW
+static int sysview(struct top_model *m, int parts, struct mw_sysview *v)
+{
+	if (m->src != TOP_FROM_STORE)
+		return -EOPNOTSUPP;
+	return mw_sysview_from_store(m->store, "", m->now_ms - m->window_ms, m->now_ms, parts, v);
+}
+
+int top_src_slab(struct top_model *m, struct top_text *out)
+{
+	struct mw_sysview v;
+	int rc = sysview(m, MW_SV_SLAB, &v);
+	char now[32], rate[32];
+
+	if (rc < 0)
+		return rc;
+	if (!v.slab_ok) {
+		rc = text_add(out, "%s", v.slab_why[0] ? v.slab_why : "slab not recorded");
+		goto out;
+	}
+	rc = text_add(out, "%-28s %10s %12s", "cache", "bytes", "growth/min");
+	for (size_t i = 0; i < v.nslab && i < 10 && rc == 0; i++) {
+		const struct mw_slab_view *c = &v.slab[i];
+		char esc[128];
+
+		mw_escape_term(c->name, strlen(c->name), esc, sizeof(esc), m->opt.utf8);
+		mw_fmt_bytes(now, sizeof(now), c->bytes_now);
+		if (isnan(c->tr.slope))
+			snprintf(rate, sizeof(rate), "-");
+		else
+			mw_fmt_bytes_delta(rate, sizeof(rate), c->tr.slope * 60.0);
+		rc = text_add(out, "%s%-27s %10s %12s%s", c->growing ? "!" : " ", esc, now, rate,
+		              c->growing ? "  growing" : "");
+	}
+out:
+	mw_sysview_release(&v);
+	return rc;
+}
+
+static int ipc_line(struct top_model *m, struct top_text *out, const struct mw_ipc_obj *o,
+                    bool orphan, const char *creator)
+{
+	char name[400], bytes[32], esc[64];
+
+	mw_escape_term(o->name[0] ? o->name : o->ident, strlen(o->name[0] ? o->name : o->ident),
+	               name, sizeof(name), m->opt.utf8);
+	mw_escape_term(creator, strlen(creator), esc, sizeof(esc), m->opt.utf8);
+	mw_fmt_bytes(bytes, sizeof(bytes), o->bytes);
+	return text_add(out, "%s%-9s %-32.32s %10s %6lld %7d %-16s%s", orphan ? "!" : " ",
+	                mw_ipc_kind_names[o->kind], name, bytes,
+	                (long long)(o->nattch == MW_UNKNOWN ? -1 : o->nattch), (int)o->cpid, esc,
+	                orphan ? "  ORPHAN" : "");
+}
+
+int top_src_ipc(struct top_model *m, struct top_text *out)
+{
+	static const char head[] = " %-9s %-32s %10s %6s %7s %-16s";
+	int rc;
+
+	if (m->src == TOP_FROM_STORE) {
+		struct mw_sysview v;
+
+		rc = sysview(m, MW_SV_IPC, &v);
+		if (rc < 0)
+			return rc;
+		rc = text_add(out, head, "kind", "name", "bytes", "nattch", "creator", "comm");
+		for (size_t i = 0; i < v.nipc && rc == 0; i++)
+			rc = ipc_line(m, out, &v.ipc[i].o, v.ipc[i].orphan,
+			              v.ipc[i].creator_known ? v.ipc[i].creator_comm : "?");
+		if (rc == 0 && !v.ipc_ok)
+			rc = text_add(out, "%s", v.ipc_note);
+		mw_sysview_release(&v);
+		return rc;
+	}
+	/* Embedded: the objects now; an attachment-less shm segment is an orphan. */
+	{
+		struct mw_ipc_set set = {0};
+
+		rc = mw_ipc_read("", false, &set);
+		if (rc == 0)
+			rc = text_add(out, head, "kind", "name", "bytes", "nattch", "creator",
+			              "comm");
+		for (size_t i = 0; i < set.n && rc == 0; i++)
+			rc = ipc_line(m, out, &set.v[i], set.v[i].nattch == 0, "");
+		free(set.v);
+	}
+	return rc;
+}
+
+/* The rows as a process set, the shape the forecast reads. */
+static int rows_as_set(struct top_model *m, struct mw_proc_set *set)
+{
+	set->v = calloc(m->n ? m->n : 1, sizeof(*set->v));
+	if (!set->v)
+		return -ENOMEM;
+	for (size_t i = 0; i < m->n; i++) {
+		struct mw_proc_sample *p = &set->v[set->n++];
+		const struct top_row *r = &m->rows[i];
+
+		p->pid = r->pid;
+		p->ppid = r->ppid;
+		p->uid = r->uid;
+		p->start_ticks = r->start_ticks;
+		memcpy(p->comm, r->comm, sizeof(p->comm));
+		memcpy(p->m, r->m, sizeof(p->m));
+		p->cmdline = r->cmdline; /* borrowed */
+		p->cgroup = r->cgroup;
+	}
+	return 0;
+}
+
+int top_src_oom_forecast(struct top_model *m, struct top_text *out)
+{
+	struct mw_proc_set set = {0};
+	struct mw_oom_forecast f;
+	struct mw_sysview v;
+	bool have_view;
+	char t[32], avail[32];
+	int rc;
+
+	if (!m->sys.valid)
+		return -ENODATA;
+	rc = rows_as_set(m, &set);
+	if (rc < 0)
+		return rc;
+	have_view = sysview(m, 0, &v) == 0;
+	rc = mw_oom_forecast(&set, &m->sys.now, have_view ? &v : NULL, &f);
+	if (have_view)
+		mw_sysview_release(&v);
+	free(set.v);
+	if (rc < 0)
+		return rc;
+	mw_fmt_bytes(avail, sizeof(avail), f.mem_available);
+	if (isnan(f.seconds_to_oom))
+		rc = text_add(out, "MemAvailable %s, not falling%s", avail,
+		              have_view ? "" : " (trend needs a recording)");
+	else
+		rc = text_add(out, "!MemAvailable %s, exhausted in %s at the current rate", avail,
+		              mw_fmt_duration(t, sizeof(t), (uint64_t)(f.seconds_to_oom * 1e9)));
+	if (rc == 0 && f.victim_at_oom >= 0) {
+		char esc[128];
+		const struct mw_oom_candidate *c = &f.v[f.victim_at_oom];
+
+		mw_escape_term(c->comm, strlen(c->comm), esc, sizeof(esc), m->opt.utf8);
+		rc = text_add(out, "!then the kernel kills pid %d (%s)", (int)c->pid, esc);
+	}
+	for (size_t i = 0; i < f.n && i < 3 && rc == 0; i++) {
+		const struct mw_oom_candidate *c = &f.v[i];
+		char esc[128];
+
+		if (isnan(c->seconds_to_limit))
+			continue;
+		mw_escape_term(c->comm, strlen(c->comm), esc, sizeof(esc), m->opt.utf8);
+		rc = text_add(out, "!pid %d (%s) reaches its cgroup limit in %s", (int)c->pid, esc,
+		              mw_fmt_duration(t, sizeof(t), (uint64_t)(c->seconds_to_limit * 1e9)));
+	}
+	for (size_t i = 0; i < f.nprotect && rc == 0; i++) {
+		char esc[128];
+
+		mw_escape_term(f.protect[i].comm, strlen(f.protect[i].comm), esc, sizeof(esc),
+		               m->opt.utf8);
+		rc = text_add(out, "critical service %s (pid %d) can be killed: oom_score_adj %lld",
+		              esc, (int)f.protect[i].pid, (long long)f.protect[i].adj);
+	}
+	mw_oom_forecast_release(&f);
+	return rc;
+}
+#else
 int top_src_slab(struct top_model *m MW_UNUSED, struct top_text *out MW_UNUSED)
 {
 	return -EOPNOTSUPP;
@@ -214,6 +392,7 @@ int top_src_oom_forecast(struct top_model *m MW_UNUSED, struct top_text *out MW_
 {
 	return -EOPNOTSUPP;
 }
+#endif
 
 /* OOM kills recorded by the daemon (events of kind oom-kill), newest first. */
 int top_src_oom_history(struct top_model *m, struct top_text *out)

@@ -409,8 +409,11 @@ int top_text_block(struct top_ui *u, int y, const char *title, int r, const stru
 			top_put(y++, 0, COLS, line, top_attr(u, CP_DIM, 0));
 		return y + 1;
 	}
+	/* A line starting with '!' is an alert (orphan, growing cache, forecast). */
 	for (size_t i = 0; i < t->n && y < LINES - 1; i++) {
-		top_put(y, 2, COLS - 2, t->lines[i], 0);
+		bool alert = t->lines[i][0] == '!';
+		top_put(y, 2, COLS - 2, t->lines[i] + (alert ? 1 : 0),
+		        alert ? top_attr(u, CP_GROW, A_BOLD) : 0);
 		y++;
 	}
 	return y + 1;
