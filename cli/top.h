@@ -143,6 +143,8 @@ struct top_text {
 	size_t n;
 };
 void top_text_free(struct top_text *t);
+/* Drop skip lines after the first keep (a heading row), for scrolling a long list. */
+void top_text_scroll(struct top_text *t, size_t keep, size_t skip);
 int top_src_hypotheses_detail(struct top_model *m, const struct top_row *r, struct top_text *out);
 int top_src_callsites(struct top_model *m, const struct top_row *r, struct top_text *out);
 int top_src_slab(struct top_model *m, struct top_text *out);

@@ -53,6 +53,18 @@ void top_text_free(struct top_text *t)
 	t->n = 0;
 }
 
+void top_text_scroll(struct top_text *t, size_t keep, size_t skip)
+{
+	if (keep >= t->n)
+		return;
+	if (skip > t->n - keep - 1)
+		skip = t->n - keep - 1;
+	for (size_t i = keep; i < keep + skip; i++)
+		free(t->lines[i]);
+	memmove(t->lines + keep, t->lines + keep + skip, (t->n - keep - skip) * sizeof(*t->lines));
+	t->n -= skip;
+}
+
 static int text_add(struct top_text *t, const char *fmt, ...)
 {
 	char **v = realloc(t->lines, (t->n + 1) * sizeof(*v));

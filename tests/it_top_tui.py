@@ -17,6 +17,7 @@ from mwtest import (MEMWATCH, MEMWATCHD, WORKLOADS, check, run, skip, spawn, tmp
 import mwtmux
 
 HAVE_HYPOTHESES = os.environ.get("MW_HAVE_HYPOTHESES") == "1"
+HAVE_SYSVIEW = os.environ.get("MW_HAVE_SYSVIEW") == "1"
 
 
 def record(db, seconds=20):
@@ -124,10 +125,17 @@ def test_tui():
         s = pane.wait_for(lambda t: "Reclaim and paging" in t, what="system view")
         check("Memory:" in s and "Pressure (PSI" in s and "time to exhaustion" in s,
               f"system view sections:\n{s}")
+        if HAVE_SYSVIEW:
+            check("not available in this build" not in s, f"slab caches shown:\n{s}")
         pane.keys("3")
         s = pane.wait_for(lambda t: "IPC objects" in t, what="IPC view")
+        if HAVE_SYSVIEW:
+            check("not available in this build" not in s, f"IPC objects listed:\n{s}")
         pane.keys("4")
         s = pane.wait_for(lambda t: "Next victims" in t, what="OOM view")
+        if HAVE_SYSVIEW:
+            check("MemAvailable" in s and "not available in this build" not in s,
+                  f"OOM forecast shown:\n{s}")
         pane.keys("F1")
         s = pane.wait_for(lambda t: "F10, q" in t, what="help")
         check("F4, \\" in s and "F6, >" in s, "help lists the keys")
