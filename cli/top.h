@@ -129,7 +129,7 @@ void top_model_close(struct top_model *m);
  * sparkline (store), region columns, hypothesis tag. Done once per refresh
  * for the rows on screen (and for every row in --batch).
  */
-void top_model_lazy(struct top_model *m, struct top_row *r);
+void top_model_lazy(struct top_model *m, struct top_row *r, bool spark);
 /* Step the replay moment by delta ticks (store mode); returns 0 or -errno. */
 int top_model_step(struct top_model *m, int delta);
 const char *top_user_name(struct top_model *m, uint32_t uid);

@@ -45,7 +45,7 @@ void top_batch_print(FILE *f, struct top_model *m, enum top_col sort, bool inver
 	char cell[1024];
 
 	for (size_t i = 0; i < m->n; i++)
-		top_model_lazy(m, &m->rows[i]);
+		top_model_lazy(m, &m->rows[i], false);
 	top_sort(m->rows, m->n, sort, invert);
 	print_header(f, m, sort);
 	for (int c = 0; c < TC_COUNT; c++) {
@@ -116,7 +116,7 @@ static int bench(struct top_model *m)
 		top_sort(m->rows, m->n, TC_GROWTH, false);
 		/* What the TUI adds: the per-row lookups for a screenful of rows. */
 		for (size_t k = 0; k < m->n && k < 40; k++)
-			top_model_lazy(m, &m->rows[k]);
+			top_model_lazy(m, &m->rows[k], true);
 	}
 	c1 = cpu_s();
 	printf("source %s\nprocesses %zu\nrefreshes %d\ncpu_ms_per_refresh %.3f\n",

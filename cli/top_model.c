@@ -558,17 +558,17 @@ static int refresh_store(struct top_model *m)
 	return r;
 }
 
-void top_model_lazy(struct top_model *m, struct top_row *r)
+void top_model_lazy(struct top_model *m, struct top_row *r, bool spark)
 {
 	struct mw_series sr = {0};
 	int64_t from;
 
-	if (r->lazy_done)
-		return;
-	r->lazy_done = true;
-	top_src_regions(m, r);
-	top_src_hypothesis(m, r);
-	if (r->spark_done || m->src != TOP_FROM_STORE || r->is_group)
+	if (!r->lazy_done) {
+		r->lazy_done = true;
+		top_src_regions(m, r);
+		top_src_hypothesis(m, r);
+	}
+	if (!spark || r->spark_done || m->src != TOP_FROM_STORE || r->is_group)
 		return;
 	r->spark_done = true;
 	from = m->now_ms - m->window_ms;

@@ -62,7 +62,7 @@ static void draw_row(struct top_ui *u, int y, struct top_row *r, bool sel,
 	char cell[2048], pad[64];
 	int x = 0, base = sel ? top_attr(u, CP_SEL, A_REVERSE) : 0;
 
-	top_model_lazy(u->m, r);
+	top_model_lazy(u->m, r, show[TC_SPARK]);
 	if (sel)
 		top_hline(y, base);
 	for (int c = 0; c < TC_COUNT && x < COLS; c++) {

@@ -233,13 +233,14 @@ static int fill_sample(struct mw_proc_collector *c, struct pids_stack *st, struc
 	return 0;
 }
 
-/*
- * PF_KTHREAD alone: "pid 2 or child of pid 2" is only kthreadd in the
- * initial PID namespace; in a container pid 2 is an ordinary process.
- */
 static bool is_kernel_thread(struct pids_stack *st)
 {
-	return (MW_PIDS_VAL(I_FLAGS, ul_int, st) & PF_KTHREAD) != 0;
+	int pid = MW_PIDS_VAL(I_PID, s_int, st);
+	int ppid = MW_PIDS_VAL(I_PPID, s_int, st);
+
+	if (MW_PIDS_VAL(I_FLAGS, ul_int, st) & PF_KTHREAD)
+		return true;
+	return pid == 2 || ppid == 2;
 }
 
 static int set_reserve(struct mw_proc_set *set, size_t want)
