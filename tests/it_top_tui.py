@@ -93,6 +93,25 @@ def test_tui():
         check("heap_grow" in cmd_of(rows(s)[0]), "largest RSS first")
         pane.keys("G")
         pane.wait_for(lambda t: "Sort: GROW/m" in t, what="sort growth")
+        # Search (F3): jumps to the match; Enter then opens that process.
+        pane.keys("F3")
+        pane.type("flat", enter=False)
+        pane.keys("Enter")
+        pane.keys("Enter")
+        s = pane.wait_for(lambda t: "Process detail" in t, what="detail after search")
+        check(re.search(r"PID \d+\s+flat", s) is not None, "search selected flat")
+        pane.keys("Escape")
+        pane.keys("Home")
+        # Group (F5) by service/cgroup: all three share the test's cgroup.
+        pane.keys("F5")
+        s = pane.wait_for(lambda t: re.search(r"\[3\] ", t) is not None, what="group row")
+        pane.keys("F5")
+        pane.wait_for(lambda t: len(rows(t)) == 3, what="ungrouped")
+        # Replay: ten ticks back, then live again.
+        pane.keys("{")
+        s = pane.wait_for(lambda t: "REPLAY" in t, what="replay header")
+        pane.keys("L")
+        pane.wait_for(lambda t: "REPLAY" not in t, what="live again")
         # Filter (F4) by name.
         pane.keys("F4")
         pane.type("flat", enter=False)
