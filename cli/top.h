@@ -27,6 +27,12 @@
 #define TOP_TAG_MAX     12
 #define TOP_SHORT_MS    10000 /* fault rates: over about the last 10 s */
 #define TOP_OOM_HOLD_MS (15 * 60 * 1000)
+/*
+ * Hypothesis tags and region columns change slowly (the region tier
+ * samples about once a minute): a row's lookups are reused for this long,
+ * plus a per-pid stagger so a screenful does not expire in one refresh.
+ */
+#define TOP_LAZY_TTL_MS 30000
 
 /* Region columns fed by the regions branch (smaps). */
 enum top_reg { TOP_REG_HEAP, TOP_REG_TSTACK, TOP_REG_ANON, TOP_REG_COUNT };
@@ -83,6 +89,14 @@ struct top_hist {
 	int64_t first[MW_PM_COUNT];
 };
 
+/* Cached per-row lookups (see TOP_LAZY_TTL_MS). */
+struct top_lazy {
+	int64_t t_ms; /* the moment they were computed for */
+	bool tag_known;
+	char tag[TOP_TAG_MAX];
+	int64_t reg[TOP_REG_COUNT];
+};
+
 struct top_sys {
 	bool valid, have_prev;
 	int64_t t_ms;
@@ -100,6 +114,7 @@ struct top_model {
 	bool recording; /* a daemon holds the writer lock */
 	struct mw_proc_collector *pc;
 	struct mw_pidmap *hist;
+	struct mw_pidmap *lazy; /* struct top_lazy per (pid, start) */
 	struct mw_proc_set set;
 	uint64_t seq;
 	int64_t now_ms, first_ms; /* the moment shown; the start of history */

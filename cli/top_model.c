@@ -558,6 +558,42 @@ static int refresh_store(struct top_model *m)
 	return r;
 }
 
+/* Regions and hypothesis tag, reused while fresh; stepping back in time recomputes. */
+static void lazy_lookups(struct top_model *m, struct top_row *r)
+{
+	int64_t ttl = TOP_LAZY_TTL_MS + (int64_t)(r->pid % 15) * 2000;
+	struct top_lazy *c;
+	bool created;
+
+	if (r->is_group) {
+		top_src_regions(m, r);
+		top_src_hypothesis(m, r);
+		return;
+	}
+	if (m->lazy && mw_pidmap_size(m->lazy) > 4 * m->n + 1024) {
+		/* Processes come and go: start over rather than track exits here. */
+		mw_pidmap_free(m->lazy);
+		m->lazy = NULL;
+	}
+	if (!m->lazy && mw_pidmap_new(sizeof(struct top_lazy), &m->lazy) < 0)
+		m->lazy = NULL;
+	c = m->lazy ? mw_pidmap_put(m->lazy, r->pid, r->start_ticks, &created) : NULL;
+	if (c && !created && m->now_ms >= c->t_ms && m->now_ms - c->t_ms < ttl) {
+		r->tag_known = c->tag_known;
+		memcpy(r->tag, c->tag, sizeof(r->tag));
+		memcpy(r->reg, c->reg, sizeof(r->reg));
+		return;
+	}
+	top_src_regions(m, r);
+	top_src_hypothesis(m, r);
+	if (!c)
+		return;
+	c->t_ms = m->now_ms;
+	c->tag_known = r->tag_known;
+	memcpy(c->tag, r->tag, sizeof(c->tag));
+	memcpy(c->reg, r->reg, sizeof(c->reg));
+}
+
 void top_model_lazy(struct top_model *m, struct top_row *r, bool spark)
 {
 	struct mw_series sr = {0};
@@ -565,8 +601,7 @@ void top_model_lazy(struct top_model *m, struct top_row *r, bool spark)
 
 	if (!r->lazy_done) {
 		r->lazy_done = true;
-		top_src_regions(m, r);
-		top_src_hypothesis(m, r);
+		lazy_lookups(m, r);
 	}
 	if (!spark || r->spark_done || m->src != TOP_FROM_STORE || r->is_group)
 		return;
@@ -692,6 +727,7 @@ void top_model_close(struct top_model *m)
 	mw_proc_set_clear(&m->set);
 	free(m->set.v);
 	mw_pidmap_free(m->hist);
+	mw_pidmap_free(m->lazy);
 	mw_proc_collector_free(m->pc);
 	mw_store_close(m->store);
 	memset(m, 0, sizeof(*m));
