@@ -9,22 +9,22 @@
 #include "memwatch/util.h"
 
 const struct top_key_help top_key_help[] = {
-        {"Up/Down, PgUp/PgDn, Home/End", "move the selection (scroll in other views)"},
-        {"Enter", "open the selected process's detail view"},
+        {"Up/Down, PgUp/PgDn, Home/End", "move the selection; scroll other views"},
+        {"Enter", "detail view of the selected process"},
         {"Esc, Backspace", "back from detail or help"},
         {"Tab, Shift-Tab", "next / previous view"},
         {"1 2 3 4", "processes, system, IPC, OOM view"},
         {"F1, h, ?", "this help"},
-        {"F3, /", "search: jump to the next process whose name, command or user matches"},
+        {"F3, /", "search name, command or user; jump to it"},
         {"n", "next search match"},
-        {"F4, \\", "filter: show only matching processes (empty: all)"},
-        {"F5, t", "group by systemd service / cgroup, or back to processes"},
+        {"F4, \\", "filter: only matching processes (empty: all)"},
+        {"F5, t", "group by systemd service / cgroup (toggle)"},
         {"F6, >, .", "sort by the next column"},
         {"<, ,", "sort by the previous column"},
         {"I", "invert the sort order"},
         {"M, P, G", "sort by RSS, by PID, by growth"},
         {"w", "growth window: 1m, 5m, 15m, 1h"},
-        {"[ ]", "replay: one recorded tick back / forward (database only)"},
+        {"[ ]", "replay: one tick back / forward (database)"},
         {"{ }", "replay: ten ticks back / forward"},
         {"L", "back to live (leave replay)"},
         {"Space", "pause / resume refreshing"},
@@ -310,8 +310,8 @@ void top_help_draw(struct top_ui *u, int y0)
 	top_put(y++, 0, COLS, "memwatch top: keys (htop conventions). Esc or F1 returns.", A_BOLD);
 	y++;
 	for (size_t i = (size_t)u->scroll; i < top_key_help_n && y < LINES - 1; i++, y++) {
-		top_put(y, 2, 30, top_key_help[i].keys, A_BOLD);
-		top_put(y, 33, COLS - 33, top_key_help[i].what, 0);
+		top_put(y, 2, 29, top_key_help[i].keys, A_BOLD);
+		top_put(y, 32, COLS - 32, top_key_help[i].what, 0);
 	}
 	if (y < LINES - 2) {
 		y++;

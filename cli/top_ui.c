@@ -136,7 +136,7 @@ static int header(struct top_ui *u)
 {
 	struct top_model *m = u->m;
 	const int64_t *mi = m->sys.now.mem;
-	char line[512], when[32], a[32], b[32];
+	char line[512], when[32], first[32], a[32], b[32];
 	int y = 0, w = COLS;
 
 	mw_fmt_time(when, sizeof(when), (uint64_t)m->now_ms * 1000000ull);
@@ -147,8 +147,9 @@ static int header(struct top_ui *u)
 		         m->opt.db_path);
 	else
 		snprintf(line, sizeof(line),
-		         "memwatch top  %s  embedded sampling (no daemon): history starts now",
-		         when);
+		         "memwatch top  %s  embedded (no daemon), history from %s", when,
+		         mw_fmt_time(first, sizeof(first), (uint64_t)m->first_ms * 1000000ull) +
+		                 11);
 	top_hline(y, 0);
 	top_put(y++, 0, w, line, A_BOLD);
 	if (m->sys.valid) {
