@@ -38,9 +38,12 @@ static void move_sel(struct top_ui *u, long delta)
 	long s = (long)u->sel + delta;
 
 	if (u->view != TV_PROCS) {
+		/* Views are a few screens long at most. */
 		u->scroll += (int)delta;
 		if (u->scroll < 0)
 			u->scroll = 0;
+		if (u->scroll > 300)
+			u->scroll = 300;
 		return;
 	}
 	if (s < 0)

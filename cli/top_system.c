@@ -151,7 +151,7 @@ void top_system_draw(struct top_ui *u, int y0)
 	struct top_sys *s = &u->m->sys;
 	const int64_t *mi = s->now.mem;
 	struct top_text t = {0};
-	int y = y0 - u->scroll, rc;
+	int y = y0, rc;
 
 	if (!s->valid) {
 		top_put(y0, 0, COLS, "  -   no system sample", top_attr(u, CP_DIM, 0));

@@ -308,31 +308,36 @@ void top_rebuild(struct top_ui *u)
 
 static void draw(struct top_ui *u)
 {
-	int y;
+	int y0;
 
 	erase();
-	y = header(u);
-	y = tabs(u, y);
+	y0 = tabs(u, header(u));
 	switch (u->view) {
 	case TV_PROCS:
-		top_procs_draw(u, y);
+		top_procs_draw(u, y0);
 		break;
 	case TV_DETAIL:
-		top_detail_draw(u, y);
+		top_detail_draw(u, y0 - u->scroll);
 		break;
 	case TV_SYSTEM:
-		top_system_draw(u, y);
+		top_system_draw(u, y0 - u->scroll);
 		break;
 	case TV_IPC:
-		top_ipc_draw(u, y);
+		top_ipc_draw(u, y0);
 		break;
 	case TV_OOM:
-		top_oom_draw(u, y);
+		top_oom_draw(u, y0 - u->scroll);
 		break;
 	case TV_HELP:
-		top_help_draw(u, y);
+		top_help_draw(u, y0);
 		break;
 	}
+	/* A view scrolled up drew over the header: put the header back on top. */
+	for (int i = 0; i < y0; i++) {
+		move(i, 0);
+		clrtoeol();
+	}
+	tabs(u, header(u));
 	keybar(u);
 	refresh();
 }
