@@ -14,6 +14,7 @@
 #include "top.h"
 
 #include "memwatch/format.h"
+#include "memwatch/region.h"
 #include "memwatch/util.h"
 
 #include <errno.h>
@@ -23,10 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/*
- * The analysis module (trends, hypotheses) brings the region store with
- * it: when its header is in the tree, the seams below use both.
- */
+/* The analysis module (trends, hypotheses): used when its header is in the tree. */
 #if __has_include("memwatch/analysis.h")
 #include "memwatch/analysis.h"
 #define TOP_HAVE_ANALYSIS 1
@@ -83,7 +81,7 @@ static int text_add(struct top_text *t, const char *fmt, ...)
 	return 0;
 }
 
-#if TOP_HAVE_ANALYSIS
+/* Regions (smaps, slow tier) from the store. */
 /* The latest region sample in the window (the slow tier writes one a minute or so). */
 static int latest_regions(struct top_model *m, const struct top_row *r, int64_t since_ms,
                           struct mw_region_series *sr)
@@ -116,18 +114,6 @@ int top_src_regions(struct top_model *m, struct top_row *r)
 	return 0;
 }
 
-int top_src_hypothesis(struct top_model *m, struct top_row *r)
-{
-	if (m->src != TOP_FROM_STORE || r->is_group)
-		return -EOPNOTSUPP;
-	r->tag[0] = '\0';
-	if (mw_top_hypothesis_tag(m->store, r->proc_id, m->now_ms, r->tag, sizeof(r->tag), NULL) <
-	    0)
-		return -EIO;
-	r->tag_known = true;
-	return 0;
-}
-
 int top_src_region_table(struct top_model *m, const struct top_row *r, struct top_text *out)
 {
 	struct mw_region_series sr = {0};
@@ -151,6 +137,19 @@ int top_src_region_table(struct top_model *m, const struct top_row *r, struct to
 	}
 	mw_region_series_release(&sr);
 	return rc;
+}
+
+#if TOP_HAVE_ANALYSIS
+int top_src_hypothesis(struct top_model *m, struct top_row *r)
+{
+	if (m->src != TOP_FROM_STORE || r->is_group)
+		return -EOPNOTSUPP;
+	r->tag[0] = '\0';
+	if (mw_top_hypothesis_tag(m->store, r->proc_id, m->now_ms, r->tag, sizeof(r->tag), NULL) <
+	    0)
+		return -EIO;
+	r->tag_known = true;
+	return 0;
 }
 
 int top_src_hypotheses_detail(struct top_model *m, const struct top_row *r, struct top_text *out)
@@ -192,20 +191,9 @@ int top_src_hypotheses_detail(struct top_model *m, const struct top_row *r, stru
 	return rc;
 }
 #else
-int top_src_regions(struct top_model *m MW_UNUSED, struct top_row *r MW_UNUSED)
-{
-	return -EOPNOTSUPP;
-}
-
 int top_src_hypothesis(struct top_model *m MW_UNUSED, struct top_row *r)
 {
 	r->tag[0] = '\0';
-	return -EOPNOTSUPP;
-}
-
-int top_src_region_table(struct top_model *m MW_UNUSED, const struct top_row *r MW_UNUSED,
-                         struct top_text *out MW_UNUSED)
-{
 	return -EOPNOTSUPP;
 }
 
