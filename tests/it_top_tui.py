@@ -80,6 +80,8 @@ def test_tui():
         check(flat and (flat[0][3] in ("0", "-") or not flat[0][3].startswith("+")) or
               (flat and flat[0][3] == "+0"), f"flat shows no growth: {flat}")
         check(r[0][3].startswith("+") and r[0][3][-1] in "MG", f"grower's GROW/m is MiB/min: {r[0]}")
+        # Region columns come from the daemon's smaps tier: a size, not "-".
+        check(re.fullmatch(r"[\d.]+[KMG]", r[0][5]) is not None, f"grower's HEAP column: {r[0]}")
         # Sort: '>' moves to the next column (VSZ), 'P' by pid, 'M' by RSS.
         pane.keys(">")
         s = pane.wait_for(lambda t: "Sort: VSZ" in t, what="sort VSZ")
@@ -131,6 +133,8 @@ def test_tui():
         check("heap_grow" in s, "detail names the process")
         m = re.search(r"Growth: RSS \+([\d.]+)([KMG])/min", s)
         check(m is not None, f"detail shows the growth figure:\n{s}")
+        check("region breakdown not available" not in s and re.search(r"^\s+heap\s+[\d.]+ \w?i?B", s, re.M),
+              f"region table in the detail view:\n{s}")
         rss = [l for l in s.splitlines() if l.startswith("rss ")]
         check(rss and "+" in rss[0], f"rss row shows a positive change: {rss}")
         if HAVE_HYPOTHESES:
