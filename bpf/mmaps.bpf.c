@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * New mappings, from mmap:vm_unmapped_area (fires when the kernel picks
+ * an address for a new mapping; an mm-internal tracepoint, so unrelated
+ * syscalls pay nothing, unlike a syscall tracepoint). The tracepoint does
+ * not say whether a file backs the mapping: the syscall that asked does
+ * (mmap's flags), read from the task's saved user registers.
+ */
+#include "common.bpf.h"
+
+#define MW_MAP_ANONYMOUS 0x20
+#define MW_NR_MMAP       9
+#define MW_NR_MREMAP     25
+#define MW_MAX_ERRNO     4095
+
+SEC("tp_btf/vm_unmapped_area")
+int BPF_PROG(mw_vm_unmapped_area, unsigned long addr, struct vm_unmapped_area_info *info)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct mw_bpf_map_key key = {};
+	struct mw_bpf_map_val val = {};
+	struct mw_bpf_pstate *st;
+	__u64 len = info->length;
+	bool anon = true;
+
+	if (addr >= (unsigned long)-MW_MAX_ERRNO || (t->flags & PF_KTHREAD))
+		return 0;
+#if defined(__TARGET_ARCH_x86)
+	{
+		struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(t);
+		long nr = BPF_CORE_READ(regs, orig_ax);
+
+		if (nr == MW_NR_MMAP) {
+			anon = BPF_CORE_READ(regs, r10) & MW_MAP_ANONYMOUS;
+			len = BPF_CORE_READ(regs, si);
+		} else if (nr == MW_NR_MREMAP) {
+			len = BPF_CORE_READ(regs, dx);
+		} else {
+			/* execve's ELF loader, shmat, ...: backed by a file or shm */
+			anon = false;
+		}
+	}
+#endif
+	st = mw_state_of(t->group_leader);
+	if (!st)
+		return 0;
+	if (anon) {
+		__sync_fetch_and_add(&st->mmaps_anon, 1);
+		__sync_fetch_and_add(&st->mmap_bytes_anon, len);
+	} else {
+		__sync_fetch_and_add(&st->mmaps_file, 1);
+		__sync_fetch_and_add(&st->mmap_bytes_file, len);
+	}
+	key.tgid = t->tgid;
+	key.addr = addr;
+	val.len = len;
+	val.t_ns = bpf_ktime_get_boot_ns();
+	val.anon = anon;
+	bpf_map_update_elem(&mw_mappings, &key, &val, BPF_ANY);
+	return 0;
+}
