@@ -3,17 +3,20 @@
 #include "memwatch/store.h"
 
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <sqlite3.h>
 #include <string.h>
 
 int mw_store_bpf_proc_evidence(struct mw_store *s, int64_t proc_id, int64_t since_ms,
-			       int64_t until_ms, struct mw_bpf_proc_evidence *out)
+                               int64_t until_ms, struct mw_bpf_proc_evidence *out)
 {
 	static const char sql[] =
-		"SELECT count(*), total(b.faults_heap), total(b.faults_stack), total(b.faults_mmap),"
-		" total(b.mmaps_anon), total(b.mmap_bytes_anon), total(b.mmaps_file),"
-		" total(b.mmap_bytes_file) FROM bpf_proc_samples b JOIN ticks t ON t.id = b.tick"
-		" WHERE b.proc = ? AND t.t_ms BETWEEN ? AND ?";
+	        "SELECT count(*), total(b.faults_heap), total(b.faults_stack), "
+	        "total(b.faults_mmap),"
+	        " total(b.mmaps_anon), total(b.mmap_bytes_anon), total(b.mmaps_file),"
+	        " total(b.mmap_bytes_file) FROM bpf_proc_samples b JOIN ticks t ON t.id = b.tick"
+	        " WHERE b.proc = ? AND t.t_ms BETWEEN ? AND ?";
 	sqlite3 *db = mw_store_db(s);
 	sqlite3_stmt *st = NULL;
 	int rc;
@@ -38,8 +41,8 @@ int mw_store_bpf_proc_evidence(struct mw_store *s, int64_t proc_id, int64_t sinc
 		out->mmap_bytes_file = sqlite3_column_int64(st, 7);
 		/* Zero rows while eBPF was on means "nothing moved", not "unknown". */
 		out->available = sqlite3_column_int64(st, 0) > 0 ||
-				 (mw_store_bpf_status(s, state, sizeof(state)) == 0 &&
-				  strncmp(state, "on", 2) == 0);
+		                 (mw_store_bpf_status(s, state, sizeof(state)) == 0 &&
+		                  strncmp(state, "on", 2) == 0);
 	}
 	sqlite3_finalize(st);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -EIO;
@@ -48,4 +51,37 @@ int mw_store_bpf_proc_evidence(struct mw_store *s, int64_t proc_id, int64_t sinc
 int mw_store_bpf_status(struct mw_store *s, char *buf, size_t cap)
 {
 	return mw_store_meta_get(s, "bpf", buf, cap);
+}
+
+/* Sum every "key":<integer> in a flat JSON text we wrote ourselves. */
+static int64_t json_sum(const char *json, const char *key, int64_t *count)
+{
+	char pat[64];
+	int64_t sum = 0;
+	size_t plen;
+
+	snprintf(pat, sizeof(pat), "\"%s\":", key);
+	plen = strlen(pat);
+	for (const char *p = strstr(json, pat); p; p = strstr(p + plen, pat)) {
+		sum += strtoll(p + plen, NULL, 10);
+		if (count)
+			(*count)++;
+	}
+	return sum;
+}
+
+int mw_store_bpf_cost(struct mw_store *s, struct mw_bpf_cost *out)
+{
+	char json[8192];
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	r = mw_store_meta_get(s, "bpf_stats", json, sizeof(json));
+	if (r < 0)
+		return r;
+	out->run_cnt = json_sum(json, "run_cnt", &out->programs);
+	out->run_time_ns = json_sum(json, "run_time_ns", NULL);
+	out->events_dropped =
+	        json_sum(json, "events_dropped", NULL) + json_sum(json, "events_lost", NULL);
+	return 0;
 }

@@ -30,4 +30,18 @@ int mw_store_bpf_proc_evidence(struct mw_store *s, int64_t proc_id, int64_t sinc
 /* The daemon's eBPF state line ("on: ..." / "off: reason"), from meta key "bpf". */
 int mw_store_bpf_status(struct mw_store *s, char *buf, size_t cap);
 
+/*
+ * The kernel-side cost of the eBPF programs since the daemon loaded them,
+ * summed over programs, from meta key "bpf_stats" (JSON written each tick
+ * by the daemon, see docs/schema-bpf.md). -ENOENT when never recorded.
+ */
+struct mw_bpf_cost {
+	int64_t programs;
+	int64_t run_cnt;
+	int64_t run_time_ns;
+	int64_t events_dropped; /* ring buffer full in the kernel, plus queue overflow in the daemon */
+};
+
+int mw_store_bpf_cost(struct mw_store *s, struct mw_bpf_cost *out);
+
 #endif
