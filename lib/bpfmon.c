@@ -232,8 +232,9 @@ static int load_what_works(const struct mw_bpfmon_options *o, bool want[MW_NPROG
 	for (size_t i = 0; i < MW_NPROGS; i++)
 		want[i] = true;
 	r = try_load(o, want, out);
-	if (r == 0)
-		return 0;
+	/* Without the privilege nothing will load: say so rather than probe. */
+	if (r == 0 || r == -EPERM)
+		return r;
 	mw_debug("eBPF: loading every program failed (%s); probing one by one", strerror(-r));
 	for (size_t i = 0; i < MW_NPROGS; i++) {
 		bool one[MW_NPROGS] = {false};

@@ -25,7 +25,7 @@ struct child {
 static int spawn(const char *name, char *const args[], struct child *c)
 {
 	char path[4096], line[256];
-	char *argv[16] = { path };
+	char *argv[16] = {path};
 	int to[2], from[2];
 
 	snprintf(path, sizeof(path), "%s/%s", WORKLOADS_DIR, name);
@@ -104,10 +104,10 @@ static int64_t minflt_of(pid_t pid)
 static void test_fault_regions(struct mw_bpfmon *m)
 {
 	const size_t pages = 1000;
-	char *args[] = { "--pages", "1000", "--for", "60", NULL };
-	struct mw_bpf_snapshot a = { 0 }, b = { 0 };
+	char *args[] = {"--pages", "1000", "--for", "60", NULL};
+	struct mw_bpf_snapshot a = {0}, b = {0};
 	const struct mw_bpf_proc *pa, *pb;
-	struct child c = { .in = -1 };
+	struct child c = {.in = -1};
 	char done[128];
 	int64_t f0, f1;
 
@@ -144,10 +144,10 @@ static void test_fault_regions(struct mw_bpfmon *m)
 static void test_mmap_many(struct mw_bpfmon *m)
 {
 	const uint64_t n = 200, size = 65536;
-	char *args[] = { "--count", "200", "--size", "65536", "--for", "60", NULL };
-	struct mw_bpf_snapshot a = { 0 }, b = { 0 };
+	char *args[] = {"--count", "200", "--size", "65536", "--for", "60", NULL};
+	struct mw_bpf_snapshot a = {0}, b = {0};
 	const struct mw_bpf_proc *pa, *pb;
-	struct child c = { .in = -1 };
+	struct child c = {.in = -1};
 	char done[128];
 
 	CHECK(spawn("mmap_many", args, &c) == 0);
@@ -189,8 +189,8 @@ static const struct mw_proc_sample *find_sample(const struct mw_proc_set *s, pid
 static void test_snapshot_vs_libproc2(struct mw_bpfmon *m)
 {
 	struct mw_proc_collector *pc = NULL;
-	struct mw_proc_set before = { 0 }, after = { 0 };
-	struct mw_bpf_snapshot snap = { 0 };
+	struct mw_proc_set before = {0}, after = {0};
+	struct mw_bpf_snapshot snap = {0};
 	size_t compared = 0, off = 0;
 	long hz = mw_clock_ticks_per_sec();
 
@@ -207,7 +207,8 @@ static void test_snapshot_vs_libproc2(struct mw_bpfmon *m)
 		int64_t rss, anon;
 
 		if (!x || !y || x->m[MW_PM_rss] != y->m[MW_PM_rss] ||
-		    x->m[MW_PM_rss_anon] != y->m[MW_PM_rss_anon] || x->start_ticks != y->start_ticks)
+		    x->m[MW_PM_rss_anon] != y->m[MW_PM_rss_anon] ||
+		    x->start_ticks != y->start_ticks)
 			continue;
 		compared++;
 		CHECK_EQ_I64(mw_bpf_start_ticks(p->start_boottime_ns, hz), x->start_ticks);
@@ -216,12 +217,13 @@ static void test_snapshot_vs_libproc2(struct mw_bpfmon *m)
 		if (rss - x->m[MW_PM_rss] > PAGE || x->m[MW_PM_rss] - rss > PAGE ||
 		    anon - x->m[MW_PM_rss_anon] > PAGE || x->m[MW_PM_rss_anon] - anon > PAGE) {
 			off++;
-			fprintf(stderr, "pid %u (%s): rss %lld vs %lld, anon %lld vs %lld\n", p->pid,
-				x->comm, (long long)rss, (long long)x->m[MW_PM_rss], (long long)anon,
-				(long long)x->m[MW_PM_rss_anon]);
+			fprintf(stderr, "pid %u (%s): rss %lld vs %lld, anon %lld vs %lld\n",
+			        p->pid, x->comm, (long long)rss, (long long)x->m[MW_PM_rss],
+			        (long long)anon, (long long)x->m[MW_PM_rss_anon]);
 		}
 	}
-	printf("iter/task vs libproc2: %zu processes in the BPF snapshot, %zu stable ones compared, "
+	printf("iter/task vs libproc2: %zu processes in the BPF snapshot, %zu stable ones "
+	       "compared, "
 	       "%zu differ by more than a page\n",
 	       snap.n, compared, off);
 	CHECK(compared >= 5);
@@ -253,9 +255,9 @@ static int on_exit_event(const struct mw_bpf_event *e, void *ctx)
 
 static void test_exit_event(struct mw_bpfmon *m)
 {
-	char *args[] = { "--size", "16777216", NULL };
-	struct child c = { .in = -1 };
-	struct exit_seen seen = { 0 };
+	char *args[] = {"--size", "16777216", NULL};
+	struct child c = {.in = -1};
+	struct exit_seen seen = {0};
 
 	CHECK(spawn("short_lived", args, &c) == 0);
 	seen.pid = c.pid;

@@ -38,7 +38,8 @@ int main(int argc, char **argv)
 	char *heap, *map;
 
 	if (pages == 0 || pages > 1500) {
-		fprintf(stderr, "fault_regions: --pages must be 1..1500 (the stack limit is 8 MiB)\n");
+		fprintf(stderr,
+		        "fault_regions: --pages must be 1..1500 (the stack limit is 8 MiB)\n");
 		return 2;
 	}
 	prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0);

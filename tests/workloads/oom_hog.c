@@ -15,7 +15,8 @@ int main(int argc, char **argv)
 
 	wl_ready();
 	for (size_t done = 0; done < max; done += chunk) {
-		char *p = mmap(NULL, chunk, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		char *p = mmap(NULL, chunk, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+		               0);
 		if (p == MAP_FAILED)
 			return 1;
 		wl_touch(p, chunk);
