@@ -36,9 +36,13 @@ MW_BPF_EXTERN struct {
 	__uint(max_entries, 256 * 1024);
 } mw_events SEC(".maps");
 
-/* New mappings by (tgid, address), bounded; the loader sets max_entries. */
+/*
+ * New mappings by (tgid, address), bounded; the loader sets max_entries.
+ * Per-CPU LRU lists: no shared lock on the mmap path.
+ */
 MW_BPF_EXTERN struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);
 	__uint(max_entries, 16384);
 	__type(key, struct mw_bpf_map_key);
 	__type(value, struct mw_bpf_map_val);

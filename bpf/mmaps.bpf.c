@@ -28,13 +28,13 @@ int BPF_PROG(mw_vm_unmapped_area, unsigned long addr, struct vm_unmapped_area_in
 #if defined(__TARGET_ARCH_x86)
 	{
 		struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(t);
-		long nr = BPF_CORE_READ(regs, orig_ax);
+		long nr = regs->orig_ax;
 
 		if (nr == MW_NR_MMAP) {
-			anon = BPF_CORE_READ(regs, r10) & MW_MAP_ANONYMOUS;
-			len = BPF_CORE_READ(regs, si);
+			anon = regs->r10 & MW_MAP_ANONYMOUS;
+			len = regs->si;
 		} else if (nr == MW_NR_MREMAP) {
-			len = BPF_CORE_READ(regs, dx);
+			len = regs->dx;
 		} else {
 			/* execve's ELF loader, shmat, ...: backed by a file or shm */
 			anon = false;
@@ -44,17 +44,19 @@ int BPF_PROG(mw_vm_unmapped_area, unsigned long addr, struct vm_unmapped_area_in
 	st = mw_state_of(t->group_leader);
 	if (!st)
 		return 0;
+	/* Plain adds: the caller holds mmap_lock for writing, so a process's calls are serialised.
+	 */
 	if (anon) {
-		__sync_fetch_and_add(&st->mmaps_anon, 1);
-		__sync_fetch_and_add(&st->mmap_bytes_anon, len);
+		st->mmaps_anon++;
+		st->mmap_bytes_anon += len;
 	} else {
-		__sync_fetch_and_add(&st->mmaps_file, 1);
-		__sync_fetch_and_add(&st->mmap_bytes_file, len);
+		st->mmaps_file++;
+		st->mmap_bytes_file += len;
 	}
 	key.tgid = t->tgid;
 	key.addr = addr;
 	val.len = len;
-	val.t_ns = bpf_ktime_get_boot_ns();
+	val.t_ns = bpf_ktime_get_ns();
 	val.anon = anon;
 	bpf_map_update_elem(&mw_mappings, &key, &val, BPF_ANY);
 	return 0;
