@@ -42,6 +42,14 @@ def test_fault_regions_and_mappings():
         check(abs(got - PAGES) <= 0.05 * PAGES, f"{name} faults {got:.0f} within 5% of {PAGES}")
     check(abs(heap + stack + mmap - (f1 - f0)) <= 0.05 * (f1 - f0),
           f"total {heap + stack + mmap:.0f} within 5% of the minflt delta {f1 - f0}")
+    # RSS movement: 3 x PAGES pages touched, recorded every ~1 MiB (the default threshold).
+    moves = db_query(db, "SELECT rss_anon FROM bpf_rss_moves WHERE proc = ? ORDER BY t_ms, id",
+                     (proc,))
+    grown = 3 * PAGES * 4096
+    print(f"rss moves for fault_regions: {len(moves)}, last anon {moves[-1][0] if moves else None}")
+    check(len(moves) >= grown // (2 << 20), f"at least one RSS record per 2 MiB of growth, got {len(moves)}")
+    check(moves and moves[-1][0] >= grown - (2 << 20), "the last RSS record shows the growth")
+    check(all(b[0] >= a[0] for a, b in zip(moves, moves[1:])), "anon RSS records never fall while growing")
     w.stdin.close()
     stop(w)
 
