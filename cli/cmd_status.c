@@ -175,7 +175,7 @@ int cmd_status(int argc, char **argv)
 	s.interval_ms = meta_int(st, "interval_ms");
 	if (mw_store_meta_get(st, "bpf", s.bpf, sizeof(s.bpf)) < 0)
 		s.bpf[0] = '\0';
-	s.has_cost = mw_store_bpf_cost(st, &s.cost) == 0;
+	s.has_cost = mw_store_bpf_cost(st, &s.cost) == 0 && s.cost.programs > 0;
 	mw_store_close(st);
 	if (r < 0) {
 		fprintf(stderr, "memwatch status: %s: %s\n", path, strerror(-r));

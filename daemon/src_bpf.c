@@ -514,6 +514,8 @@ static int bpf_open(struct mw_daemon *d, void **state, char *why, size_t whylen)
 			snprintf(why, whylen, "%s", strerror(-r));
 		snprintf(line, sizeof(line), "off: %s", why);
 		mw_store_meta_set(d->store, "bpf", line);
+		/* A previous run's figures would read as this run's. */
+		mw_store_meta_set(d->store, "bpf_stats", "{}");
 		bpf_close(s);
 		return r;
 	}
