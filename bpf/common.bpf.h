@@ -30,6 +30,38 @@ MW_BPF_EXTERN struct {
 	__type(value, struct mw_bpf_pstate);
 } mw_pstate SEC(".maps");
 
+/*
+ * Counts not yet in task storage: each CPU accumulates the faults and new
+ * mappings of the process it last saw, without a storage lookup or an
+ * atomic per event, and folds them into that process's storage when
+ * another process takes over the CPU. Readers (iter/task, exit) add the
+ * pending counts of every CPU, so nothing is missed.
+ */
+enum {
+	MW_P_HEAP,
+	MW_P_STACK,
+	MW_P_MMAP,
+	MW_P_MMAPS_ANON,
+	MW_P_BYTES_ANON,
+	MW_P_MMAPS_FILE,
+	MW_P_BYTES_FILE,
+	MW_P_COUNT
+};
+
+struct mw_pending {
+	__u32 tgid;
+	__u32 pad;
+	__u64 start; /* leader's start_boottime: tells a reused pid apart */
+	__u64 n[MW_P_COUNT];
+};
+
+MW_BPF_EXTERN struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct mw_pending);
+} mw_pending_map SEC(".maps");
+
 /* One ring buffer for every event; its size is set by the loader. */
 MW_BPF_EXTERN struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -79,6 +111,8 @@ MW_BPF_EXTERN const volatile __u64
 MW_BPF_EXTERN const volatile __u64 mw_rss_threshold;   /* pages a counter moves before a record */
 MW_BPF_EXTERN const volatile __u64 mw_rb_wakeup_bytes; /* wake the reader past this fill */
 MW_BPF_EXTERN struct mw_bpf_counters mw_counters;
+/* Wall-clock time of the daemon's last tick, written by it: a clock read per mmap costs more. */
+MW_BPF_EXTERN volatile __u64 mw_clock_ns;
 
 static __always_inline struct mw_bpf_pstate *mw_state_of(struct task_struct *leader)
 {
@@ -88,6 +122,58 @@ static __always_inline struct mw_bpf_pstate *mw_state_of(struct task_struct *lea
 	if (!st)
 		__sync_fetch_and_add(&mw_counters.storage_failures, 1);
 	return st;
+}
+
+static __always_inline void mw_pstate_add(struct mw_bpf_pstate *st, const __u64 n[MW_P_COUNT])
+{
+	__sync_fetch_and_add(&st->faults_heap, n[MW_P_HEAP]);
+	__sync_fetch_and_add(&st->faults_stack, n[MW_P_STACK]);
+	__sync_fetch_and_add(&st->faults_mmap, n[MW_P_MMAP]);
+	__sync_fetch_and_add(&st->mmaps_anon, n[MW_P_MMAPS_ANON]);
+	__sync_fetch_and_add(&st->mmap_bytes_anon, n[MW_P_BYTES_ANON]);
+	__sync_fetch_and_add(&st->mmaps_file, n[MW_P_MMAPS_FILE]);
+	__sync_fetch_and_add(&st->mmap_bytes_file, n[MW_P_BYTES_FILE]);
+}
+
+/*
+ * Fold this CPU's pending counts into their process's storage, then empty
+ * the slot. Defined once (state.bpf.c) as a global function: the linker
+ * of libbpf 1.1 cannot merge a kfunc extern used from several objects.
+ */
+int mw_pending_flush(struct mw_pending *p);
+
+/* This CPU's slot, switched over to the current process. */
+static __always_inline struct mw_pending *mw_pending_for(struct task_struct *t)
+{
+	__u32 zero = 0;
+	struct mw_pending *p = bpf_map_lookup_elem(&mw_pending_map, &zero);
+	__u64 start;
+
+	if (!p)
+		return NULL;
+	if (p->tgid == (__u32)t->tgid) {
+		start = t->group_leader->start_boottime;
+		if (p->start == start)
+			return p;
+	}
+	mw_pending_flush(p);
+	p->tgid = t->tgid;
+	p->start = t->group_leader->start_boottime;
+	return p;
+}
+
+/* Add every CPU's pending counts for a process (tgid, leader start) to n. */
+static __always_inline void mw_pending_sum(__u32 tgid, __u64 start, __u64 n[MW_P_COUNT])
+{
+	__u32 zero = 0;
+
+	for (__u32 c = 0; c < MW_BPF_MAX_CPUS && c < mw_nr_cpus; c++) {
+		struct mw_pending *p = bpf_map_lookup_percpu_elem(&mw_pending_map, &zero, c);
+		if (!p || p->tgid != tgid || p->start != start)
+			continue;
+		for (int k = 0; k < MW_P_COUNT; k++)
+			n[k] += p->n[k];
+	}
 }
 
 /*

@@ -92,6 +92,11 @@ int BPF_PROG(mw_process_exit, struct task_struct *p)
 	st = bpf_task_storage_get(&mw_pstate, leader, NULL, 0);
 	if (st)
 		e->exit.st = *st;
+	{
+		__u64 n[MW_P_COUNT] = {};
+		mw_pending_sum(p->tgid, leader->start_boottime, n);
+		mw_pstate_add(&e->exit.st, n);
+	}
 	mw_event_submit(e);
 	return 0;
 }

@@ -44,6 +44,13 @@ int mw_iter_task(struct bpf_iter__task *ctx)
 		rec.st = *st;
 		rec.has_state = 1;
 	}
+	/* Storage first, then the pending slots: a fold in between is missed, never doubled. */
+	__u64 n[MW_P_COUNT] = {};
+	mw_pending_sum(t->tgid, t->start_boottime, n);
+	if (n[MW_P_HEAP] | n[MW_P_STACK] | n[MW_P_MMAP] | n[MW_P_MMAPS_ANON] | n[MW_P_MMAPS_FILE]) {
+		mw_pstate_add(&rec.st, n);
+		rec.has_state = 1;
+	}
 	bpf_seq_write(ctx->meta->seq, &rec, sizeof(rec));
 	return 0;
 }

@@ -19,7 +19,7 @@ int BPF_PROG(mw_vm_unmapped_area, unsigned long addr, struct vm_unmapped_area_in
 	struct task_struct *t = bpf_get_current_task_btf();
 	struct mw_bpf_map_key key = {};
 	struct mw_bpf_map_val val = {};
-	struct mw_bpf_pstate *st;
+	struct mw_pending *p;
 	__u64 len = info->length;
 	bool anon = true;
 
@@ -41,22 +41,20 @@ int BPF_PROG(mw_vm_unmapped_area, unsigned long addr, struct vm_unmapped_area_in
 		}
 	}
 #endif
-	st = mw_state_of(t->group_leader);
-	if (!st)
+	p = mw_pending_for(t);
+	if (!p)
 		return 0;
-	/* Plain adds: the caller holds mmap_lock for writing, so a process's calls are serialised.
-	 */
 	if (anon) {
-		st->mmaps_anon++;
-		st->mmap_bytes_anon += len;
+		p->n[MW_P_MMAPS_ANON]++;
+		p->n[MW_P_BYTES_ANON] += len;
 	} else {
-		st->mmaps_file++;
-		st->mmap_bytes_file += len;
+		p->n[MW_P_MMAPS_FILE]++;
+		p->n[MW_P_BYTES_FILE] += len;
 	}
 	key.tgid = t->tgid;
 	key.addr = addr;
 	val.len = len;
-	val.t_ns = bpf_ktime_get_ns();
+	val.t_ns = mw_clock_ns;
 	val.anon = anon;
 	bpf_map_update_elem(&mw_mappings, &key, &val, BPF_ANY);
 	return 0;

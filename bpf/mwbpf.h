@@ -78,7 +78,7 @@ struct mw_bpf_map_key {
 
 struct mw_bpf_map_val {
 	__u64 len;
-	__u64 t_ns; /* CLOCK_MONOTONIC */
+	__u64 t_ns; /* CLOCK_REALTIME of the tick before the mapping (mw_bpfmon_set_clock) */
 	__u32 anon;
 	__u32 pad;
 };

@@ -78,12 +78,15 @@ static void print_text(const char *path, const struct status *s)
 	       s->st.proc_rows, s->st.sys_rows, s->st.events);
 	printf("eBPF:       %s\n", s->bpf[0] ? s->bpf : "unknown");
 	if (s->has_cost)
-		printf("eBPF cost:  %" PRId64 " runs of %" PRId64 " programs, %.1f ms in the kernel"
-		       " (%.0f ns a run), %" PRId64 " events dropped\n",
-		       s->cost.run_cnt, s->cost.programs, (double)s->cost.run_time_ns / 1e6,
+		printf("eBPF cost:  %.0f ns a run over %" PRId64 " programs, %.2f %% of one CPU"
+		       " (sampled over %.1f s), %" PRId64 " events dropped\n",
 		       s->cost.run_cnt ? (double)s->cost.run_time_ns / (double)s->cost.run_cnt
 		                       : 0.0,
-		       s->cost.events_dropped);
+		       s->cost.programs,
+		       s->cost.window_ns
+		               ? 100.0 * (double)s->cost.run_time_ns / (double)s->cost.window_ns
+		               : 0.0,
+		       (double)s->cost.window_ns / 1e9, s->cost.events_dropped);
 }
 
 static void print_json(const char *path, const struct status *s)
@@ -111,6 +114,7 @@ static void print_json(const char *path, const struct status *s)
 	mw_json_int(&j, "bpf_run_cnt", s->has_cost ? s->cost.run_cnt : MW_UNKNOWN);
 	mw_json_int(&j, "bpf_run_time_ns", s->has_cost ? s->cost.run_time_ns : MW_UNKNOWN);
 	mw_json_int(&j, "bpf_events_dropped", s->has_cost ? s->cost.events_dropped : MW_UNKNOWN);
+	mw_json_int(&j, "bpf_stats_window_ns", s->has_cost ? s->cost.window_ns : MW_UNKNOWN);
 	mw_json_obj_close(&j);
 	mw_json_end(&j);
 }

@@ -90,6 +90,20 @@ void mw_bpfmon_counters(struct mw_bpfmon *m MW_UNUSED, struct mw_bpf_counters *o
 	memset(out, 0, sizeof(*out));
 }
 
+int mw_bpfmon_stats_enable(struct mw_bpfmon *m MW_UNUSED, bool on MW_UNUSED)
+{
+	return -EOPNOTSUPP;
+}
+
+uint64_t mw_bpfmon_stats_window_ns(const struct mw_bpfmon *m MW_UNUSED)
+{
+	return 0;
+}
+
+void mw_bpfmon_set_clock(struct mw_bpfmon *m MW_UNUSED, uint64_t t_ns MW_UNUSED)
+{
+}
+
 #else /* MW_HAVE_BPF */
 
 #include <bpf/bpf.h>
@@ -124,6 +138,8 @@ struct mw_bpfmon {
 	struct memwatch_bpf *skel;
 	struct ring_buffer *rb;
 	int stats_fd;
+	uint64_t stats_since_ns; /* when statistics were last turned on (monotonic) */
+	uint64_t stats_window_ns;
 	mw_bpfmon_event_fn fn;
 	void *fn_ctx;
 	int fn_err;
@@ -372,9 +388,8 @@ int mw_bpfmon_open(const struct mw_bpfmon_options *opt, struct mw_bpfmon **out, 
 		snprintf(why, whylen, "ring buffer: %s", strerror(-r));
 		goto fail;
 	}
-	/* Run counts and times per program, for `memwatch status`; held while we run. */
-	m->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
-	if (m->stats_fd < 0)
+	/* Run counts and times per program, for `memwatch status`. */
+	if (o.stats_always && mw_bpfmon_stats_enable(m, true) < 0)
 		mw_info("eBPF: run-time statistics unavailable: %s", strerror(errno));
 	*out = m;
 	return 0;
@@ -552,6 +567,34 @@ int mw_bpfmon_prog_stats(struct mw_bpfmon *m, struct mw_bpf_prog_stat *out, size
 void mw_bpfmon_counters(struct mw_bpfmon *m, struct mw_bpf_counters *out)
 {
 	*out = m->skel->bss->mw_counters;
+}
+
+void mw_bpfmon_set_clock(struct mw_bpfmon *m, uint64_t t_ns)
+{
+	m->skel->bss->mw_clock_ns = t_ns;
+}
+
+/* Statistics are on while any descriptor from BPF_ENABLE_STATS is open. */
+int mw_bpfmon_stats_enable(struct mw_bpfmon *m, bool on)
+{
+	uint64_t now = mw_mono_ns();
+
+	if (on && m->stats_fd < 0) {
+		m->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+		if (m->stats_fd < 0)
+			return -errno;
+		m->stats_since_ns = now;
+	} else if (!on && m->stats_fd >= 0) {
+		close(m->stats_fd);
+		m->stats_fd = -1;
+		m->stats_window_ns += now - m->stats_since_ns;
+	}
+	return 0;
+}
+
+uint64_t mw_bpfmon_stats_window_ns(const struct mw_bpfmon *m)
+{
+	return m->stats_window_ns + (m->stats_fd >= 0 ? mw_mono_ns() - m->stats_since_ns : 0);
 }
 
 #endif /* MW_HAVE_BPF */
