@@ -18,7 +18,7 @@ int BPF_PROG(mw_vm_unmapped_area, unsigned long addr, struct vm_unmapped_area_in
 {
 	struct task_struct *t = bpf_get_current_task_btf();
 	struct mw_bpf_map_key key = {};
-	struct mw_bpf_map_val val = {};
+	struct mw_bpf_map_val val = {}, *old;
 	struct mw_pending *p;
 	__u64 len = info->length;
 	bool anon = true;
@@ -53,6 +53,17 @@ int BPF_PROG(mw_vm_unmapped_area, unsigned long addr, struct vm_unmapped_area_in
 	}
 	key.tgid = t->tgid;
 	key.addr = addr;
+	/*
+	 * An address handed out again (munmap then mmap, as malloc does) is
+	 * rewritten in place: an LRU insert into a full map costs an eviction.
+	 */
+	old = bpf_map_lookup_elem(&mw_mappings, &key);
+	if (old) {
+		old->len = len;
+		old->t_ns = mw_clock_ns;
+		old->anon = anon;
+		return 0;
+	}
 	val.len = len;
 	val.t_ns = mw_clock_ns;
 	val.anon = anon;
