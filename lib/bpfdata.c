@@ -83,5 +83,6 @@ int mw_store_bpf_cost(struct mw_store *s, struct mw_bpf_cost *out)
 	out->run_time_ns = json_sum(json, "run_time_ns", NULL);
 	out->events_dropped =
 	        json_sum(json, "events_dropped", NULL) + json_sum(json, "events_lost", NULL);
+	out->window_ns = json_sum(json, "stats_window_ns", NULL);
 	return 0;
 }

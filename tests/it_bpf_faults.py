@@ -7,7 +7,7 @@ import os
 
 from bpftest import (go, max_tick, minflt, proc_id, require_bpf_on, require_root,
                      start_interactive, wait_more_ticks)
-from mwtest import check, daemon_log, db_query, run, start_daemon, stop, tmpdir
+from mwtest import check, cli, cli_json, daemon_log, db_query, run, start_daemon, stop, tmpdir
 
 PAGES = 1000
 MAPS, MAP_SIZE = 300, 3 * 4096 + 100
@@ -68,6 +68,16 @@ def test_fault_regions_and_mappings():
     m.stdin.close()
     stop(m)
 
+    # The programs' kernel-side cost is visible in status (statistics sampled one tick in 12).
+    st = cli_json("status", "--db", db)
+    print(f"status: bpf_run_cnt {st['bpf_run_cnt']}, bpf_run_time_ns {st['bpf_run_time_ns']},"
+          f" window {st['bpf_stats_window_ns']}")
+    check(st["bpf"].startswith("on: page_fault_user (tp_btf)"), f"status says eBPF is on: {st['bpf']!r}")
+    check(st["bpf_run_cnt"] > 0 and st["bpf_run_time_ns"] > 0, "run counts and times recorded")
+    check(st["bpf_stats_window_ns"] > 0, "the sampling window is recorded")
+    check(st["bpf_events_dropped"] == 0, "no events dropped")
+    rc, out, _ = cli("status", "--db", db)
+    check("eBPF cost:" in out and "% of one CPU" in out, f"status text shows the cost:\n{out}")
     rc, _ = stop(daemon)
     check(rc == 0, f"memwatchd exits 0 (got {rc})")
 

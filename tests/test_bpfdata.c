@@ -102,12 +102,14 @@ int main(void)
 	              st, "bpf_stats",
 	              "{\"programs\":[{\"name\":\"a\",\"run_cnt\":10,\"run_time_ns\":500},"
 	              "{\"name\":\"b\",\"run_cnt\":5,\"run_time_ns\":100}],"
-	              "\"events_dropped\":3,\"events_lost\":1,\"storage_failures\":0}") == 0);
+	              "\"events_dropped\":3,\"events_lost\":1,\"storage_failures\":0,"
+	              "\"stats_window_ns\":5000000000}") == 0);
 	CHECK(mw_store_bpf_cost(st, &cost) == 0);
 	CHECK_EQ_I64(cost.programs, 2);
 	CHECK_EQ_I64(cost.run_cnt, 15);
 	CHECK_EQ_I64(cost.run_time_ns, 600);
 	CHECK_EQ_I64(cost.events_dropped, 4);
+	CHECK_EQ_I64(cost.window_ns, 5000000000ll);
 
 	mw_store_close(st);
 	unlink(path);
