@@ -36,7 +36,7 @@ int main(int argc, char **argv)
 		const size_t len = 16 << 20;
 		for (long i = 0; i < iter; i++) {
 			volatile char *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
-						MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			                        MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 			if (p == MAP_FAILED)
 				return 1;
 			for (size_t o = 0; o < len; o += 4096)
@@ -47,7 +47,7 @@ int main(int argc, char **argv)
 	} else if (strcmp(argv[1], "mmap") == 0) {
 		for (long i = 0; i < iter; i++) {
 			void *p = mmap(NULL, 65536, PROT_READ | PROT_WRITE,
-				       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 			if (p == MAP_FAILED)
 				return 1;
 			munmap(p, 65536);
