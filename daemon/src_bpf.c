@@ -26,6 +26,13 @@
  */
 #define STATS_EVERY_TICKS 12
 
+/*
+ * Exits of processes never sampled from /proc are recorded only from this
+ * final RSS up: a build server forks thousands of tiny processes a minute,
+ * which would blow the store's size budget; they are counted instead.
+ */
+#define EXIT_MIN_RSS (4 << 20)
+
 /* Events held between drains; past this they are counted as lost. */
 #define MAX_QUEUED_EVENTS 65536
 #define PAGE              4096
@@ -55,6 +62,7 @@ struct src_bpf {
 	struct mw_bpf_event *ev;
 	size_t nev, capev;
 	uint64_t ev_lost;
+	uint64_t exits_unrecorded;
 	struct row *rows;
 	size_t nrows, caprows;
 	struct pid_start *known; /* (pid, start) of the last snapshot, by pid */
@@ -405,9 +413,18 @@ static int write_event(struct src_bpf *s, struct mw_daemon *d, const struct mw_b
 	const char *kind = NULL;
 	uint64_t start =
 	        e->kind == MW_EV_OOM_KILL ? 0 : mw_bpf_start_ticks(e->start_boottime_ns, s->hz);
-	FILE *f = open_memstream(&json, &len);
+	int64_t proc = proc_id_of(s, d, (pid_t)e->pid, start);
+	FILE *f;
 	int r;
 
+	if (e->kind == MW_EV_PROC_EXIT && !proc &&
+	    (e->exit.rss[MW_RSS_ANON] + e->exit.rss[MW_RSS_FILE] + e->exit.rss[MW_RSS_SHMEM]) *
+	                    PAGE <
+	            EXIT_MIN_RSS) {
+		s->exits_unrecorded++;
+		return 0;
+	}
+	f = open_memstream(&json, &len);
 	if (!f)
 		return -ENOMEM;
 	event_json(e, f, &kind);
@@ -415,8 +432,8 @@ static int write_event(struct src_bpf *s, struct mw_daemon *d, const struct mw_b
 		free(json);
 		return -ENOMEM;
 	}
-	r = kind ? mw_store_add_event(d->store, real_ns(s, e->t_ns), kind,
-	                              proc_id_of(s, d, (pid_t)e->pid, start), (pid_t)e->pid, json)
+	r = kind ? mw_store_add_event(d->store, real_ns(s, e->t_ns), kind, proc, (pid_t)e->pid,
+	                              json)
 	         : 0;
 	free(json);
 	return r;
@@ -469,6 +486,7 @@ static int write_stats(struct src_bpf *s, struct mw_daemon *d)
 	mw_json_int(&j, "events_dropped", (int64_t)c.events_dropped);
 	mw_json_int(&j, "events_lost", (int64_t)s->ev_lost);
 	mw_json_int(&j, "storage_failures", (int64_t)c.storage_failures);
+	mw_json_int(&j, "exits_unrecorded", (int64_t)s->exits_unrecorded);
 	mw_json_int(&j, "stats_window_ns", (int64_t)mw_bpfmon_stats_window_ns(s->mon));
 	mw_json_obj_close(&j);
 	if (fclose(f) != 0 || !json) {

@@ -94,6 +94,25 @@ def test_oom_kill_in_cgroup(db, daemon):
         check(remove_cgroup(cg), f"cgroup {cg} removed")
 
 
+def test_tiny_exits_counted_not_stored(db, daemon):
+    """Processes shorter than a tick with little memory are counted, not stored one by one."""
+    def unrecorded():
+        st = db_query(db, "SELECT value FROM meta WHERE key = 'bpf_stats'")
+        return json.loads(st[0][0])["exits_unrecorded"] if st else 0
+    before = unrecorded()
+    pids = []
+    for _ in range(20):
+        p = subprocess.run(["/bin/true"], timeout=10)
+        check(p.returncode == 0, "/bin/true runs")
+    p = subprocess.run([os.path.join(WORKLOADS, "short_lived"), "--size", str(64 << 10)],
+                       capture_output=True, text=True, timeout=30)
+    pids.append(int(p.stdout.split()[1]))
+    wait_more_ticks(db, 2, daemon)
+    check(unrecorded() >= before + 21, f"tiny exits counted: {before} -> {unrecorded()}")
+    check(not db_query(db, "SELECT 1 FROM events WHERE kind = 'proc-exit' AND pid = ?",
+                       (pids[0],)), "no proc-exit row for a tiny short-lived process")
+
+
 def test_short_lived_exit(db, daemon):
     size = 24 << 20
     p = subprocess.run([os.path.join(WORKLOADS, "short_lived"), "--size", str(size)],
@@ -115,7 +134,7 @@ def test_hostile_comm(db, daemon, d):
     name = 'ev"il\\na\tme\x01'
     link = os.path.join(d, name)
     shutil.copy(os.path.join(WORKLOADS, "short_lived"), link)
-    p = subprocess.run([link, "--size", str(1 << 20)], capture_output=True, text=True, timeout=30)
+    p = subprocess.run([link, "--size", str(8 << 20)], capture_output=True, text=True, timeout=30)
     pid = int(p.stdout.split()[1])
     rows = wait_event(db, "proc-exit", pid, daemon)
     check(len(rows) == 1, f"proc-exit for the oddly named process {pid}")
@@ -145,6 +164,7 @@ def test_events():
     daemon = start_daemon(db, interval=1.0)
     require_bpf_on(db, daemon_log(db))
     test_short_lived_exit(db, daemon)
+    test_tiny_exits_counted_not_stored(db, daemon)
     test_hostile_comm(db, daemon, d)
     test_oom_score_adj(db, daemon)
     test_oom_kill_in_cgroup(db, daemon)
