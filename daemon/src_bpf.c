@@ -232,7 +232,8 @@ static int bpf_collect(void *state, struct mw_daemon *d MW_UNUSED)
 
 	s->tick++;
 	s->nrows = 0;
-	r = mw_bpfmon_stats_enable(s->mon, s->tick % STATS_EVERY_TICKS == 1);
+	/* Not from the first tick: a short run (a benchmark) would be all window. */
+	r = mw_bpfmon_stats_enable(s->mon, s->tick % STATS_EVERY_TICKS == 0);
 	if (r < 0)
 		mw_debug("bpf: run-time statistics: %s", strerror(-r));
 	s->boot_to_real_ns = boot_to_real_ns();

@@ -7,7 +7,8 @@ import os
 
 from bpftest import (go, max_tick, minflt, proc_id, require_bpf_on, require_root,
                      start_interactive, wait_more_ticks)
-from mwtest import check, cli, cli_json, daemon_log, db_query, run, start_daemon, stop, tmpdir
+from mwtest import (check, cli, cli_json, daemon_log, db_query, run, start_daemon, stop, tmpdir,
+                    wait_for_ticks)
 
 PAGES = 1000
 MAPS, MAP_SIZE = 300, 3 * 4096 + 100
@@ -68,7 +69,9 @@ def test_fault_regions_and_mappings():
     m.stdin.close()
     stop(m)
 
-    # The programs' kernel-side cost is visible in status (statistics sampled one tick in 12).
+    # The programs' kernel-side cost is visible in status (statistics sampled one tick in 12,
+    # from tick 12 on).
+    wait_for_ticks(db, 14, daemon)
     st = cli_json("status", "--db", db)
     print(f"status: bpf_run_cnt {st['bpf_run_cnt']}, bpf_run_time_ns {st['bpf_run_time_ns']},"
           f" window {st['bpf_stats_window_ns']}")
