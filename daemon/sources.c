@@ -4,10 +4,12 @@
 
 #include <stddef.h>
 
+extern const struct mw_source mw_source_bpf;
 extern const struct mw_source mw_source_regions;
 extern const struct mw_source mw_source_system;
 
 const struct mw_source *const mw_sources[] = {
+	&mw_source_bpf,
 	&mw_source_regions,
 	&mw_source_system,
 	NULL, /* keeps the array non-empty; skipped by the loop */
