@@ -318,7 +318,7 @@ static void group_init(struct top_row *g, const struct top_row *r)
 	g->uid = r->uid;
 	memcpy(g->user, r->user, sizeof(g->user));
 	memcpy(g->group, r->group, sizeof(g->group));
-	snprintf(g->comm, sizeof(g->comm), "%s", r->group);
+	mw_strlcpy(g->comm, r->group, sizeof(g->comm));
 	for (int i = 0; i < MW_PM_COUNT; i++)
 		g->m[i] = MW_UNKNOWN;
 	for (int i = 0; i < TOP_REG_COUNT; i++)

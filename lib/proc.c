@@ -190,7 +190,7 @@ static void read_extras(const char *root, struct mw_proc_sample *s)
 		size_t len = strlen(buf);
 		if (len && buf[len - 1] == '\n')
 			buf[len - 1] = '\0';
-		snprintf(s->comm, sizeof(s->comm), "%s", buf);
+		mw_strlcpy(s->comm, buf, sizeof(s->comm));
 	}
 	n = mw_fd_count(root, s->pid);
 	s->m[MW_PM_fds] = n >= 0 ? n : MW_UNKNOWN;

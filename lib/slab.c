@@ -44,7 +44,7 @@ static int parse_line(const char *line, long page_size, struct mw_slab_cache *c)
 	if (strlen(name) >= MW_SLAB_NAME_MAX || a < 0 || n < 0 || sz <= 0 || pps <= 0 || ns < 0 ||
 	    as < 0 || a > n || n > INT64_MAX / sz || ns > INT64_MAX / pps / page_size)
 		return -ERANGE;
-	snprintf(c->name, sizeof(c->name), "%s", name);
+	mw_strlcpy(c->name, name, sizeof(c->name));
 	c->active_objs = a;
 	c->num_objs = n;
 	c->objsize = sz;
@@ -131,10 +131,11 @@ static int cmp_str(const void *a, const void *b)
 static void slab_target(const char *dir, const char *name, char *buf, size_t cap)
 {
 	char path[4096];
-	ssize_t k;
+	ssize_t k = -1;
+	int n = snprintf(path, sizeof(path), "%s/%s", dir, name);
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	k = readlink(path, buf, cap - 1);
+	if (n >= 0 && (size_t)n < sizeof(path))
+		k = readlink(path, buf, cap - 1);
 	if (k < 0) {
 		snprintf(buf, cap, "%s", name);
 		return;

@@ -427,7 +427,7 @@ static int write_zones(struct mw_sysw *w, int64_t tick, const struct mw_zone_set
 	for (size_t i = 0; i < zones->n && r == 0; i++) {
 		const struct mw_zone *z = &zones->v[i];
 		sqlite3_stmt *st = w->q[W_ZONE];
-		int64_t zid;
+		int64_t zid = 0;
 
 		r = intern(w, z->name, &zid);
 		if (r < 0)

@@ -120,6 +120,18 @@ int mw_path(char *buf, size_t cap, const char *root, const char *path)
 	return 0;
 }
 
+size_t mw_strlcpy(char *dst, const char *src, size_t cap)
+{
+	size_t len = strlen(src);
+
+	if (cap) {
+		size_t n = len < cap - 1 ? len : cap - 1;
+		memcpy(dst, src, n);
+		dst[n] = '\0';
+	}
+	return len;
+}
+
 static uint64_t clock_ns(clockid_t id)
 {
 	struct timespec ts;

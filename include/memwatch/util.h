@@ -60,6 +60,12 @@ int mw_read_fileat(int dirfd, const char *name, char *buf, size_t cap, size_t *l
 /* Build root + path into buf; root "" or NULL means the real filesystem. */
 int mw_path(char *buf, size_t cap, const char *root, const char *path);
 
+/*
+ * Copy src into dst (cap bytes), truncating where it must; always
+ * NUL-terminated. Returns strlen(src), so callers can tell it was cut.
+ */
+size_t mw_strlcpy(char *dst, const char *src, size_t cap);
+
 uint64_t mw_now_ns(void);  /* CLOCK_REALTIME */
 uint64_t mw_mono_ns(void); /* CLOCK_MONOTONIC */
 
