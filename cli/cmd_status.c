@@ -76,7 +76,11 @@ static void print_text(const char *path, const struct status *s)
 	printf("rows:       %" PRId64 " process, %" PRId64 " system, %" PRId64 " events\n",
 	       s->st.proc_rows, s->st.sys_rows, s->st.events);
 	printf("eBPF:       %s\n", s->bpf[0] ? s->bpf : "unknown");
-	if (s->has_cost)
+	if (s->has_cost && s->cost.window_ns == 0)
+		printf("eBPF cost:  not measured yet (run-time statistics are sampled one tick in"
+		       " twelve), %" PRId64 " events dropped\n",
+		       s->cost.events_dropped);
+	else if (s->has_cost)
 		printf("eBPF cost:  %.0f ns a run over %" PRId64 " programs, %.2f %% of one CPU"
 		       " (sampled over %.1f s), %" PRId64 " events dropped\n",
 		       s->cost.run_cnt ? (double)s->cost.run_time_ns / (double)s->cost.run_cnt : 0.0,
