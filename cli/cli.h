@@ -10,6 +10,8 @@
 
 int cmd_report(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+int cmd_callsites(int argc, char **argv);
+int cmd_trace(int argc, char **argv);
 
 /* True when the terminal's locale is UTF-8 (decides how much escaping output needs). */
 bool cli_utf8(void);

@@ -14,6 +14,8 @@ static const struct {
 	const char *help;
 } commands[] = {
 	{ "report", cmd_report, "report <pid|name>  how a process's memory changed, and where" },
+	{ "callsites", cmd_callsites, "callsites <pid>    which code holds a process's mappings" },
+	{ "trace", cmd_trace, "trace <pid>        count allocator and mapping calls of one process" },
 	{ "status", cmd_status, "status             is memwatchd recording, where, how much" },
 };
 

@@ -4,7 +4,10 @@
 
 #include <stddef.h>
 
+extern const struct mw_source mw_source_callsite;
+
 const struct mw_source *const mw_sources[] = {
+	&mw_source_callsite,
 	NULL, /* keeps the array non-empty; skipped by the loop */
 };
 

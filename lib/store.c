@@ -99,6 +99,21 @@ static const char *const schema_v1[] = {
 	"CREATE INDEX IF NOT EXISTS events_proc ON events(proc) WHERE proc IS NOT NULL",
 };
 
+/* Call sites (lib/callsite.c, docs/schema-callsite.md). */
+static const char *const schema_v2_callsite[] = {
+	"CREATE TABLE IF NOT EXISTS callsite_stacks(id INTEGER PRIMARY KEY,"
+	" hash INTEGER NOT NULL UNIQUE, depth INTEGER NOT NULL, frames TEXT NOT NULL)",
+	"CREATE TABLE IF NOT EXISTS callsite_maps(id INTEGER PRIMARY KEY,"
+	" proc INTEGER NOT NULL REFERENCES procs(id),"
+	" stack INTEGER NOT NULL REFERENCES callsite_stacks(id), kind TEXT NOT NULL,"
+	" addr INTEGER NOT NULL, len INTEGER NOT NULL, t_ms INTEGER NOT NULL, gone_ms INTEGER)",
+	"CREATE INDEX IF NOT EXISTS callsite_maps_proc ON callsite_maps(proc, t_ms)",
+	"CREATE TABLE IF NOT EXISTS callsite_counters(tick INTEGER NOT NULL REFERENCES ticks(id),"
+	" proc INTEGER REFERENCES procs(id), samples INTEGER, recorded INTEGER, skipped INTEGER,"
+	" lost INTEGER)",
+	"CREATE INDEX IF NOT EXISTS callsite_counters_proc ON callsite_counters(proc, tick)",
+};
+
 /*
  * Add-only migrations: each step moves user_version to its number. A new
  * module's tables are a new step at the end; never edit a released step.
@@ -115,6 +130,7 @@ struct migration {
 
 static const struct migration migrations[] = {
 	MW_MIGRATION(1, schema_v1),
+	MW_MIGRATION(2, schema_v2_callsite),
 };
 
 static int sql_err(sqlite3 *db, int rc, const char *what)
