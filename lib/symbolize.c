@@ -38,7 +38,9 @@ void mw_symbolize_pc(Dwfl *dwfl, uint64_t pc, char *buf, size_t cap)
 	mod = module_base_name(m, &start);
 	fn = dwfl_module_addrinfo(m, pc, &off, &sym, NULL, NULL, NULL);
 	if (fn && *fn)
-		snprintf(buf, cap, "%s+0x%" PRIx64 " (%s)", fn, (uint64_t)off, mod);
+		/* "name@@VERSION" from versioned symbol tables: the version is noise here. */
+		snprintf(buf, cap, "%.*s+0x%" PRIx64 " (%s)", (int)strcspn(fn, "@"), fn,
+			 (uint64_t)off, mod);
 	else
 		snprintf(buf, cap, "0x%" PRIx64 " (%s)", pc - start, mod);
 }
