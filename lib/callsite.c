@@ -15,27 +15,41 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 
 #define MAX_CPUS 256
+#define MW_CALLSITE_MAX_MUTED 8
+/* Skips per second that make a thread a storm, and how long it stays muted. */
+#define STORM_SKIPS 500
+#define MUTE_NS (10ull * 1000000000ull)
 
 enum { KIND_UNKNOWN, KIND_ANON, KIND_HEAP, KIND_FILE, KIND_OTHER };
 static const char *const kind_names[] = { "other", "anon", "heap", "file", "other" };
 
 struct cs_map {
 	uint64_t addr, len, t_ns, gone_ns;
-	uint32_t stack;
+	uint32_t stack; /* NO_STACK until unwound */
 	uint8_t kind;
 	bool reconciled, gone;
 	int64_t row;
+	/* regs + stack bytes, kept until a reconcile finds the mapping still there */
+	uint8_t *snap;
+	uint32_t snap_len;
 };
+
+#define NO_STACK UINT32_MAX
+/* Snapshot bytes waiting for a reconcile, machine-wide (beyond: skipped). */
+#define PENDING_CAP (8u << 20)
 
 struct cs_proc {
 	pid_t pid;
 	uint64_t start_ticks;
 	double tokens;
 	uint64_t refill_ns;
-	uint64_t recorded, skipped, w_recorded, w_skipped;
+	uint64_t samples, taken, recorded, skipped, w_samples, w_recorded, w_skipped;
 	bool dead;
+	/* skips in the current one-second window, to spot a storm */
+	uint64_t storm_t0, storm_skips;
 	struct cs_map *m;
 	size_t n, cap;
 };
@@ -62,9 +76,25 @@ struct mw_callsite_tracker {
 	size_t index_cap;
 	uint64_t last_reconcile;
 	struct mw_callsite_counters c, written;
+	size_t pending_bytes;
 	pid_t self;
 	char (*frames)[MW_FRAME_MAX];
+	/*
+	 * Threads whose mapping storms are filtered out in the kernel for a
+	 * while: their samples would cost them a stack copy each and fill the
+	 * shared rings, so other processes' events would be lost. A counting
+	 * event per cpu keeps their skipped count exact.
+	 */
+	struct mute {
+		pid_t tid, pid;
+		uint64_t until_ns;
+		struct mw_perfev *cnt[MAX_CPUS];
+	} mutes[MW_CALLSITE_MAX_MUTED];
+	size_t nmutes;
+	int ncpu_ev[MAX_CPUS]; /* cpu number of each ring event */
 };
+
+static void unmute_due(struct mw_callsite_tracker *t, uint64_t now_ns, bool all);
 
 void mw_callsite_options_default(struct mw_callsite_options *o)
 {
@@ -146,6 +176,7 @@ static int open_cpu(struct mw_callsite_tracker *t, int cpu, char *filter)
 	r = mw_perfev_open(&po, &main_ev);
 	if (r < 0)
 		return r;
+	t->ncpu_ev[t->nev] = cpu;
 	t->ev[t->nev++] = main_ev;
 	ee.data.ptr = main_ev;
 	if (epoll_ctl(t->epfd, EPOLL_CTL_ADD, mw_perfev_fd(main_ev), &ee) < 0)
@@ -207,6 +238,8 @@ fail:
 static void proc_free(struct cs_proc *p)
 {
 	if (p) {
+		for (size_t i = 0; i < p->n; i++)
+			free(p->m[i].snap);
 		free(p->m);
 		free(p);
 	}
@@ -216,6 +249,7 @@ void mw_callsite_tracker_free(struct mw_callsite_tracker *t)
 {
 	if (!t)
 		return;
+	unmute_due(t, 0, true);
 	for (size_t i = t->nev; i-- > 0;)
 		mw_perfev_close(t->ev[i]);
 	if (t->epfd >= 0)
@@ -398,7 +432,7 @@ static void proc_invalidate(struct cs_proc *p, uint64_t addr, uint64_t len, uint
 }
 
 static int proc_add_map(struct cs_proc *p, uint64_t addr, uint64_t len, uint64_t t_ns,
-			uint32_t stack)
+			uint8_t *snap, uint32_t snap_len)
 {
 	if (p->n == p->cap) {
 		size_t cap = p->cap ? 2 * p->cap : 16;
@@ -408,7 +442,12 @@ static int proc_add_map(struct cs_proc *p, uint64_t addr, uint64_t len, uint64_t
 		p->m = v;
 		p->cap = cap;
 	}
-	p->m[p->n++] = (struct cs_map){ .addr = addr, .len = len, .t_ns = t_ns, .stack = stack };
+	p->m[p->n++] = (struct cs_map){ .addr = addr,
+					.len = len,
+					.t_ns = t_ns,
+					.stack = NO_STACK,
+					.snap = snap,
+					.snap_len = snap_len };
 	return 0;
 }
 
@@ -419,14 +458,102 @@ static uint64_t mono_to_real_ns(uint64_t mono)
 	return mono <= now_m ? now_r - (now_m - mono) : now_r;
 }
 
+/* The ring filter: never ourselves, never a muted thread. */
+static int apply_filter(struct mw_callsite_tracker *t)
+{
+	char filter[64 + 32 * MW_CALLSITE_MAX_MUTED];
+	size_t o;
+	int r = 0;
+
+	o = (size_t)snprintf(filter, sizeof(filter), "common_pid != %d", (int)t->self);
+	for (size_t i = 0; i < t->nmutes; i++)
+		o += (size_t)snprintf(filter + o, sizeof(filter) - o, " && common_pid != %d",
+				      (int)t->mutes[i].tid);
+	for (size_t i = 0; i < t->nev; i++)
+		if (ioctl(mw_perfev_fd(t->ev[i]), PERF_EVENT_IOC_SET_FILTER, filter) < 0)
+			r = -errno;
+	return r;
+}
+
+static void mute(struct mw_callsite_tracker *t, pid_t pid, pid_t tid, uint64_t now_ns)
+{
+	struct mute *m;
+	char filter[48];
+
+	if (t->nmutes == MW_CALLSITE_MAX_MUTED)
+		return;
+	for (size_t i = 0; i < t->nmutes; i++)
+		if (t->mutes[i].tid == tid)
+			return;
+	m = &t->mutes[t->nmutes];
+	memset(m, 0, sizeof(*m));
+	m->tid = tid;
+	m->pid = pid;
+	m->until_ns = now_ns + MUTE_NS;
+	snprintf(filter, sizeof(filter), "common_pid == %d", (int)tid);
+	for (size_t i = 0; i < t->nev; i++) {
+		struct mw_perfev_options po = { .type = PERF_TYPE_TRACEPOINT,
+						.config = t->id_unmapped,
+						.pid = -1,
+						.cpu = t->ncpu_ev[i],
+						.filter = filter };
+		if (mw_perfev_open(&po, &m->cnt[i]) < 0)
+			m->cnt[i] = NULL;
+	}
+	t->nmutes++;
+	if (apply_filter(t) < 0)
+		mw_debug("callsite: cannot set the tracepoint filter");
+	mw_debug("callsite: pid %d thread %d maps too fast: muted for %llu s", (int)pid, (int)tid,
+		 MUTE_NS / 1000000000ull);
+}
+
+static struct cs_proc *proc_find(struct mw_callsite_tracker *t, pid_t pid)
+{
+	for (size_t i = 0; i < t->nprocs; i++)
+		if (t->procs[i]->pid == pid && !t->procs[i]->dead)
+			return t->procs[i];
+	return NULL;
+}
+
+/* Unmute threads whose time is up; what their counters saw was skipped. */
+static void unmute_due(struct mw_callsite_tracker *t, uint64_t now_ns, bool all)
+{
+	size_t keep = 0;
+
+	for (size_t i = 0; i < t->nmutes; i++) {
+		struct mute *m = &t->mutes[i];
+		uint64_t n = 0, v;
+		struct cs_proc *p;
+		if (!all && now_ns < m->until_ns) {
+			t->mutes[keep++] = *m;
+			continue;
+		}
+		for (size_t k = 0; k < t->nev; k++)
+			if (m->cnt[k] && mw_perfev_read_count(m->cnt[k], &v) == 0)
+				n += v;
+		for (size_t k = 0; k < t->nev; k++)
+			mw_perfev_close(m->cnt[k]);
+		t->c.samples += n;
+		t->c.skipped += n;
+		p = proc_find(t, m->pid);
+		if (p) {
+			p->samples += n;
+			p->skipped += n;
+		}
+	}
+	if (keep != t->nmutes) {
+		t->nmutes = keep;
+		apply_filter(t);
+	}
+}
+
 static void on_sample(void *arg, const struct mw_perf_sample *s)
 {
 	struct mw_callsite_tracker *t = arg;
-	struct mw_stack_snapshot snap;
 	uint64_t addr, len, type = 0, t_real;
 	struct cs_proc *p;
-	uint32_t stack;
-	int n;
+	uint8_t *copy;
+	uint32_t slen;
 
 	if (!s->has_regs || s->pid <= 0 || s->pid == t->self || !s->raw || s->raw_len < 40)
 		return;
@@ -441,24 +568,44 @@ static void on_sample(void *arg, const struct mw_perf_sample *s)
 	p = proc_get(t, s->pid, s->time_ns);
 	if (!p)
 		return;
+	p->samples++;
 	t_real = mono_to_real_ns(s->time_ns);
 	/* Even a skipped snapshot proves what it overlaps was unmapped. */
 	proc_invalidate(p, addr, len, t_real);
 	if (!take_token(&t->o, p, s->time_ns)) {
 		p->skipped++;
 		t->c.skipped++;
+		if (s->time_ns - p->storm_t0 > 1000000000ull) {
+			p->storm_t0 = s->time_ns;
+			p->storm_skips = 0;
+		}
+		if (++p->storm_skips == STORM_SKIPS)
+			mute(t, s->pid, s->tid, s->time_ns);
 		return;
 	}
-	memcpy(snap.regs, s->regs, sizeof(snap.regs));
-	snap.stack = s->stack;
-	snap.stack_len = s->stack ? s->stack_len : 0;
-	n = mw_unwind(t->uw, s->pid, &snap, t->frames, t->o.depth);
-	if (n < 1) {
-		t->c.unwind_failed++;
+	/*
+	 * Unwinding waits for the reconcile: most mappings are gone by then
+	 * and never cost an unwind; leaks, by definition, are still there.
+	 */
+	slen = s->stack ? (uint32_t)s->stack_len : 0;
+	if (t->pending_bytes + sizeof(s->regs) + slen > PENDING_CAP) {
+		p->skipped++;
+		t->c.skipped++;
 		return;
 	}
-	if (intern_stack(t, (size_t)n, &stack) < 0 || proc_add_map(p, addr, len, t_real, stack) < 0)
+	copy = malloc(sizeof(s->regs) + slen);
+	if (!copy)
 		return;
+	memcpy(copy, s->regs, sizeof(s->regs));
+	if (slen)
+		memcpy(copy + sizeof(s->regs), s->stack, slen);
+	if (proc_add_map(p, addr, len, t_real, copy, (uint32_t)sizeof(s->regs) + slen) < 0) {
+		free(copy);
+		return;
+	}
+	t->pending_bytes += sizeof(s->regs) + slen;
+	p->taken++;
+	t->c.taken++;
 	p->recorded++;
 	t->c.recorded++;
 }
@@ -468,6 +615,7 @@ int mw_callsite_tracker_poll(struct mw_callsite_tracker *t)
 	struct epoll_event ev[16];
 	int r = 0;
 
+	unmute_due(t, mw_mono_ns(), false);
 	/* Empty the epoll readiness list; then drain every ring (cheap when empty). */
 	while (epoll_wait(t->epfd, ev, MW_ARRAY_SIZE(ev), 0) == (int)MW_ARRAY_SIZE(ev))
 		;
@@ -548,45 +696,101 @@ static uint64_t covered(const struct vma *v, size_t n, uint64_t addr, uint64_t l
 	return (at < end ? at : end) - addr;
 }
 
-static void reconcile_proc(struct cs_proc *p, uint64_t now_real)
-{
-	struct vma *v = NULL;
-	size_t nv = 0;
-	uint64_t st;
+/* A process's maps, read before the rings are drained (see reconcile). */
+struct snap_maps {
+	struct vma *v;
+	size_t n;
+	bool gone;
+};
 
-	if (read_start_ticks(p->pid, &st) < 0 || st != p->start_ticks ||
-	    read_maps(p->pid, &v, &nv) < 0)
+static void drop_snap(struct mw_callsite_tracker *t, struct cs_map *m)
+{
+	if (m->snap) {
+		t->pending_bytes -= m->snap_len;
+		free(m->snap);
+		m->snap = NULL;
+	}
+}
+
+/* Unwind a surviving mapping's snapshot now that it is worth it. */
+static void unwind_map(struct mw_callsite_tracker *t, struct cs_proc *p, struct cs_map *m)
+{
+	struct mw_stack_snapshot snap;
+	int n;
+
+	memcpy(snap.regs, m->snap, sizeof(snap.regs));
+	snap.stack = m->snap + sizeof(snap.regs);
+	snap.stack_len = m->snap_len - sizeof(snap.regs);
+	n = mw_unwind(t->uw, p->pid, &snap, t->frames, t->o.depth);
+	if (n < 1 || intern_stack(t, (size_t)n, &m->stack) < 0) {
+		t->c.unwind_failed++;
+		m->stack = NO_STACK;
+	} else {
+		p->recorded++;
+		t->c.recorded++;
+	}
+	drop_snap(t, m);
+}
+
+static void reconcile_proc(struct mw_callsite_tracker *t, struct cs_proc *p,
+			   const struct snap_maps *sm, uint64_t now_real)
+{
+	if (sm->gone)
 		p->dead = true;
 	for (size_t i = 0; i < p->n; i++) {
 		struct cs_map *m = &p->m[i];
 		uint64_t c;
-		if (m->gone)
+		if (m->gone) {
+			drop_snap(t, m);
 			continue;
-		c = p->dead ? 0 : covered(v, nv, m->addr, m->len, &m->kind);
+		}
+		c = p->dead ? 0 : covered(sm->v, sm->n, m->addr, m->len, &m->kind);
 		if (c == 0) {
 			m->gone = true;
 			m->gone_ns = now_real;
+			drop_snap(t, m);
 			continue;
 		}
 		m->len = c;
 		m->reconciled = true;
+		if (m->snap)
+			unwind_map(t, p, m);
+		if (m->stack == NO_STACK)
+			m->gone = true; /* cannot be attributed: forget it */
 	}
-	free(v);
 }
 
 int mw_callsite_tracker_reconcile(struct mw_callsite_tracker *t, uint64_t mono_ns, bool force)
 {
 	uint64_t now_real = mw_now_ns();
+	struct snap_maps *sm;
+	size_t n = t->nprocs;
 
 	if (!force && t->last_reconcile && mono_ns - t->last_reconcile < t->o.reconcile_ns)
 		return 0;
 	t->last_reconcile = mono_ns;
+	sm = calloc(n ? n : 1, sizeof(*sm));
+	if (!sm)
+		return -ENOMEM;
+	/*
+	 * Maps first, rings second: a mapping in the maps we read had its
+	 * event emitted before it was inserted, so draining now tells every
+	 * reuse of an address we track before coverage is judged.
+	 */
+	for (size_t i = 0; i < n; i++) {
+		struct cs_proc *p = t->procs[i];
+		uint64_t st;
+		sm[i].gone = read_start_ticks(p->pid, &st) < 0 || st != p->start_ticks ||
+			     read_maps(p->pid, &sm[i].v, &sm[i].n) < 0;
+	}
 	mw_callsite_tracker_poll(t);
-	for (size_t i = 0; i < t->nprocs; i++) {
-		reconcile_proc(t->procs[i], now_real);
+	for (size_t i = 0; i < n; i++) {
+		reconcile_proc(t, t->procs[i], &sm[i], now_real);
 		if (t->procs[i]->dead)
 			mw_unwinder_forget(t->uw, t->procs[i]->pid);
+		free(sm[i].v);
 	}
+	free(sm);
 	return 1;
 }
 
@@ -647,6 +851,7 @@ static int write_proc_maps(struct mw_callsite_tracker *t, sqlite3 *db, struct cs
 		struct cs_map *m = &p->m[i];
 		if (m->gone && !m->row) {
 			t->c.transient++;
+			drop_snap(t, m);
 			continue;
 		}
 		if (m->gone) {
@@ -655,7 +860,7 @@ static int write_proc_maps(struct mw_callsite_tracker *t, sqlite3 *db, struct cs
 			r = step(db, upd);
 			continue;
 		}
-		if (m->reconciled && !m->row) {
+		if (m->reconciled && !m->row && m->stack != NO_STACK) {
 			struct cs_stack *s = &t->stacks[m->stack];
 			r = write_stack(db, s);
 			if (r < 0)
@@ -679,7 +884,8 @@ static int write_proc_maps(struct mw_callsite_tracker *t, sqlite3 *db, struct cs
 }
 
 static int write_counters(sqlite3 *db, sqlite3_stmt *st, int64_t tick, int64_t proc_id,
-			  uint64_t samples, uint64_t recorded, uint64_t skipped, int64_t lost)
+			  uint64_t samples, uint64_t taken, uint64_t recorded, uint64_t skipped,
+			  int64_t lost)
 {
 	sqlite3_bind_int64(st, 1, tick);
 	if (proc_id)
@@ -687,12 +893,13 @@ static int write_counters(sqlite3 *db, sqlite3_stmt *st, int64_t tick, int64_t p
 	else
 		sqlite3_bind_null(st, 2);
 	sqlite3_bind_int64(st, 3, (int64_t)samples);
-	sqlite3_bind_int64(st, 4, (int64_t)recorded);
-	sqlite3_bind_int64(st, 5, (int64_t)skipped);
+	sqlite3_bind_int64(st, 4, (int64_t)taken);
+	sqlite3_bind_int64(st, 5, (int64_t)recorded);
+	sqlite3_bind_int64(st, 6, (int64_t)skipped);
 	if (lost >= 0)
-		sqlite3_bind_int64(st, 6, lost);
+		sqlite3_bind_int64(st, 7, lost);
 	else
-		sqlite3_bind_null(st, 6);
+		sqlite3_bind_null(st, 7);
 	return step(db, st);
 }
 
@@ -712,8 +919,8 @@ int mw_callsite_tracker_write(struct mw_callsite_tracker *t, struct mw_store *s,
 	    sqlite3_prepare_v2(db, "UPDATE callsite_maps SET gone_ms = ? WHERE id = ?", -1, &upd,
 			       NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db,
-			       "INSERT INTO callsite_counters(tick, proc, samples, recorded, skipped,"
-			       " lost) VALUES(?,?,?,?,?,?)",
+			       "INSERT INTO callsite_counters(tick, proc, samples, taken, recorded,"
+			       " skipped, lost) VALUES(?,?,?,?,?,?,?)",
 			       -1, &cnt, NULL) != SQLITE_OK)
 		goto out;
 	r = 0;
@@ -724,15 +931,18 @@ int mw_callsite_tracker_write(struct mw_callsite_tracker *t, struct mw_store *s,
 			continue; /* the store records it from its second tick on */
 		r = write_proc_maps(t, db, p, proc_id, ins, upd);
 		if (r == 0 && proc_id &&
-		    (p->recorded != p->w_recorded || p->skipped != p->w_skipped)) {
-			r = write_counters(db, cnt, tick_id, proc_id, p->recorded + p->skipped,
+		    (p->samples != p->w_samples || p->recorded != p->w_recorded ||
+		     p->skipped != p->w_skipped)) {
+			r = write_counters(db, cnt, tick_id, proc_id, p->samples, p->taken,
 					   p->recorded, p->skipped, -1);
+			p->w_samples = p->samples;
 			p->w_recorded = p->recorded;
 			p->w_skipped = p->skipped;
 		}
 	}
 	if (r == 0 && memcmp(&t->c, &t->written, sizeof(t->c)) != 0) {
-		r = write_counters(db, cnt, tick_id, 0, t->c.samples, t->c.recorded, t->c.skipped,
+		r = write_counters(db, cnt, tick_id, 0, t->c.samples, t->c.taken, t->c.recorded,
+				   t->c.skipped,
 				   (int64_t)(t->c.lost + t->c.throttled));
 		t->written = t->c;
 	}

@@ -109,7 +109,8 @@ static const char *const schema_v2_callsite[] = {
 	" addr INTEGER NOT NULL, len INTEGER NOT NULL, t_ms INTEGER NOT NULL, gone_ms INTEGER)",
 	"CREATE INDEX IF NOT EXISTS callsite_maps_proc ON callsite_maps(proc, t_ms)",
 	"CREATE TABLE IF NOT EXISTS callsite_counters(tick INTEGER NOT NULL REFERENCES ticks(id),"
-	" proc INTEGER REFERENCES procs(id), samples INTEGER, recorded INTEGER, skipped INTEGER,"
+	" proc INTEGER REFERENCES procs(id), samples INTEGER, taken INTEGER, recorded INTEGER,"
+	" skipped INTEGER,"
 	" lost INTEGER)",
 	"CREATE INDEX IF NOT EXISTS callsite_counters_proc ON callsite_counters(proc, tick)",
 };

@@ -76,7 +76,8 @@ int mw_callsite_tracker_write(struct mw_callsite_tracker *t, struct mw_store *s,
 
 struct mw_callsite_counters {
 	uint64_t samples;   /* mapping events seen (after the daemon's own) */
-	uint64_t recorded;  /* snapshots unwound and tracked */
+	uint64_t taken;	    /* snapshots kept (within the token bucket) */
+	uint64_t recorded;  /* snapshots unwound: their mapping outlived a reconcile */
 	uint64_t skipped;   /* over a process's token bucket */
 	uint64_t lost;	    /* dropped by the kernel: ring full (PERF_RECORD_LOST) */
 	uint64_t throttled; /* PERF_RECORD_THROTTLE intervals */
