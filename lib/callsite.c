@@ -20,7 +20,7 @@
 #define MAX_CPUS 256
 #define MW_CALLSITE_MAX_MUTED 8
 /* Skips per second that make a thread a storm, and how long it stays muted. */
-#define STORM_SKIPS 500
+#define STORM_SKIPS 64
 #define MUTE_NS (10ull * 1000000000ull)
 
 enum { KIND_UNKNOWN, KIND_ANON, KIND_HEAP, KIND_FILE, KIND_OTHER };
@@ -30,6 +30,7 @@ struct cs_map {
 	uint64_t addr, len, t_ns, gone_ns;
 	uint32_t stack; /* NO_STACK until unwound */
 	uint8_t kind;
+	uint8_t sightings; /* reconciles that found it mapped */
 	bool reconciled, gone;
 	int64_t row;
 	/* regs + stack bytes, kept until a reconcile finds the mapping still there */
@@ -104,7 +105,7 @@ void mw_callsite_options_default(struct mw_callsite_options *o)
 		.burst = MW_CALLSITE_DEFAULT_BURST,
 		.depth = MW_CALLSITE_DEFAULT_DEPTH,
 		.reconcile_ns = MW_CALLSITE_DEFAULT_RECONCILE,
-		.ring_pages = 64,
+		.ring_pages = 128,
 	};
 }
 
@@ -752,6 +753,12 @@ static void reconcile_proc(struct mw_callsite_tracker *t, struct cs_proc *p,
 			continue;
 		}
 		m->len = c;
+		/*
+		 * Two sightings: a mapping caught between its mmap and its
+		 * munmap (a scratch buffer being filled) is not outstanding.
+		 */
+		if (++m->sightings < 2)
+			continue;
 		m->reconciled = true;
 		if (m->snap)
 			unwind_map(t, p, m);

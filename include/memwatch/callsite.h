@@ -9,7 +9,9 @@
  * bounds what is unwound (libdw CFI) and recorded; skipped and
  * kernel-dropped samples are counted. Every reconcile interval each
  * tracked mapping is checked against /proc/PID/maps: gone means unmapped.
- * Mappings that survive a reconcile are stored (docs/schema-callsite.md).
+ * A mapping found by two reconciles is unwound (libdw CFI, from the
+ * snapshot kept since the event) and stored (docs/schema-callsite.md);
+ * the many that go sooner never cost an unwind.
  *
  * Reader side: outstanding bytes/count per call site of one process and
  * how fast each grows, plus text and JSON renderers for reports.
@@ -38,7 +40,7 @@ struct mw_callsite_options {
 #define MW_CALLSITE_DEFAULT_STACK     8192
 #define MW_CALLSITE_DEFAULT_RATE      2.0
 #define MW_CALLSITE_DEFAULT_BURST     32.0
-#define MW_CALLSITE_DEFAULT_DEPTH     8
+#define MW_CALLSITE_DEFAULT_DEPTH     12
 #define MW_CALLSITE_DEFAULT_RECONCILE (30ull * 1000000000ull)
 #define MW_CALLSITE_MAX_DEPTH	      32
 
@@ -60,7 +62,7 @@ void mw_callsite_tracker_free(struct mw_callsite_tracker *t);
 /* An fd (epoll) that is readable when samples wait. */
 int mw_callsite_tracker_fd(const struct mw_callsite_tracker *t);
 
-/* Drain the rings: rate-limit, unwind, track. Cheap when nothing waits. */
+/* Drain the rings: rate-limit, keep snapshots, track. Cheap when nothing waits. */
 int mw_callsite_tracker_poll(struct mw_callsite_tracker *t);
 
 /* Check tracked mappings against /proc/PID/maps when the interval has passed. */
