@@ -14,11 +14,12 @@
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 
 #define MAX_CPUS 256
-#define MW_CALLSITE_MAX_MUTED 8
+#define MW_CALLSITE_MAX_MUTED 32
 /* Skips per second that make a thread a storm, and how long it stays muted. */
 #define STORM_SKIPS 64
 #define MUTE_NS (10ull * 1000000000ull)
@@ -92,10 +93,12 @@ struct mw_callsite_tracker {
 		struct mw_perfev *cnt[MAX_CPUS];
 	} mutes[MW_CALLSITE_MAX_MUTED];
 	size_t nmutes;
+	bool filter_dirty;
 	int ncpu_ev[MAX_CPUS]; /* cpu number of each ring event */
 };
 
 static void unmute_due(struct mw_callsite_tracker *t, uint64_t now_ns, bool all);
+static void on_sample(void *arg, const struct mw_perf_sample *s);
 
 void mw_callsite_options_default(struct mw_callsite_options *o)
 {
@@ -155,7 +158,8 @@ int mw_callsite_options_from_env(struct mw_callsite_options *o, char *why, size_
 	return 0;
 }
 
-static int open_cpu(struct mw_callsite_tracker *t, int cpu, char *filter)
+static int open_ring(struct mw_callsite_tracker *t, int cpu, const char *filter,
+		     struct mw_perfev **out)
 {
 	struct mw_perfev_options po = {
 		.type = PERF_TYPE_TRACEPOINT,
@@ -171,17 +175,29 @@ static int open_cpu(struct mw_callsite_tracker *t, int cpu, char *filter)
 		.filter = filter,
 	};
 	struct epoll_event ee = { .events = EPOLLIN };
-	struct mw_perfev *main_ev;
 	int r;
 
-	r = mw_perfev_open(&po, &main_ev);
+	r = mw_perfev_open(&po, out);
+	if (r < 0)
+		return r;
+	ee.data.ptr = *out;
+	if (epoll_ctl(t->epfd, EPOLL_CTL_ADD, mw_perfev_fd(*out), &ee) < 0) {
+		r = -errno;
+		mw_perfev_close(*out);
+		return r;
+	}
+	return 0;
+}
+
+static int open_cpu(struct mw_callsite_tracker *t, int cpu, const char *filter)
+{
+	struct mw_perfev *main_ev;
+	int r = open_ring(t, cpu, filter, &main_ev);
+
 	if (r < 0)
 		return r;
 	t->ncpu_ev[t->nev] = cpu;
 	t->ev[t->nev++] = main_ev;
-	ee.data.ptr = main_ev;
-	if (epoll_ctl(t->epfd, EPOLL_CTL_ADD, mw_perfev_fd(main_ev), &ee) < 0)
-		return -errno;
 	return 0;
 }
 
@@ -470,9 +486,26 @@ static int apply_filter(struct mw_callsite_tracker *t)
 	for (size_t i = 0; i < t->nmutes; i++)
 		o += (size_t)snprintf(filter + o, sizeof(filter) - o, " && common_pid != %d",
 				      (int)t->mutes[i].tid);
-	for (size_t i = 0; i < t->nev; i++)
-		if (ioctl(mw_perfev_fd(t->ev[i]), PERF_EVENT_IOC_SET_FILTER, filter) < 0)
-			r = -errno;
+	/*
+	 * The kernel sets a perf event's filter once (EEXIST after): open
+	 * each cpu's ring anew with the new filter, then drain and close the
+	 * old one. An event caught by both is seen twice, which is harmless
+	 * (the second copy of a mapping replaces the first).
+	 */
+	for (size_t i = 0; i < t->nev; i++) {
+		struct mw_perfev *ne;
+		int q = open_ring(t, t->ncpu_ev[i], filter, &ne);
+		if (q < 0) {
+			mw_debug("callsite: filter '%s' on cpu %d: %s", filter, t->ncpu_ev[i],
+				 strerror(-q));
+			r = q;
+			continue;
+		}
+		mw_perfev_drain(t->ev[i], on_sample, t, &t->c.lost, &t->c.throttled);
+		epoll_ctl(t->epfd, EPOLL_CTL_DEL, mw_perfev_fd(t->ev[i]), NULL);
+		mw_perfev_close(t->ev[i]);
+		t->ev[i] = ne;
+	}
 	return r;
 }
 
@@ -502,8 +535,8 @@ static void mute(struct mw_callsite_tracker *t, pid_t pid, pid_t tid, uint64_t n
 			m->cnt[i] = NULL;
 	}
 	t->nmutes++;
-	if (apply_filter(t) < 0)
-		mw_debug("callsite: cannot set the tracepoint filter");
+	/* Applied after the drain: reopening the rings under a drain would pull them away. */
+	t->filter_dirty = true;
 	mw_debug("callsite: pid %d thread %d maps too fast: muted for %llu s", (int)pid, (int)tid,
 		 MUTE_NS / 1000000000ull);
 }
@@ -525,7 +558,9 @@ static void unmute_due(struct mw_callsite_tracker *t, uint64_t now_ns, bool all)
 		struct mute *m = &t->mutes[i];
 		uint64_t n = 0, v;
 		struct cs_proc *p;
-		if (!all && now_ns < m->until_ns) {
+		/* A storm that ended with its process frees its slot at once. */
+		bool alive = kill(m->pid, 0) == 0 || errno != ESRCH;
+		if (!all && now_ns < m->until_ns && alive) {
 			t->mutes[keep++] = *m;
 			continue;
 		}
@@ -544,7 +579,7 @@ static void unmute_due(struct mw_callsite_tracker *t, uint64_t now_ns, bool all)
 	}
 	if (keep != t->nmutes) {
 		t->nmutes = keep;
-		apply_filter(t);
+		t->filter_dirty = true;
 	}
 }
 
@@ -607,8 +642,6 @@ static void on_sample(void *arg, const struct mw_perf_sample *s)
 	t->pending_bytes += sizeof(s->regs) + slen;
 	p->taken++;
 	t->c.taken++;
-	p->recorded++;
-	t->c.recorded++;
 }
 
 int mw_callsite_tracker_poll(struct mw_callsite_tracker *t)
@@ -624,6 +657,11 @@ int mw_callsite_tracker_poll(struct mw_callsite_tracker *t)
 		int q = mw_perfev_drain(t->ev[i], on_sample, t, &t->c.lost, &t->c.throttled);
 		if (q < 0)
 			r = q;
+	}
+	if (t->filter_dirty) {
+		t->filter_dirty = false;
+		if (apply_filter(t) < 0)
+			mw_debug("callsite: could not filter out a mapping storm");
 	}
 	return r;
 }
