@@ -24,24 +24,24 @@ struct cs_args {
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: memwatch callsites <pid> [--db PATH] [--since WHEN] [--top N] [--json]\n"
-		"\n"
-		"Call sites (DWARF-unwound stacks) of the mappings and heap growth a process\n"
-		"still holds, as recorded by memwatchd, largest first, with growth per hour.\n"
-		"\n"
-		"  --db PATH      database recorded by memwatchd (default %s)\n"
-		"  --since WHEN   start of the window for growth (default 1h)\n"
-		"  --top N        sites to show (default 10)\n"
-		"  --json         machine-readable output\n",
-		MW_DEFAULT_DB);
+	        "Usage: memwatch callsites <pid> [--db PATH] [--since WHEN] [--top N] [--json]\n"
+	        "\n"
+	        "Call sites (DWARF-unwound stacks) of the mappings and heap growth a process\n"
+	        "still holds, as recorded by memwatchd, largest first, with growth per hour.\n"
+	        "\n"
+	        "  --db PATH      database recorded by memwatchd (default %s)\n"
+	        "  --since WHEN   start of the window for growth (default 1h)\n"
+	        "  --top N        sites to show (default 10)\n"
+	        "  --json         machine-readable output\n",
+	        MW_DEFAULT_DB);
 }
 
 static int parse_args(int argc, char **argv, struct cs_args *a)
 {
 	static const struct option opts[] = {
-		{ "db", required_argument, NULL, 'd' },	 { "since", required_argument, NULL, 's' },
-		{ "top", required_argument, NULL, 't' }, { "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },	 { 0 },
+	        {"db", required_argument, NULL, 'd'},  {"since", required_argument, NULL, 's'},
+	        {"top", required_argument, NULL, 't'}, {"json", no_argument, NULL, 'j'},
+	        {"help", no_argument, NULL, 'h'},      {0},
 	};
 	uint64_t now = mw_now_ns(), top;
 	int c;
@@ -58,16 +58,18 @@ static int parse_args(int argc, char **argv, struct cs_args *a)
 			break;
 		case 's':
 			if (mw_parse_time(optarg, now, &a->since_ns) < 0) {
-				fprintf(stderr, "memwatch callsites: --since '%s': expected a duration"
-						" (30m, 6h), '@UNIXTIME' or 'YYYY-MM-DD HH:MM'\n",
-					optarg);
+				fprintf(stderr,
+				        "memwatch callsites: --since '%s': expected a duration"
+				        " (30m, 6h), '@UNIXTIME' or 'YYYY-MM-DD HH:MM'\n",
+				        optarg);
 				return EXIT_USAGE;
 			}
 			break;
 		case 't':
 			if (mw_parse_u64(optarg, &top) < 0 || top == 0 || top > 1000) {
-				fprintf(stderr, "memwatch callsites: --top '%s': expected 1 to 1000\n",
-					optarg);
+				fprintf(stderr,
+				        "memwatch callsites: --top '%s': expected 1 to 1000\n",
+				        optarg);
 				return EXIT_USAGE;
 			}
 			a->top = (size_t)top;
@@ -80,10 +82,11 @@ static int parse_args(int argc, char **argv, struct cs_args *a)
 			return 0;
 		case ':':
 			fprintf(stderr, "memwatch callsites: option '%s' needs an argument\n",
-				argv[optind - 1]);
+			        argv[optind - 1]);
 			return EXIT_USAGE;
 		default:
-			fprintf(stderr, "memwatch callsites: unknown option '%s'\n", argv[optind - 1]);
+			fprintf(stderr, "memwatch callsites: unknown option '%s'\n",
+			        argv[optind - 1]);
 			usage(stderr);
 			return EXIT_USAGE;
 		}
@@ -113,10 +116,10 @@ static void print_json(const struct mw_proc_info *info, const struct mw_callsite
 
 int cmd_callsites(int argc, char **argv)
 {
-	struct cs_args a = { 0 };
+	struct cs_args a = {0};
 	struct mw_store *st = NULL;
-	struct mw_proc_info info = { 0 };
-	struct mw_callsite_list l = { 0 };
+	struct mw_proc_info info = {0};
+	struct mw_callsite_list l = {0};
 	char boot_id[64], esc[64];
 	int code, r;
 
@@ -126,10 +129,10 @@ int cmd_callsites(int argc, char **argv)
 	r = mw_store_open_reader(a.db_path, &st);
 	if (r < 0) {
 		fprintf(stderr, "memwatch callsites: %s: %s\n", a.db_path,
-			r == -ENOENT		? "no database (memwatchd has not run)"
-			: r == -EPROTONOSUPPORT ? "written by a newer memwatch"
-			: r == -ENOTRECOVERABLE ? "not a memwatch database"
-						: strerror(-r));
+		        r == -ENOENT            ? "no database (memwatchd has not run)"
+		        : r == -EPROTONOSUPPORT ? "written by a newer memwatch"
+		        : r == -ENOTRECOVERABLE ? "not a memwatch database"
+		                                : strerror(-r));
 		return EXIT_RUNTIME;
 	}
 	code = EXIT_RUNTIME;
@@ -138,11 +141,11 @@ int cmd_callsites(int argc, char **argv)
 		r = mw_store_find_latest_proc(st, boot_id, (pid_t)a.pid, &info);
 	if (r < 0) {
 		fprintf(stderr, "memwatch callsites: %s has no record of pid %lld\n", a.db_path,
-			(long long)a.pid);
+		        (long long)a.pid);
 		goto out;
 	}
 	r = mw_store_callsites(st, info.id, (int64_t)(a.since_ns / 1000000ull),
-			       (int64_t)(mw_now_ns() / 1000000ull), a.top, &l);
+	                       (int64_t)(mw_now_ns() / 1000000ull), a.top, &l);
 	if (r < 0) {
 		fprintf(stderr, "memwatch callsites: %s: %s\n", a.db_path, strerror(-r));
 		goto out;

@@ -29,27 +29,30 @@ struct trace_args {
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: memwatch trace <pid> [--for DURATION] [--db PATH] [--json]\n"
-		"\n"
-		"Counts one process's brk/mmap/munmap/mremap/madvise and IPC system calls and\n"
-		"its libc malloc/calloc/realloc/free calls for a bounded time, then detaches.\n"
-		"Syscall tracepoints slow every process's system calls while attached.\n"
-		"\n"
-		"  --for DURATION  how long (default 10s, at most 1h); Ctrl-C stops early\n"
-		"  --db PATH       also store the counts as a 'trace' event (default %s when\n"
-		"                  it exists and memwatchd is not holding it)\n"
-		"  --sample-rate N sample about N malloc calls per second with their stacks,\n"
-		"                  unwound to heap allocation sites (default 200; 0: off)\n"
-		"  --json          machine-readable summary\n",
-		MW_DEFAULT_DB);
+	        "Usage: memwatch trace <pid> [--for DURATION] [--db PATH] [--json]\n"
+	        "\n"
+	        "Counts one process's brk/mmap/munmap/mremap/madvise and IPC system calls and\n"
+	        "its libc malloc/calloc/realloc/free calls for a bounded time, then detaches.\n"
+	        "Syscall tracepoints slow every process's system calls while attached.\n"
+	        "\n"
+	        "  --for DURATION  how long (default 10s, at most 1h); Ctrl-C stops early\n"
+	        "  --db PATH       also store the counts as a 'trace' event (default %s when\n"
+	        "                  it exists and memwatchd is not holding it)\n"
+	        "  --sample-rate N sample about N malloc calls per second with their stacks,\n"
+	        "                  unwound to heap allocation sites (default 200; 0: off)\n"
+	        "  --json          machine-readable summary\n",
+	        MW_DEFAULT_DB);
 }
 
 static int parse_args(int argc, char **argv, struct trace_args *a)
 {
 	static const struct option opts[] = {
-		{ "for", required_argument, NULL, 'f' }, { "db", required_argument, NULL, 'd' },
-		{ "json", no_argument, NULL, 'j' },	 { "help", no_argument, NULL, 'h' },
-		{ "sample-rate", required_argument, NULL, 'S' }, { 0 },
+	        {"for", required_argument, NULL, 'f'},
+	        {"db", required_argument, NULL, 'd'},
+	        {"json", no_argument, NULL, 'j'},
+	        {"help", no_argument, NULL, 'h'},
+	        {"sample-rate", required_argument, NULL, 'S'},
+	        {0},
 	};
 	int c;
 
@@ -62,18 +65,20 @@ static int parse_args(int argc, char **argv, struct trace_args *a)
 		switch (c) {
 		case 'S':
 			if (mw_parse_u64(optarg, &a->sample_rate) < 0 || a->sample_rate > 10000) {
-				fprintf(stderr, "memwatch trace: --sample-rate '%s': expected 0 to 10000"
-						" samples per second\n",
-					optarg);
+				fprintf(stderr,
+				        "memwatch trace: --sample-rate '%s': expected 0 to 10000"
+				        " samples per second\n",
+				        optarg);
 				return EXIT_USAGE;
 			}
 			break;
 		case 'f':
 			if (mw_parse_duration(optarg, &a->for_ns) < 0 ||
 			    a->for_ns > 3600ull * 1000000000ull) {
-				fprintf(stderr, "memwatch trace: --for '%s': expected a duration up to"
-						" 1h (e.g. 10s)\n",
-					optarg);
+				fprintf(stderr,
+				        "memwatch trace: --for '%s': expected a duration up to"
+				        " 1h (e.g. 10s)\n",
+				        optarg);
 				return EXIT_USAGE;
 			}
 			break;
@@ -89,7 +94,7 @@ static int parse_args(int argc, char **argv, struct trace_args *a)
 			return 0;
 		case ':':
 			fprintf(stderr, "memwatch trace: option '%s' needs an argument\n",
-				argv[optind - 1]);
+			        argv[optind - 1]);
 			return EXIT_USAGE;
 		default:
 			fprintf(stderr, "memwatch trace: unknown option '%s'\n", argv[optind - 1]);
@@ -113,18 +118,18 @@ static void print_cost(const struct mw_trace *t)
 	for (size_t i = 0; i < t->nhooks; i++)
 		t->hooks[i].uprobe ? nup++ : nsys++;
 	fprintf(stderr,
-		"memwatch trace: pid %d, %zu thread(s): %zu syscall tracepoints, %zu libc uprobes\n"
-		"  cost while attached: syscall tracepoints put every process's system calls on\n"
-		"  the slow path (about +24%% per syscall, machine-wide); each traced malloc/free\n"
-		"  in pid %d traps to the kernel (a few microseconds per call); other processes'\n"
-		"  malloc is untouched.\n",
-		(int)t->pid, t->nthreads, nsys, nup, (int)t->pid);
+	        "memwatch trace: pid %d, %zu thread(s): %zu syscall tracepoints, %zu libc uprobes\n"
+	        "  cost while attached: syscall tracepoints put every process's system calls on\n"
+	        "  the slow path (about +24%% per syscall, machine-wide); each traced malloc/free\n"
+	        "  in pid %d traps to the kernel (a few microseconds per call); other processes'\n"
+	        "  malloc is untouched.\n",
+	        (int)t->pid, t->nthreads, nsys, nup, (int)t->pid);
 	for (size_t i = 0; i < t->nhooks; i++)
 		if (t->hooks[i].skipped)
 			fprintf(stderr,
-				"  %s: probe placed %d bytes in, past instructions the kernel would"
-				" single-step\n",
-				t->hooks[i].name, t->hooks[i].skipped);
+			        "  %s: probe placed %d bytes in, past instructions the kernel would"
+			        " single-step\n",
+			        t->hooks[i].name, t->hooks[i].skipped);
 }
 
 static void print_summary(const struct mw_trace *t, double secs, const char *why, bool json)
@@ -174,12 +179,14 @@ static void print_summary(const struct mw_trace *t, double secs, const char *why
 			       secs > 0 ? (double)t->hooks[i].count / secs : 0.0);
 	if (!t->nsites)
 		return;
-	printf("heap allocation sites (%llu malloc calls sampled with their stacks; estimated totals):\n",
+	printf("heap allocation sites (%llu malloc calls sampled with their stacks; estimated "
+	       "totals):\n",
 	       (unsigned long long)t->samples);
 	for (size_t i = 0; i < t->nsites && i < 5; i++) {
 		char b[32], esc[4 * MW_FRAME_MAX];
 		const char *f = t->sites[i].frames;
-		printf("  #%zu %s in ~%llu calls\n", i + 1, mw_fmt_bytes(b, sizeof(b), (int64_t)t->sites[i].bytes),
+		printf("  #%zu %s in ~%llu calls\n", i + 1,
+		       mw_fmt_bytes(b, sizeof(b), (int64_t)t->sites[i].bytes),
 		       (unsigned long long)t->sites[i].calls);
 		while (*f) {
 			size_t n = strcspn(f, "\n");
@@ -195,7 +202,7 @@ static void store_counts(const struct trace_args *a, const struct mw_trace *t, d
 {
 	struct mw_store *st = NULL;
 	char detail[2048], boot_id[64];
-	struct mw_proc_info info = { 0 };
+	struct mw_proc_info info = {0};
 	int64_t proc_id = 0;
 	size_t o;
 	int r;
@@ -205,7 +212,7 @@ static void store_counts(const struct trace_args *a, const struct mw_trace *t, d
 	r = mw_store_open_writer(a->db_path, NULL, &st, NULL);
 	if (r < 0) {
 		fprintf(stderr, "memwatch trace: %s: not stored (%s)\n", a->db_path,
-			r == -EBUSY ? "memwatchd is writing it" : strerror(-r));
+		        r == -EBUSY ? "memwatchd is writing it" : strerror(-r));
 		return;
 	}
 	if (mw_boot_id("", boot_id, sizeof(boot_id)) == 0 &&
@@ -214,7 +221,7 @@ static void store_counts(const struct trace_args *a, const struct mw_trace *t, d
 	o = (size_t)snprintf(detail, sizeof(detail), "{\"seconds\":%.3f,\"counts\":{", secs);
 	for (size_t i = 0; i < t->nhooks && o < sizeof(detail); i++)
 		o += (size_t)snprintf(detail + o, sizeof(detail) - o, "%s\"%s\":%llu", i ? "," : "",
-				      t->hooks[i].name, (unsigned long long)t->hooks[i].count);
+		                      t->hooks[i].name, (unsigned long long)t->hooks[i].count);
 	if (o + 3 < sizeof(detail)) {
 		snprintf(detail + o, sizeof(detail) - o, "}}");
 		mw_store_add_event(st, mw_now_ns(), "trace", proc_id, t->pid, detail);
@@ -243,8 +250,8 @@ static const char *wait_end(const struct trace_args *a, struct mw_trace *t, int 
 	uint64_t t0 = mw_mono_ns(), end = t0 + a->for_ns;
 
 	for (;;) {
-		struct pollfd pfd[2] = { { .fd = sigfd, .events = POLLIN },
-					 { .fd = pidfd, .events = POLLIN } };
+		struct pollfd pfd[2] = {{.fd = sigfd, .events = POLLIN},
+		                        {.fd = pidfd, .events = POLLIN}};
 		uint64_t now = mw_mono_ns();
 		int ms;
 
@@ -266,14 +273,14 @@ static const char *wait_end(const struct trace_args *a, struct mw_trace *t, int 
 		for (size_t i = 0; i < t->nhooks; i++)
 			if (t->hooks[i].count)
 				fprintf(stderr, " %s %llu", t->hooks[i].name,
-					(unsigned long long)t->hooks[i].count);
+				        (unsigned long long)t->hooks[i].count);
 		fprintf(stderr, "\n");
 	}
 }
 
 int cmd_trace(int argc, char **argv)
 {
-	struct trace_args a = { 0 };
+	struct trace_args a = {0};
 	struct mw_trace t;
 	char why[512] = "";
 	_cleanup_close_ int sigfd = -1, pidfd = -1;
@@ -301,11 +308,11 @@ int cmd_trace(int argc, char **argv)
 	if (r < 0) {
 		mw_trace_release(&t);
 		fprintf(stderr, "memwatch trace: %s%s\n", why,
-			r == -EACCES || r == -EPERM ? " (needs root or CAP_PERFMON)" : "");
+		        r == -EACCES || r == -EPERM ? " (needs root or CAP_PERFMON)" : "");
 		return EXIT_RUNTIME;
 	}
 	fprintf(stderr, "memwatch trace: attached %zu hooks on %zu thread(s) for %.1f s\n",
-		t.nhooks, t.nthreads, (double)a.for_ns / 1e9);
+	        t.nhooks, t.nthreads, (double)a.for_ns / 1e9);
 	t0 = mw_mono_ns();
 	ended = wait_end(&a, &t, sigfd, pidfd);
 	mw_trace_read(&t);

@@ -28,7 +28,7 @@ static int cs_open(struct mw_daemon *d, void **state, char *why, size_t whylen)
 	if (r < 0)
 		return r;
 	mw_info("callsite: %u-byte stack slices, %g snapshots/s per process (burst %g), depth %u",
-		o.stack_bytes, o.rate_per_s, o.burst, o.depth);
+	        o.stack_bytes, o.rate_per_s, o.burst, o.depth);
 	*state = t;
 	return 0;
 }
@@ -62,17 +62,17 @@ static void cs_close(void *state)
 
 	mw_callsite_tracker_counters(state, &c);
 	mw_info("callsite: %llu samples, %llu recorded, %llu skipped, %llu lost",
-		(unsigned long long)c.samples, (unsigned long long)c.recorded,
-		(unsigned long long)c.skipped, (unsigned long long)c.lost);
+	        (unsigned long long)c.samples, (unsigned long long)c.recorded,
+	        (unsigned long long)c.skipped, (unsigned long long)c.lost);
 	mw_callsite_tracker_free(state);
 }
 
 const struct mw_source mw_source_callsite = {
-	.name = "callsite",
-	.open = cs_open,
-	.collect = cs_collect,
-	.write = cs_write,
-	.fd = cs_fd,
-	.on_ready = cs_on_ready,
-	.close = cs_close,
+        .name = "callsite",
+        .open = cs_open,
+        .collect = cs_collect,
+        .write = cs_write,
+        .fd = cs_fd,
+        .on_ready = cs_on_ready,
+        .close = cs_close,
 };

@@ -18,14 +18,14 @@
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 
-#define MAX_CPUS 256
+#define MAX_CPUS              256
 #define MW_CALLSITE_MAX_MUTED 32
 /* Skips per second that make a thread a storm, and how long it stays muted. */
 #define STORM_SKIPS 64
-#define MUTE_NS (10ull * 1000000000ull)
+#define MUTE_NS     (10ull * 1000000000ull)
 
 enum { KIND_UNKNOWN, KIND_ANON, KIND_HEAP, KIND_FILE, KIND_OTHER };
-static const char *const kind_names[] = { "other", "anon", "heap", "file", "other" };
+static const char *const kind_names[] = {"other", "anon", "heap", "file", "other"};
 
 struct cs_map {
 	uint64_t addr, len, t_ns, gone_ns;
@@ -103,12 +103,12 @@ static void on_sample(void *arg, const struct mw_perf_sample *s);
 void mw_callsite_options_default(struct mw_callsite_options *o)
 {
 	*o = (struct mw_callsite_options){
-		.stack_bytes = MW_CALLSITE_DEFAULT_STACK,
-		.rate_per_s = MW_CALLSITE_DEFAULT_RATE,
-		.burst = MW_CALLSITE_DEFAULT_BURST,
-		.depth = MW_CALLSITE_DEFAULT_DEPTH,
-		.reconcile_ns = MW_CALLSITE_DEFAULT_RECONCILE,
-		.ring_pages = 128,
+	        .stack_bytes = MW_CALLSITE_DEFAULT_STACK,
+	        .rate_per_s = MW_CALLSITE_DEFAULT_RATE,
+	        .burst = MW_CALLSITE_DEFAULT_BURST,
+	        .depth = MW_CALLSITE_DEFAULT_DEPTH,
+	        .reconcile_ns = MW_CALLSITE_DEFAULT_RECONCILE,
+	        .ring_pages = 128,
 	};
 }
 
@@ -159,22 +159,22 @@ int mw_callsite_options_from_env(struct mw_callsite_options *o, char *why, size_
 }
 
 static int open_ring(struct mw_callsite_tracker *t, int cpu, const char *filter,
-		     struct mw_perfev **out)
+                     struct mw_perfev **out)
 {
 	struct mw_perfev_options po = {
-		.type = PERF_TYPE_TRACEPOINT,
-		.config = t->id_unmapped,
-		.pid = -1,
-		.cpu = cpu,
-		.sample = true,
-		.period = 1,
-		.stack_bytes = t->o.stack_bytes,
-		.raw = true,
-		.ring_pages = t->o.ring_pages,
-		.wakeup_events = 1,
-		.filter = filter,
+	        .type = PERF_TYPE_TRACEPOINT,
+	        .config = t->id_unmapped,
+	        .pid = -1,
+	        .cpu = cpu,
+	        .sample = true,
+	        .period = 1,
+	        .stack_bytes = t->o.stack_bytes,
+	        .raw = true,
+	        .ring_pages = t->o.ring_pages,
+	        .wakeup_events = 1,
+	        .filter = filter,
 	};
-	struct epoll_event ee = { .events = EPOLLIN };
+	struct epoll_event ee = {.events = EPOLLIN};
 	int r;
 
 	r = mw_perfev_open(&po, out);
@@ -202,7 +202,7 @@ static int open_cpu(struct mw_callsite_tracker *t, int cpu, const char *filter)
 }
 
 int mw_callsite_tracker_new(const struct mw_callsite_options *o, struct mw_callsite_tracker **out,
-			    char *why, size_t whylen)
+                            char *why, size_t whylen)
 {
 	struct mw_callsite_tracker *t = calloc(1, sizeof(*t));
 	char filter[64];
@@ -220,7 +220,8 @@ int mw_callsite_tracker_new(const struct mw_callsite_options *o, struct mw_calls
 		goto fail;
 	}
 	if ((r = mw_tracepoint_id("mmap", "vm_unmapped_area", &t->id_unmapped)) < 0) {
-		snprintf(why, whylen, "tracefs: tracepoint mmap:vm_unmapped_area: %s", strerror(-r));
+		snprintf(why, whylen, "tracefs: tracepoint mmap:vm_unmapped_area: %s",
+		         strerror(-r));
 		goto fail;
 	}
 	t->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -236,7 +237,7 @@ int mw_callsite_tracker_new(const struct mw_callsite_options *o, struct mw_calls
 			continue; /* offline cpu */
 		if (r < 0) {
 			snprintf(why, whylen, "perf_event_open on cpu %ld: %s%s", cpu, strerror(-r),
-				 r == -EACCES || r == -EPERM ? " (needs root or CAP_PERFMON)" : "");
+			         r == -EACCES || r == -EPERM ? " (needs root or CAP_PERFMON)" : "");
 			goto fail;
 		}
 	}
@@ -289,7 +290,7 @@ int mw_callsite_tracker_fd(const struct mw_callsite_tracker *t)
 }
 
 void mw_callsite_tracker_counters(const struct mw_callsite_tracker *t,
-				  struct mw_callsite_counters *c)
+                                  struct mw_callsite_counters *c)
 {
 	*c = t->c;
 }
@@ -309,8 +310,10 @@ static int read_start_ticks(pid_t pid, uint64_t *out)
 	if (!p)
 		return -EBADMSG;
 	/* after ") ": state is field 3, starttime is field 22 */
-	if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
-		   &v) != 1)
+	if (sscanf(p + 2,
+	           "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d "
+	           "%llu",
+	           &v) != 1)
 		return -EBADMSG;
 	*out = v;
 	return 0;
@@ -408,7 +411,8 @@ static int intern_stack(struct mw_callsite_tracker *t, size_t n, uint32_t *out)
 		len += strlen(t->frames[i]) + 1;
 	}
 	if (t->index_cap)
-		for (size_t k = h & (t->index_cap - 1); t->index[k]; k = (k + 1) & (t->index_cap - 1))
+		for (size_t k = h & (t->index_cap - 1); t->index[k];
+		     k = (k + 1) & (t->index_cap - 1))
 			if (t->stacks[t->index[k] - 1].hash == h) {
 				*out = t->index[k] - 1;
 				return 0;
@@ -431,7 +435,7 @@ static int intern_stack(struct mw_callsite_tracker *t, size_t n, uint32_t *out)
 		free(joined);
 		return -ENOMEM;
 	}
-	t->stacks[t->nstacks] = (struct cs_stack){ h, joined, (uint32_t)n, 0 };
+	t->stacks[t->nstacks] = (struct cs_stack){h, joined, (uint32_t)n, 0};
 	*out = (uint32_t)t->nstacks++;
 	return 0;
 }
@@ -449,7 +453,7 @@ static void proc_invalidate(struct cs_proc *p, uint64_t addr, uint64_t len, uint
 }
 
 static int proc_add_map(struct cs_proc *p, uint64_t addr, uint64_t len, uint64_t t_ns,
-			uint8_t *snap, uint32_t snap_len)
+                        uint8_t *snap, uint32_t snap_len)
 {
 	if (p->n == p->cap) {
 		size_t cap = p->cap ? 2 * p->cap : 16;
@@ -459,12 +463,12 @@ static int proc_add_map(struct cs_proc *p, uint64_t addr, uint64_t len, uint64_t
 		p->m = v;
 		p->cap = cap;
 	}
-	p->m[p->n++] = (struct cs_map){ .addr = addr,
-					.len = len,
-					.t_ns = t_ns,
-					.stack = NO_STACK,
-					.snap = snap,
-					.snap_len = snap_len };
+	p->m[p->n++] = (struct cs_map){.addr = addr,
+	                               .len = len,
+	                               .t_ns = t_ns,
+	                               .stack = NO_STACK,
+	                               .snap = snap,
+	                               .snap_len = snap_len};
 	return 0;
 }
 
@@ -485,7 +489,7 @@ static int apply_filter(struct mw_callsite_tracker *t)
 	o = (size_t)snprintf(filter, sizeof(filter), "common_pid != %d", (int)t->self);
 	for (size_t i = 0; i < t->nmutes; i++)
 		o += (size_t)snprintf(filter + o, sizeof(filter) - o, " && common_pid != %d",
-				      (int)t->mutes[i].tid);
+		                      (int)t->mutes[i].tid);
 	/*
 	 * The kernel sets a perf event's filter once (EEXIST after): open
 	 * each cpu's ring anew with the new filter, then drain and close the
@@ -497,7 +501,7 @@ static int apply_filter(struct mw_callsite_tracker *t)
 		int q = open_ring(t, t->ncpu_ev[i], filter, &ne);
 		if (q < 0) {
 			mw_debug("callsite: filter '%s' on cpu %d: %s", filter, t->ncpu_ev[i],
-				 strerror(-q));
+			         strerror(-q));
 			r = q;
 			continue;
 		}
@@ -526,11 +530,11 @@ static void mute(struct mw_callsite_tracker *t, pid_t pid, pid_t tid, uint64_t n
 	m->until_ns = now_ns + MUTE_NS;
 	snprintf(filter, sizeof(filter), "common_pid == %d", (int)tid);
 	for (size_t i = 0; i < t->nev; i++) {
-		struct mw_perfev_options po = { .type = PERF_TYPE_TRACEPOINT,
-						.config = t->id_unmapped,
-						.pid = -1,
-						.cpu = t->ncpu_ev[i],
-						.filter = filter };
+		struct mw_perfev_options po = {.type = PERF_TYPE_TRACEPOINT,
+		                               .config = t->id_unmapped,
+		                               .pid = -1,
+		                               .cpu = t->ncpu_ev[i],
+		                               .filter = filter};
 		if (mw_perfev_open(&po, &m->cnt[i]) < 0)
 			m->cnt[i] = NULL;
 	}
@@ -538,7 +542,7 @@ static void mute(struct mw_callsite_tracker *t, pid_t pid, pid_t tid, uint64_t n
 	/* Applied after the drain: reopening the rings under a drain would pull them away. */
 	t->filter_dirty = true;
 	mw_debug("callsite: pid %d thread %d maps too fast: muted for %llu s", (int)pid, (int)tid,
-		 MUTE_NS / 1000000000ull);
+	         MUTE_NS / 1000000000ull);
 }
 
 static struct cs_proc *proc_find(struct mw_callsite_tracker *t, pid_t pid)
@@ -704,10 +708,10 @@ static int read_maps(pid_t pid, struct vma **out, size_t *n)
 		name[strcspn(name, "\n")] = '\0';
 		v[*n].start = a;
 		v[*n].end = b;
-		v[*n].kind = !*name			 ? KIND_ANON
-			     : strcmp(name, "[heap]") == 0 ? KIND_HEAP
-			     : *name == '/'		 ? KIND_FILE
-							 : KIND_OTHER;
+		v[*n].kind = !*name                        ? KIND_ANON
+		             : strcmp(name, "[heap]") == 0 ? KIND_HEAP
+		             : *name == '/'                ? KIND_FILE
+		                                           : KIND_OTHER;
 		(*n)++;
 	}
 	*out = v;
@@ -772,7 +776,7 @@ static void unwind_map(struct mw_callsite_tracker *t, struct cs_proc *p, struct 
 }
 
 static void reconcile_proc(struct mw_callsite_tracker *t, struct cs_proc *p,
-			   const struct snap_maps *sm, uint64_t now_real)
+                           const struct snap_maps *sm, uint64_t now_real)
 {
 	if (sm->gone)
 		p->dead = true;
@@ -826,7 +830,7 @@ int mw_callsite_tracker_reconcile(struct mw_callsite_tracker *t, uint64_t mono_n
 		struct cs_proc *p = t->procs[i];
 		uint64_t st;
 		sm[i].gone = read_start_ticks(p->pid, &st) < 0 || st != p->start_ticks ||
-			     read_maps(p->pid, &sm[i].v, &sm[i].n) < 0;
+		             read_maps(p->pid, &sm[i].v, &sm[i].n) < 0;
 	}
 	mw_callsite_tracker_poll(t);
 	for (size_t i = 0; i < n; i++) {
@@ -864,11 +868,11 @@ static int write_stack(sqlite3 *db, struct cs_stack *s)
 
 	if (s->row)
 		return 0;
-	if (sqlite3_prepare_v2(db,
-			       "INSERT OR IGNORE INTO callsite_stacks(hash, depth, frames) VALUES(?,?,?)",
-			       -1, &ins, NULL) != SQLITE_OK ||
+	if (sqlite3_prepare_v2(
+	            db, "INSERT OR IGNORE INTO callsite_stacks(hash, depth, frames) VALUES(?,?,?)",
+	            -1, &ins, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db, "SELECT id FROM callsite_stacks WHERE hash = ?", -1, &sel,
-			       NULL) != SQLITE_OK)
+	                       NULL) != SQLITE_OK)
 		goto out;
 	sqlite3_bind_int64(ins, 1, (int64_t)s->hash);
 	sqlite3_bind_int(ins, 2, (int)s->depth);
@@ -887,7 +891,7 @@ out:
 }
 
 static int write_proc_maps(struct mw_callsite_tracker *t, sqlite3 *db, struct cs_proc *p,
-			   int64_t proc_id, sqlite3_stmt *ins, sqlite3_stmt *upd)
+                           int64_t proc_id, sqlite3_stmt *ins, sqlite3_stmt *upd)
 {
 	size_t keep = 0;
 	int r = 0;
@@ -929,8 +933,8 @@ static int write_proc_maps(struct mw_callsite_tracker *t, sqlite3 *db, struct cs
 }
 
 static int write_counters(sqlite3 *db, sqlite3_stmt *st, int64_t tick, int64_t proc_id,
-			  uint64_t samples, uint64_t taken, uint64_t recorded, uint64_t skipped,
-			  int64_t lost)
+                          uint64_t samples, uint64_t taken, uint64_t recorded, uint64_t skipped,
+                          int64_t lost)
 {
 	sqlite3_bind_int64(st, 1, tick);
 	if (proc_id)
@@ -949,7 +953,7 @@ static int write_counters(sqlite3 *db, sqlite3_stmt *st, int64_t tick, int64_t p
 }
 
 int mw_callsite_tracker_write(struct mw_callsite_tracker *t, struct mw_store *s, int64_t tick_id,
-			      uint64_t t_ns)
+                              uint64_t t_ns)
 {
 	sqlite3 *db = mw_store_db(s);
 	sqlite3_stmt *ins = NULL, *upd = NULL, *cnt = NULL;
@@ -958,15 +962,15 @@ int mw_callsite_tracker_write(struct mw_callsite_tracker *t, struct mw_store *s,
 
 	(void)t_ns;
 	if (sqlite3_prepare_v2(db,
-			       "INSERT INTO callsite_maps(proc, stack, kind, addr, len, t_ms)"
-			       " VALUES(?,?,?,?,?,?)",
-			       -1, &ins, NULL) != SQLITE_OK ||
+	                       "INSERT INTO callsite_maps(proc, stack, kind, addr, len, t_ms)"
+	                       " VALUES(?,?,?,?,?,?)",
+	                       -1, &ins, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db, "UPDATE callsite_maps SET gone_ms = ? WHERE id = ?", -1, &upd,
-			       NULL) != SQLITE_OK ||
+	                       NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db,
-			       "INSERT INTO callsite_counters(tick, proc, samples, taken, recorded,"
-			       " skipped, lost) VALUES(?,?,?,?,?,?,?)",
-			       -1, &cnt, NULL) != SQLITE_OK)
+	                       "INSERT INTO callsite_counters(tick, proc, samples, taken, recorded,"
+	                       " skipped, lost) VALUES(?,?,?,?,?,?,?)",
+	                       -1, &cnt, NULL) != SQLITE_OK)
 		goto out;
 	r = 0;
 	for (size_t i = 0; i < t->nprocs && r == 0; i++) {
@@ -979,7 +983,7 @@ int mw_callsite_tracker_write(struct mw_callsite_tracker *t, struct mw_store *s,
 		    (p->samples != p->w_samples || p->recorded != p->w_recorded ||
 		     p->skipped != p->w_skipped)) {
 			r = write_counters(db, cnt, tick_id, proc_id, p->samples, p->taken,
-					   p->recorded, p->skipped, -1);
+			                   p->recorded, p->skipped, -1);
 			p->w_samples = p->samples;
 			p->w_recorded = p->recorded;
 			p->w_skipped = p->skipped;
@@ -987,8 +991,7 @@ int mw_callsite_tracker_write(struct mw_callsite_tracker *t, struct mw_store *s,
 	}
 	if (r == 0 && memcmp(&t->c, &t->written, sizeof(t->c)) != 0) {
 		r = write_counters(db, cnt, tick_id, 0, t->c.samples, t->c.taken, t->c.recorded,
-				   t->c.skipped,
-				   (int64_t)(t->c.lost + t->c.throttled));
+		                   t->c.skipped, (int64_t)(t->c.lost + t->c.throttled));
 		t->written = t->c;
 	}
 	/* Processes that went and hold nothing unwritten are dropped. */

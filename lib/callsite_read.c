@@ -35,15 +35,16 @@ static int split_frames(const char *text, struct mw_callsite *c)
 }
 
 static int64_t outstanding_at(sqlite3 *db, int64_t proc_id, int64_t stack, const char *kind,
-			      int64_t t_ms)
+                              int64_t t_ms)
 {
 	sqlite3_stmt *st = NULL;
 	int64_t v = 0;
 
-	if (sqlite3_prepare_v2(db,
-			       "SELECT coalesce(sum(m.len), 0) FROM callsite_maps m WHERE m.proc = ?1"
-			       " AND " OUTSTANDING_AT " AND m.stack = ?3 AND m.kind = ?4",
-			       -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(
+	            db,
+	            "SELECT coalesce(sum(m.len), 0) FROM callsite_maps m WHERE m.proc = ?1"
+	            " AND " OUTSTANDING_AT " AND m.stack = ?3 AND m.kind = ?4",
+	            -1, &st, NULL) != SQLITE_OK)
 		return 0;
 	sqlite3_bind_int64(st, 1, proc_id);
 	sqlite3_bind_int64(st, 2, t_ms);
@@ -62,9 +63,9 @@ static int64_t first_seen_ms(sqlite3 *db, int64_t proc_id)
 	int64_t v = 0;
 
 	if (sqlite3_prepare_v2(db,
-			       "SELECT t.t_ms FROM procs p JOIN ticks t ON t.id = p.first_tick"
-			       " WHERE p.id = ?",
-			       -1, &st, NULL) != SQLITE_OK)
+	                       "SELECT t.t_ms FROM procs p JOIN ticks t ON t.id = p.first_tick"
+	                       " WHERE p.id = ?",
+	                       -1, &st, NULL) != SQLITE_OK)
 		return 0;
 	sqlite3_bind_int64(st, 1, proc_id);
 	if (sqlite3_step(st) == SQLITE_ROW)
@@ -78,9 +79,9 @@ static void read_counters(sqlite3 *db, int64_t proc_id, struct mw_callsite_list 
 	sqlite3_stmt *st = NULL;
 
 	if (sqlite3_prepare_v2(db,
-			       "SELECT recorded, skipped FROM callsite_counters WHERE proc = ?"
-			       " ORDER BY tick DESC LIMIT 1",
-			       -1, &st, NULL) == SQLITE_OK) {
+	                       "SELECT recorded, skipped FROM callsite_counters WHERE proc = ?"
+	                       " ORDER BY tick DESC LIMIT 1",
+	                       -1, &st, NULL) == SQLITE_OK) {
 		sqlite3_bind_int64(st, 1, proc_id);
 		if (sqlite3_step(st) == SQLITE_ROW) {
 			l->recorded = sqlite3_column_int64(st, 0);
@@ -90,9 +91,9 @@ static void read_counters(sqlite3 *db, int64_t proc_id, struct mw_callsite_list 
 	sqlite3_finalize(st);
 	st = NULL;
 	if (sqlite3_prepare_v2(db,
-			       "SELECT lost FROM callsite_counters WHERE proc IS NULL"
-			       " ORDER BY tick DESC LIMIT 1",
-			       -1, &st, NULL) == SQLITE_OK &&
+	                       "SELECT lost FROM callsite_counters WHERE proc IS NULL"
+	                       " ORDER BY tick DESC LIMIT 1",
+	                       -1, &st, NULL) == SQLITE_OK &&
 	    sqlite3_step(st) == SQLITE_ROW) {
 		l->lost = sqlite3_column_int64(st, 0);
 		l->available = true;
@@ -101,7 +102,7 @@ static void read_counters(sqlite3 *db, int64_t proc_id, struct mw_callsite_list 
 }
 
 int mw_store_callsites(struct mw_store *s, int64_t proc_id, int64_t since_ms, int64_t until_ms,
-		       size_t max, struct mw_callsite_list *out)
+                       size_t max, struct mw_callsite_list *out)
 {
 	sqlite3 *db = mw_store_db(s);
 	sqlite3_stmt *st = NULL;
@@ -112,11 +113,11 @@ int mw_store_callsites(struct mw_store *s, int64_t proc_id, int64_t since_ms, in
 	out->since_ms = since_ms;
 	out->until_ms = until_ms;
 	rc = sqlite3_prepare_v2(db,
-				"SELECT m.stack, m.kind, sum(m.len), count(*), s.frames"
-				" FROM callsite_maps m JOIN callsite_stacks s ON s.id = m.stack"
-				" WHERE m.proc = ?1 AND " OUTSTANDING_AT
-				" GROUP BY m.stack, m.kind ORDER BY 3 DESC, 4 DESC LIMIT ?3",
-				-1, &st, NULL);
+	                        "SELECT m.stack, m.kind, sum(m.len), count(*), s.frames"
+	                        " FROM callsite_maps m JOIN callsite_stacks s ON s.id = m.stack"
+	                        " WHERE m.proc = ?1 AND " OUTSTANDING_AT
+	                        " GROUP BY m.stack, m.kind ORDER BY 3 DESC, 4 DESC LIMIT ?3",
+	                        -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return 0; /* a store without call-site tables: nothing recorded */
 	read_counters(db, proc_id, out);
@@ -145,7 +146,7 @@ int mw_store_callsites(struct mw_store *s, int64_t proc_id, int64_t since_ms, in
 		if (until_ms > start) {
 			int64_t before = outstanding_at(db, proc_id, c->stack_id, c->kind, start);
 			c->growth_per_hour =
-				(double)(c->bytes - before) * 3600e3 / (double)(until_ms - start);
+			        (double)(c->bytes - before) * 3600e3 / (double)(until_ms - start);
 		}
 	}
 	sqlite3_finalize(st);
@@ -174,7 +175,8 @@ void mw_callsite_print(FILE *f, const struct mw_callsite_list *l, bool utf8)
 
 	fprintf(f, "Call sites holding mappings (outstanding, by bytes):\n");
 	if (!l->available) {
-		fprintf(f, "  none recorded: memwatchd's call-site source was off or saw nothing\n");
+		fprintf(f,
+		        "  none recorded: memwatchd's call-site source was off or saw nothing\n");
 		return;
 	}
 	if (l->n == 0)
@@ -182,18 +184,19 @@ void mw_callsite_print(FILE *f, const struct mw_callsite_list *l, bool utf8)
 	for (size_t i = 0; i < l->n; i++) {
 		const struct mw_callsite *c = &l->v[i];
 		fprintf(f, "  #%zu %s in %lld mapping%s (%s), growing %s/h\n", i + 1,
-			mw_fmt_bytes(b1, sizeof(b1), c->bytes), (long long)c->count,
-			c->count == 1 ? "" : "s", c->kind,
-			mw_fmt_bytes_delta(b2, sizeof(b2), c->growth_per_hour));
+		        mw_fmt_bytes(b1, sizeof(b1), c->bytes), (long long)c->count,
+		        c->count == 1 ? "" : "s", c->kind,
+		        mw_fmt_bytes_delta(b2, sizeof(b2), c->growth_per_hour));
 		for (size_t k = 0; k < c->nframes; k++) {
 			mw_escape_term(c->frames[k], strlen(c->frames[k]), esc, sizeof(esc), utf8);
 			fprintf(f, "      %s\n", esc);
 		}
 	}
 	if (l->skipped || l->lost)
-		fprintf(f, "  snapshots: %lld recorded, %lld skipped by the rate limit,"
-			   " %lld dropped by the kernel (machine-wide)\n",
-			(long long)l->recorded, (long long)l->skipped, (long long)l->lost);
+		fprintf(f,
+		        "  snapshots: %lld recorded, %lld skipped by the rate limit,"
+		        " %lld dropped by the kernel (machine-wide)\n",
+		        (long long)l->recorded, (long long)l->skipped, (long long)l->lost);
 }
 
 void mw_callsite_json(struct mw_json *j, const char *key, const struct mw_callsite_list *l)

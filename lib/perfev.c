@@ -20,9 +20,9 @@
 enum { PR_AX, PR_BX, PR_CX, PR_DX, PR_SI, PR_DI, PR_BP, PR_SP, PR_IP, PR_R8 = 16 };
 #define REGS_MASK (0x1ffull | (0xffull << PR_R8))
 /* Sample position (bit order of REGS_MASK) -> DWARF register number. */
-static const int perf_to_dwarf[MW_NREGS] = { 0 /*ax*/,	3 /*bx*/,  2 /*cx*/,  1 /*dx*/,	4 /*si*/,
-					     5 /*di*/,	6 /*bp*/,  7 /*sp*/,  16 /*ip*/, 8,  9,
-					     10,	11,	   12,	      13,	14, 15 };
+static const int perf_to_dwarf[MW_NREGS] = {
+        0 /*ax*/, 3 /*bx*/, 2 /*cx*/, 1 /*dx*/, 4 /*si*/, 5 /*di*/, 6 /*bp*/, 7 /*sp*/, 16 /*ip*/,
+        8,        9,        10,       11,       12,       13,       14,       15};
 
 struct mw_perfev {
 	int fd;
@@ -39,8 +39,8 @@ int mw_tracepoint_id(const char *group, const char *name, uint64_t *id)
 	struct stat st;
 	int r;
 
-	if (stat(TRACEFS "/events", &st) < 0 &&
-	    mount("nodev", TRACEFS, "tracefs", 0, NULL) < 0 && errno != EBUSY)
+	if (stat(TRACEFS "/events", &st) < 0 && mount("nodev", TRACEFS, "tracefs", 0, NULL) < 0 &&
+	    errno != EBUSY)
 		return -errno;
 	snprintf(path, sizeof(path), TRACEFS "/events/%s/%s/id", group, name);
 	r = mw_read_file(path, buf, sizeof(buf), NULL);
@@ -68,7 +68,7 @@ int mw_uprobe_pmu_type(uint32_t *type)
 
 int mw_perfev_open(const struct mw_perfev_options *o, struct mw_perfev **out)
 {
-	struct perf_event_attr a = { 0 };
+	struct perf_event_attr a = {0};
 	struct mw_perfev *e;
 	int r;
 
@@ -196,9 +196,9 @@ static int take(struct cursor *c, void *dst, size_t n)
 }
 
 int mw_perf_parse_sample(const uint8_t *p, size_t len, bool period, bool raw, bool regs_stack,
-			 struct mw_perf_sample *s)
+                         struct mw_perf_sample *s)
 {
-	struct cursor c = { p, p + len };
+	struct cursor c = {p, p + len};
 	uint32_t ids[2];
 	uint64_t v;
 
@@ -263,7 +263,7 @@ static const uint8_t *ring_bytes(struct mw_perfev *e, uint64_t off, size_t n)
 }
 
 int mw_perfev_drain(struct mw_perfev *e, mw_perf_sample_fn fn, void *arg, uint64_t *lost,
-		    uint64_t *throttled)
+                    uint64_t *throttled)
 {
 	struct perf_event_mmap_page *meta = e->base;
 	uint64_t head, tail;
@@ -289,8 +289,8 @@ int mw_perfev_drain(struct mw_perfev *e, mw_perf_sample_fn fn, void *arg, uint64
 		}
 		if (h.type == PERF_RECORD_SAMPLE) {
 			struct mw_perf_sample s;
-			if (mw_perf_parse_sample(rec + sizeof(h), h.size - sizeof(h), e->period, e->raw,
-						 e->regs_stack, &s) == 0)
+			if (mw_perf_parse_sample(rec + sizeof(h), h.size - sizeof(h), e->period,
+			                         e->raw, e->regs_stack, &s) == 0)
 				fn(arg, &s);
 		} else if (h.type == PERF_RECORD_LOST && h.size >= sizeof(h) + 16) {
 			uint64_t n;

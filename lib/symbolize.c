@@ -40,7 +40,7 @@ void mw_symbolize_pc(Dwfl *dwfl, uint64_t pc, char *buf, size_t cap)
 	if (fn && *fn)
 		/* "name@@VERSION" from versioned symbol tables: the version is noise here. */
 		snprintf(buf, cap, "%.*s+0x%" PRIx64 " (%s)", (int)strcspn(fn, "@"), fn,
-			 (uint64_t)off, mod);
+		         (uint64_t)off, mod);
 	else
 		snprintf(buf, cap, "0x%" PRIx64 " (%s)", pc - start, mod);
 }
@@ -123,9 +123,9 @@ int mw_elf_symbol_offset(const char *path, const char *name, uint64_t *file_off,
 int mw_symbolize_file(const char *path, uint64_t file_off, char *buf, size_t cap)
 {
 	static const Dwfl_Callbacks cb = {
-		.find_elf = dwfl_build_id_find_elf,
-		.find_debuginfo = dwfl_standard_find_debuginfo,
-		.section_address = dwfl_offline_section_address,
+	        .find_elf = dwfl_build_id_find_elf,
+	        .find_debuginfo = dwfl_standard_find_debuginfo,
+	        .section_address = dwfl_offline_section_address,
 	};
 	const char *slash = strrchr(path, '/');
 	Dwfl *dwfl;
@@ -155,7 +155,7 @@ int mw_symbolize_file(const char *path, uint64_t file_off, char *buf, size_t cap
 				continue;
 			if (file_off >= ph.p_offset && file_off < ph.p_offset + ph.p_filesz) {
 				mw_symbolize_pc(dwfl, file_off - ph.p_offset + ph.p_vaddr + bias,
-						buf, cap);
+				                buf, cap);
 				r = 0;
 			}
 		}

@@ -14,11 +14,11 @@
 #include <string.h>
 
 static const char *const syscalls[] = {
-	"brk",	  "mmap",   "munmap", "mremap", "madvise", "shmget",	   "shmat",
-	"shmdt",  "shmctl", "msgget", "msgsnd", "msgrcv",  "msgctl",	   "mq_open",
-	"mq_unlink", "mq_timedsend", "mq_timedreceive", "memfd_create",
+        "brk",    "mmap",    "munmap",    "mremap",       "madvise",         "shmget",
+        "shmat",  "shmdt",   "shmctl",    "msgget",       "msgsnd",          "msgrcv",
+        "msgctl", "mq_open", "mq_unlink", "mq_timedsend", "mq_timedreceive", "memfd_create",
 };
-static const char *const alloc_fns[] = { "malloc", "calloc", "realloc", "free" };
+static const char *const alloc_fns[] = {"malloc", "calloc", "realloc", "free"};
 
 /* Length of an instruction the kernel would emulate, or 0. */
 static int emulated_len(const uint8_t *c, size_t len)
@@ -41,7 +41,7 @@ static int emulated_len(const uint8_t *c, size_t len)
 /* Length of a straight-line instruction safe to step over at function entry, or 0. */
 static int skippable_len(const uint8_t *c, size_t len)
 {
-	static const uint8_t endbr64[] = { 0xf3, 0x0f, 0x1e, 0xfa };
+	static const uint8_t endbr64[] = {0xf3, 0x0f, 0x1e, 0xfa};
 
 	if (len >= 4 && memcmp(c, endbr64, 4) == 0)
 		return 4;
@@ -129,9 +129,9 @@ static int plan_uprobes(struct mw_trace *t)
 		if (fd < 0)
 			return -errno;
 		adj = pread(fd, code, sizeof(code), (off_t)off) == (ssize_t)sizeof(code)
-			      ? mw_uprobe_emulatable_offset(code, sizeof(code))
-			      : -1;
-		*h = (struct mw_trace_hook){ .uprobe = true, .offset = off };
+		              ? mw_uprobe_emulatable_offset(code, sizeof(code))
+		              : -1;
+		*h = (struct mw_trace_hook){.uprobe = true, .offset = off};
 		snprintf(h->name, sizeof(h->name), "%s", alloc_fns[i]);
 		if (strcmp(alloc_fns[i], "malloc") == 0)
 			t->malloc_offset = off; /* sampled at entry: rdi is the size */
@@ -164,7 +164,7 @@ int mw_trace_plan(pid_t pid, uint64_t sample_every, struct mw_trace *t, char *wh
 		snprintf(ev, sizeof(ev), "sys_enter_%s", syscalls[i]);
 		if (mw_tracepoint_id("syscalls", ev, &id) < 0)
 			continue;
-		t->hooks[t->nhooks] = (struct mw_trace_hook){ .offset = id };
+		t->hooks[t->nhooks] = (struct mw_trace_hook){.offset = id};
 		snprintf(t->hooks[t->nhooks].name, sizeof(t->hooks[0].name), "%s", syscalls[i]);
 		t->nhooks++;
 	}
@@ -176,16 +176,17 @@ int mw_trace_plan(pid_t pid, uint64_t sample_every, struct mw_trace *t, char *wh
 		}
 	}
 	if (t->nhooks == 0) {
-		snprintf(why, whylen, "no syscall tracepoint and no libc allocator found to attach");
+		snprintf(why, whylen,
+		         "no syscall tracepoint and no libc allocator found to attach");
 		return -ENOENT;
 	}
 	return 0;
 }
 
 static int open_hook(const struct mw_trace *t, const struct mw_trace_hook *h, uint32_t uprobe_type,
-		     pid_t tid, struct mw_perfev **out)
+                     pid_t tid, struct mw_perfev **out)
 {
-	struct mw_perfev_options o = { .pid = tid, .cpu = -1, .inherit = true };
+	struct mw_perfev_options o = {.pid = tid, .cpu = -1, .inherit = true};
 
 	if (h->uprobe) {
 		o.type = uprobe_type;
@@ -199,20 +200,20 @@ static int open_hook(const struct mw_trace *t, const struct mw_trace_hook *h, ui
 }
 
 static int open_sampler(struct mw_trace *t, uint32_t uprobe_type, pid_t tid, char *why,
-			size_t whylen)
+                        size_t whylen)
 {
 	struct mw_perfev_options o = {
-		.type = uprobe_type,
-		.config1 = (uint64_t)(uintptr_t)t->libc,
-		.config2 = t->malloc_offset,
-		.pid = tid,
-		.cpu = -1,
-		.inherit = false, /* a sampling event cannot be inherited with its own ring */
-		.sample = true,
-		.period = t->period,
-		.stack_bytes = 8192,
-		.ring_pages = 64,
-		.wakeup_events = 64,
+	        .type = uprobe_type,
+	        .config1 = (uint64_t)(uintptr_t)t->libc,
+	        .config2 = t->malloc_offset,
+	        .pid = tid,
+	        .cpu = -1,
+	        .inherit = false, /* a sampling event cannot be inherited with its own ring */
+	        .sample = true,
+	        .period = t->period,
+	        .stack_bytes = 8192,
+	        .ring_pages = 64,
+	        .wakeup_events = 64,
 	};
 	struct mw_perfev **v = realloc(t->sev, (t->nsev + 1) * sizeof(*v));
 	int r;
@@ -271,8 +272,8 @@ int mw_trace_attach(struct mw_trace *t, char *why, size_t whylen)
 				r = 0; /* the thread ended meanwhile */
 				t->ev[t->nev] = NULL;
 			} else if (r < 0) {
-				snprintf(why, whylen, "attach %s to thread %lld: %s", t->hooks[h].name,
-					 (long long)tid, strerror(-r));
+				snprintf(why, whylen, "attach %s to thread %lld: %s",
+				         t->hooks[h].name, (long long)tid, strerror(-r));
 			}
 			t->nev++;
 		}
@@ -331,7 +332,7 @@ static void on_malloc_sample(void *arg, const struct mw_perf_sample *s)
 	/* Frame 0 is malloc itself: the site starts at its caller. */
 	for (int i = n > 1 ? 1 : 0; i < n; i++)
 		o += (size_t)snprintf(joined + o, sizeof(joined) - o, "%s%s", o ? "\n" : "",
-				      frames[i]);
+		                      frames[i]);
 	add_site(t, joined, s->regs[5] /* rdi: malloc's size argument */, 1);
 }
 
@@ -351,7 +352,8 @@ static void adapt_period(struct mw_trace *t, uint64_t mallocs)
 	uint64_t now = mw_mono_ns(), period;
 
 	if (t->period_t0 && now > t->period_t0) {
-		double rate = (double)(mallocs - t->period_count) * 1e9 / (double)(now - t->period_t0);
+		double rate =
+		        (double)(mallocs - t->period_count) * 1e9 / (double)(now - t->period_t0);
 		period = (uint64_t)(rate / (double)t->sample_every) + 1;
 		if (period != t->period)
 			for (size_t i = 0; i < t->nsev; i++)

@@ -29,8 +29,8 @@ struct mw_unwinder {
 };
 
 static const Dwfl_Callbacks proc_callbacks = {
-	.find_elf = dwfl_linux_proc_find_elf,
-	.find_debuginfo = dwfl_standard_find_debuginfo,
+        .find_elf = dwfl_linux_proc_find_elf,
+        .find_debuginfo = dwfl_standard_find_debuginfo,
 };
 
 int mw_unwinder_new(struct mw_unwinder **out)
@@ -98,8 +98,8 @@ static bool cb_memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result, void
 	}
 	if (s->live) {
 		/* Not in the slice: text or data of the live process (rare with CFI). */
-		struct iovec local = { result, sizeof(*result) };
-		struct iovec remote = { (void *)(uintptr_t)addr, sizeof(*result) };
+		struct iovec local = {result, sizeof(*result)};
+		struct iovec remote = {(void *)(uintptr_t)addr, sizeof(*result)};
 		return process_vm_readv(s->pid, &local, 1, &remote, 1, 0) == sizeof(*result);
 	}
 	return false;
@@ -116,10 +116,10 @@ static bool cb_set_initial_registers(Dwfl_Thread *thread, void *arg)
 }
 
 static const Dwfl_Thread_Callbacks thread_callbacks = {
-	.next_thread = cb_next_thread,
-	.get_thread = cb_get_thread,
-	.memory_read = cb_memory_read,
-	.set_initial_registers = cb_set_initial_registers,
+        .next_thread = cb_next_thread,
+        .get_thread = cb_get_thread,
+        .memory_read = cb_memory_read,
+        .set_initial_registers = cb_set_initial_registers,
 };
 
 /* The slot for pid: its current one, else a free or the least recently used one. */
@@ -131,7 +131,8 @@ static struct space *slot_for(struct mw_unwinder *u, pid_t pid)
 		struct space *s = &u->sp[i];
 		if (s->dwfl && s->pid == pid)
 			return s;
-		if (!s->dwfl ? victim->dwfl != NULL : (victim->dwfl && s->last_use < victim->last_use))
+		if (!s->dwfl ? victim->dwfl != NULL
+		             : (victim->dwfl && s->last_use < victim->last_use))
 			victim = s;
 	}
 	space_clear(victim);
@@ -202,10 +203,10 @@ static int frame_cb(Dwfl_Frame *state, void *arg)
 }
 
 int mw_unwind(struct mw_unwinder *u, pid_t pid, const struct mw_stack_snapshot *snap,
-	      char (*frames)[MW_FRAME_MAX], size_t max)
+              char (*frames)[MW_FRAME_MAX], size_t max)
 {
 	struct space *s = slot_for(u, pid);
-	struct walk w = { s, frames, max, 0, 0 };
+	struct walk w = {s, frames, max, 0, 0};
 	uint64_t ip = snap->regs[MW_REG_IP];
 	int r;
 

@@ -46,10 +46,14 @@ static void on_sample(void *arg, const struct mw_perf_sample *s)
 
 int main(int argc, char **argv)
 {
-	struct mw_perfev_options o = { .type = PERF_TYPE_TRACEPOINT, .cpu = -1, .sample = true,
-				       .period = 1, .stack_bytes = 4096, .raw = true,
-				       .ring_pages = 16 };
-	struct rec r = { 0 };
+	struct mw_perfev_options o = {.type = PERF_TYPE_TRACEPOINT,
+	                              .cpu = -1,
+	                              .sample = true,
+	                              .period = 1,
+	                              .stack_bytes = 4096,
+	                              .raw = true,
+	                              .ring_pages = 16};
+	struct rec r = {0};
 	struct mw_perfev *e;
 	char src[64], dst[4096], *maps = NULL;
 	int64_t pid;
@@ -69,7 +73,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	for (int i = 0; i < 100 && !r.done; i++) {
-		struct pollfd p = { .fd = mw_perfev_fd(e), .events = POLLIN };
+		struct pollfd p = {.fd = mw_perfev_fd(e), .events = POLLIN};
 		poll(&p, 1, 100);
 		mw_perfev_drain(e, on_sample, &r, NULL, NULL);
 		if (r.done) {

@@ -13,7 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 
-#define BIN SRCDIR "/tests/data/unwind/mmap_leak"
+#define BIN  SRCDIR "/tests/data/unwind/mmap_leak"
 #define LIBC "/lib/x86_64-linux-gnu/libc.so.6"
 
 static void round_trip(const char *path, const char *fn, uint64_t delta, const char *want)
@@ -29,13 +29,13 @@ static void round_trip(const char *path, const char *fn, uint64_t delta, const c
 
 static void decoder(void)
 {
-	static const uint8_t endbr_push[] = { 0xf3, 0x0f, 0x1e, 0xfa, 0x41, 0x54, 0x55 };
-	static const uint8_t test_je[] = { 0x48, 0x85, 0xff, 0x0f, 0x84, 0xbf, 0, 0, 0 };
-	static const uint8_t push[] = { 0x55, 0x48, 0x89, 0xe5 };
-	static const uint8_t endbr_test_jmp[] = { 0xf3, 0x0f, 0x1e, 0xfa, 0x85, 0xff, 0xeb, 0x10 };
-	static const uint8_t mov_first[] = { 0x48, 0x8b, 0x05, 1, 2, 3, 4 };
-	static const uint8_t sub_first[] = { 0x48, 0x83, 0xec, 0x08 };
-	static const uint8_t endbr_only[] = { 0xf3, 0x0f, 0x1e, 0xfa };
+	static const uint8_t endbr_push[] = {0xf3, 0x0f, 0x1e, 0xfa, 0x41, 0x54, 0x55};
+	static const uint8_t test_je[] = {0x48, 0x85, 0xff, 0x0f, 0x84, 0xbf, 0, 0, 0};
+	static const uint8_t push[] = {0x55, 0x48, 0x89, 0xe5};
+	static const uint8_t endbr_test_jmp[] = {0xf3, 0x0f, 0x1e, 0xfa, 0x85, 0xff, 0xeb, 0x10};
+	static const uint8_t mov_first[] = {0x48, 0x8b, 0x05, 1, 2, 3, 4};
+	static const uint8_t sub_first[] = {0x48, 0x83, 0xec, 0x08};
+	static const uint8_t endbr_only[] = {0xf3, 0x0f, 0x1e, 0xfa};
 
 	CHECK_EQ_I64(mw_uprobe_emulatable_offset(endbr_push, sizeof(endbr_push)), 4);
 	CHECK_EQ_I64(mw_uprobe_emulatable_offset(test_je, sizeof(test_je)), 3);

@@ -29,12 +29,12 @@ struct mw_store;
 struct mw_json;
 
 struct mw_callsite_options {
-	uint32_t stack_bytes;	/* user stack slice per snapshot: 8192..16384 (rounded to 8) */
-	double rate_per_s;	/* token bucket refill, snapshots per second per process */
-	double burst;		/* token bucket size */
-	unsigned depth;		/* frames kept per stack */
-	uint64_t reconcile_ns;	/* how often tracked mappings are checked against maps */
-	uint32_t ring_pages;	/* perf ring data pages per cpu (power of two) */
+	uint32_t stack_bytes;  /* user stack slice per snapshot: 8192..16384 (rounded to 8) */
+	double rate_per_s;     /* token bucket refill, snapshots per second per process */
+	double burst;          /* token bucket size */
+	unsigned depth;        /* frames kept per stack */
+	uint64_t reconcile_ns; /* how often tracked mappings are checked against maps */
+	uint32_t ring_pages;   /* perf ring data pages per cpu (power of two) */
 };
 
 #define MW_CALLSITE_DEFAULT_STACK     8192
@@ -42,7 +42,7 @@ struct mw_callsite_options {
 #define MW_CALLSITE_DEFAULT_BURST     32.0
 #define MW_CALLSITE_DEFAULT_DEPTH     12
 #define MW_CALLSITE_DEFAULT_RECONCILE (30ull * 1000000000ull)
-#define MW_CALLSITE_MAX_DEPTH	      32
+#define MW_CALLSITE_MAX_DEPTH         32
 
 void mw_callsite_options_default(struct mw_callsite_options *o);
 
@@ -56,7 +56,7 @@ struct mw_callsite_tracker;
 
 /* Open the per-cpu perf events. On error, why says what is missing. */
 int mw_callsite_tracker_new(const struct mw_callsite_options *o, struct mw_callsite_tracker **out,
-			    char *why, size_t whylen);
+                            char *why, size_t whylen);
 void mw_callsite_tracker_free(struct mw_callsite_tracker *t);
 
 /* An fd (epoll) that is readable when samples wait. */
@@ -74,28 +74,28 @@ int mw_callsite_tracker_reconcile(struct mw_callsite_tracker *t, uint64_t mono_n
  * the store (mw_store_live_proc_id); processes it does not know yet wait.
  */
 int mw_callsite_tracker_write(struct mw_callsite_tracker *t, struct mw_store *s, int64_t tick_id,
-			      uint64_t t_ns);
+                              uint64_t t_ns);
 
 struct mw_callsite_counters {
 	uint64_t samples;   /* mapping events seen (after the daemon's own) */
-	uint64_t taken;	    /* snapshots kept (within the token bucket) */
+	uint64_t taken;     /* snapshots kept (within the token bucket) */
 	uint64_t recorded;  /* snapshots unwound: their mapping outlived a reconcile */
 	uint64_t skipped;   /* over a process's token bucket */
-	uint64_t lost;	    /* dropped by the kernel: ring full (PERF_RECORD_LOST) */
+	uint64_t lost;      /* dropped by the kernel: ring full (PERF_RECORD_LOST) */
 	uint64_t throttled; /* PERF_RECORD_THROTTLE intervals */
 	uint64_t unwind_failed;
 	uint64_t transient; /* unmapped before a reconcile saw them: never stored */
 };
 
 void mw_callsite_tracker_counters(const struct mw_callsite_tracker *t,
-				  struct mw_callsite_counters *c);
+                                  struct mw_callsite_counters *c);
 
 /* ---- reading ---- */
 
 struct mw_callsite {
 	int64_t stack_id;
-	char kind[8]; /* "anon", "heap", "file", "other" */
-	int64_t bytes, count; /* outstanding at the end of the window */
+	char kind[8];           /* "anon", "heap", "file", "other" */
+	int64_t bytes, count;   /* outstanding at the end of the window */
 	double growth_per_hour; /* outstanding bytes per hour over the window */
 	size_t nframes;
 	char **frames; /* "function+0xoff (module)", innermost first */
@@ -114,7 +114,7 @@ struct mw_callsite_list {
 
 /* Top max sites of one process in [since_ms, until_ms]. */
 int mw_store_callsites(struct mw_store *s, int64_t proc_id, int64_t since_ms, int64_t until_ms,
-		       size_t max, struct mw_callsite_list *out);
+                       size_t max, struct mw_callsite_list *out);
 void mw_callsite_list_release(struct mw_callsite_list *l);
 
 /* The "call sites" section of a text report (escaped for the terminal). */

@@ -18,23 +18,24 @@
 #define MW_TRACE_MAX_HOOKS 32
 
 struct mw_trace_hook {
-	char name[32];	  /* "malloc", "sys_mmap", ... */
-	bool uprobe;	  /* else a syscall tracepoint */
-	uint64_t offset;  /* uprobe: file offset attached at */
-	int skipped;	  /* uprobe: bytes skipped past non-emulated instructions */
-	uint64_t count;	  /* summed over threads */
+	char name[32];   /* "malloc", "sys_mmap", ... */
+	bool uprobe;     /* else a syscall tracepoint */
+	uint64_t offset; /* uprobe: file offset attached at */
+	int skipped;     /* uprobe: bytes skipped past non-emulated instructions */
+	uint64_t count;  /* summed over threads */
 };
 
 /* A malloc call site, from sampled calls (weights scaled by the sampling period). */
 struct mw_trace_site {
-	char *frames; /* "function+0xoff (module)" lines, innermost first */
+	char *frames;          /* "function+0xoff (module)" lines, innermost first */
 	uint64_t calls, bytes; /* estimated: the exact malloc count shared out by samples */
 	uint64_t samples, size_sum;
 };
 
 struct mw_trace {
 	pid_t pid;
-	uint64_t sample_every; /* malloc samples per second with a stack (period adapted each read); 0: off */
+	uint64_t sample_every; /* malloc samples per second with a stack (period adapted each read);
+	                          0: off */
 	unsigned depth;
 	char libc[4096]; /* path of the libc the process maps, "" if none */
 	size_t nhooks;

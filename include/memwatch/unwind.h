@@ -22,7 +22,7 @@
 
 struct mw_stack_snapshot {
 	uint64_t regs[MW_NREGS]; /* DWARF order; MW_REG_SP, MW_REG_IP */
-	const uint8_t *stack;	 /* user memory from regs[MW_REG_SP] */
+	const uint8_t *stack;    /* user memory from regs[MW_REG_SP] */
 	size_t stack_len;
 };
 
@@ -46,6 +46,6 @@ void mw_unwinder_forget(struct mw_unwinder *u, pid_t pid);
  * (>= 1 when the IP is known) or a negative errno.
  */
 int mw_unwind(struct mw_unwinder *u, pid_t pid, const struct mw_stack_snapshot *snap,
-	      char (*frames)[MW_FRAME_MAX], size_t max);
+              char (*frames)[MW_FRAME_MAX], size_t max);
 
 #endif

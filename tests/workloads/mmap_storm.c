@@ -20,7 +20,7 @@ int main(int argc, char **argv)
 	while (wl_now() - t0 < duration) {
 		for (int i = 0; i < 1000; i++, n++) {
 			void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
-				       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 			if (p == MAP_FAILED)
 				return 1;
 			munmap(p, size);
