@@ -17,6 +17,7 @@
 #include <signal.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 
 #define MAX_CPUS              256
 #define MW_CALLSITE_MAX_MUTED 32
@@ -46,6 +47,7 @@ struct cs_map {
 struct cs_proc {
 	pid_t pid;
 	uint64_t start_ticks;
+	uint64_t exe_dev, exe_ino; /* changes on exec (of another binary) */
 	double tokens;
 	uint64_t refill_ns;
 	uint64_t samples, taken, recorded, skipped, w_samples, w_recorded, w_skipped;
@@ -94,6 +96,7 @@ struct mw_callsite_tracker {
 	} mutes[MW_CALLSITE_MAX_MUTED];
 	size_t nmutes;
 	bool filter_dirty;
+	bool adopted; /* open rows of an earlier run taken over */
 	int ncpu_ev[MAX_CPUS]; /* cpu number of each ring event */
 };
 
@@ -319,6 +322,20 @@ static int read_start_ticks(pid_t pid, uint64_t *out)
 	return 0;
 }
 
+static void read_exe(pid_t pid, uint64_t *dev, uint64_t *ino)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+	if (stat(path, &st) == 0) {
+		*dev = st.st_dev;
+		*ino = st.st_ino;
+	} else {
+		*dev = *ino = 0;
+	}
+}
+
 static struct cs_proc *proc_get(struct mw_callsite_tracker *t, pid_t pid, uint64_t now_ns)
 {
 	struct cs_proc *p;
@@ -342,6 +359,7 @@ static struct cs_proc *proc_get(struct mw_callsite_tracker *t, pid_t pid, uint64
 		return NULL; /* gone already: nothing to reconcile against */
 	}
 	p->pid = pid;
+	read_exe(pid, &p->exe_dev, &p->exe_ino);
 	p->tokens = t->o.burst;
 	p->refill_ns = now_ns;
 	t->procs[t->nprocs++] = p;
@@ -828,8 +846,11 @@ int mw_callsite_tracker_reconcile(struct mw_callsite_tracker *t, uint64_t mono_n
 	 */
 	for (size_t i = 0; i < n; i++) {
 		struct cs_proc *p = t->procs[i];
-		uint64_t st;
+		uint64_t st, dev, ino;
+		read_exe(p->pid, &dev, &ino);
+		/* An exec replaced every mapping: what was tracked is gone. */
 		sm[i].gone = read_start_ticks(p->pid, &st) < 0 || st != p->start_ticks ||
+		             dev != p->exe_dev || ino != p->exe_ino ||
 		             read_maps(p->pid, &sm[i].v, &sm[i].n) < 0;
 	}
 	mw_callsite_tracker_poll(t);
@@ -952,6 +973,100 @@ static int write_counters(sqlite3 *db, sqlite3_stmt *st, int64_t tick, int64_t p
 	return step(db, st);
 }
 
+/* A stack read back from the store, interned under its stored hash and row. */
+static int intern_stored(struct mw_callsite_tracker *t, uint64_t hash, const char *frames,
+                         uint32_t depth, int64_t row, uint32_t *out)
+{
+	char *copy;
+
+	if (t->index_cap)
+		for (size_t k = hash & (t->index_cap - 1); t->index[k];
+		     k = (k + 1) & (t->index_cap - 1))
+			if (t->stacks[t->index[k] - 1].hash == hash) {
+				*out = t->index[k] - 1;
+				return 0;
+			}
+	if (t->nstacks == t->capstacks) {
+		size_t cap = t->capstacks ? 2 * t->capstacks : 64;
+		struct cs_stack *v = realloc(t->stacks, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		t->stacks = v;
+		t->capstacks = cap;
+	}
+	copy = strdup(frames);
+	if (!copy || index_insert(t, hash, (uint32_t)t->nstacks) < 0) {
+		free(copy);
+		return -ENOMEM;
+	}
+	t->stacks[t->nstacks] = (struct cs_stack){ hash, copy, depth, row };
+	*out = (uint32_t)t->nstacks++;
+	return 0;
+}
+
+/*
+ * Mappings an earlier daemon run left outstanding: those of processes
+ * still alive are tracked again (their rows reused), the rest are closed
+ * now, so a restart neither forgets a leak nor keeps a dead one open.
+ */
+static int adopt_open_rows(struct mw_callsite_tracker *t, struct mw_store *s, uint64_t now_ns)
+{
+	sqlite3 *db = mw_store_db(s);
+	sqlite3_stmt *sel = NULL, *upd = NULL;
+	int rc, r = 0;
+
+	if (sqlite3_prepare_v2(db,
+	                       "SELECT m.id, m.addr, m.len, m.t_ms, m.kind, p.pid, p.start_ticks,"
+	                       " s.id, s.hash, s.depth, s.frames FROM callsite_maps m"
+	                       " JOIN procs p ON p.id = m.proc JOIN callsite_stacks s ON s.id = m.stack"
+	                       " WHERE m.gone_ms IS NULL",
+	                       -1, &sel, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "UPDATE callsite_maps SET gone_ms = ? WHERE id = ?", -1, &upd,
+	                       NULL) != SQLITE_OK) {
+		r = -EIO;
+		goto out;
+	}
+	while (r == 0 && (rc = sqlite3_step(sel)) == SQLITE_ROW) {
+		pid_t pid = (pid_t)sqlite3_column_int(sel, 5);
+		uint64_t start = (uint64_t)sqlite3_column_int64(sel, 6), st = 0;
+		const char *kind = (const char *)sqlite3_column_text(sel, 4);
+		struct cs_proc *p = NULL;
+		uint32_t stack;
+
+		if (mw_store_live_proc_id(s, pid, start) && read_start_ticks(pid, &st) == 0 &&
+		    st == start)
+			p = proc_get(t, pid, mw_mono_ns());
+		if (!p || p->start_ticks != start) {
+			sqlite3_bind_int64(upd, 1, ns_ms(now_ns));
+			sqlite3_bind_int64(upd, 2, sqlite3_column_int64(sel, 0));
+			r = step(db, upd);
+			continue;
+		}
+		r = intern_stored(t, (uint64_t)sqlite3_column_int64(sel, 8),
+		                  (const char *)sqlite3_column_text(sel, 10),
+		                  (uint32_t)sqlite3_column_int(sel, 9), sqlite3_column_int64(sel, 7),
+		                  &stack);
+		if (r == 0)
+			r = proc_add_map(p, (uint64_t)sqlite3_column_int64(sel, 1),
+			                 (uint64_t)sqlite3_column_int64(sel, 2),
+			                 (uint64_t)sqlite3_column_int64(sel, 3) * 1000000ull, NULL, 0);
+		if (r == 0) {
+			struct cs_map *m = &p->m[p->n - 1];
+			m->stack = stack;
+			m->row = sqlite3_column_int64(sel, 0);
+			m->sightings = 2;
+			m->reconciled = true;
+			for (uint8_t k = 0; k < MW_ARRAY_SIZE(kind_names); k++)
+				if (kind && strcmp(kind, kind_names[k]) == 0)
+					m->kind = k;
+		}
+	}
+out:
+	sqlite3_finalize(sel);
+	sqlite3_finalize(upd);
+	return r;
+}
+
 int mw_callsite_tracker_write(struct mw_callsite_tracker *t, struct mw_store *s, int64_t tick_id,
                               uint64_t t_ns)
 {
@@ -960,7 +1075,12 @@ int mw_callsite_tracker_write(struct mw_callsite_tracker *t, struct mw_store *s,
 	size_t keep = 0;
 	int r = -EIO;
 
-	(void)t_ns;
+	if (!t->adopted) {
+		r = adopt_open_rows(t, s, t_ns);
+		if (r < 0)
+			return r;
+		t->adopted = true;
+	}
 	if (sqlite3_prepare_v2(db,
 	                       "INSERT INTO callsite_maps(proc, stack, kind, addr, len, t_ms)"
 	                       " VALUES(?,?,?,?,?,?)",

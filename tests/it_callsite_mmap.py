@@ -77,6 +77,16 @@ def test_leaking_function_is_top_site():
     check(rc == 0 and "leak_mapping+0x" in out and "grow_cache+0x" in out,
           f"text output names the path:\n{out}")
     check(lost or "scratch_mapping" not in out, "text output: no unmapping path")
+    # A daemon restart takes the outstanding rows over: the leak is neither forgotten
+    # nor duplicated, and keeps growing.
+    stop(daemon)
+    before = leaked
+    daemon = start_daemon(db, interval=0.5, wait_ticks=1, env=callsite_env())
+    time.sleep(3.5)
+    rep = cli_json("callsites", w.pid, "--db", db)
+    after = [s for s in rep["callsites"]["sites"] if "leak_mapping" in frames_of(s)]
+    check(len(after) == 1 and after[0]["count"] > before,
+          f"after a restart the site goes on growing: {before} -> {after}")
     stop(w)
     # After exit every tracked mapping is gone: nothing outstanding any more.
     time.sleep(2.5)
