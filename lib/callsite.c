@@ -96,7 +96,7 @@ struct mw_callsite_tracker {
 	} mutes[MW_CALLSITE_MAX_MUTED];
 	size_t nmutes;
 	bool filter_dirty;
-	bool adopted; /* open rows of an earlier run taken over */
+	bool adopted;          /* open rows of an earlier run taken over */
 	int ncpu_ev[MAX_CPUS]; /* cpu number of each ring event */
 };
 
@@ -999,7 +999,7 @@ static int intern_stored(struct mw_callsite_tracker *t, uint64_t hash, const cha
 		free(copy);
 		return -ENOMEM;
 	}
-	t->stacks[t->nstacks] = (struct cs_stack){ hash, copy, depth, row };
+	t->stacks[t->nstacks] = (struct cs_stack){hash, copy, depth, row};
 	*out = (uint32_t)t->nstacks++;
 	return 0;
 }
@@ -1015,12 +1015,13 @@ static int adopt_open_rows(struct mw_callsite_tracker *t, struct mw_store *s, ui
 	sqlite3_stmt *sel = NULL, *upd = NULL;
 	int rc, r = 0;
 
-	if (sqlite3_prepare_v2(db,
-	                       "SELECT m.id, m.addr, m.len, m.t_ms, m.kind, p.pid, p.start_ticks,"
-	                       " s.id, s.hash, s.depth, s.frames FROM callsite_maps m"
-	                       " JOIN procs p ON p.id = m.proc JOIN callsite_stacks s ON s.id = m.stack"
-	                       " WHERE m.gone_ms IS NULL",
-	                       -1, &sel, NULL) != SQLITE_OK ||
+	if (sqlite3_prepare_v2(
+	            db,
+	            "SELECT m.id, m.addr, m.len, m.t_ms, m.kind, p.pid, p.start_ticks,"
+	            " s.id, s.hash, s.depth, s.frames FROM callsite_maps m"
+	            " JOIN procs p ON p.id = m.proc JOIN callsite_stacks s ON s.id = m.stack"
+	            " WHERE m.gone_ms IS NULL",
+	            -1, &sel, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db, "UPDATE callsite_maps SET gone_ms = ? WHERE id = ?", -1, &upd,
 	                       NULL) != SQLITE_OK) {
 		r = -EIO;
@@ -1044,12 +1045,13 @@ static int adopt_open_rows(struct mw_callsite_tracker *t, struct mw_store *s, ui
 		}
 		r = intern_stored(t, (uint64_t)sqlite3_column_int64(sel, 8),
 		                  (const char *)sqlite3_column_text(sel, 10),
-		                  (uint32_t)sqlite3_column_int(sel, 9), sqlite3_column_int64(sel, 7),
-		                  &stack);
+		                  (uint32_t)sqlite3_column_int(sel, 9),
+		                  sqlite3_column_int64(sel, 7), &stack);
 		if (r == 0)
 			r = proc_add_map(p, (uint64_t)sqlite3_column_int64(sel, 1),
 			                 (uint64_t)sqlite3_column_int64(sel, 2),
-			                 (uint64_t)sqlite3_column_int64(sel, 3) * 1000000ull, NULL, 0);
+			                 (uint64_t)sqlite3_column_int64(sel, 3) * 1000000ull, NULL,
+			                 0);
 		if (r == 0) {
 			struct cs_map *m = &p->m[p->n - 1];
 			m->stack = stack;

@@ -226,3 +226,31 @@ void mw_callsite_json(struct mw_json *j, const char *key, const struct mw_callsi
 	mw_json_arr_close(j);
 	mw_json_obj_close(j);
 }
+
+#define REPORT_SITES 5
+
+int mw_callsite_report_text(struct mw_store *s, int64_t proc_id, int64_t since_ms, int64_t until_ms,
+                            FILE *f, bool utf8)
+{
+	struct mw_callsite_list l;
+	int r = mw_store_callsites(s, proc_id, since_ms, until_ms, REPORT_SITES, &l);
+
+	if (r < 0)
+		return r;
+	mw_callsite_print(f, &l, utf8);
+	mw_callsite_list_release(&l);
+	return 0;
+}
+
+int mw_callsite_report_json(struct mw_store *s, int64_t proc_id, int64_t since_ms, int64_t until_ms,
+                            struct mw_json *j, const char *key)
+{
+	struct mw_callsite_list l;
+	int r = mw_store_callsites(s, proc_id, since_ms, until_ms, REPORT_SITES, &l);
+
+	if (r < 0)
+		return r;
+	mw_callsite_json(j, key, &l);
+	mw_callsite_list_release(&l);
+	return 0;
+}
