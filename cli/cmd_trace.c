@@ -247,7 +247,8 @@ static int setup_signals(int *sigfd, sigset_t *old)
 /* Wait for the end: time, a signal, or the target's exit. Returns why it ended. */
 static const char *wait_end(const struct trace_args *a, struct mw_trace *t, int sigfd, int pidfd)
 {
-	uint64_t t0 = mw_mono_ns(), end = t0 + a->for_ns;
+	uint64_t t0 = mw_mono_ns(), end = t0 + a->for_ns, next_print = t0 + 1000000000ull;
+	char why[256];
 
 	for (;;) {
 		struct pollfd pfd[2] = {{.fd = sigfd, .events = POLLIN},
@@ -258,8 +259,8 @@ static const char *wait_end(const struct trace_args *a, struct mw_trace *t, int 
 		if (now >= end)
 			return "time is up";
 		ms = (int)((end - now) / 1000000ull);
-		if (ms > 1000)
-			ms = 1000;
+		if (ms > 200)
+			ms = 200; /* new threads are attached at this pace */
 		if (poll(pfd, pidfd >= 0 ? 2 : 1, ms + 1) > 0) {
 			if (pfd[0].revents)
 				return "interrupted";
@@ -268,6 +269,10 @@ static const char *wait_end(const struct trace_args *a, struct mw_trace *t, int 
 		}
 		if (pidfd < 0 && kill(t->pid, 0) < 0 && errno == ESRCH)
 			return "the process exited";
+		mw_trace_rescan(t, why, sizeof(why));
+		if (mw_mono_ns() < next_print)
+			continue;
+		next_print += 1000000000ull;
 		mw_trace_read(t);
 		fprintf(stderr, "  %5.1f s:", (double)(mw_mono_ns() - t0) / 1e9);
 		for (size_t i = 0; i < t->nhooks; i++)

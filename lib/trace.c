@@ -186,7 +186,7 @@ int mw_trace_plan(pid_t pid, uint64_t sample_every, struct mw_trace *t, char *wh
 static int open_hook(const struct mw_trace *t, const struct mw_trace_hook *h, uint32_t uprobe_type,
                      pid_t tid, struct mw_perfev **out)
 {
-	struct mw_perfev_options o = {.pid = tid, .cpu = -1, .inherit = true};
+	struct mw_perfev_options o = { .pid = tid, .cpu = -1 };
 
 	if (h->uprobe) {
 		o.type = uprobe_type;
@@ -208,7 +208,7 @@ static int open_sampler(struct mw_trace *t, uint32_t uprobe_type, pid_t tid, cha
 	        .config2 = t->malloc_offset,
 	        .pid = tid,
 	        .cpu = -1,
-	        .inherit = false, /* a sampling event cannot be inherited with its own ring */
+	        .inherit = false, /* new threads are attached by the rescan */
 	        .sample = true,
 	        .period = t->period,
 	        .stack_bytes = 8192,
@@ -234,53 +234,84 @@ static int open_sampler(struct mw_trace *t, uint32_t uprobe_type, pid_t tid, cha
 	return 0;
 }
 
-int mw_trace_attach(struct mw_trace *t, char *why, size_t whylen)
+static bool known_tid(const struct mw_trace *t, pid_t tid)
+{
+	for (size_t i = 0; i < t->ntids; i++)
+		if (t->tids[i] == tid)
+			return true;
+	return false;
+}
+
+/* Open every hook on one thread (a slot of nhooks events; NULL where it cannot be). */
+static int attach_thread(struct mw_trace *t, pid_t tid, char *why, size_t whylen)
+{
+	struct mw_perfev **ev = realloc(t->ev, (t->nev + t->nhooks) * sizeof(*ev));
+	pid_t *tids = realloc(t->tids, (t->ntids + 1) * sizeof(*tids));
+	int r = 0;
+
+	if (ev)
+		t->ev = ev;
+	if (tids)
+		t->tids = tids;
+	if (!ev || !tids)
+		return -ENOMEM;
+	t->tids[t->ntids++] = tid;
+	for (size_t h = 0; h < t->nhooks; h++) {
+		struct mw_perfev **slot = &t->ev[t->nev++];
+		*slot = NULL;
+		if (r < 0 || (t->hooks[h].uprobe && !t->uprobe_type))
+			continue;
+		r = open_hook(t, &t->hooks[h], t->uprobe_type, tid, slot);
+		if (r == -ESRCH) {
+			r = 0; /* the thread ended meanwhile */
+		} else if (r < 0) {
+			snprintf(why, whylen, "attach %s to thread %d: %s", t->hooks[h].name,
+			         (int)tid, strerror(-r));
+		}
+	}
+	if (r == 0 && t->sample_every && t->malloc_offset && t->uprobe_type)
+		r = open_sampler(t, t->uprobe_type, tid, why, whylen);
+	return r;
+}
+
+/*
+ * Attach to threads not seen yet. Counting events are per thread and not
+ * inherited: the kernel folds an inherited copy's count into its parent
+ * only when the thread exits, so a live new thread's calls would be
+ * missing from a read. Threads that live and die between two scans
+ * (200 ms) are missed; the summary says how many threads were covered.
+ */
+int mw_trace_rescan(struct mw_trace *t, char *why, size_t whylen)
 {
 	char path[64];
 	_cleanup_closedir_ DIR *d = NULL;
 	struct dirent *e;
-	uint32_t uprobe_type = 0;
-	size_t cap;
 	int r = 0;
 
-	if (mw_uprobe_pmu_type(&uprobe_type) < 0)
-		uprobe_type = 0;
 	snprintf(path, sizeof(path), "/proc/%d/task", (int)t->pid);
 	d = opendir(path);
 	if (!d) {
 		snprintf(why, whylen, "pid %d: %s", (int)t->pid, strerror(errno));
 		return -errno;
 	}
-	cap = t->nhooks * (t->nthreads + 16);
-	t->ev = calloc(cap, sizeof(*t->ev));
-	if (!t->ev)
-		return -ENOMEM;
-	t->nthreads = 0;
 	while (r == 0 && (e = readdir(d))) {
 		int64_t tid;
-		if (e->d_name[0] == '.' || mw_parse_i64(e->d_name, &tid) < 0)
+		if (e->d_name[0] == '.' || mw_parse_i64(e->d_name, &tid) < 0 ||
+		    known_tid(t, (pid_t)tid))
 			continue;
-		if (t->nev + t->nhooks > cap)
-			break; /* threads born since planning inherit from their creator */
-		for (size_t h = 0; h < t->nhooks && r == 0; h++) {
-			if (t->hooks[h].uprobe && !uprobe_type) {
-				t->ev[t->nev++] = NULL;
-				continue;
-			}
-			r = open_hook(t, &t->hooks[h], uprobe_type, (pid_t)tid, &t->ev[t->nev]);
-			if (r == -ESRCH) {
-				r = 0; /* the thread ended meanwhile */
-				t->ev[t->nev] = NULL;
-			} else if (r < 0) {
-				snprintf(why, whylen, "attach %s to thread %lld: %s",
-				         t->hooks[h].name, (long long)tid, strerror(-r));
-			}
-			t->nev++;
-		}
-		if (r == 0 && t->sample_every && t->malloc_offset && uprobe_type)
-			r = open_sampler(t, uprobe_type, (pid_t)tid, why, whylen);
-		t->nthreads++;
+		r = attach_thread(t, (pid_t)tid, why, whylen);
 	}
+	t->nthreads = t->ntids;
+	return r;
+}
+
+int mw_trace_attach(struct mw_trace *t, char *why, size_t whylen)
+{
+	int r;
+
+	if (mw_uprobe_pmu_type(&t->uprobe_type) < 0)
+		t->uprobe_type = 0;
+	r = mw_trace_rescan(t, why, whylen);
 	if (r < 0)
 		mw_trace_detach(t);
 	return r;
@@ -426,4 +457,7 @@ void mw_trace_detach(struct mw_trace *t)
 	free(t->ev);
 	t->ev = NULL;
 	t->nev = 0;
+	free(t->tids);
+	t->tids = NULL;
+	t->ntids = 0;
 }

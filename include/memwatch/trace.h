@@ -5,7 +5,8 @@
  * tracepoints brk/mmap/munmap/mremap/madvise and the SysV/POSIX IPC calls,
  * and uprobes (uprobe PMU, nothing written to uprobe_events) on the
  * malloc/calloc/realloc/free of the libc the process maps. One event per
- * existing thread, inherited by threads created later. Closing detaches.
+ * thread, threads born later attached by a rescan every read. Closing
+ * detaches.
  */
 #ifndef MEMWATCH_TRACE_H
 #define MEMWATCH_TRACE_H
@@ -40,7 +41,7 @@ struct mw_trace {
 	char libc[4096]; /* path of the libc the process maps, "" if none */
 	size_t nhooks;
 	struct mw_trace_hook hooks[MW_TRACE_MAX_HOOKS];
-	size_t nthreads;
+	size_t nthreads; /* threads attached so far */
 	struct mw_trace_site *sites;
 	size_t nsites;
 	uint64_t samples, sample_lost, unwind_failed;
@@ -51,6 +52,9 @@ struct mw_trace {
 	size_t nsev;
 	struct mw_unwinder *uw;
 	uint64_t malloc_offset;
+	uint32_t uprobe_type;
+	pid_t *tids; /* threads attached, in the order of ev's slots */
+	size_t ntids;
 	uint64_t period, period_t0, period_count;
 };
 
@@ -64,6 +68,9 @@ int mw_trace_plan(pid_t pid, uint64_t sample_every, struct mw_trace *t, char *wh
 
 /* Attach every planned hook on every thread. On failure nothing stays attached. */
 int mw_trace_attach(struct mw_trace *t, char *why, size_t whylen);
+
+/* Attach to threads born since the last scan. */
+int mw_trace_rescan(struct mw_trace *t, char *why, size_t whylen);
 
 /* Refresh hooks[].count and fold waiting malloc samples into sites (sorted by bytes). */
 int mw_trace_read(struct mw_trace *t);
