@@ -171,7 +171,8 @@ static void print_summary(const struct mw_trace *t, double secs, const char *why
 		mw_json_end(&j);
 		return;
 	}
-	printf("pid %d traced for %.1f s (%s)\n", (int)t->pid, secs, why);
+	printf("pid %d traced for %.1f s (%s), %zu thread(s)\n", (int)t->pid, secs, why,
+	       t->nthreads);
 	for (size_t i = 0; i < t->nhooks; i++)
 		if (t->hooks[i].count || t->hooks[i].uprobe)
 			printf("  %-16s %12llu  %10.1f/s\n", t->hooks[i].name,

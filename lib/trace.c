@@ -18,6 +18,8 @@ static const char *const syscalls[] = {
         "shmat",  "shmdt",   "shmctl",    "msgget",       "msgsnd",          "msgrcv",
         "msgctl", "mq_open", "mq_unlink", "mq_timedsend", "mq_timedreceive", "memfd_create",
 };
+#define MAX_SAMPLED_THREADS 64
+
 static const char *const alloc_fns[] = {"malloc", "calloc", "realloc", "free"};
 
 /* Length of an instruction the kernel would emulate, or 0. */
@@ -186,7 +188,7 @@ int mw_trace_plan(pid_t pid, uint64_t sample_every, struct mw_trace *t, char *wh
 static int open_hook(const struct mw_trace *t, const struct mw_trace_hook *h, uint32_t uprobe_type,
                      pid_t tid, struct mw_perfev **out)
 {
-	struct mw_perfev_options o = { .pid = tid, .cpu = -1 };
+	struct mw_perfev_options o = {.pid = tid, .cpu = -1};
 
 	if (h->uprobe) {
 		o.type = uprobe_type;
@@ -269,7 +271,9 @@ static int attach_thread(struct mw_trace *t, pid_t tid, char *why, size_t whylen
 			         (int)tid, strerror(-r));
 		}
 	}
-	if (r == 0 && t->sample_every && t->malloc_offset && t->uprobe_type)
+	/* Rings are locked memory: the first threads are enough to find the sites. */
+	if (r == 0 && t->sample_every && t->malloc_offset && t->uprobe_type &&
+	    t->nsev < MAX_SAMPLED_THREADS)
 		r = open_sampler(t, t->uprobe_type, tid, why, whylen);
 	return r;
 }
