@@ -22,7 +22,7 @@
 #define MAX_CPUS              256
 #define MW_CALLSITE_MAX_MUTED 32
 /* Skips per second that make a thread a storm, and how long it stays muted. */
-#define STORM_SKIPS 64
+#define STORM_SKIPS 1000
 #define MUTE_NS     (10ull * 1000000000ull)
 
 enum { KIND_UNKNOWN, KIND_ANON, KIND_HEAP, KIND_FILE, KIND_OTHER };
