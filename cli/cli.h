@@ -4,6 +4,8 @@
 #define MEMWATCH_CLI_H
 
 #include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
 
 #define EXIT_RUNTIME 1
 #define EXIT_USAGE   2
@@ -12,6 +14,28 @@ int cmd_report(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_callsites(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
+int cmd_report_system(int argc, char **argv);
+int cmd_ipc(int argc, char **argv);
+int cmd_oom(int argc, char **argv);
+
+/* Options shared by report --system, ipc and oom (syscli.c). */
+struct cli_sys_args {
+	const char *db_path, *root, *html;
+	uint64_t since_ns, sample_ns;
+	bool json, orphans;
+	bool allow_html, allow_orphans, allow_system;
+};
+
+struct mw_sysview;
+struct mw_store;
+
+/* -1 to go on, or an exit code. */
+int cli_sys_parse(const char *prog, int argc, char **argv, struct cli_sys_args *a,
+		  void (*usage)(FILE *));
+
+/* From the store when it covers the window, else sampled live; note says which. */
+int cli_sys_gather(const char *prog, const struct cli_sys_args *a, int parts,
+		   struct mw_sysview *v, struct mw_store **store_out, char *note, size_t cap);
 
 /* True when the terminal's locale is UTF-8 (decides how much escaping output needs). */
 bool cli_utf8(void);

@@ -236,6 +236,9 @@ int cmd_report(int argc, char **argv)
 	bool alive;
 	int code, r;
 
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--system") == 0)
+			return cmd_report_system(argc, argv);
 	code = parse_args(argc, argv, &a);
 	if (code >= 0)
 		return code;

@@ -13,7 +13,9 @@ static const struct {
 	int (*fn)(int argc, char **argv);
 	const char *help;
 } commands[] = {
-	{ "report", cmd_report, "report <pid|name>  how a process's memory changed, and where" },
+	{ "report", cmd_report, "report <pid|name>  how a process's memory changed, and where (--system: the machine)" },
+	{ "ipc", cmd_ipc, "ipc                IPC objects: creator, size, attachments, growth" },
+	{ "oom", cmd_oom, "oom                OOM kills so far, and who would be killed next" },
 	{ "callsites", cmd_callsites, "callsites <pid>    which code holds a process's mappings" },
 	{ "trace", cmd_trace, "trace <pid>        count allocator and mapping calls of one process" },
 	{ "status", cmd_status, "status             is memwatchd recording, where, how much" },

@@ -17,11 +17,14 @@
 #include "memwatch/store.h"
 #include "memwatch/sysmem.h"
 
+#define MW_DEFAULT_SLOW_INTERVAL_NS (60ull * 1000000000ull)
+
 struct mw_daemon {
 	/* configuration */
 	const char *db_path;
 	const char *root; /* "" for the live system */
 	uint64_t interval_ns;
+	uint64_t slow_interval_ns; /* slow tier (regions): 0 = MW_DEFAULT_SLOW_INTERVAL_NS */
 	bool foreground;
 
 	/* the current tick: filled by the built-in collectors before sources run */

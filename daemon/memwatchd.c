@@ -38,12 +38,14 @@ struct daemon_ctx {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: memwatchd [--db PATH] [--interval SECONDS] [--foreground]\n"
+	fprintf(f, "Usage: memwatchd [--db PATH] [--interval SECONDS] [--slow-interval SECONDS]\n"
+		   "                 [--foreground]\n"
 		   "\n"
 		   "Records process and system memory into an SQLite database.\n"
 		   "\n"
 		   "  --db PATH            database file (default %s)\n"
 		   "  --interval SECONDS   sampling interval, 0.1 to 3600 (default 5)\n"
+		   "  --slow-interval SECONDS  region breakdown (smaps) pass, 0.1 to 3600 (default 60)\n"
 		   "  --foreground         do not detach (for systemd and tests)\n"
 		   "  --help, --version\n",
 		   MW_DEFAULT_DB);
@@ -68,6 +70,7 @@ static int parse_args(int argc, char **argv, struct daemon_ctx *ctx)
 	static const struct option opts[] = {
 		{ "db", required_argument, NULL, 'd' },
 		{ "interval", required_argument, NULL, 'i' },
+		{ "slow-interval", required_argument, NULL, 's' },
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -76,7 +79,7 @@ static int parse_args(int argc, char **argv, struct daemon_ctx *ctx)
 	int c;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":d:i:fhV", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":d:i:s:fhV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			if (!*optarg) {
@@ -89,6 +92,14 @@ static int parse_args(int argc, char **argv, struct daemon_ctx *ctx)
 			if (parse_interval(optarg, &ctx->d.interval_ns) < 0) {
 				fprintf(stderr,
 					"memwatchd: --interval '%s': expected seconds between 0.1 and 3600\n",
+					optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 's':
+			if (parse_interval(optarg, &ctx->d.slow_interval_ns) < 0) {
+				fprintf(stderr,
+					"memwatchd: --slow-interval '%s': expected seconds between 0.1 and 3600\n",
 					optarg);
 				return EXIT_USAGE;
 			}
@@ -361,6 +372,7 @@ int main(int argc, char **argv)
 	struct daemon_ctx ctx = { .d = { .db_path = MW_DEFAULT_DB,
 					 .root = "",
 					 .interval_ns = 5000000000ull,
+					 .slow_interval_ns = MW_DEFAULT_SLOW_INTERVAL_NS,
 					 .sigfd = -1,
 					 .ready_fd = -1 } };
 	struct mw_daemon *d = &ctx.d;

@@ -2,6 +2,7 @@
 #include "memwatch/store.h"
 #include "memwatch/log.h"
 #include "memwatch/pidmap.h"
+#include "memwatch/region.h"
 #include "memwatch/util.h"
 
 #include <errno.h>
@@ -99,8 +100,50 @@ static const char *const schema_v1[] = {
 	"CREATE INDEX IF NOT EXISTS events_proc ON events(proc) WHERE proc IS NOT NULL",
 };
 
-/* Call sites (lib/callsite.c, docs/schema-callsite.md). */
-static const char *const schema_v2_callsite[] = {
+/* Step 2: slow-tier region and descriptor samples (docs/schema-regions.md). */
+#define MW_REG_COLS(name, str) \
+	", " str "_size INTEGER, " str "_rss INTEGER, " str "_swap INTEGER, " str "_count INTEGER"
+#define MW_FD_COLS(name) ", " #name " INTEGER"
+static const char *const schema_v2[] = {
+	"CREATE TABLE IF NOT EXISTS region_samples(proc INTEGER NOT NULL, tick INTEGER NOT NULL,"
+	" t_ms INTEGER NOT NULL, full INTEGER NOT NULL, err INTEGER, files INTEGER,"
+	" so_files INTEGER, so_hash INTEGER, stacks INTEGER, read_us INTEGER" MW_REGION_KINDS(MW_REG_COLS)
+	", PRIMARY KEY(proc, tick)) WITHOUT ROWID",
+	"CREATE TABLE IF NOT EXISTS fd_samples(proc INTEGER NOT NULL, tick INTEGER NOT NULL,"
+	" t_ms INTEGER NOT NULL, full INTEGER NOT NULL, err INTEGER" MW_FD_KINDS(MW_FD_COLS)
+	", PRIMARY KEY(proc, tick)) WITHOUT ROWID",
+};
+
+/* Step 3: slab caches, zone watermarks, vm tunables, IPC objects (docs/schema-system.md). */
+static const char *const schema_system[] = {
+	"CREATE TABLE IF NOT EXISTS slab_caches(id INTEGER PRIMARY KEY,"
+	" name INTEGER NOT NULL UNIQUE REFERENCES strings(id), objsize INTEGER,"
+	" aliases INTEGER REFERENCES strings(id))",
+	"CREATE TABLE IF NOT EXISTS slab_samples(cache INTEGER NOT NULL, tick INTEGER NOT NULL,"
+	" active_objs INTEGER, num_objs INTEGER, bytes INTEGER, PRIMARY KEY(cache, tick))"
+	" WITHOUT ROWID",
+	"CREATE INDEX IF NOT EXISTS slab_samples_tick ON slab_samples(tick)",
+	"CREATE TABLE IF NOT EXISTS system_slow_ticks(tick INTEGER PRIMARY KEY,"
+	" slab INTEGER NOT NULL, ipc INTEGER NOT NULL)",
+	"CREATE TABLE IF NOT EXISTS zone_samples(tick INTEGER NOT NULL, node INTEGER NOT NULL,"
+	" zone INTEGER NOT NULL REFERENCES strings(id), free_pages INTEGER, min_pages INTEGER,"
+	" low_pages INTEGER, high_pages INTEGER, managed_pages INTEGER, present_pages INTEGER,"
+	" PRIMARY KEY(tick, node, zone)) WITHOUT ROWID",
+	"CREATE TABLE IF NOT EXISTS tunables(tick INTEGER NOT NULL, name TEXT NOT NULL,"
+	" value INTEGER, PRIMARY KEY(tick, name)) WITHOUT ROWID",
+	"CREATE TABLE IF NOT EXISTS ipc_objects(id INTEGER PRIMARY KEY,"
+	" boot INTEGER NOT NULL REFERENCES boots(id), kind TEXT NOT NULL, ident TEXT NOT NULL,"
+	" ipc_key INTEGER, ipc_id INTEGER, name INTEGER REFERENCES strings(id), uid INTEGER,"
+	" cuid INTEGER, mode INTEGER, cpid INTEGER, creator INTEGER REFERENCES procs(id),"
+	" ctime INTEGER, first_tick INTEGER NOT NULL, gone_tick INTEGER, UNIQUE(boot, ident))",
+	"CREATE INDEX IF NOT EXISTS ipc_objects_live ON ipc_objects(gone_tick)",
+	"CREATE TABLE IF NOT EXISTS ipc_samples(object INTEGER NOT NULL, tick INTEGER NOT NULL,"
+	" size INTEGER, bytes INTEGER, swap INTEGER, nattch INTEGER, qnum INTEGER, lpid INTEGER,"
+	" lrpid INTEGER, atime INTEGER, dtime INTEGER, PRIMARY KEY(object, tick)) WITHOUT ROWID",
+};
+
+/* Step 4: call sites (lib/callsite.c, docs/schema-callsite.md). */
+static const char *const schema_callsite[] = {
 	"CREATE TABLE IF NOT EXISTS callsite_stacks(id INTEGER PRIMARY KEY,"
 	" hash INTEGER NOT NULL UNIQUE, depth INTEGER NOT NULL, frames TEXT NOT NULL)",
 	"CREATE TABLE IF NOT EXISTS callsite_maps(id INTEGER PRIMARY KEY,"
@@ -131,7 +174,9 @@ struct migration {
 
 static const struct migration migrations[] = {
 	MW_MIGRATION(1, schema_v1),
-	MW_MIGRATION(2, schema_v2_callsite),
+	MW_MIGRATION(2, schema_v2),
+	MW_MIGRATION(3, schema_system),
+	MW_MIGRATION(4, schema_callsite),
 };
 
 static int sql_err(sqlite3 *db, int rc, const char *what)

@@ -40,7 +40,7 @@ def test_leaking_function_is_top_site():
     d = tmpdir()
     db = os.path.join(d, "mw.db")
     daemon = start_daemon(db, interval=0.5, wait_ticks=1, env=callsite_env())
-    w = start_workload("mmap_leak", "--rate", 5, "--size", 256 * 1024, "--for", 60)
+    w = start_workload("mmap_callers", "--rate", 5, "--size", 256 * 1024, "--for", 60)
     time.sleep(6)
     rep = cli_json("callsites", w.pid, "--db", db)
     cs = rep["callsites"]
@@ -52,7 +52,7 @@ def test_leaking_function_is_top_site():
         print("top site:", sites[0]["frames"])
         check(top[:4] == ["__mmap", "leak_mapping", "grow_cache", "main"],
               f"top site is __mmap <- leak_mapping <- grow_cache <- main: {top}")
-        check(all(f.endswith("(mmap_leak)") for f in sites[0]["frames"][1:4]),
+        check(all(f.endswith("(mmap_callers)") for f in sites[0]["frames"][1:4]),
               "frames name the module")
         check(sites[0]["kind"] == "anon", f"anonymous mappings: {sites[0]['kind']}")
         check(sites[0]["count"] >= (8 if lost_samples(db) else 15),

@@ -10,7 +10,7 @@ from mwtest import SRCDIR, check, db_query, run, start_daemon, stop, tmpdir
 
 
 def documented():
-    """{table: set(columns)} from '## `table`' headings and '| `column` |' rows."""
+    """{table: set(columns)} from '## `table`' headings and '| `column`[, `column`] |' rows."""
     docs = {}
     for path in sorted(glob.glob(os.path.join(SRCDIR, "docs", "schema*.md"))):
         table = None
@@ -20,9 +20,10 @@ def documented():
                 table = m.group(1)
                 docs.setdefault(table, set())
                 continue
-            m = re.match(r"^\|\s*`([a-z_0-9]+)`\s*\|", line)
+            # First cell of a table row: one or more `column` names, comma-separated.
+            m = re.match(r"^\|([^|]*)\|", line)
             if m and table:
-                docs[table].add(m.group(1))
+                docs[table].update(re.findall(r"`([a-z_0-9]+)`", m.group(1)))
     return docs
 
 

@@ -2,7 +2,8 @@
 /*
  * The unwinder on a recorded snapshot (tests/data/unwind/, see its
  * README.md): registers and 4 KiB of user stack taken at
- * mmap:vm_unmapped_area from mmap_leak (built -O2 -fomit-frame-pointer),
+ * mmap:vm_unmapped_area from tests/workloads/mmap_callers.c (recorded as
+ * mmap_leak; built -O2 -fomit-frame-pointer),
  * the process's maps at that moment, and the binary itself. libc comes
  * from this system; the recording names its build-id and the test skips
  * when the installed libc is a different build.

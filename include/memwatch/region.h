@@ -44,6 +44,8 @@ struct mw_regions {
 	int64_t files;      /* distinct files mapped */
 	int64_t so_files;   /* distinct shared objects (*.so*) mapped */
 	uint64_t so_hash;   /* order-independent hash of the .so path set: changes when one appears */
+	int64_t stacks;     /* thread stacks found (guard + stack pairs); compare with Threads - 1 */
+	int64_t read_us;    /* what reading and classifying took (mw_region_read); not compared */
 };
 
 /*
@@ -53,8 +55,19 @@ struct mw_regions {
  */
 int mw_region_parse_smaps(const char *text, uint64_t stack_size, struct mw_regions *out);
 
-/* Read and classify /proc/PID/smaps under root. */
+/*
+ * Read and classify /proc/PID/smaps under root. On failure *out has
+ * readable = false and err set, and the same -errno is returned
+ * (-ESRCH when the process is gone, -EACCES when not permitted).
+ */
 int mw_region_read(const char *root, pid_t pid, struct mw_regions *out);
+
+/* The soft RLIMIT_STACK of pid from /proc/PID/limits; 0 when unlimited or unreadable. */
+uint64_t mw_region_stack_limit(const char *root, pid_t pid);
+
+/* True when the two samples would be stored as the same row. */
+bool mw_regions_equal(const struct mw_regions *a, const struct mw_regions *b);
+
 
 /* X(name): descriptor kinds from the targets of /proc/PID/fd links. */
 #define MW_FD_KINDS(X) X(file) X(socket) X(pipe) X(eventfd) X(anon_other) X(other)
@@ -65,16 +78,35 @@ extern const char *const mw_fd_kind_names[MW_FD_COUNT];
 
 struct mw_fd_kinds {
 	bool readable;
+	int err; /* -errno when !readable */
 	int64_t n[MW_FD_COUNT];
 };
 
+/* Classify one readlink target of /proc/PID/fd/N. */
+enum mw_fd_kind mw_fd_kind_of(const char *target);
+
+/* Count the descriptors of pid by kind; on failure readable = false and -errno as above. */
 int mw_fd_kinds_read(const char *root, pid_t pid, struct mw_fd_kinds *out);
+bool mw_fd_kinds_equal(const struct mw_fd_kinds *a, const struct mw_fd_kinds *b);
 
 /*
  * Stored region samples (slow tier, table region_samples and fd_samples;
- * see docs/schema.md): a step series like mw_store_proc_series.
+ * see docs/schema-regions.md): a step series like mw_store_proc_series.
  */
 struct mw_store;
+
+/*
+ * Writer side, inside a tick transaction (the daemon's regions source):
+ * one row of region_samples / fd_samples. t_ms is when smaps was read,
+ * tick the transaction's tick. The caller decides when a row is due.
+ */
+struct mw_region_writer;
+int mw_region_writer_new(struct mw_store *s, struct mw_region_writer **out);
+void mw_region_writer_free(struct mw_region_writer *w);
+int mw_region_write(struct mw_region_writer *w, int64_t proc_id, int64_t tick, int64_t t_ms,
+		    bool full, const struct mw_regions *reg);
+int mw_fd_kinds_write(struct mw_region_writer *w, int64_t proc_id, int64_t tick, int64_t t_ms,
+		      bool full, const struct mw_fd_kinds *fds);
 
 struct mw_region_point {
 	int64_t t_ms;
