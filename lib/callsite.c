@@ -850,8 +850,10 @@ int mw_callsite_tracker_reconcile(struct mw_callsite_tracker *t, uint64_t mono_n
 		read_exe(p->pid, &dev, &ino);
 		/* An exec replaced every mapping: what was tracked is gone. */
 		sm[i].gone = read_start_ticks(p->pid, &st) < 0 || st != p->start_ticks ||
-		             dev != p->exe_dev || ino != p->exe_ino ||
-		             read_maps(p->pid, &sm[i].v, &sm[i].n) < 0;
+		             dev != p->exe_dev || ino != p->exe_ino;
+		/* Nothing tracked: whether it lives is all there is to know. */
+		if (!sm[i].gone && p->n > 0)
+			sm[i].gone = read_maps(p->pid, &sm[i].v, &sm[i].n) < 0;
 	}
 	mw_callsite_tracker_poll(t);
 	for (size_t i = 0; i < n; i++) {

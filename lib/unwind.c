@@ -10,7 +10,8 @@
 #include <string.h>
 #include <sys/uio.h>
 
-#define MAX_SPACES 64
+/* Address spaces kept (each holds its modules' parsed ELF/CFI): bounds the daemon's RSS. */
+#define MAX_SPACES 16
 
 /* One process's address space and the snapshot being unwound in it. */
 struct space {
