@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <linux/perf_event.h>
+#include <malloc.h>
 #include <math.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -42,7 +43,7 @@ struct cs_map {
 
 #define NO_STACK UINT32_MAX
 /* Snapshot bytes waiting for a reconcile, machine-wide (beyond: skipped). */
-#define PENDING_CAP (8u << 20)
+#define PENDING_CAP (4u << 20)
 
 struct cs_proc {
 	pid_t pid;
@@ -459,15 +460,29 @@ static int intern_stack(struct mw_callsite_tracker *t, size_t n, uint32_t *out)
 }
 
 /* A new mapping over a tracked one proves the old one was unmapped. */
-static void proc_invalidate(struct cs_proc *p, uint64_t addr, uint64_t len, uint64_t t_ns)
+static void proc_invalidate(struct mw_callsite_tracker *t, struct cs_proc *p, uint64_t addr,
+                            uint64_t len, uint64_t t_ns)
 {
+	size_t keep = 0;
+
 	for (size_t i = 0; i < p->n; i++) {
 		struct cs_map *m = &p->m[i];
 		if (!m->gone && m->addr < addr + len && addr < m->addr + m->len) {
 			m->gone = true;
 			m->gone_ns = t_ns;
 		}
+		/* Never stored: forget it now, snapshot and all (a storm's memory). */
+		if (m->gone && !m->row) {
+			if (m->snap) {
+				t->pending_bytes -= m->snap_len;
+				free(m->snap);
+			}
+			t->c.transient++;
+			continue;
+		}
+		p->m[keep++] = *m;
 	}
+	p->n = keep;
 }
 
 static int proc_add_map(struct cs_proc *p, uint64_t addr, uint64_t len, uint64_t t_ns,
@@ -629,7 +644,7 @@ static void on_sample(void *arg, const struct mw_perf_sample *s)
 	p->samples++;
 	t_real = mono_to_real_ns(s->time_ns);
 	/* Even a skipped snapshot proves what it overlaps was unmapped. */
-	proc_invalidate(p, addr, len, t_real);
+	proc_invalidate(t, p, addr, len, t_real);
 	if (!take_token(&t->o, p, s->time_ns)) {
 		p->skipped++;
 		t->c.skipped++;
@@ -863,6 +878,8 @@ int mw_callsite_tracker_reconcile(struct mw_callsite_tracker *t, uint64_t mono_n
 		free(sm[i].v);
 	}
 	free(sm);
+	/* Snapshots come and go in bursts: give the freed pages back. */
+	malloc_trim(0);
 	return 1;
 }
 
