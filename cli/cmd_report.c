@@ -5,6 +5,7 @@
 #include "memwatch/format.h"
 #include "memwatch/proc.h"
 #include "memwatch/report.h"
+#include "memwatch/report_html.h"
 #include "memwatch/store.h"
 #include "memwatch/util.h"
 
@@ -20,27 +21,35 @@ struct report_args {
 	uint64_t since_ns; /* absolute */
 	uint64_t sample_ns;
 	bool json;
+	const char *html;
 };
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: memwatch report <pid|name> [--db PATH] [--since WHEN] [--json] [--sample DUR]\n"
-		"\n"
-		"  --db PATH      database recorded by memwatchd (default %s)\n"
-		"  --since WHEN   start of the window: a duration back (30m, 6h, 2d),\n"
-		"                 '@UNIXTIME' or 'YYYY-MM-DD HH:MM' (default 1h)\n"
-		"  --json         machine-readable output\n"
-		"  --sample DUR   with no recorded history, sample for this long (default 5s)\n",
-		MW_DEFAULT_DB);
+	        "Usage: memwatch report <pid|name> [--db PATH] [--since WHEN] [--json] [--html "
+	        "FILE]\n"
+	        "                       [--sample DUR]\n"
+	        "\n"
+	        "  --db PATH      database recorded by memwatchd (default %s)\n"
+	        "  --since WHEN   start of the window: a duration back (30m, 6h, 2d),\n"
+	        "                 '@UNIXTIME' or 'YYYY-MM-DD HH:MM' (default 1h)\n"
+	        "  --json         machine-readable output (docs/report-json.md)\n"
+	        "  --html FILE    also write a self-contained HTML page with one chart per region\n"
+	        "  --sample DUR   with no recorded history, sample for this long (default 5s)\n",
+	        MW_DEFAULT_DB);
 }
 
 static int parse_args(int argc, char **argv, struct report_args *a)
 {
 	static const struct option opts[] = {
-		{ "db", required_argument, NULL, 'd' },	   { "since", required_argument, NULL, 's' },
-		{ "json", no_argument, NULL, 'j' },	   { "sample", required_argument, NULL, 'S' },
-		{ "help", no_argument, NULL, 'h' },	   { 0 },
+	        {"db", required_argument, NULL, 'd'},
+	        {"since", required_argument, NULL, 's'},
+	        {"json", no_argument, NULL, 'j'},
+	        {"html", required_argument, NULL, 'H'},
+	        {"sample", required_argument, NULL, 'S'},
+	        {"help", no_argument, NULL, 'h'},
+	        {0},
 	};
 	uint64_t now = mw_now_ns();
 	int c;
@@ -50,7 +59,7 @@ static int parse_args(int argc, char **argv, struct report_args *a)
 	a->sample_ns = 5000000000ull;
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, ":d:s:jS:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":d:s:jS:H:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			a->db_path = optarg;
@@ -58,22 +67,31 @@ static int parse_args(int argc, char **argv, struct report_args *a)
 		case 's':
 			if (mw_parse_time(optarg, now, &a->since_ns) < 0) {
 				fprintf(stderr,
-					"memwatch report: --since '%s': expected a duration (30m, 6h, 2d),"
-					" '@UNIXTIME' or 'YYYY-MM-DD HH:MM[:SS]'\n",
-					optarg);
+				        "memwatch report: --since '%s': expected a duration (30m, "
+				        "6h, 2d),"
+				        " '@UNIXTIME' or 'YYYY-MM-DD HH:MM[:SS]'\n",
+				        optarg);
 				return EXIT_USAGE;
 			}
 			break;
 		case 'j':
 			a->json = true;
 			break;
+		case 'H':
+			if (!*optarg) {
+				fprintf(stderr, "memwatch report: --html needs a file name\n");
+				return EXIT_USAGE;
+			}
+			a->html = optarg;
+			break;
 		case 'S':
 			if (mw_parse_duration(optarg, &a->sample_ns) < 0 ||
 			    a->sample_ns > 600ull * 1000000000ull) {
 				fprintf(stderr,
-					"memwatch report: --sample '%s': expected a duration up to 10m"
-					" (e.g. 5s)\n",
-					optarg);
+				        "memwatch report: --sample '%s': expected a duration up to "
+				        "10m"
+				        " (e.g. 5s)\n",
+				        optarg);
 				return EXIT_USAGE;
 			}
 			break;
@@ -82,7 +100,7 @@ static int parse_args(int argc, char **argv, struct report_args *a)
 			return 0;
 		case ':':
 			fprintf(stderr, "memwatch report: option '%s' needs an argument\n",
-				argv[optind - 1]);
+			        argv[optind - 1]);
 			return EXIT_USAGE;
 		default:
 			fprintf(stderr, "memwatch report: unknown option '%s'\n", argv[optind - 1]);
@@ -133,7 +151,7 @@ static bool name_matches(const struct mw_proc_sample *p, const char *name)
 /* Resolve a name among live processes; prints the candidates when ambiguous. */
 static int resolve_name(struct mw_proc_collector *pc, const char *name, pid_t *pid)
 {
-	struct mw_proc_set set = { 0 };
+	struct mw_proc_set set = {0};
 	size_t matches = 0;
 	bool utf8 = cli_utf8();
 	char esc[256];
@@ -155,15 +173,15 @@ static int resolve_name(struct mw_proc_collector *pc, const char *name, pid_t *p
 		r = -ESRCH;
 	} else if (matches > 1) {
 		fprintf(stderr, "memwatch report: '%s' matches %zu processes; give a pid:\n", esc,
-			matches);
+		        matches);
 		for (size_t i = 0; i < set.n; i++) {
 			char cmd[160], rss[32];
 			if (set.v[i].pid == getpid() || !name_matches(&set.v[i], name))
 				continue;
 			mw_escape_term(set.v[i].cmdline, strlen(set.v[i].cmdline), cmd, sizeof(cmd),
-				       utf8);
+			               utf8);
 			fprintf(stderr, "  %8d  %10s  %s\n", (int)set.v[i].pid,
-				mw_fmt_bytes(rss, sizeof(rss), set.v[i].m[MW_PM_rss]), cmd);
+			        mw_fmt_bytes(rss, sizeof(rss), set.v[i].m[MW_PM_rss]), cmd);
 		}
 		r = -EEXIST;
 	}
@@ -178,10 +196,10 @@ out:
  * it does not (the caller then samples live).
  */
 static int report_from_store(const struct report_args *a, pid_t pid, bool alive,
-			     uint64_t start_ticks, struct mw_report *rep, char *why, size_t whylen)
+                             uint64_t start_ticks, struct mw_report *rep, char *why, size_t whylen)
 {
 	struct mw_store *st = NULL;
-	struct mw_proc_info info = { 0 };
+	struct mw_proc_info info = {0};
 	char boot_id[64];
 	int active, r;
 
@@ -193,9 +211,9 @@ static int report_from_store(const struct report_args *a, pid_t pid, bool alive,
 	}
 	if (r < 0) {
 		fprintf(stderr, "memwatch report: %s: %s\n", a->db_path,
-			r == -EPROTONOSUPPORT	? "written by a newer memwatch"
-			: r == -ENOTRECOVERABLE ? "not a memwatch database"
-						: strerror(-r));
+		        r == -EPROTONOSUPPORT   ? "written by a newer memwatch"
+		        : r == -ENOTRECOVERABLE ? "not a memwatch database"
+		                                : strerror(-r));
 		return r;
 	}
 	r = mw_boot_id("", boot_id, sizeof(boot_id));
@@ -206,31 +224,54 @@ static int report_from_store(const struct report_args *a, pid_t pid, bool alive,
 	}
 	if (r == -ENOENT)
 		snprintf(why, whylen, "%s has no record of this process%s", a->db_path,
-			 active ? "" : " (memwatchd is not recording)");
+		         active ? "" : " (memwatchd is not recording)");
 	if (r == 0) {
 		r = mw_report_from_store(st, &info, (int64_t)(a->since_ns / 1000000ull),
-					 (int64_t)(mw_now_ns() / 1000000ull), rep);
+		                         (int64_t)(mw_now_ns() / 1000000ull), rep);
 		if (r == -ENODATA) {
 			snprintf(why, whylen, "%s has no samples of this process in the window",
-				 a->db_path);
+			         a->db_path);
 			r = -ENOENT;
 		}
 		snprintf(rep->db_path, sizeof(rep->db_path), "%s", a->db_path);
 		if (r == 0 && !active)
 			snprintf(rep->note, sizeof(rep->note),
-				 "memwatchd is not recording now: history ends at the last stored tick");
+			         "memwatchd is not recording now: history ends at the last stored "
+			         "tick");
 	}
 	mw_proc_info_release(&info);
 	mw_store_close(st);
 	return r;
 }
 
+static int write_html(const char *path, const struct mw_report *rep)
+{
+	char esc[512];
+	FILE *f = fopen(path, "w");
+	int r;
+
+	mw_escape_term(path, strlen(path), esc, sizeof(esc), cli_utf8());
+	if (!f) {
+		r = -errno;
+		fprintf(stderr, "memwatch report: --html %s: %s\n", esc, strerror(-r));
+		return r;
+	}
+	r = mw_report_write_html(f, rep);
+	if (fclose(f) != 0 && r == 0)
+		r = -errno;
+	if (r < 0)
+		fprintf(stderr, "memwatch report: writing %s: %s\n", esc, strerror(-r));
+	else
+		fprintf(stderr, "memwatch report: wrote %s\n", esc);
+	return r;
+}
+
 int cmd_report(int argc, char **argv)
 {
-	struct report_args a = { 0 };
+	struct report_args a = {0};
 	struct mw_proc_collector *pc = NULL;
-	struct mw_proc_sample smp = { 0 };
-	struct mw_report rep = { 0 };
+	struct mw_proc_sample smp = {0};
+	struct mw_report rep = {0};
 	char why[600] = "";
 	pid_t pid = 0;
 	bool alive;
@@ -271,13 +312,15 @@ int cmd_report(int argc, char **argv)
 	}
 	if (r == -ENOENT || r == -ESRCH) {
 		fprintf(stderr, "memwatch report: no process with pid %d%s%s\n", (int)pid,
-			why[0] ? ", and " : "", why);
+		        why[0] ? ", and " : "", why);
 		goto out;
 	}
 	if (r < 0) {
 		fprintf(stderr, "memwatch report: %s\n", strerror(-r));
 		goto out;
 	}
+	if (a.html && write_html(a.html, &rep) < 0)
+		goto out;
 	if (a.json)
 		mw_report_print_json(stdout, &rep);
 	else

@@ -233,14 +233,14 @@ static int fill_sample(struct mw_proc_collector *c, struct pids_stack *st, struc
 	return 0;
 }
 
+/*
+ * PF_KTHREAD alone: "pid 2 and its children" only holds in the initial pid
+ * namespace (in a container pid 2 is a user process), and usermode helpers
+ * the kernel spawns under kthreadd are real processes with memory.
+ */
 static bool is_kernel_thread(struct pids_stack *st)
 {
-	int pid = MW_PIDS_VAL(I_PID, s_int, st);
-	int ppid = MW_PIDS_VAL(I_PPID, s_int, st);
-
-	if (MW_PIDS_VAL(I_FLAGS, ul_int, st) & PF_KTHREAD)
-		return true;
-	return pid == 2 || ppid == 2;
+	return (MW_PIDS_VAL(I_FLAGS, ul_int, st) & PF_KTHREAD) != 0;
 }
 
 static int set_reserve(struct mw_proc_set *set, size_t want)

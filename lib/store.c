@@ -1163,6 +1163,13 @@ static int series_push(struct mw_series *sr, size_t *cap, int64_t t_ms,
  * last row at or before since_ms, then every row inside, then the last
  * tick the process was alive (bounded by until_ms).
  */
+/*
+ * The first tick of the window. Tick ids grow with time, so bounding the
+ * row search by tick id keeps it a primary-key range on (proc, tick):
+ * the cost follows the window, not the process's whole history.
+ */
+#define FIRST_TICK_SQL "SELECT coalesce(min(id), 9223372036854775807) FROM ticks WHERE t_ms >= ?2"
+
 int mw_store_proc_series(struct mw_store *s, int64_t proc_id, int64_t since_ms, int64_t until_ms,
 			 struct mw_series *out)
 {
@@ -1179,9 +1186,9 @@ int mw_store_proc_series(struct mw_store *s, int64_t proc_id, int64_t since_ms, 
 		o += (size_t)snprintf(sql + o, sizeof(sql) - o, ", s.%s", mw_proc_metric_names[i]);
 	snprintf(sql + o, sizeof(sql) - o,
 		 " FROM proc_samples s JOIN ticks t ON t.id = s.tick WHERE s.proc = ?1"
-		 " AND t.t_ms <= ?3 AND (t.t_ms >= ?2 OR s.tick = (SELECT max(s2.tick)"
-		 " FROM proc_samples s2 JOIN ticks t2 ON t2.id = s2.tick"
-		 " WHERE s2.proc = ?1 AND t2.t_ms < ?2)) ORDER BY s.tick");
+		 " AND t.t_ms <= ?3 AND s.tick >= coalesce((SELECT max(s2.tick)"
+		 " FROM proc_samples s2 WHERE s2.proc = ?1 AND s2.tick < (" FIRST_TICK_SQL ")),"
+		 " (" FIRST_TICK_SQL ")) ORDER BY s.tick");
 	rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return sql_err(s->db, rc, "series");

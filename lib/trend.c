@@ -18,13 +18,54 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* Median of v (reordered in place); NAN for k == 0. */
+/* Partially order v so that v[kth] is the kth smallest (Hoare's selection, O(n) expected). */
+static void select_kth(double *v, size_t n, size_t kth)
+{
+	size_t lo = 0, hi = n - 1;
+
+	while (lo < hi) {
+		double pivot = v[lo + (hi - lo) / 2];
+		size_t i = lo, j = hi;
+		while (i <= j) {
+			while (v[i] < pivot)
+				i++;
+			while (v[j] > pivot)
+				j--;
+			if (i <= j) {
+				double t = v[i];
+				v[i] = v[j];
+				v[j] = t;
+				i++;
+				if (j == 0)
+					break;
+				j--;
+			}
+		}
+		if (kth <= j)
+			hi = j;
+		else if (kth >= i)
+			lo = i;
+		else
+			return;
+	}
+}
+
+/* Median of v (reordered in place); NAN for k == 0. Selection, not a full sort. */
 static double median_inplace(double *v, size_t k)
 {
+	double hi, lo;
+
 	if (!k)
 		return NAN;
-	qsort(v, k, sizeof(*v), cmp_double);
-	return k % 2 ? v[k / 2] : (v[k / 2 - 1] + v[k / 2]) / 2.0;
+	select_kth(v, k, k / 2);
+	hi = v[k / 2];
+	if (k % 2)
+		return hi;
+	/* The other middle value is the largest of the lower part. */
+	lo = v[0];
+	for (size_t i = 1; i < k / 2; i++)
+		lo = v[i] > lo ? v[i] : lo;
+	return (lo + hi) / 2.0;
 }
 
 /* splitmix64: a fixed-seed generator so the subsample is deterministic. */

@@ -12,6 +12,7 @@ BUILD_PKGS=(
 )
 TEST_PKGS=(
   python3 sqlite3 tmux procps util-linux
+  chromium  # it_report_html renders the HTML report headless (skips without it)
 )
 
 missing=()

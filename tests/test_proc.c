@@ -60,13 +60,26 @@ static void test_sweep(struct mw_proc_collector *c)
 	CHECK_EQ_I64(mw_proc_collect(c, &set), 0);
 	CHECK(set.n > 1);
 	for (size_t i = 0; i < set.n; i++) {
+		char path[64], *stat = NULL;
 		if (set.v[i].pid == getpid())
 			found_self = true;
-		if (set.v[i].pid == 2 || set.v[i].ppid == 2)
-			found_kthread = true;
+		/* flags: field 9 of /proc/PID/stat, after the ')' that ends comm */
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)set.v[i].pid);
+		if (mw_read_file_alloc(path, &stat, NULL) == 0) {
+			const char *p = strrchr(stat, ')');
+			unsigned long flags = 0;
+			if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %lu", &flags) == 1 &&
+			    (flags & 0x00200000ul))
+				found_kthread = true;
+		}
+		free(stat);
 	}
 	CHECK(found_self);
 	CHECK(!found_kthread);
+	/* kthreadd itself (pid 2 in the initial pid namespace) is never listed there. */
+	for (size_t i = 0; i < set.n; i++)
+		if (set.v[i].pid == 2)
+			CHECK(set.v[i].m[MW_PM_vsz] > 0);
 	/* A second sweep reuses the set without leaking (ASan checks that). */
 	CHECK_EQ_I64(mw_proc_collect(c, &set), 0);
 	mw_proc_set_clear(&set);

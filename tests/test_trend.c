@@ -217,6 +217,44 @@ static void test_large_n(void)
 	CHECK_NEAR(mw_trend_theil_sen(t, y, LN), 3, 1e-9);
 }
 
+static int cmp_d(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+static void test_against_sorting(void)
+{
+	/*
+	 * The median is found by selection, not sorting: compare with a full
+	 * sort of every pairwise slope on pseudo-random series full of ties
+	 * (values 0..4, some equal timestamps), odd and even pair counts.
+	 */
+	static double t[40], y[40], ref[40 * 39 / 2];
+	unsigned state = 12345;
+	for (int round = 0; round < 300; round++) {
+		size_t n = 2 + (size_t)(round % 38), k = 0;
+		double tt = 0;
+		for (size_t i = 0; i < n; i++) {
+			state = state * 1103515245u + 12345u;
+			tt += (state >> 16) % 3; /* steps of 0, 1 or 2 */
+			t[i] = tt;
+			y[i] = (double)((state >> 8) % 5);
+		}
+		for (size_t i = 0; i < n; i++)
+			for (size_t j = i + 1; j < n; j++)
+				if (t[j] > t[i])
+					ref[k++] = (y[j] - y[i]) / (t[j] - t[i]);
+		double want = NAN;
+		if (k) {
+			qsort(ref, k, sizeof(ref[0]), cmp_d);
+			want = k % 2 ? ref[k / 2] : (ref[k / 2 - 1] + ref[k / 2]) / 2;
+		}
+		double got = mw_trend_theil_sen(t, y, n);
+		CHECK((isnan(want) && isnan(got)) || fabs(want - got) < 1e-12);
+	}
+}
+
 int main(void)
 {
 	test_basic();
@@ -229,5 +267,6 @@ int main(void)
 	test_irregular_time();
 	test_strong_trend();
 	test_large_n();
+	test_against_sorting();
 	return check_done();
 }

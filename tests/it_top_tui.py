@@ -1,0 +1,295 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""memwatch top, the interactive view, driven in a real terminal (tmux)
+against a database a real memwatchd recorded of a growing and a flat
+workload. The recording runs in its own PID namespace with its own /proc,
+so the database holds exactly those processes and the ordering checks
+cannot be disturbed by whatever else runs on the host."""
+import os
+import re
+import shutil
+import signal
+import subprocess
+import time
+
+import mwtest
+from mwtest import (MEMWATCH, MEMWATCHD, WORKLOADS, check, run, skip, spawn, tmpdir, ticks)
+import mwtmux
+
+HAVE_HYPOTHESES = os.environ.get("MW_HAVE_HYPOTHESES") == "1"
+HAVE_SYSVIEW = os.environ.get("MW_HAVE_SYSVIEW") == "1"
+
+
+def record(db, seconds=20):
+    """memwatchd at 1 s in a fresh PID namespace with heap_grow (8 MiB/s) and flat."""
+    hg = os.path.join(WORKLOADS, "heap_grow")
+    fl = os.path.join(WORKLOADS, "flat")
+    # lib/proc.c takes pid 2 and its children for kthreadd (true only in the
+    # initial namespace): a throwaway process takes pid 2 first.
+    script = (f"/bin/true; '{hg}' --rate 8388608 --for 120 >/dev/null & "
+              f"'{fl}' --for 120 >/dev/null & "
+              f"exec '{MEMWATCHD}' --foreground --db '{db}' --interval 1 2>>'{db}.log'")
+    p = spawn(["unshare", "--pid", "--fork", "--mount-proc", "--kill-child", "sh", "-c", script],
+              start_new_session=True)
+    deadline = time.monotonic() + seconds + 60
+    while ticks(db) < seconds and time.monotonic() < deadline:
+        if p.poll() is not None:
+            raise RuntimeError(f"recording ended early (rc {p.returncode}): "
+                               f"{mwtest.daemon_log(db)}")
+        time.sleep(0.5)
+    check(ticks(db) >= seconds, f"{seconds} ticks recorded")
+    # SIGTERM to the daemon (pid 1 of the namespace) ends the namespace too.
+    os.killpg(p.pid, signal.SIGTERM)
+    p.wait(timeout=30)
+
+
+def rows(screen):
+    """Process rows under the column titles, as lists of fields."""
+    lines = screen.splitlines()
+    for i, l in enumerate(lines):
+        if re.match(r"\s*PID\s+USER\s+RSS\s+GROW/m", l):
+            return [r.split() for r in lines[i + 1:] if re.match(r"\s*\d+\s", r)]
+    return []
+
+
+def cmd_of(row):
+    return " ".join(row)
+
+
+def test_tui():
+    if not mwtmux.available():
+        skip("tmux is not installed")
+    if shutil.which("unshare") is None:
+        skip("unshare (util-linux) is not installed")
+    d = tmpdir()
+    db = os.path.join(d, "mw.db")
+    record(db)
+    pane = mwtmux.Pane("mwtop", 120, 40)
+    try:
+        pane.type(f"'{MEMWATCH}' top --db '{db}' --delay 1")
+        s = pane.wait_for(lambda t: len(rows(t)) >= 2, what="process rows")
+        check(pane.alternate_on() == "1", "top runs on the alternate screen")
+        check("memwatchd not recording" in s, "header says the daemon is not recording")
+        r = rows(s)
+        check("heap_grow" in cmd_of(r[0]), f"grower first under the default sort: {r[:3]}")
+        flat = [x for x in r if "flat" in cmd_of(x)]
+        if HAVE_HYPOTHESES:
+            check(r[0][8] in ("HEAP", "OOM"), f"grower's HYP tag in the process view: {r[0]}")
+            check(flat and flat[0][8].startswith("\u2581"),
+                  f"flat: blank HYP (analysed, nothing scored): {flat}")
+        check(flat and (flat[0][3] in ("0", "-") or not flat[0][3].startswith("+")) or
+              (flat and flat[0][3] == "+0"), f"flat shows no growth: {flat}")
+        check(r[0][3].startswith("+") and r[0][3][-1] in "MG", f"grower's GROW/m is MiB/min: {r[0]}")
+        # Region columns come from the daemon's smaps tier: a size, not "-".
+        check(re.fullmatch(r"[\d.]+[KMG]", r[0][5]) is not None, f"grower's HEAP column: {r[0]}")
+        # Sort: '>' moves to the next column (VSZ), 'P' by pid, 'M' by RSS.
+        pane.keys(">")
+        s = pane.wait_for(lambda t: "Sort: VSZ" in t, what="sort VSZ")
+        pane.keys("P")
+        s = pane.wait_for(lambda t: "Sort: PID" in t, what="sort PID")
+        pids = [int(x[0]) for x in rows(s)]
+        check(pids == sorted(pids) and pids[0] == 1 and len(pids) == 3,
+              f"PID order, namespace init first: {pids}")
+        pane.keys("M")
+        s = pane.wait_for(lambda t: "Sort: RSS" in t, what="sort RSS")
+        check("heap_grow" in cmd_of(rows(s)[0]), "largest RSS first")
+        pane.keys("G")
+        pane.wait_for(lambda t: "Sort: GROW/m" in t, what="sort growth")
+        # Search (F3): jumps to the match; Enter then opens that process.
+        pane.keys("F3")
+        pane.type("flat", enter=False)
+        pane.keys("Enter")
+        pane.keys("Enter")
+        s = pane.wait_for(lambda t: "Process detail" in t, what="detail after search")
+        check(re.search(r"PID \d+\s+flat", s) is not None, "search selected flat")
+        pane.keys("Escape")
+        pane.keys("Home")
+        # Group (F5) by service/cgroup: all three share the test's cgroup.
+        pane.keys("F5")
+        s = pane.wait_for(lambda t: re.search(r"\[3\] ", t) is not None, what="group row")
+        pane.keys("F5")
+        pane.wait_for(lambda t: len(rows(t)) == 3, what="ungrouped")
+        # Replay: ten ticks back, then live again.
+        pane.keys("{")
+        s = pane.wait_for(lambda t: "REPLAY" in t, what="replay header")
+        pane.keys("L")
+        pane.wait_for(lambda t: "REPLAY" not in t, what="live again")
+        # Filter (F4) by name.
+        pane.keys("F4")
+        pane.type("flat", enter=False)
+        pane.keys("Enter")
+        s = pane.wait_for(lambda t: "Filter: flat" in t and rows(t), what="filter")
+        r = rows(s)
+        check(all("flat" in cmd_of(x) for x in r) and not any("heap_grow" in cmd_of(x) for x in r),
+              f"filter shows only flat: {r}")
+        # Filter on the grower and open its detail view.
+        pane.keys("F4")
+        pane.keys(*["BSpace"] * 6)
+        pane.type("heap_grow", enter=False)
+        pane.keys("Enter")
+        pane.wait_for(lambda t: "Filter: heap_grow" in t and rows(t), what="filter heap_grow")
+        pane.keys("Enter")
+        s = pane.wait_for(lambda t: "Process detail" in t and "Metric" in t, what="detail view")
+        check("heap_grow" in s, "detail names the process")
+        m = re.search(r"Growth: RSS \+([\d.]+)([KMG])/min", s)
+        check(m is not None, f"detail shows the growth figure:\n{s}")
+        check("region breakdown not available" not in s and re.search(r"^\s+heap\s+[\d.]+ \w?i?B", s, re.M),
+              f"region table in the detail view:\n{s}")
+        rss = [l for l in s.splitlines() if l.startswith("rss ")]
+        check(rss and "+" in rss[0], f"rss row shows a positive change: {rss}")
+        if HAVE_HYPOTHESES:
+            # A heap grower: HEAP once the region tier has seen [heap] grow; over a
+            # 20 s recording the steeper OOM-risk rule can rank first. Either way a
+            # ranked hypothesis with its evidence, and the flat process has none.
+            m = re.search(r"Top hypothesis: (\w+)", s)
+            check(m and m.group(1) in ("HEAP", "OOM"), f"grower's top hypothesis: {m and m.group(0)}")
+            check(re.search(r"^\s*(HEAP|OOM)\s+\d\.\d\d\s", s, re.M) is not None,
+                  f"ranked hypotheses with scores in the detail view:\n{s}")
+            check("Mann-Kendall" in s, "hypothesis evidence shown")
+        # System and IPC views.
+        pane.keys("Escape")
+        pane.keys("2")
+        s = pane.wait_for(lambda t: "Reclaim and paging" in t, what="system view")
+        check("Memory:" in s and "Pressure (PSI" in s and "time to exhaustion" in s,
+              f"system view sections:\n{s}")
+        if HAVE_SYSVIEW:
+            check("not available in this build" not in s, f"slab caches shown:\n{s}")
+        pane.keys("3")
+        s = pane.wait_for(lambda t: "IPC objects" in t, what="IPC view")
+        if HAVE_SYSVIEW:
+            check("not available in this build" not in s, f"IPC objects listed:\n{s}")
+        pane.keys("4")
+        s = pane.wait_for(lambda t: "Next victims" in t, what="OOM view")
+        if HAVE_SYSVIEW:
+            check("MemAvailable" in s and "not available in this build" not in s,
+                  f"OOM forecast shown:\n{s}")
+        pane.keys("F1")
+        s = pane.wait_for(lambda t: "F10, q" in t, what="help")
+        check("F4, \\" in s and "F6, >" in s, "help lists the keys")
+        pane.keys("Escape")
+        pane.keys("1")
+        # Resize to 80x24: still a whole, well-formed screen.
+        pane.resize(80, 24)
+        s = pane.wait_for(lambda t: len(t.splitlines()) <= 24 and rows(t) and "F10Quit" in t,
+                          what="80x24 redraw")
+        check(all(len(l) <= 80 for l in s.splitlines()), "no line wider than 80 columns")
+        check(re.search(r"PID\s+USER\s+RSS\s+GROW/m.*COMMAND", s) is not None,
+              "column titles fit at 80 columns")
+        pane.resize(120, 40)
+        pane.wait_for(lambda t: len(t.splitlines()) > 24 and rows(t), what="120x40 redraw")
+        pane.keys("q")
+
+        def shell_back(t):
+            lines = [l for l in t.splitlines() if l.strip()]
+            return pane.alternate_on() == "0" and lines and lines[-1].strip() == "$"
+        s = pane.wait_for(shell_back, what="alternate screen left, shell prompt back")
+        check("memwatch top" not in s.split("top --db")[-1], "no top output left on the screen")
+        pane.type("echo rc=$?")
+        s = pane.wait_for(lambda t: "rc=" in t.split("echo rc=$?")[-1], what="exit code")
+        check("rc=0" in s, "top exited 0")
+    finally:
+        pane.close()
+
+
+def test_store_batch_and_replay():
+    """--batch from the database, and --at replays an earlier moment."""
+    if shutil.which("unshare") is None:
+        skip("unshare (util-linux) is not installed")
+    d = tmpdir()
+    db = os.path.join(d, "mw.db")
+    record(db, seconds=8)
+    r = subprocess.run([MEMWATCH, "top", "--db", db, "--batch"], capture_output=True, text=True)
+    check(r.returncode == 0, f"batch from db: {r.stderr}")
+    body = r.stdout.splitlines()
+    i = next(k for k, l in enumerate(body) if l.lstrip().startswith("PID"))
+    check("heap_grow" in body[i + 1], f"grower first in batch: {body[i + 1]}")
+    first_ms = mwtest.db_scalar(db, "SELECT min(t_ms) FROM ticks")
+    at = f"@{first_ms // 1000 + 2}"
+    r2 = subprocess.run([MEMWATCH, "top", "--db", db, "--batch", "--at", at, "--sort", "rss"],
+                        capture_output=True, text=True)
+    check(r2.returncode == 0 and "(replay)" in r2.stdout, f"replay header: {r2.stdout[:200]}")
+    def rss_of(out):
+        for l in out.splitlines():
+            if "heap_grow" in l:
+                return l.split()[2]
+    check(rss_of(r2.stdout) != rss_of(r.stdout), "replayed RSS differs from the latest")
+    r3 = subprocess.run([MEMWATCH, "top", "--db", os.path.join(d, "missing.db"), "--batch"],
+                        capture_output=True, text=True)
+    check(r3.returncode == 1 and "missing.db" in r3.stderr, f"missing db named: {r3.stderr}")
+    r4 = subprocess.run([MEMWATCH, "top", "--sort", "bogus", "--batch"], capture_output=True,
+                        text=True)
+    check(r4.returncode == 2 and "--sort 'bogus'" in r4.stderr, "bad sort key is a usage error")
+
+
+def memcg_oom_kill():
+    """A real OOM kill: heap_grow in a 32 MiB memory cgroup (v2 memory.max or
+    v1 memory.limit_in_bytes). Returns False when no memory cgroup can be made."""
+    v2 = os.path.exists("/sys/fs/cgroup/cgroup.controllers")
+    base = "/sys/fs/cgroup" if v2 else "/sys/fs/cgroup/memory"
+    cg = os.path.join(base, f"mw-top-oom-{os.getpid()}")
+    try:
+        os.mkdir(cg)
+    except OSError:
+        return False
+    try:
+        with open(os.path.join(cg, "memory.max" if v2 else "memory.limit_in_bytes"), "w") as f:
+            f.write(str(32 << 20))
+        procs = os.path.join(cg, "cgroup.procs")
+        hg = os.path.join(WORKLOADS, "heap_grow")
+        p = spawn(["sh", "-c", f"echo $$ > '{procs}' && exec '{hg}' --rate 200000000 --for 30"],
+                  stdout=subprocess.DEVNULL)
+        rc = p.wait(timeout=60)
+        check(rc == -signal.SIGKILL, f"the grower was OOM-killed (rc {rc})")
+        return True
+    finally:
+        for _ in range(50):
+            try:
+                os.rmdir(cg)
+                break
+            except OSError:
+                time.sleep(0.1)
+
+
+def vm_oom_kills():
+    with open("/proc/vmstat") as f:
+        for l in f:
+            if l.startswith("oom_kill "):
+                return int(l.split()[1])
+    return None
+
+
+def test_oom_banner():
+    """An OOM kill is highlighted in the header: live (embedded) and from a recording."""
+    if vm_oom_kills() is None:
+        skip("this kernel does not count oom_kill in /proc/vmstat")
+    d = tmpdir()
+    db = os.path.join(d, "mw.db")
+    daemon = mwtest.start_daemon(db, interval=0.5, wait_ticks=2)
+    pane = mwtmux.Pane("mwoom", 120, 30) if mwtmux.available() else None
+    try:
+        if pane:
+            pane.type(f"'{MEMWATCH}' top --embedded --delay 0.5")
+            s = pane.wait_for(lambda t: len(rows(t)) >= 1, what="rows")
+            check("OOM KILL" not in s, "no banner before a kill")
+        before = vm_oom_kills()
+        if not memcg_oom_kill():
+            skip("cannot create a memory cgroup here")
+        check(vm_oom_kills() > before, "the kernel counted the kill")
+        if pane:
+            s = pane.wait_for(lambda t: "OOM KILL at" in t, what="OOM banner (embedded)")
+            pane.keys("q")
+        mwtest.wait_for_ticks(db, ticks(db) + 2, daemon)
+    finally:
+        if pane:
+            pane.close()
+        mwtest.stop(daemon)
+    r = subprocess.run([MEMWATCH, "top", "--db", db, "--batch"], capture_output=True, text=True)
+    check("OOM KILL at" in r.stdout, f"recorded kill highlighted in the header: {r.stdout[:300]}")
+    first_ms = mwtest.db_scalar(db, "SELECT min(t_ms) FROM ticks")
+    r = subprocess.run([MEMWATCH, "top", "--db", db, "--batch", "--at", f"@{first_ms // 1000}"],
+                       capture_output=True, text=True)
+    check("OOM KILL" not in r.stdout, "no banner at a moment before the kill")
+
+
+if __name__ == "__main__":
+    run([test_tui, test_store_batch_and_replay, test_oom_banner])
