@@ -10,6 +10,9 @@
 #include <sqlite3.h>
 #include <string.h>
 
+/* A frame as quoted in one evidence line. */
+#define MW_CALLSITE_LINE 160
+
 /* Outstanding at time T: mapped by T and not seen gone by T. */
 #define OUTSTANDING_AT "m.t_ms <= ?2 AND (m.gone_ms IS NULL OR m.gone_ms > ?2)"
 
@@ -253,4 +256,66 @@ int mw_callsite_report_json(struct mw_store *s, int64_t proc_id, int64_t since_m
 	mw_callsite_json(j, key, &l);
 	mw_callsite_list_release(&l);
 	return 0;
+}
+
+/* Frames of libc and the dynamic loader: the allocator's and mmap's own, not the caller's. */
+static bool system_frame(const char *f)
+{
+	const char *mod = strrchr(f, '(');
+
+	return mod && (strncmp(mod, "(libc.so", 8) == 0 || strncmp(mod, "(ld-linux", 9) == 0 ||
+	               strncmp(mod, "(libc-", 6) == 0);
+}
+
+int mw_callsite_evidence(struct mw_store *s, int64_t proc_id, int64_t since_ms, int64_t until_ms,
+                         size_t max, char ***lines, size_t *n)
+{
+	struct mw_callsite_list l;
+	char **v = NULL;
+	size_t k = 0;
+	int r;
+
+	*lines = NULL;
+	*n = 0;
+	r = mw_store_callsites(s, proc_id, since_ms, until_ms, 3 * max, &l);
+	if (r < 0)
+		return r;
+	if (l.n)
+		v = calloc(max, sizeof(*v));
+	for (size_t i = 0; v && i < l.n && k < max; i++) {
+		const struct mw_callsite *c = &l.v[i];
+		char b1[32], b2[32], line[3 * MW_CALLSITE_LINE];
+		size_t f = 0;
+		if (strcmp(c->kind, "anon") != 0 && strcmp(c->kind, "heap") != 0)
+			continue;
+		while (f < c->nframes && system_frame(c->frames[f]))
+			f++;
+		if (f == c->nframes)
+			continue; /* the loader's or libc's own mappings: nobody to blame */
+		snprintf(line, sizeof(line), "%.*s%s%.*s: %s in %lld mapping%s, %s/h",
+		         MW_CALLSITE_LINE, c->frames[f], f + 1 < c->nframes ? " <- " : "",
+		         MW_CALLSITE_LINE, f + 1 < c->nframes ? c->frames[f + 1] : "",
+		         mw_fmt_bytes(b1, sizeof(b1), c->bytes), (long long)c->count,
+		         c->count == 1 ? "" : "s",
+		         mw_fmt_bytes_delta(b2, sizeof(b2), c->growth_per_hour));
+		v[k] = strdup(line);
+		if (!v[k])
+			break;
+		k++;
+	}
+	mw_callsite_list_release(&l);
+	if (k == 0) {
+		free(v);
+		v = NULL;
+	}
+	*lines = v;
+	*n = k;
+	return 0;
+}
+
+void mw_callsite_evidence_free(char **lines, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(lines[i]);
+	free(lines);
 }

@@ -11,6 +11,9 @@ from mwtest import (check, cli, cli_json, daemon_log, db_scalar, run, skip, star
                     start_workload, stop, tmpdir)
 
 
+SIZE = 1 << 20
+
+
 def callsite_env():
     env = dict(os.environ)
     env["MEMWATCH_CALLSITE_RECONCILE"] = "1"
@@ -40,7 +43,7 @@ def test_leaking_function_is_top_site():
     d = tmpdir()
     db = os.path.join(d, "mw.db")
     daemon = start_daemon(db, interval=0.5, wait_ticks=1, env=callsite_env())
-    w = start_workload("mmap_callers", "--rate", 5, "--size", 256 * 1024, "--for", 60)
+    w = start_workload("mmap_callers", "--rate", 5, "--size", SIZE, "--for", 60)
     time.sleep(6)
     rep = cli_json("callsites", w.pid, "--db", db)
     cs = rep["callsites"]
@@ -57,8 +60,8 @@ def test_leaking_function_is_top_site():
         check(sites[0]["kind"] == "anon", f"anonymous mappings: {sites[0]['kind']}")
         check(sites[0]["count"] >= (8 if lost_samples(db) else 15),
               f"~5 leaked mappings a second ({sites[0]['count']})")
-        check(sites[0]["bytes"] == sites[0]["count"] * 256 * 1024,
-              f"outstanding bytes = count x 256 KiB ({sites[0]['bytes']})")
+        check(sites[0]["bytes"] == sites[0]["count"] * SIZE,
+              f"outstanding bytes = count x 1 MiB ({sites[0]['bytes']})")
         check(sites[0]["growth_per_hour"] > 0, "growing")
     lost = lost_samples(db)
     leaked = sites[0]["count"] if sites else 0

@@ -153,6 +153,22 @@ static void test_reader(struct mw_store *st, int64_t proc, int64_t base)
 	      NULL);
 	free(text);
 
+	/* Evidence lines for the growth hypotheses: libc's own frames skipped. */
+	{
+		char **lines = NULL;
+		size_t n = 0;
+		CHECK_EQ_I64(mw_callsite_evidence(st, proc, base, base + 60000, 3, &lines, &n), 0);
+		CHECK_EQ_I64(n, 1);
+		if (n == 1)
+			CHECK_EQ_STR(lines[0], "leak_mapping+0x20 (leaker) <- main+0x13e (leaker):"
+			                       " 4.0 MiB in 4 mappings, +240 MiB/h");
+		mw_callsite_evidence_free(lines, n);
+		CHECK_EQ_I64(
+		        mw_callsite_evidence(st, proc + 1000, base, base + 60000, 3, &lines, &n),
+		        0);
+		CHECK(n == 0 && lines == NULL);
+	}
+
 	/* A process with nothing recorded: the source ran, no site. */
 	CHECK_EQ_I64(mw_store_callsites(st, proc + 1000, base, base + 60000, 10, &l), 0);
 	CHECK_EQ_I64(l.n, 0);

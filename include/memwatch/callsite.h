@@ -132,4 +132,14 @@ int mw_callsite_report_text(struct mw_store *s, int64_t proc_id, int64_t since_m
 int mw_callsite_report_json(struct mw_store *s, int64_t proc_id, int64_t since_ms, int64_t until_ms,
                             struct mw_json *j, const char *key);
 
+/*
+ * Evidence lines for the anonymous-mmap hypothesis: up to max anon/heap
+ * sites of proc_id, each "caller-frame <- its caller: BYTES in N mappings,
+ * +RATE/h" with the allocator's and libc's own frames skipped. *lines is
+ * NULL and *n 0 when nothing is recorded. Free with mw_callsite_evidence_free.
+ */
+int mw_callsite_evidence(struct mw_store *s, int64_t proc_id, int64_t since_ms, int64_t until_ms,
+                         size_t max, char ***lines, size_t *n);
+void mw_callsite_evidence_free(char **lines, size_t n);
+
 #endif
