@@ -2,6 +2,7 @@
 /* memwatch status: is a daemon recording, where, since when, how much. */
 #include "config.h"
 #include "cli.h"
+#include "memwatch/bpfdata.h"
 #include "memwatch/format.h"
 #include "memwatch/json.h"
 #include "memwatch/store.h"
@@ -24,7 +25,9 @@ static void usage(FILE *f)
 struct status {
 	int active; /* a writer holds the lock */
 	int64_t writer_pid, started_ms, interval_ms;
-	char bpf[256];
+	char bpf[1024];
+	struct mw_bpf_cost cost;
+	bool has_cost;
 	struct mw_store_stats st;
 };
 
@@ -73,6 +76,14 @@ static void print_text(const char *path, const struct status *s)
 	printf("rows:       %" PRId64 " process, %" PRId64 " system, %" PRId64 " events\n",
 	       s->st.proc_rows, s->st.sys_rows, s->st.events);
 	printf("eBPF:       %s\n", s->bpf[0] ? s->bpf : "unknown");
+	if (s->has_cost)
+		printf("eBPF cost:  %.0f ns a run over %" PRId64 " programs, %.2f %% of one CPU"
+		       " (sampled over %.1f s), %" PRId64 " events dropped\n",
+		       s->cost.run_cnt ? (double)s->cost.run_time_ns / (double)s->cost.run_cnt : 0.0,
+		       s->cost.programs,
+		       s->cost.window_ns ? 100.0 * (double)s->cost.run_time_ns / (double)s->cost.window_ns
+					 : 0.0,
+		       (double)s->cost.window_ns / 1e9, s->cost.events_dropped);
 }
 
 static void print_json(const char *path, const struct status *s)
@@ -97,6 +108,10 @@ static void print_json(const char *path, const struct status *s)
 	mw_json_int(&j, "system_rows", s->st.sys_rows);
 	mw_json_int(&j, "events", s->st.events);
 	mw_json_str(&j, "bpf", s->bpf[0] ? s->bpf : NULL);
+	mw_json_int(&j, "bpf_run_cnt", s->has_cost ? s->cost.run_cnt : MW_UNKNOWN);
+	mw_json_int(&j, "bpf_run_time_ns", s->has_cost ? s->cost.run_time_ns : MW_UNKNOWN);
+	mw_json_int(&j, "bpf_events_dropped", s->has_cost ? s->cost.events_dropped : MW_UNKNOWN);
+	mw_json_int(&j, "bpf_stats_window_ns", s->has_cost ? s->cost.window_ns : MW_UNKNOWN);
 	mw_json_obj_close(&j);
 	mw_json_end(&j);
 }
@@ -160,6 +175,7 @@ int cmd_status(int argc, char **argv)
 	s.interval_ms = meta_int(st, "interval_ms");
 	if (mw_store_meta_get(st, "bpf", s.bpf, sizeof(s.bpf)) < 0)
 		s.bpf[0] = '\0';
+	s.has_cost = mw_store_bpf_cost(st, &s.cost) == 0 && s.cost.programs > 0;
 	mw_store_close(st);
 	if (r < 0) {
 		fprintf(stderr, "memwatch status: %s: %s\n", path, strerror(-r));

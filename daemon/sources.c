@@ -4,11 +4,13 @@
 
 #include <stddef.h>
 
+extern const struct mw_source mw_source_bpf;
 extern const struct mw_source mw_source_regions;
 extern const struct mw_source mw_source_system;
 extern const struct mw_source mw_source_callsite;
 
 const struct mw_source *const mw_sources[] = {
+	&mw_source_bpf,
 	&mw_source_regions,
 	&mw_source_system,
 	&mw_source_callsite,

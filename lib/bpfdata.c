@@ -3,6 +3,8 @@
 #include "memwatch/store.h"
 
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <sqlite3.h>
 #include <string.h>
 
@@ -48,4 +50,38 @@ int mw_store_bpf_proc_evidence(struct mw_store *s, int64_t proc_id, int64_t sinc
 int mw_store_bpf_status(struct mw_store *s, char *buf, size_t cap)
 {
 	return mw_store_meta_get(s, "bpf", buf, cap);
+}
+
+/* Sum every "key":<integer> in a flat JSON text we wrote ourselves. */
+static int64_t json_sum(const char *json, const char *key, int64_t *count)
+{
+	char pat[64];
+	int64_t sum = 0;
+	size_t plen;
+
+	snprintf(pat, sizeof(pat), "\"%s\":", key);
+	plen = strlen(pat);
+	for (const char *p = strstr(json, pat); p; p = strstr(p + plen, pat)) {
+		sum += strtoll(p + plen, NULL, 10);
+		if (count)
+			(*count)++;
+	}
+	return sum;
+}
+
+int mw_store_bpf_cost(struct mw_store *s, struct mw_bpf_cost *out)
+{
+	char json[8192];
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	r = mw_store_meta_get(s, "bpf_stats", json, sizeof(json));
+	if (r < 0)
+		return r;
+	out->run_cnt = json_sum(json, "run_cnt", &out->programs);
+	out->run_time_ns = json_sum(json, "run_time_ns", NULL);
+	out->events_dropped =
+	        json_sum(json, "events_dropped", NULL) + json_sum(json, "events_lost", NULL);
+	out->window_ns = json_sum(json, "stats_window_ns", NULL);
+	return 0;
 }

@@ -142,7 +142,19 @@ static const char *const schema_system[] = {
 	" lrpid INTEGER, atime INTEGER, dtime INTEGER, PRIMARY KEY(object, tick)) WITHOUT ROWID",
 };
 
-/* Step 4: call sites (lib/callsite.c, docs/schema-callsite.md). */
+/* Step 4: eBPF evidence (docs/schema-bpf.md); the reader is lib/bpfdata.c. */
+static const char *const schema_bpf[] = {
+	"CREATE TABLE IF NOT EXISTS bpf_proc_samples(proc INTEGER NOT NULL, tick INTEGER NOT NULL,"
+	" faults_heap INTEGER, faults_stack INTEGER, faults_mmap INTEGER, mmaps_anon INTEGER,"
+	" mmap_bytes_anon INTEGER, mmaps_file INTEGER, mmap_bytes_file INTEGER,"
+	" PRIMARY KEY(proc, tick)) WITHOUT ROWID",
+	"CREATE TABLE IF NOT EXISTS bpf_rss_moves(id INTEGER PRIMARY KEY, t_ms INTEGER NOT NULL,"
+	" proc INTEGER, pid INTEGER NOT NULL, rss_anon INTEGER, rss_file INTEGER,"
+	" rss_shmem INTEGER, swap INTEGER)",
+	"CREATE INDEX IF NOT EXISTS bpf_rss_moves_proc ON bpf_rss_moves(proc, t_ms)",
+};
+
+/* Step 5: call sites (lib/callsite.c, docs/schema-callsite.md). */
 static const char *const schema_callsite[] = {
 	"CREATE TABLE IF NOT EXISTS callsite_stacks(id INTEGER PRIMARY KEY,"
 	" hash INTEGER NOT NULL UNIQUE, depth INTEGER NOT NULL, frames TEXT NOT NULL)",
@@ -176,7 +188,8 @@ static const struct migration migrations[] = {
 	MW_MIGRATION(1, schema_v1),
 	MW_MIGRATION(2, schema_v2),
 	MW_MIGRATION(3, schema_system),
-	MW_MIGRATION(4, schema_callsite),
+	MW_MIGRATION(4, schema_bpf),
+	MW_MIGRATION(5, schema_callsite),
 };
 
 static int sql_err(sqlite3 *db, int rc, const char *what)

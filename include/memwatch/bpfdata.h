@@ -30,4 +30,20 @@ int mw_store_bpf_proc_evidence(struct mw_store *s, int64_t proc_id, int64_t sinc
 /* The daemon's eBPF state line ("on: ..." / "off: reason"), from meta key "bpf". */
 int mw_store_bpf_status(struct mw_store *s, char *buf, size_t cap);
 
+/*
+ * The kernel-side cost of the eBPF programs, summed over programs, counted
+ * while run-time statistics were on (they are sampled: window_ns in all),
+ * from meta key "bpf_stats" (JSON the daemon writes each tick, see
+ * docs/schema-bpf.md). -ENOENT when never recorded.
+ */
+struct mw_bpf_cost {
+	int64_t programs;
+	int64_t run_cnt;
+	int64_t run_time_ns;
+	int64_t events_dropped; /* ring buffer full in the kernel, plus the daemon's queue overflow */
+	int64_t window_ns;	/* how long run-time statistics were on */
+};
+
+int mw_store_bpf_cost(struct mw_store *s, struct mw_bpf_cost *out);
+
 #endif

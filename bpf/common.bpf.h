@@ -1,0 +1,275 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * What every memwatch BPF program shares: the maps (defined once in
+ * state.bpf.c, extern elsewhere; bpftool links the objects into one),
+ * the configuration (rodata, set by the loader before load) and helpers.
+ */
+#ifndef MEMWATCH_COMMON_BPF_H
+#define MEMWATCH_COMMON_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "mwbpf.h"
+
+#define PF_KTHREAD 0x00200000
+
+#ifndef MW_BPF_DEFINE_MAPS
+#define MW_BPF_EXTERN extern
+#else
+#define MW_BPF_EXTERN
+#endif
+
+/* Per-process state on the thread-group leader: freed with the task, no sizing. */
+MW_BPF_EXTERN struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct mw_bpf_pstate);
+} mw_pstate SEC(".maps");
+
+/*
+ * Counts not yet in task storage: each CPU accumulates the faults and new
+ * mappings of the process it last saw, without a storage lookup or an
+ * atomic per event, and folds them into that process's storage when
+ * another process takes over the CPU. Readers (iter/task, exit) add the
+ * pending counts of every CPU, so nothing is missed.
+ */
+enum {
+	MW_P_HEAP,
+	MW_P_STACK,
+	MW_P_MMAP,
+	MW_P_MMAPS_ANON,
+	MW_P_BYTES_ANON,
+	MW_P_MMAPS_FILE,
+	MW_P_BYTES_FILE,
+	MW_P_COUNT
+};
+
+struct mw_pending {
+	__u32 tgid;
+	__u32 pad;
+	__u64 start; /* leader's start_boottime: tells a reused pid apart */
+	__u64 n[MW_P_COUNT];
+};
+
+MW_BPF_EXTERN struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct mw_pending);
+} mw_pending_map SEC(".maps");
+
+/* One ring buffer for every event; its size is set by the loader. */
+MW_BPF_EXTERN struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 * 1024);
+} mw_events SEC(".maps");
+
+/*
+ * New mappings by (tgid, address), bounded; the loader sets max_entries.
+ * Per-CPU LRU lists: no shared lock on the mmap path.
+ */
+MW_BPF_EXTERN struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);
+	__uint(max_entries, 16384);
+	__type(key, struct mw_bpf_map_key);
+	__type(value, struct mw_bpf_map_val);
+} mw_mappings SEC(".maps");
+
+/* Where a direct reclaim started, by thread id. */
+MW_BPF_EXTERN struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, __u64);
+} mw_reclaim_start SEC(".maps");
+
+/*
+ * To sum the per-CPU parts of mm->rss_stat as /proc does, we need each
+ * CPU's per-CPU offset; kallsyms here has no data symbols (no
+ * __per_cpu_offset ksym), so they are derived once from a per-CPU array
+ * of our own: the address of CPU c's copy minus the array's per-CPU base.
+ */
+#define MW_BPF_MAX_CPUS 256
+
+MW_BPF_EXTERN struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} mw_cpu_probe SEC(".maps");
+
+MW_BPF_EXTERN const volatile __u32 mw_nr_cpus;
+MW_BPF_EXTERN __u64 mw_cpu_off[MW_BPF_MAX_CPUS];
+MW_BPF_EXTERN __u32 mw_cpu_off_ready;
+MW_BPF_EXTERN const volatile __u64
+        mw_stack_window; /* bytes below start_stack that count as stack */
+MW_BPF_EXTERN const volatile __u64 mw_rss_threshold;   /* pages a counter moves before a record */
+MW_BPF_EXTERN const volatile __u64 mw_rb_wakeup_bytes; /* wake the reader past this fill */
+MW_BPF_EXTERN struct mw_bpf_counters mw_counters;
+/* Wall-clock time of the daemon's last tick, written by it: a clock read per mmap costs more. */
+MW_BPF_EXTERN volatile __u64 mw_clock_ns;
+
+static __always_inline struct mw_bpf_pstate *mw_state_of(struct task_struct *leader)
+{
+	struct mw_bpf_pstate *st;
+
+	st = bpf_task_storage_get(&mw_pstate, leader, NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!st)
+		__sync_fetch_and_add(&mw_counters.storage_failures, 1);
+	return st;
+}
+
+static __always_inline void mw_pstate_add(struct mw_bpf_pstate *st, const __u64 n[MW_P_COUNT])
+{
+	__sync_fetch_and_add(&st->faults_heap, n[MW_P_HEAP]);
+	__sync_fetch_and_add(&st->faults_stack, n[MW_P_STACK]);
+	__sync_fetch_and_add(&st->faults_mmap, n[MW_P_MMAP]);
+	__sync_fetch_and_add(&st->mmaps_anon, n[MW_P_MMAPS_ANON]);
+	__sync_fetch_and_add(&st->mmap_bytes_anon, n[MW_P_BYTES_ANON]);
+	__sync_fetch_and_add(&st->mmaps_file, n[MW_P_MMAPS_FILE]);
+	__sync_fetch_and_add(&st->mmap_bytes_file, n[MW_P_BYTES_FILE]);
+}
+
+/*
+ * Fold this CPU's pending counts into their process's storage, then empty
+ * the slot. Defined once (state.bpf.c) as a global function: the linker
+ * of libbpf 1.1 cannot merge a kfunc extern used from several objects.
+ */
+int mw_pending_flush(struct mw_pending *p);
+
+/* This CPU's slot, switched over to the current process. */
+static __always_inline struct mw_pending *mw_pending_for(struct task_struct *t)
+{
+	__u32 zero = 0;
+	struct mw_pending *p = bpf_map_lookup_elem(&mw_pending_map, &zero);
+	__u64 start;
+
+	if (!p)
+		return NULL;
+	if (p->tgid == (__u32)t->tgid) {
+		start = t->group_leader->start_boottime;
+		if (p->start == start)
+			return p;
+	}
+	mw_pending_flush(p);
+	p->tgid = t->tgid;
+	p->start = t->group_leader->start_boottime;
+	return p;
+}
+
+/* Add every CPU's pending counts for a process (tgid, leader start) to n. */
+static __always_inline void mw_pending_sum(__u32 tgid, __u64 start, __u64 n[MW_P_COUNT])
+{
+	__u32 zero = 0;
+
+	for (__u32 c = 0; c < MW_BPF_MAX_CPUS && c < mw_nr_cpus; c++) {
+		struct mw_pending *p = bpf_map_lookup_percpu_elem(&mw_pending_map, &zero, c);
+		if (!p || p->tgid != tgid || p->start != start)
+			continue;
+		for (int k = 0; k < MW_P_COUNT; k++)
+			n[k] += p->n[k];
+	}
+}
+
+/*
+ * The verifier forbids arithmetic on map pointers; passing one through
+ * memory (this CPU's slot of mw_cpu_probe, so CPUs do not race) turns it
+ * into a plain number. Privileged loaders only, which is all we support.
+ */
+static __always_inline __u64 mw_launder(__u64 *slot, const void *p)
+{
+	*(volatile __u64 *)slot = (__u64)p;
+	return *(volatile __u64 *)slot;
+}
+
+static __always_inline void mw_cpu_off_init(void)
+{
+	__u64 base = 0, arr, *slot;
+	__u32 zero = 0;
+
+	if (mw_cpu_off_ready)
+		return;
+	slot = bpf_map_lookup_elem(&mw_cpu_probe, &zero);
+	if (!slot)
+		return;
+	arr = mw_launder(slot, &mw_cpu_probe);
+	if (bpf_probe_read_kernel(&base, sizeof(base),
+	                          (void *)(arr + bpf_core_field_offset(struct bpf_array, pptrs))) ||
+	    !base)
+		return;
+	for (__u32 c = 0; c < MW_BPF_MAX_CPUS && c < mw_nr_cpus; c++) {
+		void *p = bpf_map_lookup_percpu_elem(&mw_cpu_probe, &zero, c);
+		mw_cpu_off[c] = p ? mw_launder(slot, p) - base : 0;
+	}
+	mw_cpu_off_ready = 1;
+}
+
+/* The per-CPU sum of one mm counter, as /proc/PID/status reports it. */
+static __always_inline __s64 mw_mm_counter(struct mm_struct *mm, int i)
+{
+	struct percpu_counter *fbc = &mm->rss_stat[i];
+	__s64 sum = BPF_CORE_READ(fbc, count);
+	unsigned long ctr = (unsigned long)BPF_CORE_READ(fbc, counters);
+	__u32 n = mw_nr_cpus;
+
+	mw_cpu_off_init();
+	if (!ctr || !mw_cpu_off_ready)
+		return sum < 0 ? 0 : sum;
+	for (__u32 c = 0; c < MW_BPF_MAX_CPUS && c < n; c++) {
+		__s32 part = 0;
+		bpf_probe_read_kernel(&part, sizeof(part),
+		                      (void *)(ctr + mw_cpu_off[c & (MW_BPF_MAX_CPUS - 1)]));
+		sum += part;
+	}
+	return sum < 0 ? 0 : sum;
+}
+
+static __always_inline void mw_mm_counters(struct mm_struct *mm, __s64 rss[MW_RSS_COUNT])
+{
+	for (int i = 0; i < MW_RSS_COUNT; i++)
+		rss[i] = mm ? mw_mm_counter(mm, i) : -1;
+}
+
+static __always_inline struct mw_bpf_event *mw_event_reserve(__u32 kind)
+{
+	struct mw_bpf_event *e = bpf_ringbuf_reserve(&mw_events, sizeof(*e), 0);
+
+	if (!e) {
+		__sync_fetch_and_add(&mw_counters.events_dropped, 1);
+		return NULL;
+	}
+	__builtin_memset(e, 0, sizeof(*e));
+	e->kind = kind;
+	e->t_ns = bpf_ktime_get_boot_ns();
+	return e;
+}
+
+/*
+ * Batched: the daemon consumes once per tick, so no wake-up per event
+ * (2 us of consumer CPU each, against 35 ns batched); only when the
+ * buffer fills past mw_rb_wakeup_bytes is the daemon woken to drain early.
+ */
+static __always_inline void mw_event_submit(struct mw_bpf_event *e)
+{
+	__u64 flags = bpf_ringbuf_query(&mw_events, BPF_RB_AVAIL_DATA) > mw_rb_wakeup_bytes
+	                      ? BPF_RB_FORCE_WAKEUP
+	                      : BPF_RB_NO_WAKEUP;
+
+	bpf_ringbuf_submit(e, flags);
+}
+
+static __always_inline void mw_event_task(struct mw_bpf_event *e, struct task_struct *t)
+{
+	struct task_struct *leader = BPF_CORE_READ(t, group_leader);
+
+	e->pid = BPF_CORE_READ(t, tgid);
+	e->start_boottime_ns = BPF_CORE_READ(leader, start_boottime);
+	BPF_CORE_READ_STR_INTO(&e->comm, leader, comm);
+}
+
+#endif

@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Records the eBPF programs hand to user space, shared by the bpf/ programs and
+ * lib/bpfmon.c. Fixed-width types only: the layout is the ABI between the
+ * two sides. Memory counters are in pages, times in ns.
+ */
+#ifndef MEMWATCH_MWBPF_H
+#define MEMWATCH_MWBPF_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#define MW_BPF_COMM_LEN 16
+
+/* Indexes of mm->rss_stat[] (enum mm_counter in the kernel). */
+enum mw_bpf_rss {
+	MW_RSS_FILE = 0,
+	MW_RSS_ANON = 1,
+	MW_RSS_SWAP = 2,
+	MW_RSS_SHMEM = 3,
+	MW_RSS_COUNT = 4,
+};
+
+/*
+ * Per-process state kept in task storage of the thread-group leader:
+ * cumulative since the process started (or since memwatch loaded), so a
+ * missed drain never loses counts; user space diffs successive values.
+ */
+struct mw_bpf_pstate {
+	__u64 faults_heap, faults_stack, faults_mmap;
+	__u64 mmaps_anon, mmap_bytes_anon, mmaps_file, mmap_bytes_file;
+	__s64 rss_last[MW_RSS_COUNT]; /* pages at the last RSS-movement record */
+	__s32 oom_adj;                /* oom_score_adj as last seen */
+	__u32 oom_adj_known;
+};
+
+/* One process, as iter/task writes it each tick. */
+struct mw_bpf_proc {
+	__u32 pid, ppid;
+	__u32 tgid;
+	__u32 is_thread;         /* a non-leader thread: only tgid, minflt, majflt are set */
+	__u64 start_boottime_ns; /* task->start_boottime of the leader */
+	char comm[MW_BPF_COMM_LEN];
+	__u64 total_vm;          /* pages */
+	__s64 rss[MW_RSS_COUNT]; /* pages, per-CPU parts summed */
+	__u64 minflt, majflt;    /* leader: its own + exited threads'; threads: their own */
+	__u32 threads;
+	__u32 has_state; /* pstate below is valid */
+	struct mw_bpf_pstate st;
+};
+
+/* One mapping, as iter/task_vma writes it. */
+struct mw_bpf_vma {
+	__u32 pid;
+	__u32 dev;
+	__u64 start, end;
+	__u64 pgoff;
+	__u64 ino;
+	__u64 vm_flags;
+	__u32 kind; /* enum mw_bpf_vma_kind */
+	__u32 pad;
+};
+
+enum mw_bpf_vma_kind {
+	MW_VMA_ANON = 0,
+	MW_VMA_FILE = 1,
+	MW_VMA_HEAP = 2,
+	MW_VMA_STACK = 3,
+};
+
+/* Key and value of the per-mapping LRU map (new mappings, by process and address). */
+struct mw_bpf_map_key {
+	__u32 tgid;
+	__u32 pad;
+	__u64 addr;
+};
+
+struct mw_bpf_map_val {
+	__u64 len;
+	__u64 t_ns; /* CLOCK_REALTIME of the tick before the mapping (mw_bpfmon_set_clock) */
+	__u32 anon;
+	__u32 pad;
+};
+
+enum mw_bpf_event_kind {
+	MW_EV_OOM_KILL = 1,
+	MW_EV_PROC_EXIT,
+	MW_EV_RECLAIM,
+	MW_EV_OOM_ADJ,
+	MW_EV_RSS_MOVE,
+};
+
+/* Ring buffer records: a common head, then fields by kind. */
+struct mw_bpf_event {
+	__u32 kind;
+	__u32 pid;
+	__u64 t_ns; /* bpf_ktime_get_boot_ns() */
+	__u64 start_boottime_ns;
+	char comm[MW_BPF_COMM_LEN];
+	union {
+		struct {
+			__u64 total_vm_kb, anon_rss_kb, file_rss_kb, shmem_rss_kb, pgtables_kb;
+			__s32 oom_score_adj;
+			__u32 uid;
+		} oom;
+		struct {
+			__s64 rss[MW_RSS_COUNT]; /* pages; -1 when the mm was already gone */
+			__u64 minflt, majflt;
+			__u64 lifetime_ns;
+			__s32 exit_code;
+			__u32 pad;
+			struct mw_bpf_pstate st;
+		} exit;
+		struct {
+			__u64 duration_ns;
+			__u64 nr_reclaimed;
+		} reclaim;
+		struct {
+			__s32 old_adj, new_adj;
+		} adj;
+		struct {
+			__s64 rss[MW_RSS_COUNT]; /* pages, now */
+		} rss;
+	};
+};
+
+/* Counters user space reads from the .bss of the object. */
+struct mw_bpf_counters {
+	__u64 events_dropped;   /* ring buffer full */
+	__u64 storage_failures; /* task storage could not be created */
+};
+
+#endif

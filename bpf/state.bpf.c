@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* The definitions of the shared maps and configuration (see common.bpf.h). */
+#define MW_BPF_DEFINE_MAPS
+#include "common.bpf.h"
+
+const volatile __u32 mw_nr_cpus = 1;
+__u64 mw_cpu_off[MW_BPF_MAX_CPUS];
+__u32 mw_cpu_off_ready;
+const volatile __u64 mw_stack_window = 8 << 20;
+const volatile __u64 mw_rss_threshold = 256;
+const volatile __u64 mw_rb_wakeup_bytes = 128 * 1024;
+struct mw_bpf_counters mw_counters;
+volatile __u64 mw_clock_ns;
+
+extern struct task_struct *bpf_task_from_pid(s32 pid) __ksym;
+extern void bpf_task_release(struct task_struct *p) __ksym;
+
+__noinline int mw_pending_flush(struct mw_pending *p)
+{
+	struct task_struct *t;
+	struct mw_bpf_pstate *st;
+
+	if (!p)
+		return 0;
+	if (p->tgid) {
+		t = bpf_task_from_pid(p->tgid);
+		if (t) {
+			if (t->start_boottime == p->start) {
+				st = mw_state_of(t);
+				if (st)
+					mw_pstate_add(st, p->n);
+			}
+			bpf_task_release(t);
+		}
+	}
+	__builtin_memset(p, 0, sizeof(*p));
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";

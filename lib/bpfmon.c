@@ -1,0 +1,600 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "config.h"
+#include "memwatch/bpfmon.h"
+#include "memwatch/log.h"
+#include "memwatch/util.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+void mw_bpfmon_options_default(struct mw_bpfmon_options *o)
+{
+	*o = (struct mw_bpfmon_options){
+	        .stack_window = 0,
+	        .rss_threshold = 1 << 20,
+	        .ringbuf_bytes = 1 << 20,
+	        .mappings_max = 16384,
+	};
+}
+
+uint64_t mw_bpf_start_ticks(uint64_t start_boottime_ns, long hz)
+{
+	/* The kernel's nsec_to_clock_t: an exact division when HZ divides 1e9. */
+	return hz > 0 ? start_boottime_ns / (1000000000ull / (uint64_t)hz) : 0;
+}
+
+void mw_bpf_snapshot_release(struct mw_bpf_snapshot *s)
+{
+	free(s->v);
+	s->v = NULL;
+	s->n = 0;
+}
+
+#if !MW_HAVE_BPF
+
+int mw_bpfmon_open(const struct mw_bpfmon_options *o MW_UNUSED, struct mw_bpfmon **out, char *why,
+                   size_t whylen)
+{
+	*out = NULL;
+	snprintf(why, whylen, "not built with eBPF support");
+	return -EOPNOTSUPP;
+}
+
+void mw_bpfmon_close(struct mw_bpfmon *m MW_UNUSED)
+{
+}
+
+const char *mw_bpfmon_programs(const struct mw_bpfmon *m MW_UNUSED)
+{
+	return "";
+}
+
+int mw_bpfmon_fd(const struct mw_bpfmon *m MW_UNUSED)
+{
+	return -1;
+}
+
+int mw_bpfmon_drain(struct mw_bpfmon *m MW_UNUSED, mw_bpfmon_event_fn fn MW_UNUSED,
+                    void *ctx MW_UNUSED)
+{
+	return -EOPNOTSUPP;
+}
+
+int mw_bpfmon_snapshot(struct mw_bpfmon *m MW_UNUSED, struct mw_bpf_snapshot *out)
+{
+	out->v = NULL;
+	out->n = 0;
+	return -EOPNOTSUPP;
+}
+
+int mw_bpfmon_vmas(struct mw_bpfmon *m MW_UNUSED, pid_t pid MW_UNUSED, struct mw_bpf_vma **out,
+                   size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	return -EOPNOTSUPP;
+}
+
+int mw_bpfmon_prog_stats(struct mw_bpfmon *m MW_UNUSED, struct mw_bpf_prog_stat *out MW_UNUSED,
+                         size_t cap MW_UNUSED, size_t *n)
+{
+	*n = 0;
+	return -EOPNOTSUPP;
+}
+
+void mw_bpfmon_counters(struct mw_bpfmon *m MW_UNUSED, struct mw_bpf_counters *out)
+{
+	memset(out, 0, sizeof(*out));
+}
+
+int mw_bpfmon_stats_enable(struct mw_bpfmon *m MW_UNUSED, bool on MW_UNUSED)
+{
+	return -EOPNOTSUPP;
+}
+
+uint64_t mw_bpfmon_stats_window_ns(const struct mw_bpfmon *m MW_UNUSED)
+{
+	return 0;
+}
+
+void mw_bpfmon_set_clock(struct mw_bpfmon *m MW_UNUSED, uint64_t t_ns MW_UNUSED)
+{
+}
+
+#else /* MW_HAVE_BPF */
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+
+#include "memwatch.skel.h"
+
+/* The programs, in skeleton order; the attach type is how they are named in status. */
+static const struct {
+	const char *name;
+	const char *what;
+} progs_known[] = {
+        {"mw_fault_user", "page_fault_user (tp_btf)"},
+        {"mw_vm_unmapped_area", "vm_unmapped_area (tp_btf)"},
+        {"mw_rss_stat", "rss_stat (tp_btf)"},
+        {"mw_mark_victim", "oom/mark_victim (tracepoint)"},
+        {"mw_oom_adj", "oom_score_adj_update (tp_btf)"},
+        {"mw_process_exit", "sched_process_exit (tp_btf)"},
+        {"mw_reclaim_begin", "mm_vmscan_direct_reclaim_begin (tp_btf)"},
+        {"mw_reclaim_end", "mm_vmscan_direct_reclaim_end (tp_btf)"},
+        {"mw_iter_task", "task (iter)"},
+        {"mw_iter_vma", "task_vma (iter)"},
+};
+
+#define MW_NPROGS MW_ARRAY_SIZE(progs_known)
+
+struct mw_bpfmon {
+	struct memwatch_bpf *skel;
+	struct ring_buffer *rb;
+	int stats_fd;
+	uint64_t stats_since_ns; /* when statistics were last turned on (monotonic) */
+	uint64_t stats_window_ns;
+	mw_bpfmon_event_fn fn;
+	void *fn_ctx;
+	int fn_err;
+	char programs[1024];
+};
+
+static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	char buf[512];
+
+	if (level == LIBBPF_DEBUG)
+		return 0;
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	buf[strcspn(buf, "\n")] = '\0';
+	mw_debug("libbpf: %s", buf);
+	return 0;
+}
+
+/* Classic tracepoints are found through tracefs, which may not be mounted yet. */
+static void ensure_tracefs(void)
+{
+	struct stat st;
+
+	if (stat("/sys/kernel/tracing/events", &st) == 0 ||
+	    stat("/sys/kernel/debug/tracing/events", &st) == 0)
+		return;
+	if (mount("nodev", "/sys/kernel/tracing", "tracefs", 0, NULL) < 0)
+		mw_debug("mount tracefs on /sys/kernel/tracing: %s", strerror(errno));
+}
+
+static uint64_t stack_window(const struct mw_bpfmon_options *o)
+{
+	struct rlimit rl;
+
+	if (o->stack_window)
+		return o->stack_window;
+	/* The main stack cannot grow past RLIMIT_STACK below start_stack. */
+	if (getrlimit(RLIMIT_STACK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur < (1ull << 30))
+		return rl.rlim_cur;
+	return 8ull << 20;
+}
+
+/* Open a skeleton with only the programs in `want` set to load, configured. */
+static int skel_open(const struct mw_bpfmon_options *o, const bool want[MW_NPROGS],
+                     struct memwatch_bpf **out)
+{
+	struct memwatch_bpf *skel = memwatch_bpf__open();
+	struct bpf_program *p;
+	int ncpus = libbpf_num_possible_cpus();
+	size_t i = 0;
+	int r;
+
+	if (!skel)
+		return errno ? -errno : -ENOMEM;
+	bpf_object__for_each_program(p, skel->obj)
+	{
+		bool on = false;
+		for (i = 0; i < MW_NPROGS; i++)
+			if (strcmp(bpf_program__name(p), progs_known[i].name) == 0)
+				on = want[i];
+		bpf_program__set_autoload(p, on);
+	}
+	skel->rodata->mw_nr_cpus = ncpus > 0 ? (uint32_t)ncpus : 1;
+	skel->rodata->mw_stack_window = stack_window(o);
+	skel->rodata->mw_rss_threshold = o->rss_threshold / 4096 ? o->rss_threshold / 4096 : 1;
+	skel->rodata->mw_rb_wakeup_bytes = o->ringbuf_bytes / 2;
+	r = bpf_map__set_max_entries(skel->maps.mw_events, o->ringbuf_bytes);
+	if (r == 0)
+		r = bpf_map__set_max_entries(skel->maps.mw_mappings, o->mappings_max);
+	if (r < 0) {
+		memwatch_bpf__destroy(skel);
+		return r;
+	}
+	*out = skel;
+	return 0;
+}
+
+static int try_load(const struct mw_bpfmon_options *o, const bool want[MW_NPROGS],
+                    struct memwatch_bpf **out)
+{
+	struct memwatch_bpf *skel = NULL;
+	int r = skel_open(o, want, &skel);
+
+	if (r < 0)
+		return r;
+	r = memwatch_bpf__load(skel);
+	if (r < 0) {
+		memwatch_bpf__destroy(skel);
+		return r;
+	}
+	*out = skel;
+	return 0;
+}
+
+/*
+ * Load everything; when that fails, find out program by program what this
+ * kernel accepts (libbpf-tools style) and load that set.
+ */
+static int load_what_works(const struct mw_bpfmon_options *o, bool want[MW_NPROGS],
+                           struct memwatch_bpf **out)
+{
+	int r, first_err = 0;
+	size_t nok = 0;
+
+	for (size_t i = 0; i < MW_NPROGS; i++)
+		want[i] = true;
+	r = try_load(o, want, out);
+	/* Without the privilege nothing will load: say so rather than probe. */
+	if (r == 0 || r == -EPERM)
+		return r;
+	mw_debug("eBPF: loading every program failed (%s); probing one by one", strerror(-r));
+	for (size_t i = 0; i < MW_NPROGS; i++) {
+		bool one[MW_NPROGS] = {false};
+		struct memwatch_bpf *skel = NULL;
+
+		one[i] = true;
+		r = try_load(o, one, &skel);
+		want[i] = r == 0;
+		if (r == 0) {
+			nok++;
+			memwatch_bpf__destroy(skel);
+		} else {
+			mw_info("eBPF: %s left out: %s", progs_known[i].what, strerror(-r));
+			if (!first_err)
+				first_err = r;
+		}
+	}
+	if (!nok)
+		return first_err ? first_err : -EOPNOTSUPP;
+	return try_load(o, want, out);
+}
+
+static int attach_all(struct mw_bpfmon *m, bool want[MW_NPROGS])
+{
+	struct bpf_program *p;
+	size_t n = 0, o = 0;
+
+	m->programs[0] = '\0';
+	bpf_object__for_each_program(p, m->skel->obj)
+	{
+		struct bpf_link *l;
+		size_t i;
+
+		for (i = 0; i < MW_NPROGS; i++)
+			if (strcmp(bpf_program__name(p), progs_known[i].name) == 0)
+				break;
+		if (i == MW_NPROGS || !want[i])
+			continue;
+		l = bpf_program__attach(p);
+		if (!l) {
+			mw_info("eBPF: %s does not attach: %s", progs_known[i].what,
+			        strerror(errno));
+			want[i] = false;
+			continue;
+		}
+		/* The skeleton destroys links it knows; keep ours in its slots. */
+		if (p == m->skel->progs.mw_fault_user)
+			m->skel->links.mw_fault_user = l;
+		else if (p == m->skel->progs.mw_vm_unmapped_area)
+			m->skel->links.mw_vm_unmapped_area = l;
+		else if (p == m->skel->progs.mw_rss_stat)
+			m->skel->links.mw_rss_stat = l;
+		else if (p == m->skel->progs.mw_mark_victim)
+			m->skel->links.mw_mark_victim = l;
+		else if (p == m->skel->progs.mw_oom_adj)
+			m->skel->links.mw_oom_adj = l;
+		else if (p == m->skel->progs.mw_process_exit)
+			m->skel->links.mw_process_exit = l;
+		else if (p == m->skel->progs.mw_reclaim_begin)
+			m->skel->links.mw_reclaim_begin = l;
+		else if (p == m->skel->progs.mw_reclaim_end)
+			m->skel->links.mw_reclaim_end = l;
+		else if (p == m->skel->progs.mw_iter_task)
+			m->skel->links.mw_iter_task = l;
+		else if (p == m->skel->progs.mw_iter_vma)
+			m->skel->links.mw_iter_vma = l;
+		o += (size_t)snprintf(m->programs + o,
+		                      o < sizeof(m->programs) ? sizeof(m->programs) - o : 0, "%s%s",
+		                      n ? ", " : "", progs_known[i].what);
+		if (o >= sizeof(m->programs))
+			o = sizeof(m->programs) - 1;
+		n++;
+	}
+	return n ? 0 : -EOPNOTSUPP;
+}
+
+static int on_event(void *ctx, void *data, size_t len)
+{
+	struct mw_bpfmon *m = ctx;
+
+	if (len < sizeof(struct mw_bpf_event) || m->fn_err)
+		return 0;
+	m->fn_err = m->fn((const struct mw_bpf_event *)data, m->fn_ctx);
+	return 0;
+}
+
+static void explain(int r, char *why, size_t whylen)
+{
+	if (r == -EPERM || r == -EACCES)
+		snprintf(why, whylen,
+		         "no permission to load eBPF programs (needs root or "
+		         "CAP_BPF+CAP_PERFMON): %s",
+		         strerror(-r));
+	else
+		snprintf(why, whylen, "eBPF programs do not load on this kernel: %s", strerror(-r));
+}
+
+int mw_bpfmon_open(const struct mw_bpfmon_options *opt, struct mw_bpfmon **out, char *why,
+                   size_t whylen)
+{
+	struct mw_bpfmon_options o;
+	bool want[MW_NPROGS];
+	struct mw_bpfmon *m;
+	int r;
+
+	*out = NULL;
+	if (opt)
+		o = *opt;
+	else
+		mw_bpfmon_options_default(&o);
+	if (access("/sys/kernel/btf/vmlinux", R_OK) < 0) {
+		snprintf(why, whylen, "the kernel has no BTF (/sys/kernel/btf/vmlinux: %s)",
+		         strerror(errno));
+		return -EOPNOTSUPP;
+	}
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	m->stats_fd = -1;
+	libbpf_set_print(libbpf_log);
+	ensure_tracefs();
+	r = load_what_works(&o, want, &m->skel);
+	if (r < 0) {
+		explain(r, why, whylen);
+		goto fail;
+	}
+	r = attach_all(m, want);
+	if (r < 0) {
+		snprintf(why, whylen, "no eBPF program attaches on this kernel");
+		goto fail;
+	}
+	m->rb = ring_buffer__new(bpf_map__fd(m->skel->maps.mw_events), on_event, m, NULL);
+	if (!m->rb) {
+		r = -errno;
+		snprintf(why, whylen, "ring buffer: %s", strerror(-r));
+		goto fail;
+	}
+	/* Run counts and times per program, for `memwatch status`. */
+	if (o.stats_always && mw_bpfmon_stats_enable(m, true) < 0)
+		mw_info("eBPF: run-time statistics unavailable: %s", strerror(errno));
+	*out = m;
+	return 0;
+fail:
+	mw_bpfmon_close(m);
+	return r;
+}
+
+void mw_bpfmon_close(struct mw_bpfmon *m)
+{
+	if (!m)
+		return;
+	ring_buffer__free(m->rb);
+	memwatch_bpf__destroy(m->skel);
+	if (m->stats_fd >= 0)
+		close(m->stats_fd);
+	free(m);
+}
+
+const char *mw_bpfmon_programs(const struct mw_bpfmon *m)
+{
+	return m->programs;
+}
+
+int mw_bpfmon_fd(const struct mw_bpfmon *m)
+{
+	return m->rb ? ring_buffer__epoll_fd(m->rb) : -1;
+}
+
+int mw_bpfmon_drain(struct mw_bpfmon *m, mw_bpfmon_event_fn fn, void *ctx)
+{
+	int r;
+
+	m->fn = fn;
+	m->fn_ctx = ctx;
+	m->fn_err = 0;
+	r = ring_buffer__consume(m->rb);
+	if (r < 0)
+		return r;
+	return m->fn_err < 0 ? m->fn_err : r;
+}
+
+/* Read a whole iterator into a growing buffer of records of size rec. */
+static int read_iter(struct bpf_link *link, size_t rec, void **out, size_t *n)
+{
+	size_t cap = 0, len = 0;
+	char *buf = NULL;
+	int fd, r = 0;
+
+	*out = NULL;
+	*n = 0;
+	fd = bpf_iter_create(bpf_link__fd(link));
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		ssize_t got;
+		if (cap - len < 64 * rec) {
+			size_t ncap = cap ? cap * 2 : 256 * rec;
+			char *nb = realloc(buf, ncap);
+			if (!nb) {
+				r = -ENOMEM;
+				break;
+			}
+			buf = nb;
+			cap = ncap;
+		}
+		got = read(fd, buf + len, cap - len);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			r = -errno;
+			break;
+		}
+		if (got == 0)
+			break;
+		len += (size_t)got;
+	}
+	close(fd);
+	if (r < 0) {
+		free(buf);
+		return r;
+	}
+	*out = buf;
+	*n = len / rec;
+	return 0;
+}
+
+static int cmp_tgid(const void *a, const void *b)
+{
+	const struct mw_bpf_proc *x = a, *y = b;
+
+	if (x->tgid != y->tgid)
+		return x->tgid < y->tgid ? -1 : 1;
+	return (int)x->is_thread - (int)y->is_thread;
+}
+
+int mw_bpfmon_snapshot(struct mw_bpfmon *m, struct mw_bpf_snapshot *out)
+{
+	struct mw_bpf_proc *v = NULL;
+	size_t n = 0, k = 0;
+	int r;
+
+	out->v = NULL;
+	out->n = 0;
+	if (!m->skel->links.mw_iter_task)
+		return -EOPNOTSUPP;
+	r = read_iter(m->skel->links.mw_iter_task, sizeof(*v), (void **)&v, &n);
+	if (r < 0)
+		return r;
+	/* Leaders first within each tgid, then fold the other threads' fault counts in. */
+	qsort(v, n, sizeof(*v), cmp_tgid);
+	for (size_t i = 0; i < n; i++) {
+		if (!v[i].is_thread) {
+			v[k++] = v[i];
+		} else if (k && v[k - 1].tgid == v[i].tgid) {
+			v[k - 1].minflt += v[i].minflt;
+			v[k - 1].majflt += v[i].majflt;
+		}
+	}
+	out->v = v;
+	out->n = k;
+	return 0;
+}
+
+int mw_bpfmon_vmas(struct mw_bpfmon *m, pid_t pid, struct mw_bpf_vma **out, size_t *n)
+{
+	DECLARE_LIBBPF_OPTS(bpf_iter_attach_opts, opts);
+	union bpf_iter_link_info linfo;
+	struct bpf_link *link;
+	int r;
+
+	*out = NULL;
+	*n = 0;
+	if (!m->skel->links.mw_iter_vma)
+		return -EOPNOTSUPP;
+	if (pid <= 0)
+		return read_iter(m->skel->links.mw_iter_vma, sizeof(**out), (void **)out, n);
+	/* One process: a link scoped to it, so the kernel walks only its mappings. */
+	memset(&linfo, 0, sizeof(linfo));
+	linfo.task.pid = (__u32)pid;
+	opts.link_info = &linfo;
+	opts.link_info_len = sizeof(linfo);
+	link = bpf_program__attach_iter(m->skel->progs.mw_iter_vma, &opts);
+	if (!link)
+		return -errno;
+	r = read_iter(link, sizeof(**out), (void **)out, n);
+	bpf_link__destroy(link);
+	return r;
+}
+
+int mw_bpfmon_prog_stats(struct mw_bpfmon *m, struct mw_bpf_prog_stat *out, size_t cap, size_t *n)
+{
+	struct bpf_program *p;
+
+	*n = 0;
+	bpf_object__for_each_program(p, m->skel->obj)
+	{
+		struct bpf_prog_info info;
+		__u32 len = sizeof(info);
+		int fd = bpf_program__fd(p);
+
+		if (fd < 0 || *n >= cap)
+			continue;
+		memset(&info, 0, sizeof(info));
+		if (bpf_obj_get_info_by_fd(fd, &info, &len) < 0)
+			continue;
+		snprintf(out[*n].name, sizeof(out[*n].name), "%s", bpf_program__name(p));
+		out[*n].run_cnt = info.run_cnt;
+		out[*n].run_time_ns = info.run_time_ns;
+		(*n)++;
+	}
+	return 0;
+}
+
+void mw_bpfmon_counters(struct mw_bpfmon *m, struct mw_bpf_counters *out)
+{
+	*out = m->skel->bss->mw_counters;
+}
+
+void mw_bpfmon_set_clock(struct mw_bpfmon *m, uint64_t t_ns)
+{
+	m->skel->bss->mw_clock_ns = t_ns;
+}
+
+/* Statistics are on while any descriptor from BPF_ENABLE_STATS is open. */
+int mw_bpfmon_stats_enable(struct mw_bpfmon *m, bool on)
+{
+	uint64_t now = mw_mono_ns();
+
+	if (on && m->stats_fd < 0) {
+		m->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+		if (m->stats_fd < 0)
+			return -errno;
+		m->stats_since_ns = now;
+	} else if (!on && m->stats_fd >= 0) {
+		close(m->stats_fd);
+		m->stats_fd = -1;
+		m->stats_window_ns += now - m->stats_since_ns;
+	}
+	return 0;
+}
+
+uint64_t mw_bpfmon_stats_window_ns(const struct mw_bpfmon *m)
+{
+	return m->stats_window_ns + (m->stats_fd >= 0 ? mw_mono_ns() - m->stats_since_ns : 0);
+}
+
+#endif /* MW_HAVE_BPF */
