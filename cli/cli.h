@@ -12,6 +12,8 @@
 
 int cmd_report(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+int cmd_callsites(int argc, char **argv);
+int cmd_trace(int argc, char **argv);
 int cmd_top(int argc, char **argv);
 int cmd_report_system(int argc, char **argv);
 int cmd_ipc(int argc, char **argv);

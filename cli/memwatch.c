@@ -17,6 +17,8 @@ static const struct {
 	{ "ipc", cmd_ipc, "ipc                IPC objects: creator, size, attachments, growth" },
 	{ "oom", cmd_oom, "oom                OOM kills so far, and who would be killed next" },
 	{ "top", cmd_top, "top                who grows, where and how fast (interactive; --batch for text)" },
+	{ "callsites", cmd_callsites, "callsites <pid>    which code holds a process's mappings" },
+	{ "trace", cmd_trace, "trace <pid>        count allocator and mapping calls of one process" },
 	{ "status", cmd_status, "status             is memwatchd recording, where, how much" },
 };
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "memwatch/analysis.h"
+#include "memwatch/callsite.h"
 #include "memwatch/sysmem.h"
 #include "memwatch/util.h"
 
@@ -493,6 +494,9 @@ static void load_context(struct mw_store *s, struct mw_analysis *a)
 	if (a->ipc_tables)
 		load_ipc_series(db, a);
 	mw_store_bpf_proc_evidence(s, a->proc_id, a->from_ms, a->to_ms, &a->bpf);
+	if (mw_callsite_evidence(s, a->proc_id, a->since_ms, a->until_ms, 3, &a->callsite_lines,
+	                         &a->ncallsite_lines) < 0)
+		a->ncallsite_lines = 0;
 	if (mw_store_bpf_status(s, a->bpf_state, sizeof(a->bpf_state)) < 0)
 		a->bpf_state[0] = '\0';
 }
@@ -588,6 +592,9 @@ int mw_analyze_series(struct mw_series *proc, pid_t pid, int64_t interval_ms, co
 
 void mw_analysis_release(struct mw_analysis *a)
 {
+	mw_callsite_evidence_free(a->callsite_lines, a->ncallsite_lines);
+	a->callsite_lines = NULL;
+	a->ncallsite_lines = 0;
 	mw_series_release(&a->proc);
 	mw_region_series_release(&a->reg);
 	for (int i = 0; i < 2; i++) {

@@ -385,7 +385,9 @@ static void eval_rule(struct mw_analysis *a, const struct mw_rule *r, struct mw_
 	fill_evidence(a, r, m, fb, best, &h->ev);
 	exhaustion(a, h, best);
 	h->score = adjust(a, r, m, fb, h, s);
-	if (r->kind == MW_RULE_GROWTH && r->metric == MW_AM_anon && h->score > 0)
+	/* Heap too: malloc's large blocks are mmaps, and without region data anon growth is guessed heap. */
+	if (r->kind == MW_RULE_GROWTH && (r->metric == MW_AM_anon || r->metric == MW_AM_heap) &&
+	    h->score > 0)
 		mw_hyp_mmap_call_sites(a, &h->ev);
 }
 
@@ -416,8 +418,7 @@ size_t mw_hypotheses_reported(const struct mw_analysis *a)
 
 int mw_hyp_mmap_call_sites(const struct mw_analysis *a, struct mw_hyp_evidence *ev)
 {
-	(void)a;
-	ev->ncall_sites = 0;
-	ev->call_sites = NULL;
-	return -EOPNOTSUPP;
+	ev->ncall_sites = a->ncallsite_lines;
+	ev->call_sites = (const char *const *)a->callsite_lines;
+	return a->ncallsite_lines ? 0 : -ENODATA;
 }

@@ -548,6 +548,11 @@ static void print_hypothesis(FILE *f, const struct mw_analysis *a, size_t i, boo
 		fprintf(f, "    eBPF: %lld faults in this region, %lld new mappings (%lld bytes)\n",
 		        (long long)ev->bpf_faults, (long long)ev->bpf_mmaps,
 		        (long long)ev->bpf_mmap_bytes);
+	for (size_t k = 0; k < ev->ncall_sites; k++) {
+		char site[1024];
+		mw_escape_term(ev->call_sites[k], strlen(ev->call_sites[k]), site, sizeof(site), utf8);
+		fprintf(f, "    %s %s\n", k ? "           " : "call sites:", site);
+	}
 	if (isfinite(h->tte_s))
 		fprintf(f, "    exhaustion: %s reached in %s at this rate\n", h->tte_basis,
 		        mw_fmt_duration(tte, sizeof(tte), (uint64_t)(h->tte_s * 1e9)));

@@ -154,6 +154,22 @@ static const char *const schema_bpf[] = {
 	"CREATE INDEX IF NOT EXISTS bpf_rss_moves_proc ON bpf_rss_moves(proc, t_ms)",
 };
 
+/* Step 5: call sites (lib/callsite.c, docs/schema-callsite.md). */
+static const char *const schema_callsite[] = {
+	"CREATE TABLE IF NOT EXISTS callsite_stacks(id INTEGER PRIMARY KEY,"
+	" hash INTEGER NOT NULL UNIQUE, depth INTEGER NOT NULL, frames TEXT NOT NULL)",
+	"CREATE TABLE IF NOT EXISTS callsite_maps(id INTEGER PRIMARY KEY,"
+	" proc INTEGER NOT NULL REFERENCES procs(id),"
+	" stack INTEGER NOT NULL REFERENCES callsite_stacks(id), kind TEXT NOT NULL,"
+	" addr INTEGER NOT NULL, len INTEGER NOT NULL, t_ms INTEGER NOT NULL, gone_ms INTEGER)",
+	"CREATE INDEX IF NOT EXISTS callsite_maps_proc ON callsite_maps(proc, t_ms)",
+	"CREATE TABLE IF NOT EXISTS callsite_counters(tick INTEGER NOT NULL REFERENCES ticks(id),"
+	" proc INTEGER REFERENCES procs(id), samples INTEGER, taken INTEGER, recorded INTEGER,"
+	" skipped INTEGER,"
+	" lost INTEGER)",
+	"CREATE INDEX IF NOT EXISTS callsite_counters_proc ON callsite_counters(proc, tick)",
+};
+
 /*
  * Add-only migrations: each step moves user_version to its number. A new
  * module's tables are a new step at the end; never edit a released step.
@@ -173,6 +189,7 @@ static const struct migration migrations[] = {
 	MW_MIGRATION(2, schema_v2),
 	MW_MIGRATION(3, schema_system),
 	MW_MIGRATION(4, schema_bpf),
+	MW_MIGRATION(5, schema_callsite),
 };
 
 static int sql_err(sqlite3 *db, int rc, const char *what)

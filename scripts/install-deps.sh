@@ -8,6 +8,7 @@ BUILD_PKGS=(
   build-essential meson ninja-build pkg-config
   libproc2-dev libsqlite3-dev libncurses-dev
   libbpf-dev bpftool clang llvm libelf-dev zlib1g-dev
+  libdw-dev
 )
 TEST_PKGS=(
   python3 sqlite3 tmux procps util-linux

@@ -121,6 +121,9 @@ struct mw_analysis {
 		int64_t *t_ms;
 		int64_t *v;
 	} ipc[2];
+	/* Call sites holding its anonymous mappings (lib/callsite.c); owned, n 0 without. */
+	char **callsite_lines;
+	size_t ncallsite_lines;
 	size_t nhyp;
 	struct mw_hypothesis hyp[MW_HYP_MAX]; /* ranked, best first; all, even below threshold */
 	int nwindows;                         /* windows evaluated (tests and the TUI use fewer) */

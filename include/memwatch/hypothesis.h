@@ -72,8 +72,9 @@ struct mw_hyp_evidence {
 	int64_t bpf_faults; /* faults in this region over the window (heap/stack/mmap) */
 	int64_t bpf_mmaps, bpf_mmap_bytes;
 	/*
-	 * Call sites holding outstanding mappings: filled by a later feature
-	 * (eBPF mapping events with DWARF-unwound stacks); empty today.
+	 * Call sites holding outstanding anonymous mappings (DWARF-unwound
+	 * stacks from memwatchd's call-site source, lib/callsite.c); points
+	 * into the analysis, empty when none were recorded.
 	 */
 	size_t ncall_sites;
 	const char *const *call_sites;
@@ -96,8 +97,9 @@ int mw_hypotheses_eval(struct mw_analysis *a);
 size_t mw_hypotheses_reported(const struct mw_analysis *a);
 
 /*
- * Hook for the call sites of outstanding anonymous mappings (hypothesis 2).
- * Returns -EOPNOTSUPP until the store records mapping call stacks.
+ * Hook for the call sites of outstanding anonymous mappings (hypotheses 1
+ * and 2): points ev at the analysis's call-site lines (loaded from the
+ * store by mw_analyze_process, lib/callsite.c). -ENODATA when none.
  */
 int mw_hyp_mmap_call_sites(const struct mw_analysis *a, struct mw_hyp_evidence *ev);
 

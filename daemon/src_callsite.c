@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Call sites of new mappings and brk growth (lib/callsite.c): per-cpu perf
+ * events drained when readable, reconciled against /proc/PID/maps every
+ * MEMWATCH_CALLSITE_RECONCILE seconds, stored in the tick transaction.
+ */
+#include "memwatch/callsite.h"
+#include "memwatch/log.h"
+#include "memwatch/util.h"
+#include "daemon.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+static int cs_open(struct mw_daemon *d, void **state, char *why, size_t whylen)
+{
+	struct mw_callsite_options o;
+	struct mw_callsite_tracker *t;
+	int r;
+
+	(void)d;
+	mw_callsite_options_default(&o);
+	r = mw_callsite_options_from_env(&o, why, whylen);
+	if (r < 0)
+		return r;
+	r = mw_callsite_tracker_new(&o, &t, why, whylen);
+	if (r < 0)
+		return r;
+	mw_info("callsite: %u-byte stack slices, %g snapshots/s per process (burst %g), depth %u",
+	        o.stack_bytes, o.rate_per_s, o.burst, o.depth);
+	*state = t;
+	return 0;
+}
+
+static int cs_collect(void *state, struct mw_daemon *d)
+{
+	(void)d;
+	mw_callsite_tracker_poll(state);
+	return mw_callsite_tracker_reconcile(state, mw_mono_ns(), false) < 0 ? -EIO : 0;
+}
+
+static int cs_write(void *state, struct mw_daemon *d)
+{
+	return mw_callsite_tracker_write(state, d->store, d->tick_id, d->t_ns);
+}
+
+static int cs_fd(void *state)
+{
+	return mw_callsite_tracker_fd(state);
+}
+
+static void cs_on_ready(void *state, struct mw_daemon *d)
+{
+	(void)d;
+	mw_callsite_tracker_poll(state);
+}
+
+static void cs_close(void *state)
+{
+	struct mw_callsite_counters c;
+
+	mw_callsite_tracker_counters(state, &c);
+	mw_info("callsite: %llu samples, %llu recorded, %llu skipped, %llu lost",
+	        (unsigned long long)c.samples, (unsigned long long)c.recorded,
+	        (unsigned long long)c.skipped, (unsigned long long)c.lost);
+	mw_callsite_tracker_free(state);
+}
+
+const struct mw_source mw_source_callsite = {
+        .name = "callsite",
+        .open = cs_open,
+        .collect = cs_collect,
+        .write = cs_write,
+        .fd = cs_fd,
+        .on_ready = cs_on_ready,
+        .close = cs_close,
+};
