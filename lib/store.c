@@ -2,6 +2,7 @@
 #include "memwatch/store.h"
 #include "memwatch/log.h"
 #include "memwatch/pidmap.h"
+#include "memwatch/retention.h"
 #include "memwatch/util.h"
 
 #include <errno.h>
@@ -102,8 +103,20 @@ struct migration {
 
 #define MW_MIGRATION(v, arr) { v, arr, MW_ARRAY_SIZE(arr) }
 
+/* Retention (daemon): rollup tables; their metric columns come from add_columns. */
+static const char *const schema_v2_daemon[] = {
+	"CREATE TABLE IF NOT EXISTS proc_rollups(res INTEGER NOT NULL, t_ms INTEGER NOT NULL,"
+	" proc INTEGER NOT NULL, n INTEGER, PRIMARY KEY(res, t_ms, proc)) WITHOUT ROWID",
+	"CREATE INDEX IF NOT EXISTS proc_rollups_proc ON proc_rollups(proc, res, t_ms)",
+	"CREATE TABLE IF NOT EXISTS sys_rollups(res INTEGER NOT NULL, t_ms INTEGER NOT NULL,"
+	" n INTEGER, PRIMARY KEY(res, t_ms)) WITHOUT ROWID",
+	/* Retention deletes raw rows by tick range; without this it would scan the table. */
+	"CREATE INDEX IF NOT EXISTS proc_samples_tick ON proc_samples(tick)",
+};
+
 static const struct migration migrations[] = {
 	MW_MIGRATION(1, schema_v1),
+	MW_MIGRATION(2, schema_v2_daemon),
 };
 
 static int sql_err(sqlite3 *db, int rc, const char *what)
@@ -221,6 +234,10 @@ static int migrate(sqlite3 *db)
 		r = add_columns(db, "sys_samples", mw_vmstat_columns, MW_VM_COUNT);
 	if (r == 0)
 		r = add_columns(db, "sys_samples", mw_psi_columns, MW_PSI_COUNT);
+	if (r == 0)
+		r = add_columns(db, "proc_rollups", mw_rollup_proc_columns, mw_rollup_proc_ncolumns);
+	if (r == 0)
+		r = add_columns(db, "sys_rollups", mw_rollup_sys_columns, mw_rollup_sys_ncolumns);
 	if (r == 0) {
 		char sql[128];
 		snprintf(sql, sizeof(sql), "PRAGMA application_id = %d; PRAGMA user_version = %d",
@@ -330,6 +347,52 @@ static int mkdir_parent(const char *path)
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
 		return -errno;
 	return 0;
+}
+
+/* Files up to this size are converted to incremental auto-vacuum at open (VACUUM copies them). */
+#define CONVERT_VACUUM_MAX_BYTES (256ll << 20)
+
+/*
+ * Before anything else touches the file: a corrupt file is reported as
+ * such (the daemon moves it aside), a new file gets incremental
+ * auto-vacuum (it must be set before the first table), and a small old
+ * file without it is converted. A big old file keeps reusing its free
+ * pages, so it stops growing, it just never shrinks.
+ */
+static int prepare_file(sqlite3 *db)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t tables = 0, av = 0, pages = 0, psize = 0;
+	const unsigned char *v;
+	int rc, r;
+
+	r = query_int(db, "SELECT count(*) FROM sqlite_master", &tables);
+	if (r < 0)
+		return r;
+	if (tables == 0)
+		return exec_sql(db, "PRAGMA auto_vacuum = INCREMENTAL");
+	rc = sqlite3_prepare_v2(db, "PRAGMA quick_check(1)", -1, &st, NULL);
+	if (rc != SQLITE_OK) {
+		return sql_err(db, rc, "quick_check");
+	}
+	rc = sqlite3_step(st);
+	v = rc == SQLITE_ROW ? sqlite3_column_text(st, 0) : NULL;
+	r = v && strcmp((const char *)v, "ok") == 0 ? 0 : -ENOTRECOVERABLE;
+	if (r < 0)
+		mw_debug("quick_check: %s", v ? (const char *)v : sqlite3_errmsg(db));
+	sqlite3_finalize(st);
+	if (r < 0)
+		return r;
+	r = query_int(db, "PRAGMA auto_vacuum", &av);
+	if (r == 0)
+		r = query_int(db, "PRAGMA page_count", &pages);
+	if (r == 0)
+		r = query_int(db, "PRAGMA page_size", &psize);
+	if (r < 0 || av == 2 || pages * psize > CONVERT_VACUUM_MAX_BYTES)
+		return r;
+	mw_info("converting to incremental auto-vacuum (%lld bytes)", (long long)(pages * psize));
+	r = exec_sql(db, "PRAGMA auto_vacuum = INCREMENTAL");
+	return r == 0 ? exec_sql(db, "VACUUM") : r;
 }
 
 static pid_t read_holder_pid(sqlite3 *db)
@@ -448,12 +511,17 @@ int mw_store_open_writer(const char *path, const struct mw_store_options *opt,
 	r = open_db(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &s->db);
 	if (r < 0)
 		goto fail;
+	r = prepare_file(s->db);
+	if (r < 0)
+		goto fail;
 	r = exec_sql(s->db, "PRAGMA journal_mode = WAL");
 	if (r < 0)
 		goto fail;
 	/* NORMAL in WAL keeps every committed transaction across a process crash. */
+	/* journal_size_limit: a WAL grown by a burst is cut back after the next checkpoint. */
 	r = exec_sql(s->db, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF;"
-			    " PRAGMA temp_store = MEMORY; PRAGMA cache_size = -2048");
+			    " PRAGMA temp_store = MEMORY; PRAGMA cache_size = -2048;"
+			    " PRAGMA journal_size_limit = 16777216");
 	if (r < 0)
 		goto fail;
 	r = migrate(s->db);
