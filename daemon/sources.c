@@ -4,8 +4,11 @@
 
 #include <stddef.h>
 
+extern const struct mw_source mw_source_metrics;
+
 const struct mw_source *const mw_sources[] = {
 	NULL, /* keeps the array non-empty; skipped by the loop */
+	&mw_source_metrics,
 };
 
 const size_t mw_nsources = sizeof(mw_sources) / sizeof(mw_sources[0]);
