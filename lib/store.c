@@ -353,16 +353,17 @@ static int mkdir_parent(const char *path)
 #define CONVERT_VACUUM_MAX_BYTES (256ll << 20)
 
 /*
- * Before anything else touches the file: a corrupt file is reported as
- * such (the daemon moves it aside), a new file gets incremental
- * auto-vacuum (it must be set before the first table), and a small old
- * file without it is converted. A big old file keeps reusing its free
- * pages, so it stops growing, it just never shrinks.
+ * Before anything writes to the file (journal_mode=WAL rewrites its
+ * header): a new file gets incremental auto-vacuum, which must be set
+ * before the first table; an existing one must pass quick_check, carry
+ * our application id and a schema version we know. Foreign and corrupt
+ * files are reported (the daemon moves them aside); a newer one is left
+ * untouched.
  */
-static int prepare_file(sqlite3 *db)
+static int check_file(sqlite3 *db)
 {
 	sqlite3_stmt *st = NULL;
-	int64_t tables = 0, av = 0, pages = 0, psize = 0;
+	int64_t tables = 0, app = 0, version = 0;
 	const unsigned char *v;
 	int rc, r;
 
@@ -371,19 +372,37 @@ static int prepare_file(sqlite3 *db)
 		return r;
 	if (tables == 0)
 		return exec_sql(db, "PRAGMA auto_vacuum = INCREMENTAL");
+	r = query_int(db, "PRAGMA application_id", &app);
+	if (r == 0)
+		r = query_int(db, "PRAGMA user_version", &version);
+	if (r < 0)
+		return r;
+	if (app != MW_STORE_APPLICATION_ID)
+		return -ENOTRECOVERABLE;
+	if (version > MW_STORE_SCHEMA_VERSION)
+		return -EPROTONOSUPPORT;
 	rc = sqlite3_prepare_v2(db, "PRAGMA quick_check(1)", -1, &st, NULL);
-	if (rc != SQLITE_OK) {
+	if (rc != SQLITE_OK)
 		return sql_err(db, rc, "quick_check");
-	}
 	rc = sqlite3_step(st);
 	v = rc == SQLITE_ROW ? sqlite3_column_text(st, 0) : NULL;
 	r = v && strcmp((const char *)v, "ok") == 0 ? 0 : -ENOTRECOVERABLE;
 	if (r < 0)
 		mw_debug("quick_check: %s", v ? (const char *)v : sqlite3_errmsg(db));
 	sqlite3_finalize(st);
-	if (r < 0)
-		return r;
-	r = query_int(db, "PRAGMA auto_vacuum", &av);
+	return r;
+}
+
+/*
+ * A small file from before incremental auto-vacuum is converted once; a
+ * big one keeps reusing its free pages, so it stops growing, it just
+ * never shrinks (converting would copy it whole at start).
+ */
+static int convert_auto_vacuum(sqlite3 *db)
+{
+	int64_t av = 0, pages = 0, psize = 0;
+	int r = query_int(db, "PRAGMA auto_vacuum", &av);
+
 	if (r == 0)
 		r = query_int(db, "PRAGMA page_count", &pages);
 	if (r == 0)
@@ -511,7 +530,7 @@ int mw_store_open_writer(const char *path, const struct mw_store_options *opt,
 	r = open_db(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &s->db);
 	if (r < 0)
 		goto fail;
-	r = prepare_file(s->db);
+	r = check_file(s->db);
 	if (r < 0)
 		goto fail;
 	r = exec_sql(s->db, "PRAGMA journal_mode = WAL");
@@ -525,6 +544,8 @@ int mw_store_open_writer(const char *path, const struct mw_store_options *opt,
 	if (r < 0)
 		goto fail;
 	r = migrate(s->db);
+	if (r == 0)
+		r = convert_auto_vacuum(s->db);
 	if (r < 0)
 		goto fail;
 	r = mw_pidmap_new(sizeof(struct live_proc), &s->live);
@@ -588,7 +609,11 @@ void mw_store_close(struct mw_store *s)
 	if (s->db) {
 		if (s->writer)
 			sqlite3_exec(s->db, "PRAGMA optimize", NULL, NULL, NULL);
-		sqlite3_close(s->db);
+		for (sqlite3_stmt *st = sqlite3_next_stmt(s->db, NULL); st;
+		     st = sqlite3_next_stmt(s->db, st))
+			mw_debug("store close: statement still open: %s", sqlite3_sql(st));
+		if (sqlite3_close(s->db) != SQLITE_OK)
+			mw_debug("store close: %s", sqlite3_errmsg(s->db));
 	}
 	if (s->in_tick)
 		mw_store_tick_rollback(s);
