@@ -58,6 +58,7 @@ struct daemon_ctx {
 	struct override overrides[8];
 	size_t noverrides;
 	bool prune_only;
+	uint64_t prune_now_ns; /* --now: retention as of that time (tests, what-if) */
 	bool ready_sent;
 	uint64_t watchdog_ns, next_watchdog;
 	struct mw_retention_policy policy;
@@ -78,6 +79,7 @@ static void usage(FILE *f)
 		"  --listen ADDR:PORT   serve /metrics there (default: off)\n"
 		"  --foreground         do not detach (for systemd and tests)\n"
 		"  --prune              apply retention to the database now, then exit\n"
+		"  --now TIME           with --prune: as of TIME (@EPOCH), for what-if runs\n"
 		"  --check-config       parse the configuration, print problems, exit\n"
 		"  --help, --version\n",
 		MW_DEFAULT_CONFIG, MW_DEFAULT_DB);
@@ -109,6 +111,7 @@ static int parse_args(int argc, char **argv, struct daemon_ctx *ctx, bool *check
 		{ "listen", required_argument, NULL, 'l' },
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "prune", no_argument, NULL, 'P' },
+		{ "now", required_argument, NULL, 'N' },
 		{ "check-config", no_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -156,6 +159,14 @@ static int parse_args(int argc, char **argv, struct daemon_ctx *ctx, bool *check
 			break;
 		case 'C':
 			*check_only = true;
+			break;
+		case 'N':
+			if (mw_parse_time(optarg, mw_now_ns(), &ctx->prune_now_ns) < 0) {
+				fprintf(stderr, "memwatchd: --now '%s': expected a time (@EPOCH,"
+						" YYYY-MM-DD HH:MM, or a duration ago)\n",
+					optarg);
+				return EXIT_USAGE;
+			}
 			break;
 		case 'h':
 			usage(stdout);
@@ -726,7 +737,8 @@ static int open_store(struct mw_daemon *d)
 static int prune(struct daemon_ctx *ctx)
 {
 	struct mw_retention_stats st;
-	int r = mw_retention_run(ctx->d.store, &ctx->policy, mw_now_ns(), 1000000, &st);
+	uint64_t now = ctx->prune_now_ns ? ctx->prune_now_ns : mw_now_ns();
+	int r = mw_retention_run(ctx->d.store, &ctx->policy, now, 1000000, &st);
 
 	if (r < 0) {
 		mw_err("%s: retention: %s", ctx->d.db_path, strerror(-r));

@@ -23,7 +23,7 @@
 
 #define MS_PER_MIN 60000LL
 /* Bounds per step: a step stays in the low milliseconds on a 500-process host. */
-#define STEP_MINUTES	    30
+#define STEP_MINUTES	    120
 #define STEP_HOURS	    2
 #define STEP_TICKS	    240
 #define STEP_ROLLUP_SPAN_MS (2 * 3600 * 1000LL)
@@ -33,8 +33,16 @@
 /* Under the size cap, raw rows younger than this are kept so "now" stays answerable. */
 #define MIN_RAW_MS (10 * MS_PER_MIN)
 
-#define X_PROLL(col, kind) #col "_min", #col "_max", #col "_last",
-const char *const mw_rollup_proc_columns[] = { MW_PROC_METRICS(X_PROLL) };
+/*
+ * Every metric keeps its last value per bucket; the ones a leak shows in
+ * also keep min and max (a minute row is ~100 bytes instead of ~230, which
+ * decides whether 30 days of minute rollups fit the default cap).
+ */
+#define X_PROLL(col, kind) #col "_last",
+static const int minmax_metrics[] = { MW_PM_rss, MW_PM_rss_anon, MW_PM_swap };
+const char *const mw_rollup_proc_columns[] = { MW_PROC_METRICS(X_PROLL) "rss_min", "rss_max",
+					       "rss_anon_min", "rss_anon_max", "swap_min",
+					       "swap_max" };
 const size_t mw_rollup_proc_ncolumns = MW_ARRAY_SIZE(mw_rollup_proc_columns);
 
 /* Levels keep min/max/last; vmstat counters only need last (rates are differences). */
@@ -107,12 +115,15 @@ static int build_proc_sql(char *b, size_t cap)
 		P(",%s", mw_rollup_proc_columns[i]);
 	P(") SELECT ?3,?4,a.proc,a.n");
 	for (int i = 0; i < MW_PM_COUNT; i++)
-		P(",a.%s_min,a.%s_max,l.%s", mw_proc_metric_names[i], mw_proc_metric_names[i],
-		  mw_proc_metric_names[i]);
+		P(",l.%s", mw_proc_metric_names[i]);
+	for (size_t k = 0; k < MW_ARRAY_SIZE(minmax_metrics); k++)
+		P(",a.%s_min,a.%s_max", mw_proc_metric_names[minmax_metrics[k]],
+		  mw_proc_metric_names[minmax_metrics[k]]);
 	P(" FROM (SELECT proc,count(*) AS n,max(tick) AS lt");
-	for (int i = 0; i < MW_PM_COUNT; i++)
-		P(",min(%s) AS %s_min,max(%s) AS %s_max", mw_proc_metric_names[i],
-		  mw_proc_metric_names[i], mw_proc_metric_names[i], mw_proc_metric_names[i]);
+	for (size_t k = 0; k < MW_ARRAY_SIZE(minmax_metrics); k++) {
+		const char *c = mw_proc_metric_names[minmax_metrics[k]];
+		P(",min(%s) AS %s_min,max(%s) AS %s_max", c, c, c, c);
+	}
 	P(" FROM proc_samples WHERE tick BETWEEN ?1 AND ?2 GROUP BY proc) a"
 	  " JOIN proc_samples l ON l.proc = a.proc AND l.tick = a.lt");
 	return o < cap ? 0 : -ENAMETOOLONG;
@@ -183,13 +194,25 @@ static int meta_set_i64(sqlite3 *db, const char *key, int64_t v)
 	return rc == SQLITE_DONE ? 0 : rc_err(db, rc, "meta set");
 }
 
+static int step_reset(sqlite3 *db, sqlite3_stmt *st, const int64_t *p, int np)
+{
+	int rc;
+
+	for (int i = 0; i < np; i++)
+		sqlite3_bind_int64(st, i + 1, p[i]);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : rc_err(db, rc, "rollup insert");
+}
+
 /* Build up to `budget` buckets of one tier; returns the tier's watermark in *wm_out. */
 static int roll_tier(sqlite3 *db, int res_s, int64_t keep_ms, int64_t now_ms, int budget,
 		     int64_t *wm_out, int64_t *built, bool *more)
 {
 	char key[32], psql[8192], ssql[12288];
+	sqlite3_stmt *pst = NULL, *sst = NULL;
 	int64_t wm, bucket = (int64_t)res_s * 1000, v;
-	int r;
+	int r, rc;
 
 	snprintf(key, sizeof(key), "rollup_%d_ms", res_s);
 	r = meta_i64(db, key, &wm);
@@ -206,9 +229,7 @@ static int roll_tier(sqlite3 *db, int res_s, int64_t keep_ms, int64_t now_ms, in
 		if (from < now_ms - keep_ms)
 			from = now_ms - keep_ms;
 		r = q1(db, "SELECT min(t_ms) FROM ticks WHERE t_ms >= ?1", 1, &from, &v);
-		if (r < 0)
-			return r;
-		if (v == MW_UNKNOWN)
+		if (r < 0 || v == MW_UNKNOWN)
 			break;
 		v -= ((v % bucket) + bucket) % bucket;
 		/* Only complete buckets, a grace tick behind now. */
@@ -216,30 +237,40 @@ static int roll_tier(sqlite3 *db, int res_s, int64_t keep_ms, int64_t now_ms, in
 			break;
 		p[0] = v;
 		p[1] = v + bucket;
-		r = q1(db, "SELECT min(id) FROM ticks WHERE t_ms >= ?1 AND t_ms < ?2", 2, p, &lo);
+		/* +id: through the t_ms index; min(id) alone would walk the rowids from the start. */
+		r = q1(db, "SELECT min(+id) FROM ticks WHERE t_ms >= ?1 AND t_ms < ?2", 2, p, &lo);
 		if (r == 0)
-			r = q1(db, "SELECT max(id) FROM ticks WHERE t_ms >= ?1 AND t_ms < ?2", 2, p,
+			r = q1(db, "SELECT max(+id) FROM ticks WHERE t_ms >= ?1 AND t_ms < ?2", 2, p,
 			       &hi);
 		if (r < 0)
-			return r;
+			break;
 		if (lo != MW_UNKNOWN) {
 			int64_t q[4] = { lo, hi, res_s, v };
-			r = run(db, psql, 4, q, NULL, NULL);
+			if (!pst && (rc = sqlite3_prepare_v2(db, psql, -1, &pst, NULL)) != SQLITE_OK) {
+				r = rc_err(db, rc, "rollup sql");
+				break;
+			}
+			if (!sst && (rc = sqlite3_prepare_v2(db, ssql, -1, &sst, NULL)) != SQLITE_OK) {
+				r = rc_err(db, rc, "rollup sql");
+				break;
+			}
+			r = step_reset(db, pst, q, 4);
 			if (r == 0)
-				r = run(db, ssql, 4, q, NULL, NULL);
+				r = step_reset(db, sst, q, 4);
 			if (r < 0)
-				return r;
+				break;
 			(*built)++;
 		}
 		wm = v + bucket;
-		r = meta_set_i64(db, key, wm);
-		if (r < 0)
-			return r;
 		if (k == budget - 1)
 			*more = true;
 	}
+	sqlite3_finalize(pst);
+	sqlite3_finalize(sst);
+	if (r == 0 && wm != MW_UNKNOWN)
+		r = meta_set_i64(db, key, wm);
 	*wm_out = wm;
-	return 0;
+	return r;
 }
 
 /* Delete raw ticks with id <= hi from every table keyed by tick. */
@@ -272,7 +303,7 @@ static int drop_raw_before(sqlite3 *db, int64_t cutoff_ms, struct mw_retention_s
 	int64_t p[2] = { cutoff_ms, STEP_TICKS }, hi, n = 0;
 	int r = q1(db,
 		   "SELECT max(id), count(*) FROM (SELECT id FROM ticks WHERE t_ms < ?1"
-		   " ORDER BY id LIMIT ?2)",
+		   " ORDER BY t_ms LIMIT ?2)",
 		   2, p, &hi);
 
 	if (r < 0 || hi == MW_UNKNOWN)
@@ -430,7 +461,9 @@ int mw_retention_step(struct mw_store *s, const struct mw_retention_policy *p, u
 	if (r == 0)
 		r = q1(db, "PRAGMA freelist_count", 0, NULL, &freel);
 	if (r == 0 && av == 2 && freel > 0) {
-		r = run(db, "PRAGMA incremental_vacuum(?1)", 1, &n, NULL, NULL);
+		char sql[64];
+		snprintf(sql, sizeof(sql), "PRAGMA incremental_vacuum(%lld)", (long long)n);
+		r = run(db, sql, 0, NULL, NULL, NULL);
 		st->vacuumed_pages = freel < n ? freel : n;
 		if (freel > n)
 			st->more = true;
@@ -538,9 +571,14 @@ int mw_store_proc_rollup_series(struct mw_store *s, int64_t proc_id, int res_s, 
 		out->t_ms[out->n] = sqlite3_column_int64(st, 0);
 		out->nrows[out->n] = sqlite3_column_int64(st, 1);
 		for (int m = 0; m < MW_PM_COUNT; m++) {
-			out->min[out->n][m] = col_or_unknown(st, 2 + 3 * m);
-			out->max[out->n][m] = col_or_unknown(st, 3 + 3 * m);
-			out->last[out->n][m] = col_or_unknown(st, 4 + 3 * m);
+			out->last[out->n][m] = col_or_unknown(st, 2 + m);
+			out->min[out->n][m] = out->max[out->n][m] = MW_UNKNOWN;
+		}
+		for (size_t k = 0; k < MW_ARRAY_SIZE(minmax_metrics); k++) {
+			out->min[out->n][minmax_metrics[k]] =
+				col_or_unknown(st, 2 + MW_PM_COUNT + 2 * (int)k);
+			out->max[out->n][minmax_metrics[k]] =
+				col_or_unknown(st, 3 + MW_PM_COUNT + 2 * (int)k);
 		}
 		out->n++;
 	}

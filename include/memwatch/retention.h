@@ -55,7 +55,8 @@ int mw_retention_run(struct mw_store *s, const struct mw_retention_policy *p, ui
  * A process's rollups at resolution res_s (MW_ROLLUP_MINUTE or
  * MW_ROLLUP_HOUR), ordered by bucket start. Values missing in a bucket
  * (the process did not change then) are MW_UNKNOWN: carry the previous
- * bucket's last forward.
+ * bucket's last forward. min/max are kept for rss, rss_anon and swap only
+ * (MW_UNKNOWN for the others).
  */
 struct mw_rollup_series {
 	size_t n;
