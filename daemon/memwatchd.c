@@ -617,8 +617,6 @@ static void drop_caps(struct daemon_ctx *ctx, uint64_t sources_keep)
 
 	if (ctx->cfg.nice < 0)
 		keep |= MW_CAP(CAP_SYS_NICE);
-	if (ctx->cfg.mlockall)
-		keep |= MW_CAP(CAP_IPC_LOCK);
 	if (mw_caps_get(&eff, &perm) < 0 || perm == 0)
 		return; /* unprivileged run: nothing to drop */
 	r = mw_caps_keep_only(keep);

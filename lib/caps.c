@@ -45,8 +45,12 @@ int mw_caps_keep_only(uint64_t keep)
 	if (r < 0)
 		return r;
 	keep &= perm;
-	/* The bounding set first: dropping from it needs CAP_SETPCAP, which goes next. */
-	for (int c = 0; c <= last; c++)
+	/*
+	 * The bounding set first: dropping from it needs CAP_SETPCAP, which
+	 * goes next. Under systemd the unit's CapabilityBoundingSet already
+	 * did this, without giving us CAP_SETPCAP: then there is nothing to do.
+	 */
+	for (int c = 0; c <= last && (eff & MW_CAP(CAP_SETPCAP)); c++)
 		if (!(keep & MW_CAP(c)) && prctl(PR_CAPBSET_READ, c, 0, 0, 0) == 1 &&
 		    prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
 			return -errno;
