@@ -24,6 +24,8 @@ static void usage(FILE *f)
 struct status {
 	int active; /* a writer holds the lock */
 	int64_t writer_pid, started_ms, interval_ms;
+	/* the daemon's own health (meta, written in every tick) */
+	int64_t tick_us, tick_max_us, tick_cpu_us, cpu_us, rss_bytes, dropped;
 	char bpf[256];
 	struct mw_store_stats st;
 };
@@ -73,6 +75,15 @@ static void print_text(const char *path, const struct status *s)
 	printf("rows:       %" PRId64 " process, %" PRId64 " system, %" PRId64 " events\n",
 	       s->st.proc_rows, s->st.sys_rows, s->st.events);
 	printf("eBPF:       %s\n", s->bpf[0] ? s->bpf : "unknown");
+	if (s->tick_us != MW_UNKNOWN)
+		printf("daemon:     tick %.1f ms (slowest %.1f ms), %.1f ms CPU per tick, RSS %s\n",
+		       (double)s->tick_us / 1000.0,
+		       s->tick_max_us == MW_UNKNOWN ? 0.0 : (double)s->tick_max_us / 1000.0,
+		       s->tick_cpu_us == MW_UNKNOWN ? 0.0 : (double)s->tick_cpu_us / 1000.0,
+		       s->rss_bytes == MW_UNKNOWN ? "?" : mw_fmt_bytes(a, sizeof(a), s->rss_bytes));
+	if (s->dropped != MW_UNKNOWN)
+		printf("dropped:    %" PRId64 " ticks could not be stored%s\n", s->dropped,
+		       s->dropped ? " (disk full or I/O errors; see the daemon's log)" : "");
 }
 
 static void print_json(const char *path, const struct status *s)
@@ -97,6 +108,12 @@ static void print_json(const char *path, const struct status *s)
 	mw_json_int(&j, "system_rows", s->st.sys_rows);
 	mw_json_int(&j, "events", s->st.events);
 	mw_json_str(&j, "bpf", s->bpf[0] ? s->bpf : NULL);
+	mw_json_int(&j, "daemon_tick_us", s->tick_us);
+	mw_json_int(&j, "daemon_tick_max_us", s->tick_max_us);
+	mw_json_int(&j, "daemon_tick_cpu_us", s->tick_cpu_us);
+	mw_json_int(&j, "daemon_cpu_us", s->cpu_us);
+	mw_json_int(&j, "daemon_rss_bytes", s->rss_bytes);
+	mw_json_int(&j, "dropped_ticks", s->dropped);
 	mw_json_obj_close(&j);
 	mw_json_end(&j);
 }
@@ -158,6 +175,12 @@ int cmd_status(int argc, char **argv)
 	s.writer_pid = meta_int(st, "writer_pid");
 	s.started_ms = meta_int(st, "writer_started_ms");
 	s.interval_ms = meta_int(st, "interval_ms");
+	s.tick_us = meta_int(st, "daemon_tick_us");
+	s.tick_max_us = meta_int(st, "daemon_tick_max_us");
+	s.tick_cpu_us = meta_int(st, "daemon_tick_cpu_us");
+	s.cpu_us = meta_int(st, "daemon_cpu_us");
+	s.rss_bytes = meta_int(st, "daemon_rss_bytes");
+	s.dropped = meta_int(st, "dropped_ticks");
 	if (mw_store_meta_get(st, "bpf", s.bpf, sizeof(s.bpf)) < 0)
 		s.bpf[0] = '\0';
 	mw_store_close(st);
