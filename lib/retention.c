@@ -627,7 +627,9 @@ int mw_store_proc_series_long(struct mw_store *s, int64_t proc_id, int64_t since
 		first_raw = until_ms + 1;
 	if (since_ms < first_raw) {
 		res = first_raw - since_ms > 7 * 86400000LL ? MW_ROLLUP_HOUR : MW_ROLLUP_MINUTE;
-		r = mw_store_proc_rollup_series(s, proc_id, res, since_ms, first_raw - 1, &ro);
+		/* Whole buckets that end before the raw rows begin. */
+		r = mw_store_proc_rollup_series(s, proc_id, res, since_ms,
+						first_raw - (int64_t)res * 1000, &ro);
 		for (int m = 0; m < MW_PM_COUNT; m++)
 			cur[m] = MW_UNKNOWN;
 		for (size_t i = 0; r == 0 && i < ro.n; i++) {
