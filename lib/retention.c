@@ -642,7 +642,8 @@ int mw_store_proc_series_long(struct mw_store *s, int64_t proc_id, int64_t since
 		mw_rollup_series_release(&ro);
 	}
 	if (r == 0 && first_raw <= until_ms)
-		r = mw_store_proc_series(s, proc_id, first_raw, until_ms, &raw);
+		r = mw_store_proc_series(s, proc_id, since_ms > first_raw ? since_ms : first_raw,
+					 until_ms, &raw);
 	for (size_t i = 0; r == 0 && i < raw.n; i++)
 		r = series_append(out, &cap, raw.t_ms[i], raw.m[i]);
 	mw_series_release(&raw);
