@@ -608,7 +608,7 @@ static void close_sources(struct daemon_ctx *ctx)
  * files it does not own; raising its priority again on reload; keeping
  * future mappings locked. The rest goes, bounding set included.
  */
-static void drop_caps(struct daemon_ctx *ctx, uint64_t sources_keep)
+static void drop_caps(struct daemon_ctx *ctx, uint64_t sources_keep, bool ipc_lock)
 {
 	uint64_t keep = MW_CAP(CAP_SYS_PTRACE) | MW_CAP(CAP_DAC_READ_SEARCH) | sources_keep;
 	uint64_t eff = 0, perm = 0;
@@ -617,6 +617,8 @@ static void drop_caps(struct daemon_ctx *ctx, uint64_t sources_keep)
 
 	if (ctx->cfg.nice < 0)
 		keep |= MW_CAP(CAP_SYS_NICE);
+	if (ipc_lock)
+		keep |= MW_CAP(CAP_IPC_LOCK);
 	if (mw_caps_get(&eff, &perm) < 0 || perm == 0)
 		return; /* unprivileged run: nothing to drop */
 	r = mw_caps_keep_only(keep);
@@ -629,19 +631,46 @@ static void drop_caps(struct daemon_ctx *ctx, uint64_t sources_keep)
 	mw_info("capabilities kept: %s", buf);
 }
 
+/* What mlockall may pin: also the hard ceiling of the daemon's memory once locked. */
+#define MLOCK_LIMIT_BYTES (256ull << 20)
+
 /*
  * With mlockall every page the daemon ever touches stays resident, so
- * growth must be bounded up front: one malloc arena, no trimming churn.
+ * growth must be bounded up front: few malloc arenas, large blocks from
+ * mmap (returned on free). RLIMIT_MEMLOCK becomes the daemon's memory
+ * ceiling: past it allocations fail and ticks are dropped and counted,
+ * rather than the recorder growing on a box that is short of memory.
+ * systemd sets it (LimitMEMLOCK=); otherwise it is raised here while we
+ * are privileged. Where it cannot be raised, CAP_IPC_LOCK is kept instead
+ * (future mappings would fail against the small limit once it is gone)
+ * and the ceiling is the cgroup's. Returns true when CAP_IPC_LOCK must stay.
  */
-static void lock_memory(const struct mw_config *c)
+static bool lock_memory(const struct mw_config *c)
 {
+	struct rlimit rl;
+	bool enough = true;
+
 	if (!c->mlockall)
-		return;
+		return false;
+	if (getrlimit(RLIMIT_MEMLOCK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur < MLOCK_LIMIT_BYTES) {
+		struct rlimit want = { MLOCK_LIMIT_BYTES, rl.rlim_max };
+		if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < MLOCK_LIMIT_BYTES)
+			want.rlim_max = MLOCK_LIMIT_BYTES;
+		enough = setrlimit(RLIMIT_MEMLOCK, &want) == 0;
+	}
 	mallopt(M_ARENA_MAX, (int)c->malloc_arenas);
 	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
-	if (mlockall(MCL_CURRENT | MCL_FUTURE) < 0)
+	if (mlockall(MCL_CURRENT | MCL_FUTURE) < 0) {
 		mw_warn("mlockall: %s (RLIMIT_MEMLOCK or CAP_IPC_LOCK); running unlocked",
 			strerror(errno));
+		return false;
+	}
+	if (!enough)
+		mw_warn("mlockall: RLIMIT_MEMLOCK is below %llu MiB and cannot be raised; keeping"
+			" CAP_IPC_LOCK, so only the cgroup bounds locked memory",
+			MLOCK_LIMIT_BYTES >> 20);
+	return !enough;
 }
 
 static void record_start(struct daemon_ctx *ctx)
@@ -811,6 +840,7 @@ int main(int argc, char **argv)
 				  .config_path = MW_DEFAULT_CONFIG };
 	struct mw_daemon *d = &ctx.d;
 	uint64_t keep;
+	bool ipc_lock;
 	int r, code;
 
 	code = setup(&ctx, argc, argv);
@@ -833,7 +863,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	code = 1;
-	lock_memory(&ctx.cfg);
+	ipc_lock = lock_memory(&ctx.cfg);
 	r = mw_proc_collector_new(d->root, &d->pc);
 	if (r < 0) {
 		mw_err("libproc2: %s", strerror(-r));
@@ -843,7 +873,7 @@ int main(int argc, char **argv)
 		goto out;
 	record_start(&ctx);
 	keep = open_sources(&ctx);
-	drop_caps(&ctx, keep);
+	drop_caps(&ctx, keep, ipc_lock);
 	ctx.watchdog_ns = mw_notify_watchdog_ns();
 	mw_notice("recording into %s every %.1f s", d->db_path, (double)d->interval_ns / 1e9);
 	main_loop(&ctx);

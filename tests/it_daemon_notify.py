@@ -142,6 +142,41 @@ def test_check_config():
           "an explicit --config that does not exist is a usage error")
 
 
+def proc_status(pid):
+    with open(f"/proc/{pid}/status") as f:
+        return dict(line.rstrip("\n").split(":\t", 1) for line in f if ":\t" in line)
+
+
+def test_nice_mlockall_capabilities():
+    d = tmpdir()
+    db, conf, sockpath = (os.path.join(d, n) for n in ("mw.db", "mw.conf", "n.sock"))
+    with open(conf, "w") as f:
+        f.write("interval = 0.3s\nnice = 7\nmlockall = yes\n")
+    lst = NotifyListener(sockpath)
+    p = start(db, conf, sockpath)
+    check(lst.drain(lambda m: "READY=1" in m) is not None, "ready")
+    with open(f"/proc/{p.pid}/stat") as f:
+        nice = int(f.read().rsplit(")", 1)[1].split()[16])
+    check(nice == 7, f"runs at the configured nice level ({nice})")
+    st = proc_status(p.pid)
+    locked = int(st.get("VmLck", "0 kB").split()[0])
+    check(locked > 0, f"mlockall locked its memory (VmLck {locked} kB)")
+    if os.geteuid() == 0:
+        eff = int(st["CapEff"], 16)
+        wanted = (1 << 19) | (1 << 2)  # CAP_SYS_PTRACE, CAP_DAC_READ_SEARCH
+        if "keeping CAP_IPC_LOCK" in daemon_log(db):
+            wanted |= 1 << 14  # RLIMIT_MEMLOCK could not be raised here
+        check(eff == wanted, f"capabilities dropped to ptrace + dac_read_search ({eff:#x})")
+        bnd = int(st["CapBnd"], 16)
+        check(bnd == wanted, f"bounding set reduced too ({bnd:#x})")
+        check(st.get("NoNewPrivs", "0").strip() == "1", "no_new_privs set")
+    n = ticks(db)
+    wait_for_ticks(db, n + 3, p)
+    check(p.poll() is None, "still recording after dropping capabilities")
+    stop(p)
+    lst.close()
+
+
 if __name__ == "__main__":
     run([test_notify_path_socket, test_notify_abstract_socket, test_sighup_good_and_bad,
-         test_check_config])
+         test_check_config, test_nice_mlockall_capabilities])
