@@ -160,7 +160,13 @@ def test_nice_mlockall_capabilities():
     check(nice == 7, f"runs at the configured nice level ({nice})")
     st = proc_status(p.pid)
     locked = int(st.get("VmLck", "0 kB").split()[0])
-    check(locked > 0, f"mlockall locked its memory (VmLck {locked} kB)")
+    with open(f"/proc/{p.pid}/maps") as f:
+        asan = "libasan" in f.read()
+    if asan:
+        # ASan intercepts mlockall and ignores it ("AddressSanitizer ignores mlock").
+        print("ASan build: mlockall is a no-op here, VmLck not checked")
+    else:
+        check(locked > 0, f"mlockall locked its memory (VmLck {locked} kB)")
     if os.geteuid() == 0:
         eff = int(st["CapEff"], 16)
         wanted = (1 << 19) | (1 << 2)  # CAP_SYS_PTRACE, CAP_DAC_READ_SEARCH
