@@ -45,13 +45,13 @@ struct mw_daemon {
 	/* How the daemon itself is doing, for the store's meta, status and /metrics. */
 	struct mw_daemon_health {
 		uint64_t tick_ns, tick_max_ns; /* wall time of the last / slowest tick */
-		uint64_t tick_cpu_ns;	       /* CPU (user+system) of the last tick */
-		uint64_t cpu_ns;	       /* CPU since start */
-		int64_t rss_bytes;	       /* our own RSS after the last tick */
-		int64_t db_bytes;	       /* database + WAL */
-		uint64_t dropped_ticks;	       /* ticks that could not be stored */
-		uint64_t retention_ns;	       /* time of the last retention step */
-		uint64_t started_ns;	       /* CLOCK_REALTIME at start */
+		uint64_t tick_cpu_ns;          /* CPU (user+system) of the last tick */
+		uint64_t cpu_ns;               /* CPU since start */
+		int64_t rss_bytes;             /* our own RSS after the last tick */
+		int64_t db_bytes;              /* database + WAL */
+		uint64_t dropped_ticks;        /* ticks that could not be stored */
+		uint64_t retention_ns;         /* time of the last retention step */
+		uint64_t started_ns;           /* CLOCK_REALTIME at start */
 		uint64_t filtered_procs;       /* processes left out by include/exclude */
 	} health;
 	/* Every open source's metric families, for the metrics listener (set by the daemon). */

@@ -68,21 +68,21 @@ struct daemon_ctx {
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: memwatchd [--config FILE] [--db PATH] [--interval SECONDS] [--foreground]\n"
-		"                 [--listen ADDR:PORT] [--prune] [--check-config]\n"
-		"\n"
-		"Records process and system memory into an SQLite database.\n"
-		"\n"
-		"  --config FILE        configuration (default %s; see memwatchd.conf(5))\n"
-		"  --db PATH            database file (default %s)\n"
-		"  --interval SECONDS   sampling interval, 0.1 to 3600 (default 5)\n"
-		"  --listen ADDR:PORT   serve /metrics there (default: off)\n"
-		"  --foreground         do not detach (for systemd and tests)\n"
-		"  --prune              apply retention to the database now, then exit\n"
-		"  --now TIME           with --prune: as of TIME (@EPOCH), for what-if runs\n"
-		"  --check-config       parse the configuration, print problems, exit\n"
-		"  --help, --version\n",
-		MW_DEFAULT_CONFIG, MW_DEFAULT_DB);
+	        "Usage: memwatchd [--config FILE] [--db PATH] [--interval SECONDS] [--foreground]\n"
+	        "                 [--listen ADDR:PORT] [--prune] [--check-config]\n"
+	        "\n"
+	        "Records process and system memory into an SQLite database.\n"
+	        "\n"
+	        "  --config FILE        configuration (default %s; see memwatchd.conf(5))\n"
+	        "  --db PATH            database file (default %s)\n"
+	        "  --interval SECONDS   sampling interval, 0.1 to 3600 (default 5)\n"
+	        "  --listen ADDR:PORT   serve /metrics there (default: off)\n"
+	        "  --foreground         do not detach (for systemd and tests)\n"
+	        "  --prune              apply retention to the database now, then exit\n"
+	        "  --now TIME           with --prune: as of TIME (@EPOCH), for what-if runs\n"
+	        "  --check-config       parse the configuration, print problems, exit\n"
+	        "  --help, --version\n",
+	        MW_DEFAULT_CONFIG, MW_DEFAULT_DB);
 }
 
 static int add_override(struct daemon_ctx *ctx, const char *key, const char *value)
@@ -97,7 +97,7 @@ static int add_override(struct daemon_ctx *ctx, const char *key, const char *val
 	}
 	if (ctx->noverrides == MW_ARRAY_SIZE(ctx->overrides))
 		return EXIT_USAGE;
-	ctx->overrides[ctx->noverrides++] = (struct override){ key, value };
+	ctx->overrides[ctx->noverrides++] = (struct override){key, value};
 	return -1;
 }
 
@@ -105,17 +105,17 @@ static int add_override(struct daemon_ctx *ctx, const char *key, const char *val
 static int parse_args(int argc, char **argv, struct daemon_ctx *ctx, bool *check_only)
 {
 	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "db", required_argument, NULL, 'd' },
-		{ "interval", required_argument, NULL, 'i' },
-		{ "listen", required_argument, NULL, 'l' },
-		{ "foreground", no_argument, NULL, 'f' },
-		{ "prune", no_argument, NULL, 'P' },
-		{ "now", required_argument, NULL, 'N' },
-		{ "check-config", no_argument, NULL, 'C' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ 0 },
+	        {"config", required_argument, NULL, 'c'},
+	        {"db", required_argument, NULL, 'd'},
+	        {"interval", required_argument, NULL, 'i'},
+	        {"listen", required_argument, NULL, 'l'},
+	        {"foreground", no_argument, NULL, 'f'},
+	        {"prune", no_argument, NULL, 'P'},
+	        {"now", required_argument, NULL, 'N'},
+	        {"check-config", no_argument, NULL, 'C'},
+	        {"help", no_argument, NULL, 'h'},
+	        {"version", no_argument, NULL, 'V'},
+	        {0},
 	};
 	int c, code = -1;
 
@@ -128,7 +128,8 @@ static int parse_args(int argc, char **argv, struct daemon_ctx *ctx, bool *check
 			break;
 		case 'd':
 			if (!*optarg) {
-				fprintf(stderr, "memwatchd: --db: expected a file path, got an empty string\n");
+				fprintf(stderr, "memwatchd: --db: expected a file path, got an "
+				                "empty string\n");
 				return EXIT_USAGE;
 			}
 			/* Relative paths are fine on the command line (tests, ad-hoc runs). */
@@ -141,8 +142,9 @@ static int parse_args(int argc, char **argv, struct daemon_ctx *ctx, bool *check
 			v = strtod(optarg, &end);
 			if (errno || end == optarg || *end || !(v >= 0.1 && v <= 3600)) {
 				fprintf(stderr,
-					"memwatchd: --interval '%s': expected seconds between 0.1 and 3600\n",
-					optarg);
+				        "memwatchd: --interval '%s': expected seconds between 0.1 "
+				        "and 3600\n",
+				        optarg);
 				return EXIT_USAGE;
 			}
 			code = add_override(ctx, "interval", optarg);
@@ -162,9 +164,10 @@ static int parse_args(int argc, char **argv, struct daemon_ctx *ctx, bool *check
 			break;
 		case 'N':
 			if (mw_parse_time(optarg, mw_now_ns(), &ctx->prune_now_ns) < 0) {
-				fprintf(stderr, "memwatchd: --now '%s': expected a time (@EPOCH,"
-						" YYYY-MM-DD HH:MM, or a duration ago)\n",
-					optarg);
+				fprintf(stderr,
+				        "memwatchd: --now '%s': expected a time (@EPOCH,"
+				        " YYYY-MM-DD HH:MM, or a duration ago)\n",
+				        optarg);
 				return EXIT_USAGE;
 			}
 			break;
@@ -175,7 +178,8 @@ static int parse_args(int argc, char **argv, struct daemon_ctx *ctx, bool *check
 			printf("memwatchd %s\n", MW_VERSION);
 			return 0;
 		case ':':
-			fprintf(stderr, "memwatchd: option '%s' needs an argument\n", argv[optind - 1]);
+			fprintf(stderr, "memwatchd: option '%s' needs an argument\n",
+			        argv[optind - 1]);
 			return EXIT_USAGE;
 		default:
 			fprintf(stderr, "memwatchd: unknown option '%s'\n", argv[optind - 1]);
@@ -222,10 +226,10 @@ static void apply_config(struct daemon_ctx *ctx)
 	d->cfg = &ctx->cfg;
 	d->interval_ns = ctx->cfg.interval_ns;
 	ctx->policy = (struct mw_retention_policy){
-		.raw_ns = ctx->cfg.retain_raw_ns,
-		.minute_ns = ctx->cfg.retain_minute_ns,
-		.hour_ns = ctx->cfg.retain_hour_ns,
-		.max_bytes = ctx->cfg.max_size_bytes,
+	        .raw_ns = ctx->cfg.retain_raw_ns,
+	        .minute_ns = ctx->cfg.retain_minute_ns,
+	        .hour_ns = ctx->cfg.retain_hour_ns,
+	        .max_bytes = ctx->cfg.max_size_bytes,
 	};
 	if (setpriority(PRIO_PROCESS, 0, ctx->cfg.nice) < 0)
 		mw_warn("nice %d: %s", ctx->cfg.nice, strerror(errno));
@@ -290,15 +294,17 @@ static int64_t file_bytes(const char *db)
 /* The daemon's own figures go into meta inside the tick, so status reads them consistently. */
 static int write_health(struct mw_daemon *d)
 {
-	static const char *const keys[] = { "daemon_tick_us",	 "daemon_tick_max_us",
-					    "daemon_tick_cpu_us", "daemon_cpu_us",
-					    "daemon_rss_bytes",	 "daemon_db_bytes",
-					    "dropped_ticks" };
+	static const char *const keys[] = {
+	        "daemon_tick_us",   "daemon_tick_max_us", "daemon_tick_cpu_us", "daemon_cpu_us",
+	        "daemon_rss_bytes", "daemon_db_bytes",    "dropped_ticks"};
 	const struct mw_daemon_health *h = &d->health;
-	int64_t v[] = { (int64_t)(h->tick_ns / 1000),	  (int64_t)(h->tick_max_ns / 1000),
-			(int64_t)(h->tick_cpu_ns / 1000), (int64_t)(h->cpu_ns / 1000),
-			h->rss_bytes,			  h->db_bytes,
-			(int64_t)h->dropped_ticks };
+	int64_t v[] = {(int64_t)(h->tick_ns / 1000),
+	               (int64_t)(h->tick_max_ns / 1000),
+	               (int64_t)(h->tick_cpu_ns / 1000),
+	               (int64_t)(h->cpu_ns / 1000),
+	               h->rss_bytes,
+	               h->db_bytes,
+	               (int64_t)h->dropped_ticks};
 	char buf[32];
 	int r = 0;
 
@@ -313,7 +319,7 @@ static int tick(struct daemon_ctx *ctx)
 {
 	struct mw_daemon *d = &ctx->d;
 	uint64_t t0 = mw_mono_ns();
-	struct mw_tick t = { 0 };
+	struct mw_tick t = {0};
 	int r;
 
 	r = mw_proc_collect(d->pc, &d->procs);
@@ -367,8 +373,8 @@ static void retention(struct daemon_ctx *ctx, uint64_t now_ns)
 		mw_debug("retention: %s", strerror(-r));
 	else if (st.deleted_ticks || st.deleted_rollups)
 		mw_debug("retention: -%lld ticks, -%lld rollups, %lld pages vacuumed",
-			 (long long)st.deleted_ticks, (long long)st.deleted_rollups,
-			 (long long)st.vacuumed_pages);
+		         (long long)st.deleted_ticks, (long long)st.deleted_rollups,
+		         (long long)st.vacuumed_pages);
 }
 
 static void notify_status(struct daemon_ctx *ctx)
@@ -378,14 +384,15 @@ static void notify_status(struct daemon_ctx *ctx)
 
 	if (d->last_err)
 		mw_notifyf("STATUS=Not recording: %s; %llu ticks dropped, retrying every %.1f s",
-			   strerror(-d->last_err), (unsigned long long)h->dropped_ticks,
-			   (double)d->interval_ns / 1e9);
+		           strerror(-d->last_err), (unsigned long long)h->dropped_ticks,
+		           (double)d->interval_ns / 1e9);
 	else
-		mw_notifyf("STATUS=Recording %zu processes every %.1f s; tick %.1f ms; RSS %.1f MiB;"
-			   " database %.1f MiB; %llu ticks dropped",
-			   d->procs.n, (double)d->interval_ns / 1e9, (double)h->tick_ns / 1e6,
-			   (double)h->rss_bytes / 1048576.0, (double)h->db_bytes / 1048576.0,
-			   (unsigned long long)h->dropped_ticks);
+		mw_notifyf(
+		        "STATUS=Recording %zu processes every %.1f s; tick %.1f ms; RSS %.1f MiB;"
+		        " database %.1f MiB; %llu ticks dropped",
+		        d->procs.n, (double)d->interval_ns / 1e9, (double)h->tick_ns / 1e6,
+		        (double)h->rss_bytes / 1048576.0, (double)h->db_bytes / 1048576.0,
+		        (unsigned long long)h->dropped_ticks);
 }
 
 static void run_tick(struct daemon_ctx *ctx)
@@ -397,14 +404,15 @@ static void run_tick(struct daemon_ctx *ctx)
 
 	if (r < 0) {
 		h->dropped_ticks++;
-		/* Once per kind of failure, not every interval: a full disk must not fill the journal. */
+		/* Once per kind of failure, not every interval: a full disk must not fill the
+		 * journal. */
 		if (r != d->last_err)
 			mw_err("tick failed: %s (%s); samples are dropped and counted until it"
 			       " recovers",
 			       strerror(-r), mw_store_errmsg(d->store));
 	} else if (d->last_err) {
 		mw_notice("recording again after: %s (%llu ticks dropped so far)",
-			  strerror(-d->last_err), (unsigned long long)h->dropped_ticks);
+		          strerror(-d->last_err), (unsigned long long)h->dropped_ticks);
 	}
 	d->last_err = r;
 	if (r == 0)
@@ -417,7 +425,7 @@ static void run_tick(struct daemon_ctx *ctx)
 	h->rss_bytes = self_rss();
 	h->db_bytes = file_bytes(d->db_path);
 	mw_debug("tick %llu: %zu processes in %.1f ms", (unsigned long long)d->ticks, d->procs.n,
-		 (double)h->tick_ns / 1e6);
+	         (double)h->tick_ns / 1e6);
 	if (r == 0 && !ctx->ready_sent) {
 		mw_notify("READY=1");
 		ctx->ready_sent = true;
@@ -464,7 +472,7 @@ static void reload(struct daemon_ctx *ctx)
 	}
 	if (strcmp(c.database, ctx->cfg.database) != 0)
 		mw_warn("reload: database path changes need a restart; still recording into %s",
-			ctx->d.db_path);
+		        ctx->d.db_path);
 	if (c.mlockall != ctx->cfg.mlockall)
 		mw_warn("reload: mlockall changes need a restart");
 	ctx->cfg = c;
@@ -473,8 +481,8 @@ static void reload(struct daemon_ctx *ctx)
 		if (ctx->active[i].src->reload)
 			ctx->active[i].src->reload(ctx->active[i].state, &ctx->d);
 	mw_notice("reloaded %s: interval %.1f s, raw %.0f h, cap %llu MiB", ctx->config_path,
-		  (double)ctx->cfg.interval_ns / 1e9, (double)ctx->cfg.retain_raw_ns / 3.6e12,
-		  (unsigned long long)(ctx->cfg.max_size_bytes >> 20));
+	          (double)ctx->cfg.interval_ns / 1e9, (double)ctx->cfg.retain_raw_ns / 3.6e12,
+	          (unsigned long long)(ctx->cfg.max_size_bytes >> 20));
 	mw_notify("READY=1");
 }
 
@@ -486,7 +494,7 @@ static bool handle_signal(struct daemon_ctx *ctx)
 	while (read(ctx->d.sigfd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
 			mw_notice("signal %d: stopping after %llu ticks", (int)si.ssi_signo,
-				  (unsigned long long)ctx->d.ticks);
+			          (unsigned long long)ctx->d.ticks);
 			mw_notify("STOPPING=1");
 			return true;
 		}
@@ -529,14 +537,14 @@ static void main_loop(struct daemon_ctx *ctx)
 				next = now + d->interval_ns; /* interval shortened by a reload */
 		}
 		watchdog(ctx, now);
-		pfd[n++] = (struct pollfd){ .fd = d->sigfd, .events = POLLIN };
+		pfd[n++] = (struct pollfd){.fd = d->sigfd, .events = POLLIN};
 		for (size_t i = 0; i < ctx->nactive; i++) {
 			const struct active_source *a = &ctx->active[i];
 			int fd = a->src->fd ? a->src->fd(a->state) : -1;
 			if (fd < 0)
 				continue;
 			owner[n] = i;
-			pfd[n++] = (struct pollfd){ .fd = fd, .events = POLLIN };
+			pfd[n++] = (struct pollfd){.fd = fd, .events = POLLIN};
 		}
 		wake = next;
 		if (ctx->watchdog_ns && ctx->next_watchdog < wake)
@@ -589,7 +597,7 @@ static uint64_t open_sources(struct daemon_ctx *ctx)
 			continue;
 		}
 		keep |= src->keep_caps;
-		ctx->active[ctx->nactive++] = (struct active_source){ src, state };
+		ctx->active[ctx->nactive++] = (struct active_source){src, state};
 	}
 	return keep;
 }
@@ -654,7 +662,7 @@ static bool lock_memory(const struct mw_config *c)
 		return false;
 	if (getrlimit(RLIMIT_MEMLOCK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
 	    rl.rlim_cur < MLOCK_LIMIT_BYTES) {
-		struct rlimit want = { MLOCK_LIMIT_BYTES, rl.rlim_max };
+		struct rlimit want = {MLOCK_LIMIT_BYTES, rl.rlim_max};
 		if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < MLOCK_LIMIT_BYTES)
 			want.rlim_max = MLOCK_LIMIT_BYTES;
 		enough = setrlimit(RLIMIT_MEMLOCK, &want) == 0;
@@ -663,13 +671,13 @@ static bool lock_memory(const struct mw_config *c)
 	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
 	if (mlockall(MCL_CURRENT | MCL_FUTURE) < 0) {
 		mw_warn("mlockall: %s (RLIMIT_MEMLOCK or CAP_IPC_LOCK); running unlocked",
-			strerror(errno));
+		        strerror(errno));
 		return false;
 	}
 	if (!enough)
 		mw_warn("mlockall: RLIMIT_MEMLOCK is below %llu MiB and cannot be raised; keeping"
-			" CAP_IPC_LOCK, so only the cgroup bounds locked memory",
-			MLOCK_LIMIT_BYTES >> 20);
+		        " CAP_IPC_LOCK, so only the cgroup bounds locked memory",
+		        MLOCK_LIMIT_BYTES >> 20);
 	return !enough;
 }
 
@@ -687,14 +695,14 @@ static void record_start(struct daemon_ctx *ctx)
 	if (!MW_HAVE_BPF)
 		mw_store_meta_set(ctx->d.store, "bpf", "off: not built with eBPF support");
 	snprintf(buf, sizeof(buf), "{\"version\":\"%s\",\"interval_ms\":%llu,\"pid\":%d}",
-		 MW_VERSION, (unsigned long long)(ctx->d.interval_ns / 1000000ull), (int)getpid());
+	         MW_VERSION, (unsigned long long)(ctx->d.interval_ns / 1000000ull), (int)getpid());
 	mw_store_add_event(ctx->d.store, mw_now_ns(), "daemon-start", 0, getpid(), buf);
 }
 
 /* Rename db and its -wal/-shm to <db>.corrupt-<time>[-wal|-shm]; never delete. */
 static int move_aside(const char *db, char *dst, size_t cap)
 {
-	static const char *const sfx[] = { "", "-wal", "-shm", "-journal" };
+	static const char *const sfx[] = {"", "-wal", "-shm", "-journal"};
 	char stamp[32], from[4200], to[4200];
 	time_t now = time(NULL);
 	struct tm tm;
@@ -717,13 +725,15 @@ static int open_store_once(struct mw_daemon *d)
 
 	if (r == -EBUSY) {
 		if (holder)
-			mw_err("%s: another memwatchd (pid %d) is already recording into this database",
+			mw_err("%s: another memwatchd (pid %d) is already recording into this "
+			       "database",
 			       d->db_path, (int)holder);
 		else
 			mw_err("%s: another memwatchd is already recording into this database",
 			       d->db_path);
 	} else if (r == -EPROTONOSUPPORT) {
-		mw_err("%s: written by a newer memwatch (schema newer than %d); refusing to touch it."
+		mw_err("%s: written by a newer memwatch (schema newer than %d); refusing to touch "
+		       "it."
 		       " Run the newer memwatchd, or point --db elsewhere",
 		       d->db_path, MW_STORE_SCHEMA_VERSION);
 	} else if (r < 0 && r != -ENOTRECOVERABLE) {
@@ -756,7 +766,7 @@ static int open_store(struct mw_daemon *d)
 		/* The path is ours (config or flag); still, keep JSON valid if it has quotes. */
 		if (!strchr(aside, '"') && !strchr(aside, '\\'))
 			mw_store_add_event(d->store, mw_now_ns(), "db-moved-aside", 0, getpid(),
-					   detail);
+			                   detail);
 	}
 	return r == -ENOTRECOVERABLE ? -EIO : r;
 }
@@ -828,7 +838,8 @@ static int setup(struct daemon_ctx *ctx, int argc, char **argv)
 		printf("%s: ok\n", ctx->config_path);
 		return 0;
 	}
-	snprintf(ctx->db_path, sizeof(ctx->db_path), "%s", db_flag ? d->db_path : ctx->cfg.database);
+	snprintf(ctx->db_path, sizeof(ctx->db_path), "%s",
+	         db_flag ? d->db_path : ctx->cfg.database);
 	d->db_path = ctx->db_path;
 	apply_config(ctx);
 	return -1;
@@ -836,8 +847,8 @@ static int setup(struct daemon_ctx *ctx, int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	struct daemon_ctx ctx = { .d = { .root = "", .sigfd = -1, .ready_fd = -1 },
-				  .config_path = MW_DEFAULT_CONFIG };
+	struct daemon_ctx ctx = {.d = {.root = "", .sigfd = -1, .ready_fd = -1},
+	                         .config_path = MW_DEFAULT_CONFIG};
 	struct mw_daemon *d = &ctx.d;
 	uint64_t keep;
 	bool ipc_lock;

@@ -22,8 +22,8 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
-#define MAX_CONNS	16
-#define MAX_REQUEST	2048
+#define MAX_CONNS       16
+#define MAX_REQUEST     2048
 #define CONN_TIMEOUT_NS (5ull * 1000000000ull)
 /* Growth is measured against a baseline at most this old (then re-based). */
 #define GROWTH_WINDOW_NS (600ull * 1000000000ull)
@@ -128,7 +128,7 @@ static int listen_on(struct metrics *m, const char *spec)
 		close(fd);
 		return r;
 	}
-	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
+	struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
 	if (epoll_ctl(m->ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
 		r = -errno;
 		close(fd);
@@ -284,7 +284,7 @@ static int by_key_desc(const void *a, const void *b)
 }
 
 static void proc_labels(const struct mw_proc_sample *p, char *pidbuf, char *svc, size_t svccap,
-			const char **l)
+                        const char **l)
 {
 	snprintf(pidbuf, 16, "%d", (int)p->pid);
 	service_of(p->cgroup, svc, svccap);
@@ -298,7 +298,7 @@ static void proc_labels(const struct mw_proc_sample *p, char *pidbuf, char *svc,
 }
 
 static void emit_top(struct metrics *m, struct mw_daemon *d, FILE *out, struct ranked *rk,
-		     bool growth)
+                     bool growth)
 {
 	unsigned top = d->cfg ? d->cfg->metrics_top : 20;
 	size_t n = 0;
@@ -309,7 +309,7 @@ static void emit_top(struct metrics *m, struct mw_daemon *d, FILE *out, struct r
 		double key = growth ? (b ? b->growth : 0) : (double)p->m[MW_PM_rss];
 		if (p->m[MW_PM_rss] == MW_UNKNOWN || (growth && key <= 0))
 			continue;
-		rk[n++] = (struct ranked){ p, key };
+		rk[n++] = (struct ranked){p, key};
 	}
 	qsort(rk, n, sizeof(*rk), by_key_desc);
 	if (n > top)
@@ -319,9 +319,12 @@ static void emit_top(struct metrics *m, struct mw_daemon *d, FILE *out, struct r
 			int metric;
 			const char *name, *help;
 		} fams[] = {
-			{ MW_PM_rss, "memwatch_process_rss_bytes", "Resident set size of the top processes by RSS." },
-			{ MW_PM_rss_anon, "memwatch_process_rss_anon_bytes", "Anonymous resident memory of the top processes by RSS." },
-			{ MW_PM_swap, "memwatch_process_swap_bytes", "Swapped-out memory of the top processes by RSS." },
+		        {MW_PM_rss, "memwatch_process_rss_bytes",
+		         "Resident set size of the top processes by RSS."},
+		        {MW_PM_rss_anon, "memwatch_process_rss_anon_bytes",
+		         "Anonymous resident memory of the top processes by RSS."},
+		        {MW_PM_swap, "memwatch_process_swap_bytes",
+		         "Swapped-out memory of the top processes by RSS."},
 		};
 		for (size_t f = 0; f < MW_ARRAY_SIZE(fams); f++) {
 			mw_om_family(out, fams[f].name, "gauge", fams[f].help);
@@ -337,7 +340,8 @@ static void emit_top(struct metrics *m, struct mw_daemon *d, FILE *out, struct r
 		return;
 	}
 	mw_om_family(out, "memwatch_process_rss_growth_bytes_per_second", "gauge",
-		     "RSS growth rate of the fastest-growing processes, over the last 10 minutes at most.");
+	             "RSS growth rate of the fastest-growing processes, over the last 10 minutes "
+	             "at most.");
 	for (size_t i = 0; i < n; i++) {
 		char pid[16], svc[256];
 		const char *l[8];
@@ -348,44 +352,46 @@ static void emit_top(struct metrics *m, struct mw_daemon *d, FILE *out, struct r
 
 static void emit_system(const struct mw_sys_sample *s, FILE *out)
 {
-	mw_om_family(out, "memwatch_memory_bytes", "gauge",
-		     "System memory from /proc/meminfo, by field (the column names of sys_samples).");
+	mw_om_family(
+	        out, "memwatch_memory_bytes", "gauge",
+	        "System memory from /proc/meminfo, by field (the column names of sys_samples).");
 	for (int i = 0; i < MW_MI_COUNT; i++)
 		if (s->mem[i] != MW_UNKNOWN)
 			mw_om_sample_i64(out, "memwatch_memory_bytes",
-					 (const char *[]){ "field", mw_meminfo_columns[i], NULL },
-					 s->mem[i]);
+			                 (const char *[]){"field", mw_meminfo_columns[i], NULL},
+			                 s->mem[i]);
 	mw_om_family(out, "memwatch_vmstat_total", "counter",
-		     "Reclaim, fault and swap counters from /proc/vmstat (pages or events).");
+	             "Reclaim, fault and swap counters from /proc/vmstat (pages or events).");
 	for (int i = 0; i < MW_VM_COUNT; i++)
 		if (s->vm[i] != MW_UNKNOWN)
 			mw_om_sample_i64(out, "memwatch_vmstat_total",
-					 (const char *[]){ "counter", mw_vmstat_columns[i], NULL },
-					 s->vm[i]);
+			                 (const char *[]){"counter", mw_vmstat_columns[i], NULL},
+			                 s->vm[i]);
 	mw_om_family(out, "memwatch_pressure_memory_ratio", "gauge",
-		     "Memory pressure (PSI): share of time stalled, averaged over the window.");
+	             "Memory pressure (PSI): share of time stalled, averaged over the window.");
 	static const struct {
 		int idx;
 		const char *kind, *window;
-	} avg[] = { { MW_PSI_psi_some_avg10, "some", "10s" },  { MW_PSI_psi_some_avg60, "some", "60s" },
-		    { MW_PSI_psi_some_avg300, "some", "300s" }, { MW_PSI_psi_full_avg10, "full", "10s" },
-		    { MW_PSI_psi_full_avg60, "full", "60s" },  { MW_PSI_psi_full_avg300, "full", "300s" } };
+	} avg[] = {
+	        {MW_PSI_psi_some_avg10, "some", "10s"},   {MW_PSI_psi_some_avg60, "some", "60s"},
+	        {MW_PSI_psi_some_avg300, "some", "300s"}, {MW_PSI_psi_full_avg10, "full", "10s"},
+	        {MW_PSI_psi_full_avg60, "full", "60s"},   {MW_PSI_psi_full_avg300, "full", "300s"}};
 	for (size_t i = 0; i < MW_ARRAY_SIZE(avg); i++)
 		if (s->psi[avg[i].idx] != MW_UNKNOWN)
 			mw_om_sample(out, "memwatch_pressure_memory_ratio",
-				     (const char *[]){ "kind", avg[i].kind, "window", avg[i].window,
-						       NULL },
-				     (double)s->psi[avg[i].idx] / 10000.0);
+			             (const char *[]){"kind", avg[i].kind, "window", avg[i].window,
+			                              NULL},
+			             (double)s->psi[avg[i].idx] / 10000.0);
 	mw_om_family(out, "memwatch_pressure_memory_stall_seconds_total", "counter",
-		     "Memory pressure (PSI): total time stalled.");
+	             "Memory pressure (PSI): total time stalled.");
 	if (s->psi[MW_PSI_psi_some_total] != MW_UNKNOWN)
 		mw_om_sample(out, "memwatch_pressure_memory_stall_seconds_total",
-			     (const char *[]){ "kind", "some", NULL },
-			     (double)s->psi[MW_PSI_psi_some_total] / 1e6);
+		             (const char *[]){"kind", "some", NULL},
+		             (double)s->psi[MW_PSI_psi_some_total] / 1e6);
 	if (s->psi[MW_PSI_psi_full_total] != MW_UNKNOWN)
 		mw_om_sample(out, "memwatch_pressure_memory_stall_seconds_total",
-			     (const char *[]){ "kind", "full", NULL },
-			     (double)s->psi[MW_PSI_psi_full_total] / 1e6);
+		             (const char *[]){"kind", "full", NULL},
+		             (double)s->psi[MW_PSI_psi_full_total] / 1e6);
 }
 
 static void emit_daemon(struct mw_daemon *d, FILE *out)
@@ -393,37 +399,38 @@ static void emit_daemon(struct mw_daemon *d, FILE *out)
 	const struct mw_daemon_health *h = &d->health;
 
 	mw_om_family(out, "memwatch_build_info", "gauge", "memwatchd version.");
-	mw_om_sample_i64(out, "memwatch_build_info", (const char *[]){ "version", MW_VERSION, NULL },
-			 1);
+	mw_om_sample_i64(out, "memwatch_build_info", (const char *[]){"version", MW_VERSION, NULL},
+	                 1);
 	mw_om_family(out, "memwatch_daemon_start_time_seconds", "gauge",
-		     "When memwatchd started, in seconds since the epoch.");
+	             "When memwatchd started, in seconds since the epoch.");
 	mw_om_sample(out, "memwatch_daemon_start_time_seconds", NULL, (double)h->started_ns / 1e9);
 	mw_om_family(out, "memwatch_daemon_ticks_total", "counter", "Ticks stored.");
 	mw_om_sample_i64(out, "memwatch_daemon_ticks_total", NULL, (int64_t)d->ticks);
 	mw_om_family(out, "memwatch_daemon_dropped_ticks_total", "counter",
-		     "Ticks that could not be stored (disk full, I/O errors).");
+	             "Ticks that could not be stored (disk full, I/O errors).");
 	mw_om_sample_i64(out, "memwatch_daemon_dropped_ticks_total", NULL,
-			 (int64_t)h->dropped_ticks);
+	                 (int64_t)h->dropped_ticks);
 	mw_om_family(out, "memwatch_daemon_tick_duration_seconds", "gauge",
-		     "Wall time of the last tick (collect, store, retention).");
+	             "Wall time of the last tick (collect, store, retention).");
 	mw_om_sample(out, "memwatch_daemon_tick_duration_seconds", NULL, (double)h->tick_ns / 1e9);
 	mw_om_family(out, "memwatch_daemon_tick_duration_max_seconds", "gauge",
-		     "Wall time of the slowest tick since start.");
+	             "Wall time of the slowest tick since start.");
 	mw_om_sample(out, "memwatch_daemon_tick_duration_max_seconds", NULL,
-		     (double)h->tick_max_ns / 1e9);
+	             (double)h->tick_max_ns / 1e9);
 	mw_om_family(out, "memwatch_daemon_cpu_seconds_total", "counter",
-		     "CPU time memwatchd used since start.");
+	             "CPU time memwatchd used since start.");
 	mw_om_sample(out, "memwatch_daemon_cpu_seconds_total", NULL, (double)h->cpu_ns / 1e9);
 	mw_om_family(out, "memwatch_daemon_rss_bytes", "gauge", "memwatchd's own resident memory.");
 	if (h->rss_bytes != MW_UNKNOWN)
 		mw_om_sample_i64(out, "memwatch_daemon_rss_bytes", NULL, h->rss_bytes);
 	mw_om_family(out, "memwatch_daemon_database_bytes", "gauge",
-		     "Size of the database file and its WAL.");
+	             "Size of the database file and its WAL.");
 	mw_om_sample_i64(out, "memwatch_daemon_database_bytes", NULL, h->db_bytes);
-	mw_om_family(out, "memwatch_daemon_processes", "gauge", "Processes sampled at the last tick.");
+	mw_om_family(out, "memwatch_daemon_processes", "gauge",
+	             "Processes sampled at the last tick.");
 	mw_om_sample_i64(out, "memwatch_daemon_processes", NULL, (int64_t)d->procs.n);
 	mw_om_family(out, "memwatch_daemon_recording", "gauge",
-		     "1 when the last tick was stored, 0 when ticks are being dropped.");
+	             "1 when the last tick was stored, 0 when ticks are being dropped.");
 	mw_om_sample_i64(out, "memwatch_daemon_recording", NULL, d->last_err ? 0 : 1);
 }
 
@@ -452,7 +459,7 @@ static int render(struct metrics *m, struct mw_daemon *d, char **buf, size_t *le
 }
 
 static void respond(struct metrics *m, struct mw_daemon *d, struct conn *c, int code,
-		    const char *reason)
+                    const char *reason)
 {
 	char *body = NULL, *resp = NULL;
 	size_t blen = 0;
@@ -468,11 +475,11 @@ static void respond(struct metrics *m, struct mw_daemon *d, struct conn *c, int 
 		blen = 0;
 	}
 	n = asprintf(&resp,
-		     "HTTP/1.0 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
-		     "Connection: close\r\n\r\n%s",
-		     code, reason,
-		     code == 200 ? "text/plain; version=0.0.4; charset=utf-8" : "text/plain",
-		     code == 200 ? blen : strlen(reason) + 1, code == 200 ? "" : reason);
+	             "HTTP/1.0 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+	             "Connection: close\r\n\r\n%s",
+	             code, reason,
+	             code == 200 ? "text/plain; version=0.0.4; charset=utf-8" : "text/plain",
+	             code == 200 ? blen : strlen(reason) + 1, code == 200 ? "" : reason);
 	if (n < 0) {
 		free(body);
 		conn_close(m, c);
@@ -510,10 +517,10 @@ static void flush(struct metrics *m, struct conn *c)
 {
 	while (c->out_off < c->out_len) {
 		ssize_t w = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
-				 MSG_NOSIGNAL | MSG_DONTWAIT);
+		                 MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (w < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK) {
-				struct epoll_event ev = { .events = EPOLLOUT, .data.fd = c->fd };
+				struct epoll_event ev = {.events = EPOLLOUT, .data.fd = c->fd};
 				epoll_ctl(m->ep, EPOLL_CTL_MOD, c->fd, &ev);
 				return;
 			}
@@ -590,7 +597,7 @@ static void accept_all(struct metrics *m)
 		}
 		slot->fd = fd;
 		slot->deadline = mw_mono_ns() + CONN_TIMEOUT_NS;
-		struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
+		struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
 		if (epoll_ctl(m->ep, EPOLL_CTL_ADD, fd, &ev) < 0)
 			conn_close(m, slot);
 	}
@@ -638,11 +645,11 @@ static void m_close(void *state)
 }
 
 const struct mw_source mw_source_metrics = {
-	.name = "metrics",
-	.open = m_open,
-	.collect = m_collect,
-	.fd = m_fd,
-	.on_ready = m_on_ready,
-	.close = m_close,
-	.reload = m_reload,
+        .name = "metrics",
+        .open = m_open,
+        .collect = m_collect,
+        .fd = m_fd,
+        .on_ready = m_on_ready,
+        .close = m_close,
+        .reload = m_reload,
 };

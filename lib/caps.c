@@ -22,7 +22,7 @@ static int last_cap(void)
 
 int mw_caps_get(uint64_t *effective, uint64_t *permitted)
 {
-	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
 	struct __user_cap_data_struct d[2];
 
 	if (syscall(SYS_capget, &h, d) < 0)
@@ -36,7 +36,7 @@ int mw_caps_get(uint64_t *effective, uint64_t *permitted)
 
 int mw_caps_keep_only(uint64_t keep)
 {
-	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
 	struct __user_cap_data_struct d[2];
 	uint64_t eff, perm;
 	int last = last_cap(), r;
@@ -72,21 +72,21 @@ void mw_caps_format(uint64_t mask, char *buf, size_t cap)
 		int c;
 		const char *n;
 	} names[] = {
-		{ CAP_CHOWN, "cap_chown" },
-		{ CAP_DAC_OVERRIDE, "cap_dac_override" },
-		{ CAP_DAC_READ_SEARCH, "cap_dac_read_search" },
-		{ CAP_FOWNER, "cap_fowner" },
-		{ CAP_KILL, "cap_kill" },
-		{ CAP_SETPCAP, "cap_setpcap" },
-		{ CAP_NET_BIND_SERVICE, "cap_net_bind_service" },
-		{ CAP_NET_ADMIN, "cap_net_admin" },
-		{ CAP_IPC_LOCK, "cap_ipc_lock" },
-		{ CAP_SYS_PTRACE, "cap_sys_ptrace" },
-		{ CAP_SYS_ADMIN, "cap_sys_admin" },
-		{ CAP_SYS_NICE, "cap_sys_nice" },
-		{ CAP_SYS_RESOURCE, "cap_sys_resource" },
-		{ CAP_PERFMON, "cap_perfmon" },
-		{ CAP_BPF, "cap_bpf" },
+	        {CAP_CHOWN, "cap_chown"},
+	        {CAP_DAC_OVERRIDE, "cap_dac_override"},
+	        {CAP_DAC_READ_SEARCH, "cap_dac_read_search"},
+	        {CAP_FOWNER, "cap_fowner"},
+	        {CAP_KILL, "cap_kill"},
+	        {CAP_SETPCAP, "cap_setpcap"},
+	        {CAP_NET_BIND_SERVICE, "cap_net_bind_service"},
+	        {CAP_NET_ADMIN, "cap_net_admin"},
+	        {CAP_IPC_LOCK, "cap_ipc_lock"},
+	        {CAP_SYS_PTRACE, "cap_sys_ptrace"},
+	        {CAP_SYS_ADMIN, "cap_sys_admin"},
+	        {CAP_SYS_NICE, "cap_sys_nice"},
+	        {CAP_SYS_RESOURCE, "cap_sys_resource"},
+	        {CAP_PERFMON, "cap_perfmon"},
+	        {CAP_BPF, "cap_bpf"},
 	};
 	size_t o = 0;
 

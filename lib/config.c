@@ -26,7 +26,8 @@ void mw_config_defaults(struct mw_config *c)
 	c->malloc_arenas = 1;
 }
 
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
@@ -41,7 +42,7 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 
 int mw_config_parse_size(const char *s, uint64_t *out)
 {
-	static const char *const units[] = { "", "K", "M", "G", "T" };
+	static const char *const units[] = {"", "K", "M", "G", "T"};
 	char *end;
 	unsigned long long v;
 
@@ -97,7 +98,7 @@ static int add_pattern(struct mw_config_patterns *p, const char *v, char *err, s
 		return fail(err, errlen, "expected a glob pattern, got nothing");
 	if (strlen(v) >= MW_CONFIG_PATTERN_MAX)
 		return fail(err, errlen, "pattern longer than %d characters",
-			    MW_CONFIG_PATTERN_MAX - 1);
+		            MW_CONFIG_PATTERN_MAX - 1);
 	if (p->n == MW_CONFIG_MAX_PATTERNS)
 		return fail(err, errlen, "more than %d patterns", MW_CONFIG_MAX_PATTERNS);
 	snprintf(p->v[p->n++], MW_CONFIG_PATTERN_MAX, "%s", v);
@@ -106,7 +107,7 @@ static int add_pattern(struct mw_config_patterns *p, const char *v, char *err, s
 
 /* Comma/space separated list, each item handed to fn. */
 static int each_item(const char *v, int (*fn)(struct mw_config *, const char *, char *, size_t),
-		     struct mw_config *c, char *err, size_t errlen)
+                     struct mw_config *c, char *err, size_t errlen)
 {
 	char buf[1024], *save = NULL;
 	int r = 0;
@@ -160,18 +161,18 @@ static int check_listen(const char *v)
 
 	if (!*v)
 		return 0;
-	if (!colon || colon == v || mw_parse_u64(colon + 1, &port) < 0 || port == 0 ||
-	    port > 65535)
+	if (!colon || colon == v || mw_parse_u64(colon + 1, &port) < 0 || port == 0 || port > 65535)
 		return -EINVAL;
 	return colon - v < 100 ? 0 : -EINVAL;
 }
 
 static int set_duration_key(const char *key, const char *v, uint64_t *dst, double lo, double hi,
-			    char *err, size_t errlen)
+                            char *err, size_t errlen)
 {
 	if (parse_secs(v, lo, hi, dst) < 0)
-		return fail(err, errlen, "%s: '%s': expected a duration from %gs to %gs (e.g. 5s, 2m, 48h, 30d)",
-			    key, v, lo, hi);
+		return fail(err, errlen,
+		            "%s: '%s': expected a duration from %gs to %gs (e.g. 5s, 2m, 48h, 30d)",
+		            key, v, lo, hi);
 	return 0;
 }
 
@@ -188,20 +189,23 @@ int mw_config_set(struct mw_config *c, const char *key, const char *v, char *err
 		return set_duration_key(key, v, &c->retain_raw_ns, 60, 3650.0 * 86400, err, errlen);
 	if (!strcmp(key, "retain_minute"))
 		return set_duration_key(key, v, &c->retain_minute_ns, 60, 3650.0 * 86400, err,
-					errlen);
+		                        errlen);
 	if (!strcmp(key, "retain_hour"))
 		return set_duration_key(key, v, &c->retain_hour_ns, 3600, 3650.0 * 86400, err,
-					errlen);
+		                        errlen);
 	if (!strcmp(key, "database")) {
 		if (v[0] != '/' || strlen(v) >= sizeof(c->database))
-			return fail(err, errlen, "database: '%s': expected an absolute file path", v);
+			return fail(err, errlen, "database: '%s': expected an absolute file path",
+			            v);
 		snprintf(c->database, sizeof(c->database), "%s", v);
 		return 0;
 	}
 	if (!strcmp(key, "max_size")) {
 		if (mw_config_parse_size(v, &u) < 0 || u < (1u << 20))
-			return fail(err, errlen,
-				    "max_size: '%s': expected a size of at least 1M (e.g. 512M, 1G)", v);
+			return fail(
+			        err, errlen,
+			        "max_size: '%s': expected a size of at least 1M (e.g. 512M, 1G)",
+			        v);
 		c->max_size_bytes = u;
 		return 0;
 	}
@@ -223,9 +227,10 @@ int mw_config_set(struct mw_config *c, const char *key, const char *v, char *err
 		if (strcmp(v, "off") == 0)
 			v = "";
 		if (check_listen(v) < 0)
-			return fail(err, errlen,
-				    "listen: '%s': expected ADDRESS:PORT (e.g. 127.0.0.1:9464) or off",
-				    v);
+			return fail(
+			        err, errlen,
+			        "listen: '%s': expected ADDRESS:PORT (e.g. 127.0.0.1:9464) or off",
+			        v);
 		snprintf(c->listen, sizeof(c->listen), "%s", v);
 		return 0;
 	}
@@ -297,7 +302,7 @@ static int parse_line(struct mw_config *c, char *line, char *err, size_t errlen)
 }
 
 int mw_config_parse(const char *text, const char *name, struct mw_config *c, char *err,
-		    size_t errlen)
+                    size_t errlen)
 {
 	struct mw_config *tmp = malloc(sizeof(*tmp));
 	char why[512], line[4096];
@@ -315,7 +320,7 @@ int mw_config_parse(const char *text, const char *name, struct mw_config *c, cha
 		lineno++;
 		if (len >= sizeof(line)) {
 			r = fail(err, errlen, "%s:%u: line longer than %zu bytes", name, lineno,
-				 sizeof(line) - 1);
+			         sizeof(line) - 1);
 			break;
 		}
 		memcpy(line, p, len);
@@ -375,7 +380,7 @@ static bool uid_in(const uint32_t *v, size_t n, uint32_t uid)
 }
 
 bool mw_config_proc_wanted(const struct mw_config *c, const char *comm, const char *cmdline,
-			   uint32_t uid)
+                           uint32_t uid)
 {
 	bool has_include = c->include_comm.n || c->include_cmdline.n || c->ninclude_uid;
 

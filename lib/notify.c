@@ -12,7 +12,7 @@
 int mw_notify(const char *state)
 {
 	const char *path = getenv("NOTIFY_SOCKET");
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	size_t plen;
 	socklen_t salen;
 	int fd, r = 0;
@@ -31,7 +31,7 @@ int mw_notify(const char *state)
 		return -errno;
 	/* MSG_DONTWAIT: a stuck manager must never block the tick. */
 	if (sendto(fd, state, strlen(state), MSG_NOSIGNAL | MSG_DONTWAIT, (struct sockaddr *)&sa,
-		   salen) < 0)
+	           salen) < 0)
 		r = -errno;
 	close(fd);
 	return r;

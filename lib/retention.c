@@ -23,13 +23,13 @@
 
 #define MS_PER_MIN 60000LL
 /* Bounds per step: a step stays in the low milliseconds on a 500-process host. */
-#define STEP_MINUTES	    120
-#define STEP_HOURS	    2
-#define STEP_TICKS	    240
+#define STEP_MINUTES        120
+#define STEP_HOURS          2
+#define STEP_TICKS          240
 #define STEP_ROLLUP_SPAN_MS (2 * 3600 * 1000LL)
 #define STEP_VACUUM_PAGES   2048
-#define STEP_PROCS	    1000
-#define STEP_EVENTS	    5000
+#define STEP_PROCS          1000
+#define STEP_EVENTS         5000
 /* Under the size cap, raw rows younger than this are kept so "now" stays answerable. */
 #define MIN_RAW_MS (10 * MS_PER_MIN)
 
@@ -39,19 +39,21 @@
  * decides whether 30 days of minute rollups fit the default cap).
  */
 #define X_PROLL(col, kind) #col "_last",
-static const int minmax_metrics[] = { MW_PM_rss, MW_PM_rss_anon, MW_PM_swap };
-const char *const mw_rollup_proc_columns[] = { MW_PROC_METRICS(X_PROLL) "rss_min", "rss_max",
-					       "rss_anon_min", "rss_anon_max", "swap_min",
-					       "swap_max" };
+static const int minmax_metrics[] = {MW_PM_rss, MW_PM_rss_anon, MW_PM_swap};
+const char *const mw_rollup_proc_columns[] = {MW_PROC_METRICS(X_PROLL) "rss_min",
+                                              "rss_max",
+                                              "rss_anon_min",
+                                              "rss_anon_max",
+                                              "swap_min",
+                                              "swap_max"};
 const size_t mw_rollup_proc_ncolumns = MW_ARRAY_SIZE(mw_rollup_proc_columns);
 
 /* Levels keep min/max/last; vmstat counters only need last (rates are differences). */
-#define X_SROLL_MEM(col, key)	     #col "_min", #col "_max", #col "_last",
-#define X_SROLL_VM(col, key)	     #col "_last",
+#define X_SROLL_MEM(col, key)       #col "_min", #col "_max", #col "_last",
+#define X_SROLL_VM(col, key)        #col "_last",
 #define X_SROLL_PSI(col, line, fld) #col "_min", #col "_max", #col "_last",
-const char *const mw_rollup_sys_columns[] = { MW_MEMINFO_FIELDS(X_SROLL_MEM)
-						      MW_VMSTAT_FIELDS(X_SROLL_VM)
-							      MW_PSI_FIELDS(X_SROLL_PSI) };
+const char *const mw_rollup_sys_columns[] = {
+        MW_MEMINFO_FIELDS(X_SROLL_MEM) MW_VMSTAT_FIELDS(X_SROLL_VM) MW_PSI_FIELDS(X_SROLL_PSI)};
 const size_t mw_rollup_sys_ncolumns = MW_ARRAY_SIZE(mw_rollup_sys_columns);
 
 static int rc_err(sqlite3 *db, int rc, const char *what)
@@ -75,7 +77,7 @@ static int rc_err(sqlite3 *db, int rc, const char *what)
 
 /* Run sql with up to 4 integer parameters; the first column of the first row into *out. */
 static int run(sqlite3 *db, const char *sql, int np, const int64_t *p, int64_t *out,
-	       int64_t *changes)
+               int64_t *changes)
 {
 	sqlite3_stmt *st = NULL;
 	int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
@@ -87,7 +89,7 @@ static int run(sqlite3 *db, const char *sql, int np, const int64_t *p, int64_t *
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW && out)
 		*out = sqlite3_column_type(st, 0) == SQLITE_NULL ? MW_UNKNOWN
-								  : sqlite3_column_int64(st, 0);
+		                                                 : sqlite3_column_int64(st, 0);
 	while (rc == SQLITE_ROW)
 		rc = sqlite3_step(st);
 	sqlite3_finalize(st);
@@ -130,16 +132,16 @@ static int build_proc_sql(char *b, size_t cap)
 }
 
 static void sys_cols(char *b, size_t cap, size_t *o, const char *const *names, size_t n,
-		     bool minmax, bool aggregate)
+                     bool minmax, bool aggregate)
 {
 	for (size_t i = 0; i < n; i++) {
 		const char *c = names[i];
 		if (aggregate && minmax)
 			*o += (size_t)snprintf(b + *o, *o < cap ? cap - *o : 0,
-					       ",min(%s) AS %s_min,max(%s) AS %s_max", c, c, c, c);
+			                       ",min(%s) AS %s_min,max(%s) AS %s_max", c, c, c, c);
 		else if (!aggregate && minmax)
 			*o += (size_t)snprintf(b + *o, *o < cap ? cap - *o : 0,
-					       ",a.%s_min,a.%s_max,l.%s", c, c, c);
+			                       ",a.%s_min,a.%s_max,l.%s", c, c, c);
 		else if (!aggregate)
 			*o += (size_t)snprintf(b + *o, *o < cap ? cap - *o : 0, ",l.%s", c);
 	}
@@ -183,7 +185,7 @@ static int meta_set_i64(sqlite3 *db, const char *key, int64_t v)
 {
 	sqlite3_stmt *st = NULL;
 	int rc = sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO meta(key, value) VALUES(?, ?)", -1,
-				    &st, NULL);
+	                            &st, NULL);
 
 	if (rc != SQLITE_OK)
 		return rc_err(db, rc, "meta set");
@@ -207,7 +209,7 @@ static int step_reset(sqlite3 *db, sqlite3_stmt *st, const int64_t *p, int np)
 
 /* Build up to `budget` buckets of one tier; returns the tier's watermark in *wm_out. */
 static int roll_tier(sqlite3 *db, int res_s, int64_t keep_ms, int64_t now_ms, int budget,
-		     int64_t *wm_out, int64_t *built, bool *more)
+                     int64_t *wm_out, int64_t *built, bool *more)
 {
 	char key[32], psql[8192], ssql[12288];
 	sqlite3_stmt *pst = NULL, *sst = NULL;
@@ -237,20 +239,23 @@ static int roll_tier(sqlite3 *db, int res_s, int64_t keep_ms, int64_t now_ms, in
 			break;
 		p[0] = v;
 		p[1] = v + bucket;
-		/* +id: through the t_ms index; min(id) alone would walk the rowids from the start. */
+		/* +id: through the t_ms index; min(id) alone would walk the rowids from the start.
+		 */
 		r = q1(db, "SELECT min(+id) FROM ticks WHERE t_ms >= ?1 AND t_ms < ?2", 2, p, &lo);
 		if (r == 0)
-			r = q1(db, "SELECT max(+id) FROM ticks WHERE t_ms >= ?1 AND t_ms < ?2", 2, p,
-			       &hi);
+			r = q1(db, "SELECT max(+id) FROM ticks WHERE t_ms >= ?1 AND t_ms < ?2", 2,
+			       p, &hi);
 		if (r < 0)
 			break;
 		if (lo != MW_UNKNOWN) {
-			int64_t q[4] = { lo, hi, res_s, v };
-			if (!pst && (rc = sqlite3_prepare_v2(db, psql, -1, &pst, NULL)) != SQLITE_OK) {
+			int64_t q[4] = {lo, hi, res_s, v};
+			if (!pst &&
+			    (rc = sqlite3_prepare_v2(db, psql, -1, &pst, NULL)) != SQLITE_OK) {
 				r = rc_err(db, rc, "rollup sql");
 				break;
 			}
-			if (!sst && (rc = sqlite3_prepare_v2(db, ssql, -1, &sst, NULL)) != SQLITE_OK) {
+			if (!sst &&
+			    (rc = sqlite3_prepare_v2(db, ssql, -1, &sst, NULL)) != SQLITE_OK) {
 				r = rc_err(db, rc, "rollup sql");
 				break;
 			}
@@ -280,14 +285,14 @@ static int delete_ticks_upto(sqlite3 *db, int64_t hi, int64_t *deleted)
 	int rc, r = 0;
 
 	rc = sqlite3_prepare_v2(db,
-				"SELECT m.name FROM sqlite_master m, pragma_table_info(m.name) c"
-				" WHERE m.type = 'table' AND c.name = 'tick'",
-				-1, &st, NULL);
+	                        "SELECT m.name FROM sqlite_master m, pragma_table_info(m.name) c"
+	                        " WHERE m.type = 'table' AND c.name = 'tick'",
+	                        -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return rc_err(db, rc, "tick tables");
 	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		char *sql = sqlite3_mprintf("DELETE FROM \"%w\" WHERE tick <= ?1",
-					    (const char *)sqlite3_column_text(st, 0));
+		                            (const char *)sqlite3_column_text(st, 0));
 		r = sql ? run(db, sql, 1, &hi, NULL, NULL) : -ENOMEM;
 		sqlite3_free(sql);
 	}
@@ -300,11 +305,11 @@ static int delete_ticks_upto(sqlite3 *db, int64_t hi, int64_t *deleted)
 /* The oldest batch of ticks older than cutoff_ms. */
 static int drop_raw_before(sqlite3 *db, int64_t cutoff_ms, struct mw_retention_stats *st)
 {
-	int64_t p[2] = { cutoff_ms, STEP_TICKS }, hi, n = 0;
+	int64_t p[2] = {cutoff_ms, STEP_TICKS}, hi, n = 0;
 	int r = q1(db,
-		   "SELECT max(id), count(*) FROM (SELECT id FROM ticks WHERE t_ms < ?1"
-		   " ORDER BY t_ms LIMIT ?2)",
-		   2, p, &hi);
+	           "SELECT max(id), count(*) FROM (SELECT id FROM ticks WHERE t_ms < ?1"
+	           " ORDER BY t_ms LIMIT ?2)",
+	           2, p, &hi);
 
 	if (r < 0 || hi == MW_UNKNOWN)
 		return r;
@@ -316,9 +321,9 @@ static int drop_raw_before(sqlite3 *db, int64_t cutoff_ms, struct mw_retention_s
 }
 
 static int drop_rollups_before(sqlite3 *db, int res_s, int64_t cutoff_ms,
-			       struct mw_retention_stats *st)
+                               struct mw_retention_stats *st)
 {
-	int64_t p[2] = { res_s, cutoff_ms }, oldest, before = st->deleted_rollups;
+	int64_t p[2] = {res_s, cutoff_ms}, oldest, before = st->deleted_rollups;
 	int r = q1(db, "SELECT min(t_ms) FROM sys_rollups WHERE res = ?1", 1, p, &oldest);
 	int64_t q[2];
 
@@ -327,10 +332,10 @@ static int drop_rollups_before(sqlite3 *db, int res_s, int64_t cutoff_ms,
 	q[0] = res_s;
 	q[1] = oldest + STEP_ROLLUP_SPAN_MS < cutoff_ms ? oldest + STEP_ROLLUP_SPAN_MS : cutoff_ms;
 	r = run(db, "DELETE FROM proc_rollups WHERE res = ?1 AND t_ms < ?2", 2, q, NULL,
-		&st->deleted_rollups);
+	        &st->deleted_rollups);
 	if (r == 0)
 		r = run(db, "DELETE FROM sys_rollups WHERE res = ?1 AND t_ms < ?2", 2, q, NULL,
-			&st->deleted_rollups);
+		        &st->deleted_rollups);
 	if (r == 0 && (q[1] < cutoff_ms || st->deleted_rollups > before))
 		st->more = st->more || q[1] < cutoff_ms;
 	return r;
@@ -350,9 +355,10 @@ static int used_bytes(sqlite3 *db, int64_t *used)
 	return r;
 }
 
-/* Over the cap: the oldest raw ticks (beyond the last few minutes), then minute, then hour rollups. */
+/* Over the cap: the oldest raw ticks (beyond the last few minutes), then minute, then hour rollups.
+ */
 static int enforce_cap(sqlite3 *db, const struct mw_retention_policy *p, int64_t now_ms,
-		       struct mw_retention_stats *st)
+                       struct mw_retention_stats *st)
 {
 	int64_t used, oldest, before;
 	int r = used_bytes(db, &used);
@@ -384,24 +390,25 @@ static int forget_procs(sqlite3 *db, struct mw_retention_stats *st)
 
 	/* Exited before the oldest raw tick, with no rows left anywhere we keep. */
 	return run(db,
-		   "DELETE FROM procs WHERE id IN (SELECT p.id FROM procs p WHERE"
-		   " p.exit_tick IS NOT NULL AND p.exit_tick < (SELECT coalesce(min(id), 0) FROM ticks)"
-		   " AND NOT EXISTS (SELECT 1 FROM proc_rollups r WHERE r.proc = p.id)"
-		   " AND NOT EXISTS (SELECT 1 FROM proc_samples s WHERE s.proc = p.id) LIMIT ?1)",
-		   1, &lim, NULL, &st->deleted_procs);
+	           "DELETE FROM procs WHERE id IN (SELECT p.id FROM procs p WHERE"
+	           " p.exit_tick IS NOT NULL AND p.exit_tick < (SELECT coalesce(min(id), 0) FROM "
+	           "ticks)"
+	           " AND NOT EXISTS (SELECT 1 FROM proc_rollups r WHERE r.proc = p.id)"
+	           " AND NOT EXISTS (SELECT 1 FROM proc_samples s WHERE s.proc = p.id) LIMIT ?1)",
+	           1, &lim, NULL, &st->deleted_procs);
 }
 
 static int step_body(sqlite3 *db, const struct mw_retention_policy *p, int64_t now_ms,
-		     struct mw_retention_stats *st)
+                     struct mw_retention_stats *st)
 {
 	int64_t wm_min = MW_UNKNOWN, wm_hour = MW_UNKNOWN, cutoff, q[2];
 	int r;
 
-	r = roll_tier(db, MW_ROLLUP_MINUTE, (int64_t)(p->minute_ns / 1000000), now_ms,
-		      STEP_MINUTES, &wm_min, &st->rolled_minutes, &st->more);
+	r = roll_tier(db, MW_ROLLUP_MINUTE, (int64_t)(p->minute_ns / 1000000), now_ms, STEP_MINUTES,
+	              &wm_min, &st->rolled_minutes, &st->more);
 	if (r == 0)
 		r = roll_tier(db, MW_ROLLUP_HOUR, (int64_t)(p->hour_ns / 1000000), now_ms,
-			      STEP_HOURS, &wm_hour, &st->rolled_hours, &st->more);
+		              STEP_HOURS, &wm_hour, &st->rolled_hours, &st->more);
 	if (r < 0)
 		return r;
 	/* Raw goes only once both tiers have covered it. */
@@ -410,23 +417,23 @@ static int step_body(sqlite3 *db, const struct mw_retention_policy *p, int64_t n
 		cutoff = INT64_MIN;
 	else
 		cutoff = cutoff < wm_min ? (cutoff < wm_hour ? cutoff : wm_hour)
-					 : (wm_min < wm_hour ? wm_min : wm_hour);
+		                         : (wm_min < wm_hour ? wm_min : wm_hour);
 	if (cutoff != INT64_MIN)
 		r = drop_raw_before(db, cutoff, st);
 	if (r == 0)
 		r = drop_rollups_before(db, MW_ROLLUP_MINUTE,
-					now_ms - (int64_t)(p->minute_ns / 1000000), st);
+		                        now_ms - (int64_t)(p->minute_ns / 1000000), st);
 	if (r == 0)
 		r = drop_rollups_before(db, MW_ROLLUP_HOUR,
-					now_ms - (int64_t)(p->hour_ns / 1000000), st);
+		                        now_ms - (int64_t)(p->hour_ns / 1000000), st);
 	if (r == 0) {
 		/* Events live as long as the minute tier: they explain its trends. */
 		q[0] = now_ms - (int64_t)(p->minute_ns / 1000000);
 		q[1] = STEP_EVENTS;
 		r = run(db,
-			"DELETE FROM events WHERE id IN (SELECT id FROM events WHERE t_ms < ?1"
-			" ORDER BY id LIMIT ?2)",
-			2, q, NULL, &st->deleted_events);
+		        "DELETE FROM events WHERE id IN (SELECT id FROM events WHERE t_ms < ?1"
+		        " ORDER BY id LIMIT ?2)",
+		        2, q, NULL, &st->deleted_events);
 	}
 	if (r == 0)
 		r = forget_procs(db, st);
@@ -436,7 +443,7 @@ static int step_body(sqlite3 *db, const struct mw_retention_policy *p, int64_t n
 }
 
 int mw_retention_step(struct mw_store *s, const struct mw_retention_policy *p, uint64_t now_ns,
-		      struct mw_retention_stats *st)
+                      struct mw_retention_stats *st)
 {
 	sqlite3 *db = mw_store_db(s);
 	int64_t now_ms = (int64_t)(now_ns / 1000000), freel = 0, av = 0, n = STEP_VACUUM_PAGES;
@@ -474,7 +481,7 @@ int mw_retention_step(struct mw_store *s, const struct mw_retention_policy *p, u
 }
 
 int mw_retention_run(struct mw_store *s, const struct mw_retention_policy *p, uint64_t now_ns,
-		     size_t max_steps, struct mw_retention_stats *total)
+                     size_t max_steps, struct mw_retention_stats *total)
 {
 	struct mw_retention_stats st;
 	int r = 0;
@@ -499,7 +506,7 @@ int mw_retention_run(struct mw_store *s, const struct mw_retention_policy *p, ui
 	if (r == 0)
 		/* Fold the WAL back so the file on disk reflects the vacuum. */
 		sqlite3_wal_checkpoint_v2(mw_store_db(s), NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL,
-					  NULL);
+		                          NULL);
 	return r;
 }
 
@@ -520,10 +527,10 @@ static int rollup_grow(struct mw_rollup_series *o, size_t *cap)
 
 	if (o->n < *cap)
 		return 0;
-#define GROW(f)                                           \
-	p = realloc(o->f, nc * sizeof(*o->f));            \
-	if (!p)                                           \
-		return -ENOMEM;                           \
+#define GROW(f)                                                                                    \
+	p = realloc(o->f, nc * sizeof(*o->f));                                                     \
+	if (!p)                                                                                    \
+		return -ENOMEM;                                                                    \
 	o->f = p;
 	GROW(t_ms)
 	GROW(nrows)
@@ -541,7 +548,7 @@ static int64_t col_or_unknown(sqlite3_stmt *st, int c)
 }
 
 int mw_store_proc_rollup_series(struct mw_store *s, int64_t proc_id, int res_s, int64_t since_ms,
-				int64_t until_ms, struct mw_rollup_series *out)
+                                int64_t until_ms, struct mw_rollup_series *out)
 {
 	char sql[4096];
 	size_t o, cap = 0;
@@ -555,8 +562,8 @@ int mw_store_proc_rollup_series(struct mw_store *s, int64_t proc_id, int res_s, 
 	for (size_t i = 0; i < mw_rollup_proc_ncolumns; i++)
 		o += (size_t)snprintf(sql + o, sizeof(sql) - o, ",%s", mw_rollup_proc_columns[i]);
 	snprintf(sql + o, sizeof(sql) - o,
-		 " FROM proc_rollups WHERE proc = ?1 AND res = ?2 AND t_ms >= ?3 AND t_ms <= ?4"
-		 " ORDER BY t_ms");
+	         " FROM proc_rollups WHERE proc = ?1 AND res = ?2 AND t_ms >= ?3 AND t_ms <= ?4"
+	         " ORDER BY t_ms");
 	rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return rc_err(db, rc, "rollup series");
@@ -576,9 +583,9 @@ int mw_store_proc_rollup_series(struct mw_store *s, int64_t proc_id, int res_s, 
 		}
 		for (size_t k = 0; k < MW_ARRAY_SIZE(minmax_metrics); k++) {
 			out->min[out->n][minmax_metrics[k]] =
-				col_or_unknown(st, 2 + MW_PM_COUNT + 2 * (int)k);
+			        col_or_unknown(st, 2 + MW_PM_COUNT + 2 * (int)k);
 			out->max[out->n][minmax_metrics[k]] =
-				col_or_unknown(st, 3 + MW_PM_COUNT + 2 * (int)k);
+			        col_or_unknown(st, 3 + MW_PM_COUNT + 2 * (int)k);
 		}
 		out->n++;
 	}
@@ -611,10 +618,10 @@ static int series_append(struct mw_series *sr, size_t *cap, int64_t t, const int
 }
 
 int mw_store_proc_series_long(struct mw_store *s, int64_t proc_id, int64_t since_ms,
-			      int64_t until_ms, struct mw_series *out)
+                              int64_t until_ms, struct mw_series *out)
 {
-	struct mw_rollup_series ro = { 0 };
-	struct mw_series raw = { 0 };
+	struct mw_rollup_series ro = {0};
+	struct mw_series raw = {0};
 	int64_t first_raw = MW_UNKNOWN, cur[MW_PM_COUNT];
 	size_t cap = 0;
 	int res, r;
@@ -629,7 +636,7 @@ int mw_store_proc_series_long(struct mw_store *s, int64_t proc_id, int64_t since
 		res = first_raw - since_ms > 7 * 86400000LL ? MW_ROLLUP_HOUR : MW_ROLLUP_MINUTE;
 		/* Whole buckets that end before the raw rows begin. */
 		r = mw_store_proc_rollup_series(s, proc_id, res, since_ms,
-						first_raw - (int64_t)res * 1000, &ro);
+		                                first_raw - (int64_t)res * 1000, &ro);
 		for (int m = 0; m < MW_PM_COUNT; m++)
 			cur[m] = MW_UNKNOWN;
 		for (size_t i = 0; r == 0 && i < ro.n; i++) {
@@ -643,7 +650,7 @@ int mw_store_proc_series_long(struct mw_store *s, int64_t proc_id, int64_t since
 	}
 	if (r == 0 && first_raw <= until_ms)
 		r = mw_store_proc_series(s, proc_id, since_ms > first_raw ? since_ms : first_raw,
-					 until_ms, &raw);
+		                         until_ms, &raw);
 	for (size_t i = 0; r == 0 && i < raw.n; i++)
 		r = series_append(out, &cap, raw.t_ms[i], raw.m[i]);
 	mw_series_release(&raw);

@@ -23,24 +23,24 @@ static void test_defaults(void)
 static void test_full_file(void)
 {
 	static const char text[] = "# memwatchd.conf\n"
-				   "\n"
-				   "interval = 2s   # faster\n"
-				   "slow_interval=90s\n"
-				   "database = \"/tmp/x y/mw.db\"\n"
-				   "retain_raw = 12h\n"
-				   "retain_minute = 7d\n"
-				   "retain_hour = 90d\n"
-				   "max_size = 256M\n"
-				   "disable = bpf, regions\n"
-				   "include_comm = java*\n"
-				   "include_comm = postgres\n"
-				   "exclude_cmdline = *--no-watch*\n"
-				   "exclude_uid = 65534\n"
-				   "listen = 127.0.0.1:9464\n"
-				   "metrics_top = 5\n"
-				   "nice = 5\n"
-				   "mlockall = yes\n"
-				   "\t malloc_arenas = 2 \r\n";
+	                           "\n"
+	                           "interval = 2s   # faster\n"
+	                           "slow_interval=90s\n"
+	                           "database = \"/tmp/x y/mw.db\"\n"
+	                           "retain_raw = 12h\n"
+	                           "retain_minute = 7d\n"
+	                           "retain_hour = 90d\n"
+	                           "max_size = 256M\n"
+	                           "disable = bpf, regions\n"
+	                           "include_comm = java*\n"
+	                           "include_comm = postgres\n"
+	                           "exclude_cmdline = *--no-watch*\n"
+	                           "exclude_uid = 65534\n"
+	                           "listen = 127.0.0.1:9464\n"
+	                           "metrics_top = 5\n"
+	                           "nice = 5\n"
+	                           "mlockall = yes\n"
+	                           "\t malloc_arenas = 2 \r\n";
 	char err[512] = "";
 	struct mw_config c;
 
@@ -76,18 +76,18 @@ static void test_errors_keep_old(void)
 	static const struct {
 		const char *text, *want;
 	} bad[] = {
-		{ "interval = 5s\ninterval = fast\n", "t.conf:2: interval: 'fast'" },
-		{ "\n\nbogus = 1\n", "t.conf:3: unknown key 'bogus'" },
-		{ "interval\n", "t.conf:1: expected 'key = value'" },
-		{ "max_size = 12Q\n", "t.conf:1: max_size" },
-		{ "nice = 40\n", "t.conf:1: nice" },
-		{ "listen = 127.0.0.1\n", "t.conf:1: listen" },
-		{ "listen = :99999\n", "t.conf:1: listen" },
-		{ "mlockall = maybe\n", "t.conf:1: mlockall" },
-		{ "database = relative.db\n", "t.conf:1: database" },
-		{ "exclude_uid = root\n", "t.conf:1: 'root' is not a numeric uid" },
-		{ "= 5\n", "t.conf:1: missing key" },
-		{ "interval = 0.01s\n", "t.conf:1: interval" },
+	        {"interval = 5s\ninterval = fast\n", "t.conf:2: interval: 'fast'"},
+	        {"\n\nbogus = 1\n", "t.conf:3: unknown key 'bogus'"},
+	        {"interval\n", "t.conf:1: expected 'key = value'"},
+	        {"max_size = 12Q\n", "t.conf:1: max_size"},
+	        {"nice = 40\n", "t.conf:1: nice"},
+	        {"listen = 127.0.0.1\n", "t.conf:1: listen"},
+	        {"listen = :99999\n", "t.conf:1: listen"},
+	        {"mlockall = maybe\n", "t.conf:1: mlockall"},
+	        {"database = relative.db\n", "t.conf:1: database"},
+	        {"exclude_uid = root\n", "t.conf:1: 'root' is not a numeric uid"},
+	        {"= 5\n", "t.conf:1: missing key"},
+	        {"interval = 0.01s\n", "t.conf:1: interval"},
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -101,7 +101,7 @@ static void test_errors_keep_old(void)
 		if (strncmp(err, bad[i].want, strlen(bad[i].want)) != 0) {
 			check_failures++;
 			fprintf(stderr, "case %zu: error '%s', expected prefix '%s'\n", i, err,
-				bad[i].want);
+			        bad[i].want);
 		}
 		CHECK(memcmp(&c, &before, sizeof(c)) == 0);
 	}

@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#define DAY_MS	 86400000LL
-#define MIB	 1048576LL
+#define DAY_MS    86400000LL
+#define MIB       1048576LL
 #define NS_PER_MS 1000000ull
 
 /* One tick per minute over [start, end): proc 1 leaks 1 MiB/day, proc 2 is flat. */
@@ -24,21 +24,21 @@ static int synth(struct mw_store *s, int64_t start_ms, int64_t end_ms)
 	char sql[2048];
 
 	snprintf(sql, sizeof(sql),
-		 "INSERT INTO boots(boot_id, btime) VALUES('synthetic', 0);"
-		 "WITH RECURSIVE seq(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM seq"
-		 " WHERE i < %lld) INSERT INTO ticks(t_ms, boot, duration_us, nprocs)"
-		 " SELECT %lld + i * 60000, (SELECT id FROM boots WHERE boot_id = 'synthetic'),"
-		 " 1000, 2 FROM seq;"
-		 "INSERT INTO procs(boot, pid, start_ticks, first_tick) SELECT id, 70001, 1, 1"
-		 " FROM boots WHERE boot_id = 'synthetic';"
-		 "INSERT INTO procs(boot, pid, start_ticks, first_tick) SELECT id, 70002, 1, 1"
-		 " FROM boots WHERE boot_id = 'synthetic';"
-		 "INSERT INTO proc_samples(proc, tick, full, rss, swap) SELECT p.id, t.id, 1,"
-		 " CASE p.pid WHEN 70001 THEN 100 * %lld + (t.t_ms - %lld) * %lld / %lld"
-		 " ELSE 50 * %lld END, 0 FROM ticks t, procs p WHERE p.pid IN (70001, 70002);"
-		 "INSERT INTO sys_samples(tick, mem_total) SELECT id, 1 << 33 FROM ticks;",
-		 (long long)((end_ms - start_ms) / 60000 - 1), (long long)start_ms, MIB,
-		 (long long)start_ms, MIB, DAY_MS, MIB);
+	         "INSERT INTO boots(boot_id, btime) VALUES('synthetic', 0);"
+	         "WITH RECURSIVE seq(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM seq"
+	         " WHERE i < %lld) INSERT INTO ticks(t_ms, boot, duration_us, nprocs)"
+	         " SELECT %lld + i * 60000, (SELECT id FROM boots WHERE boot_id = 'synthetic'),"
+	         " 1000, 2 FROM seq;"
+	         "INSERT INTO procs(boot, pid, start_ticks, first_tick) SELECT id, 70001, 1, 1"
+	         " FROM boots WHERE boot_id = 'synthetic';"
+	         "INSERT INTO procs(boot, pid, start_ticks, first_tick) SELECT id, 70002, 1, 1"
+	         " FROM boots WHERE boot_id = 'synthetic';"
+	         "INSERT INTO proc_samples(proc, tick, full, rss, swap) SELECT p.id, t.id, 1,"
+	         " CASE p.pid WHEN 70001 THEN 100 * %lld + (t.t_ms - %lld) * %lld / %lld"
+	         " ELSE 50 * %lld END, 0 FROM ticks t, procs p WHERE p.pid IN (70001, 70002);"
+	         "INSERT INTO sys_samples(tick, mem_total) SELECT id, 1 << 33 FROM ticks;",
+	         (long long)((end_ms - start_ms) / 60000 - 1), (long long)start_ms, MIB,
+	         (long long)start_ms, MIB, DAY_MS, MIB);
 	return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -EIO;
 }
 
@@ -76,10 +76,10 @@ int main(void)
 {
 	char dir[] = "/tmp/mw-test-retention-XXXXXX", path[256];
 	struct mw_store *s = NULL;
-	struct mw_retention_policy pol = { .raw_ns = 2 * DAY_MS * NS_PER_MS,
-					   .minute_ns = 5 * DAY_MS * NS_PER_MS,
-					   .hour_ns = 365 * DAY_MS * NS_PER_MS,
-					   .max_bytes = 1ull << 30 };
+	struct mw_retention_policy pol = {.raw_ns = 2 * DAY_MS * NS_PER_MS,
+	                                  .minute_ns = 5 * DAY_MS * NS_PER_MS,
+	                                  .hour_ns = 365 * DAY_MS * NS_PER_MS,
+	                                  .max_bytes = 1ull << 30};
 	struct mw_retention_stats st;
 	struct mw_rollup_series ro;
 	struct mw_series sr;
@@ -117,7 +117,7 @@ int main(void)
 		}
 	CHECK(ro.n && ro.min[0][MW_PM_vsz] == MW_UNKNOWN); /* only last for vsz */
 	CHECK_NEAR(slope_per_day(ro.t_ms, &ro.last[0][MW_PM_rss], MW_PM_COUNT, ro.n), MIB,
-		   MIB / 100);
+	           MIB / 100);
 	mw_rollup_series_release(&ro);
 
 	/* Hour rollups reach back over all 10 days. */

@@ -20,7 +20,7 @@
 struct mw_store;
 
 #define MW_ROLLUP_MINUTE 60
-#define MW_ROLLUP_HOUR	 3600
+#define MW_ROLLUP_HOUR   3600
 
 struct mw_retention_policy {
 	uint64_t raw_ns;    /* keep raw ticks this long */
@@ -34,7 +34,7 @@ struct mw_retention_stats {
 	int64_t deleted_ticks, deleted_rollups, deleted_events, deleted_procs;
 	int64_t vacuumed_pages;
 	int64_t used_bytes; /* live pages after the step */
-	bool more;	    /* work remains: call again */
+	bool more;          /* work remains: call again */
 };
 
 /* Columns the store's migration adds to proc_rollups and sys_rollups. */
@@ -45,11 +45,11 @@ extern const size_t mw_rollup_sys_ncolumns;
 
 /* One bounded step at time now_ns (writer only, outside a tick). */
 int mw_retention_step(struct mw_store *s, const struct mw_retention_policy *p, uint64_t now_ns,
-		      struct mw_retention_stats *st);
+                      struct mw_retention_stats *st);
 
 /* Steps until nothing remains (for `memwatchd --prune` and tests); at most max_steps. */
 int mw_retention_run(struct mw_store *s, const struct mw_retention_policy *p, uint64_t now_ns,
-		     size_t max_steps, struct mw_retention_stats *total);
+                     size_t max_steps, struct mw_retention_stats *total);
 
 /*
  * A process's rollups at resolution res_s (MW_ROLLUP_MINUTE or
@@ -69,7 +69,7 @@ struct mw_rollup_series {
 };
 
 int mw_store_proc_rollup_series(struct mw_store *s, int64_t proc_id, int res_s, int64_t since_ms,
-				int64_t until_ms, struct mw_rollup_series *out);
+                                int64_t until_ms, struct mw_rollup_series *out);
 void mw_rollup_series_release(struct mw_rollup_series *r);
 
 /*
@@ -80,6 +80,6 @@ void mw_rollup_series_release(struct mw_rollup_series *r);
  */
 struct mw_series;
 int mw_store_proc_series_long(struct mw_store *s, int64_t proc_id, int64_t since_ms,
-			      int64_t until_ms, struct mw_series *out);
+                              int64_t until_ms, struct mw_series *out);
 
 #endif
