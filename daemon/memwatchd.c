@@ -230,6 +230,9 @@ static void apply_config(struct daemon_ctx *ctx)
 	        .minute_ns = ctx->cfg.retain_minute_ns,
 	        .hour_ns = ctx->cfg.retain_hour_ns,
 	        .max_bytes = ctx->cfg.max_size_bytes,
+	        /* Catching up on a backlog must not eat the interval: a tenth, 100 ms at most. */
+	        .budget_ns = ctx->cfg.interval_ns / 10 < 100000000ull ? ctx->cfg.interval_ns / 10
+	                                                              : 100000000ull,
 	};
 	if (setpriority(PRIO_PROCESS, 0, ctx->cfg.nice) < 0)
 		mw_warn("nice %d: %s", ctx->cfg.nice, strerror(errno));
@@ -775,6 +778,8 @@ static int prune(struct daemon_ctx *ctx)
 {
 	struct mw_retention_stats st;
 	uint64_t now = ctx->prune_now_ns ? ctx->prune_now_ns : mw_now_ns();
+
+	ctx->policy.budget_ns = 0; /* offline: no tick to protect */
 	int r = mw_retention_run(ctx->d.store, &ctx->policy, now, 1000000, &st);
 
 	if (r < 0) {

@@ -211,6 +211,8 @@ static int m_collect(void *state, struct mw_daemon *d)
 	struct baseline *b;
 
 	sweep(m);
+	if (m->lfd < 0)
+		return 0; /* nobody can ask: keep no per-process state */
 	m->tick_seq++;
 	for (size_t i = 0; i < d->procs.n; i++) {
 		const struct mw_proc_sample *p = &d->procs.v[i];

@@ -209,7 +209,7 @@ static int step_reset(sqlite3 *db, sqlite3_stmt *st, const int64_t *p, int np)
 
 /* Build up to `budget` buckets of one tier; returns the tier's watermark in *wm_out. */
 static int roll_tier(sqlite3 *db, int res_s, int64_t keep_ms, int64_t now_ms, int budget,
-                     int64_t *wm_out, int64_t *built, bool *more)
+                     uint64_t deadline, int64_t *wm_out, int64_t *built, bool *more)
 {
 	char key[32], psql[8192], ssql[12288];
 	sqlite3_stmt *pst = NULL, *sst = NULL;
@@ -226,6 +226,10 @@ static int roll_tier(sqlite3 *db, int res_s, int64_t keep_ms, int64_t now_ms, in
 		return r;
 	for (int k = 0; k < budget; k++) {
 		int64_t lo, hi, p[4];
+		if (deadline && mw_mono_ns() > deadline) {
+			*more = true; /* the rest next time: the tick comes first */
+			break;
+		}
 		/* Jump over gaps (and buckets already past this tier's window) to the next tick. */
 		int64_t from = wm == MW_UNKNOWN ? INT64_MIN : wm;
 		if (from < now_ms - keep_ms)
@@ -401,14 +405,15 @@ static int forget_procs(sqlite3 *db, struct mw_retention_stats *st)
 static int step_body(sqlite3 *db, const struct mw_retention_policy *p, int64_t now_ms,
                      struct mw_retention_stats *st)
 {
+	uint64_t deadline = p->budget_ns ? mw_mono_ns() + p->budget_ns : 0;
 	int64_t wm_min = MW_UNKNOWN, wm_hour = MW_UNKNOWN, cutoff, q[2];
 	int r;
 
 	r = roll_tier(db, MW_ROLLUP_MINUTE, (int64_t)(p->minute_ns / 1000000), now_ms, STEP_MINUTES,
-	              &wm_min, &st->rolled_minutes, &st->more);
+	              deadline, &wm_min, &st->rolled_minutes, &st->more);
 	if (r == 0)
 		r = roll_tier(db, MW_ROLLUP_HOUR, (int64_t)(p->hour_ns / 1000000), now_ms,
-		              STEP_HOURS, &wm_hour, &st->rolled_hours, &st->more);
+		              STEP_HOURS, deadline, &wm_hour, &st->rolled_hours, &st->more);
 	if (r < 0)
 		return r;
 	/* Raw goes only once both tiers have covered it. */

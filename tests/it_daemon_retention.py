@@ -9,7 +9,7 @@ import sqlite3
 import subprocess
 import time
 
-from mwtest import MEMWATCHD, check, run, start_daemon, stop, tmpdir
+from mwtest import MEMWATCHD, check, db_scalar, run, start_daemon, stop, tmpdir
 
 DAY = 86400000
 MIB = 1 << 20
@@ -161,5 +161,34 @@ def test_size_cap_and_steady_state():
     check(q(db, "PRAGMA integrity_check") == "ok", "integrity after capping")
 
 
+def test_live_daemon_works_through_backlog():
+    """A daemon started on a store with 40 days of raw rows keeps recording while
+    it rolls up and deletes the backlog step by step, between its ticks."""
+    d = tmpdir()
+    db = make_store(d)
+    now = int(time.time() * 1000)
+    synth(db, now - 40 * DAY, now - 120000)
+    old = q(db, "SELECT count(*) FROM ticks WHERE t_ms < ?", (now - 2 * DAY,))
+    conf = os.path.join(d, "mw.conf")
+    with open(conf, "w") as f:
+        f.write("interval = 0.2s\n")
+    p = start_daemon(db, interval=0.2, extra=["--config", conf], wait_ticks=1)
+    first_live = q(db, "SELECT max(id) FROM ticks")
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and p.poll() is None:
+        if db_scalar(db, "SELECT count(*) FROM ticks WHERE id >= ?", (first_live,)) >= 20 and \
+           db_scalar(db, "SELECT count(*) FROM ticks WHERE t_ms < ?", (now - 2 * DAY,)) < old:
+            break
+        time.sleep(0.2)
+    stop(p)
+    live = q(db, "SELECT count(*) FROM ticks WHERE id >= ?", (first_live,))
+    left = q(db, "SELECT count(*) FROM ticks WHERE t_ms < ?", (now - 2 * DAY,))
+    check(live >= 20, f"the daemon kept ticking during the backlog ({live} ticks)")
+    check(left < old, f"the backlog shrank while it ran ({old} -> {left} old ticks)")
+    check(q(db, "SELECT count(*) FROM proc_rollups WHERE res = 60") > 0, "minute rollups built")
+    check(q(db, "PRAGMA integrity_check") == "ok", "integrity")
+
+
 if __name__ == "__main__":
-    run([test_windows_and_trend, test_size_cap_and_steady_state])
+    run([test_windows_and_trend, test_size_cap_and_steady_state,
+         test_live_daemon_works_through_backlog])

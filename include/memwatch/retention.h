@@ -27,6 +27,7 @@ struct mw_retention_policy {
 	uint64_t minute_ns; /* keep per-minute rollups this long */
 	uint64_t hour_ns;   /* keep per-hour rollups this long */
 	uint64_t max_bytes; /* cap on the live pages of the file (0 = none) */
+	uint64_t budget_ns; /* stop building rollups in a step after this long (0 = no limit) */
 };
 
 struct mw_retention_stats {
