@@ -421,6 +421,11 @@ static void run_tick(struct daemon_ctx *ctx)
 	if (r == 0)
 		retention(ctx, d->t_ns);
 	h->tick_ns = mw_mono_ns() - t0;
+	/* The first overrun is worth a line (ticks get skipped); the figures carry the rest. */
+	if (h->tick_ns > d->interval_ns && h->tick_max_ns <= d->interval_ns)
+		mw_warn("a tick took %.2f s, longer than the %.2f s interval: ticks are skipped;"
+			" raise interval or narrow include/exclude",
+			(double)h->tick_ns / 1e9, (double)d->interval_ns / 1e9);
 	if (h->tick_ns > h->tick_max_ns)
 		h->tick_max_ns = h->tick_ns;
 	h->tick_cpu_ns = cpu_ns() - c0;
