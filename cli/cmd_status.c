@@ -28,6 +28,8 @@ struct status {
 	char bpf[1024];
 	struct mw_bpf_cost cost;
 	bool has_cost;
+	/* the daemon's own health (meta, written in every tick) */
+	int64_t tick_us, tick_max_us, tick_cpu_us, cpu_us, rss_bytes, dropped;
 	struct mw_store_stats st;
 };
 
@@ -88,6 +90,15 @@ static void print_text(const char *path, const struct status *s)
 		       s->cost.window_ns ? 100.0 * (double)s->cost.run_time_ns / (double)s->cost.window_ns
 					 : 0.0,
 		       (double)s->cost.window_ns / 1e9, s->cost.events_dropped);
+	if (s->tick_us != MW_UNKNOWN)
+		printf("daemon:     tick %.1f ms (slowest %.1f ms), %.1f ms CPU per tick, RSS %s\n",
+		       (double)s->tick_us / 1000.0,
+		       s->tick_max_us == MW_UNKNOWN ? 0.0 : (double)s->tick_max_us / 1000.0,
+		       s->tick_cpu_us == MW_UNKNOWN ? 0.0 : (double)s->tick_cpu_us / 1000.0,
+		       s->rss_bytes == MW_UNKNOWN ? "?" : mw_fmt_bytes(a, sizeof(a), s->rss_bytes));
+	if (s->dropped != MW_UNKNOWN)
+		printf("dropped:    %" PRId64 " ticks could not be stored%s\n", s->dropped,
+		       s->dropped ? " (disk full or I/O errors; see the daemon's log)" : "");
 }
 
 static void print_json(const char *path, const struct status *s)
@@ -116,6 +127,12 @@ static void print_json(const char *path, const struct status *s)
 	mw_json_int(&j, "bpf_run_time_ns", s->has_cost ? s->cost.run_time_ns : MW_UNKNOWN);
 	mw_json_int(&j, "bpf_events_dropped", s->has_cost ? s->cost.events_dropped : MW_UNKNOWN);
 	mw_json_int(&j, "bpf_stats_window_ns", s->has_cost ? s->cost.window_ns : MW_UNKNOWN);
+	mw_json_int(&j, "daemon_tick_us", s->tick_us);
+	mw_json_int(&j, "daemon_tick_max_us", s->tick_max_us);
+	mw_json_int(&j, "daemon_tick_cpu_us", s->tick_cpu_us);
+	mw_json_int(&j, "daemon_cpu_us", s->cpu_us);
+	mw_json_int(&j, "daemon_rss_bytes", s->rss_bytes);
+	mw_json_int(&j, "dropped_ticks", s->dropped);
 	mw_json_obj_close(&j);
 	mw_json_end(&j);
 }
@@ -177,6 +194,12 @@ int cmd_status(int argc, char **argv)
 	s.writer_pid = meta_int(st, "writer_pid");
 	s.started_ms = meta_int(st, "writer_started_ms");
 	s.interval_ms = meta_int(st, "interval_ms");
+	s.tick_us = meta_int(st, "daemon_tick_us");
+	s.tick_max_us = meta_int(st, "daemon_tick_max_us");
+	s.tick_cpu_us = meta_int(st, "daemon_tick_cpu_us");
+	s.cpu_us = meta_int(st, "daemon_cpu_us");
+	s.rss_bytes = meta_int(st, "daemon_rss_bytes");
+	s.dropped = meta_int(st, "dropped_ticks");
 	if (mw_store_meta_get(st, "bpf", s.bpf, sizeof(s.bpf)) < 0)
 		s.bpf[0] = '\0';
 	s.has_cost = mw_store_bpf_cost(st, &s.cost) == 0 && s.cost.programs > 0;

@@ -12,6 +12,9 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
+
+#include "memwatch/config.h"
 
 #include "memwatch/proc.h"
 #include "memwatch/store.h"
@@ -39,6 +42,23 @@ struct mw_daemon {
 	int sigfd;
 	int ready_fd; /* write end of the pipe a backgrounding parent waits on, or -1 */
 	int last_err; /* so a failing tick is logged once, not every interval */
+
+	/* The configuration in force; replaced whole (never half) on SIGHUP. */
+	const struct mw_config *cfg;
+	/* How the daemon itself is doing, for the store's meta, status and /metrics. */
+	struct mw_daemon_health {
+		uint64_t tick_ns, tick_max_ns; /* wall time of the last / slowest tick */
+		uint64_t tick_cpu_ns;          /* CPU (user+system) of the last tick */
+		uint64_t cpu_ns;               /* CPU since start */
+		int64_t rss_bytes;             /* our own RSS after the last tick */
+		int64_t db_bytes;              /* database + WAL */
+		uint64_t dropped_ticks;        /* ticks that could not be stored */
+		uint64_t retention_ns;         /* time of the last retention step */
+		uint64_t started_ns;           /* CLOCK_REALTIME at start */
+		uint64_t filtered_procs;       /* processes left out by include/exclude */
+	} health;
+	/* Every open source's metric families, for the metrics listener (set by the daemon). */
+	void (*emit_source_metrics)(struct mw_daemon *d, FILE *out);
 };
 
 struct mw_source {
@@ -53,6 +73,12 @@ struct mw_source {
 	int (*fd)(void *state);
 	void (*on_ready)(void *state, struct mw_daemon *d);
 	void (*close)(void *state);
+	/* Optional: a new d->cfg is in force (SIGHUP). */
+	void (*reload)(void *state, struct mw_daemon *d);
+	/* Capabilities (MW_CAP(CAP_...) from memwatch/caps.h) still needed after open. */
+	uint64_t keep_caps;
+	/* Optional: this source's metric families in Prometheus text format, for /metrics. */
+	void (*metrics)(void *state, struct mw_daemon *d, FILE *out);
 };
 
 /* The sources, in the order they run (sources.c). */

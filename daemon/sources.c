@@ -8,13 +8,14 @@ extern const struct mw_source mw_source_bpf;
 extern const struct mw_source mw_source_regions;
 extern const struct mw_source mw_source_system;
 extern const struct mw_source mw_source_callsite;
+extern const struct mw_source mw_source_metrics;
 
 const struct mw_source *const mw_sources[] = {
 	&mw_source_bpf,
 	&mw_source_regions,
 	&mw_source_system,
 	&mw_source_callsite,
-	NULL, /* keeps the array non-empty; skipped by the loop */
+	&mw_source_metrics,
 };
 
 const size_t mw_nsources = sizeof(mw_sources) / sizeof(mw_sources[0]);

@@ -2,8 +2,8 @@
 /*
  * The machine's side: vm tunables every tick (cheap, stored only on
  * change), and in the slow tier slab caches, zone watermarks and IPC
- * objects. The slow interval is MEMWATCHD_SLOW_INTERVAL seconds (default
- * 60) until the configuration file has a key for it.
+ * objects. The slow interval is the daemon's (slow_interval in
+ * memwatchd.conf, --slow-interval; default 60 s).
  */
 #include "daemon.h"
 #include "memwatch/ipc.h"
@@ -33,24 +33,6 @@ struct system_state {
 	bool have_ipc;
 };
 
-static uint64_t slow_interval(void)
-{
-	const char *e = getenv("MEMWATCHD_SLOW_INTERVAL");
-	char *end;
-	double v;
-
-	if (!e || !*e)
-		return SLOW_DEFAULT_NS;
-	v = strtod(e, &end);
-	if (*end || !(v >= 0.1 && v <= 86400)) {
-		mw_warn("MEMWATCHD_SLOW_INTERVAL '%s': expected seconds between 0.1 and 86400;"
-		        " using 60",
-		        e);
-		return SLOW_DEFAULT_NS;
-	}
-	return (uint64_t)(v * 1e9);
-}
-
 static int system_open(struct mw_daemon *d, void **state, char *why, size_t whylen)
 {
 	struct system_state *s = calloc(1, sizeof(*s));
@@ -65,7 +47,7 @@ static int system_open(struct mw_daemon *d, void **state, char *why, size_t whyl
 		free(s);
 		return r;
 	}
-	s->slow_ns = slow_interval();
+	s->slow_ns = d->slow_interval_ns ? d->slow_interval_ns : SLOW_DEFAULT_NS;
 	r = mw_slab_read(d->root, &probe);
 	mw_slab_set_release(&probe);
 	s->slab_ok = r == 0;

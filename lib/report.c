@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "memwatch/report.h"
+#include "memwatch/retention.h"
 #include "memwatch/format.h"
 #include "memwatch/json.h"
 #include "memwatch/util.h"
@@ -79,7 +80,8 @@ int mw_report_from_store(struct mw_store *s, const struct mw_proc_info *proc, in
 	if (!rep->proc.cmdline || !rep->proc.cgroup)
 		return -ENOMEM;
 	rep->alive = !proc->exited;
-	r = mw_store_proc_series(s, proc->id, since_ms, until_ms, &rep->series);
+	/* Raw rows inside the raw window, rollups before it (retention.h). */
+	r = mw_store_proc_series_long(s, proc->id, since_ms, until_ms, &rep->series);
 	if (r < 0)
 		return r;
 	if (rep->series.n == 0)

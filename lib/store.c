@@ -3,6 +3,7 @@
 #include "memwatch/log.h"
 #include "memwatch/pidmap.h"
 #include "memwatch/region.h"
+#include "memwatch/retention.h"
 #include "memwatch/util.h"
 
 #include <errno.h>
@@ -184,12 +185,38 @@ struct migration {
 
 #define MW_MIGRATION(v, arr) { v, arr, MW_ARRAY_SIZE(arr) }
 
+/* Step 6: retention rollup tables; their metric columns come from add_columns. */
+static const char *const schema_retention[] = {
+	"CREATE TABLE IF NOT EXISTS proc_rollups(res INTEGER NOT NULL, t_ms INTEGER NOT NULL,"
+	" proc INTEGER NOT NULL, n INTEGER, PRIMARY KEY(res, t_ms, proc)) WITHOUT ROWID",
+	"CREATE INDEX IF NOT EXISTS proc_rollups_proc ON proc_rollups(proc, res, t_ms)",
+	"CREATE TABLE IF NOT EXISTS sys_rollups(res INTEGER NOT NULL, t_ms INTEGER NOT NULL,"
+	" n INTEGER, PRIMARY KEY(res, t_ms)) WITHOUT ROWID",
+	/* Retention deletes raw rows by tick range; without this it would scan the table. */
+	"CREATE INDEX IF NOT EXISTS proc_samples_tick ON proc_samples(tick)",
+};
+
+/*
+ * Step 7: retention deletes every tick-keyed table by tick range; these
+ * tables are keyed (proc|object, tick), so without an index on tick each
+ * pass would scan them whole.
+ */
+static const char *const schema_tick_indexes[] = {
+	"CREATE INDEX IF NOT EXISTS region_samples_tick ON region_samples(tick)",
+	"CREATE INDEX IF NOT EXISTS fd_samples_tick ON fd_samples(tick)",
+	"CREATE INDEX IF NOT EXISTS ipc_samples_tick ON ipc_samples(tick)",
+	"CREATE INDEX IF NOT EXISTS bpf_proc_samples_tick ON bpf_proc_samples(tick)",
+	"CREATE INDEX IF NOT EXISTS callsite_counters_tick ON callsite_counters(tick)",
+};
+
 static const struct migration migrations[] = {
 	MW_MIGRATION(1, schema_v1),
 	MW_MIGRATION(2, schema_v2),
 	MW_MIGRATION(3, schema_system),
 	MW_MIGRATION(4, schema_bpf),
 	MW_MIGRATION(5, schema_callsite),
+	MW_MIGRATION(6, schema_retention),
+	MW_MIGRATION(7, schema_tick_indexes),
 };
 
 static int sql_err(sqlite3 *db, int rc, const char *what)
@@ -307,6 +334,10 @@ static int migrate(sqlite3 *db)
 		r = add_columns(db, "sys_samples", mw_vmstat_columns, MW_VM_COUNT);
 	if (r == 0)
 		r = add_columns(db, "sys_samples", mw_psi_columns, MW_PSI_COUNT);
+	if (r == 0)
+		r = add_columns(db, "proc_rollups", mw_rollup_proc_columns, mw_rollup_proc_ncolumns);
+	if (r == 0)
+		r = add_columns(db, "sys_rollups", mw_rollup_sys_columns, mw_rollup_sys_ncolumns);
 	if (r == 0) {
 		char sql[128];
 		snprintf(sql, sizeof(sql), "PRAGMA application_id = %d; PRAGMA user_version = %d",
@@ -416,6 +447,71 @@ static int mkdir_parent(const char *path)
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
 		return -errno;
 	return 0;
+}
+
+/* Files up to this size are converted to incremental auto-vacuum at open (VACUUM copies them). */
+#define CONVERT_VACUUM_MAX_BYTES (256ll << 20)
+
+/*
+ * Before anything writes to the file (journal_mode=WAL rewrites its
+ * header): a new file gets incremental auto-vacuum, which must be set
+ * before the first table; an existing one must pass quick_check, carry
+ * our application id and a schema version we know. Foreign and corrupt
+ * files are reported (the daemon moves them aside); a newer one is left
+ * untouched.
+ */
+static int check_file(sqlite3 *db)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t tables = 0, app = 0, version = 0;
+	const unsigned char *v;
+	int rc, r;
+
+	r = query_int(db, "SELECT count(*) FROM sqlite_master", &tables);
+	if (r < 0)
+		return r;
+	if (tables == 0)
+		return exec_sql(db, "PRAGMA auto_vacuum = INCREMENTAL");
+	r = query_int(db, "PRAGMA application_id", &app);
+	if (r == 0)
+		r = query_int(db, "PRAGMA user_version", &version);
+	if (r < 0)
+		return r;
+	if (app != MW_STORE_APPLICATION_ID)
+		return -ENOTRECOVERABLE;
+	if (version > MW_STORE_SCHEMA_VERSION)
+		return -EPROTONOSUPPORT;
+	rc = sqlite3_prepare_v2(db, "PRAGMA quick_check(1)", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return sql_err(db, rc, "quick_check");
+	rc = sqlite3_step(st);
+	v = rc == SQLITE_ROW ? sqlite3_column_text(st, 0) : NULL;
+	r = v && strcmp((const char *)v, "ok") == 0 ? 0 : -ENOTRECOVERABLE;
+	if (r < 0)
+		mw_debug("quick_check: %s", v ? (const char *)v : sqlite3_errmsg(db));
+	sqlite3_finalize(st);
+	return r;
+}
+
+/*
+ * A small file from before incremental auto-vacuum is converted once; a
+ * big one keeps reusing its free pages, so it stops growing, it just
+ * never shrinks (converting would copy it whole at start).
+ */
+static int convert_auto_vacuum(sqlite3 *db)
+{
+	int64_t av = 0, pages = 0, psize = 0;
+	int r = query_int(db, "PRAGMA auto_vacuum", &av);
+
+	if (r == 0)
+		r = query_int(db, "PRAGMA page_count", &pages);
+	if (r == 0)
+		r = query_int(db, "PRAGMA page_size", &psize);
+	if (r < 0 || av == 2 || pages * psize > CONVERT_VACUUM_MAX_BYTES)
+		return r;
+	mw_info("converting to incremental auto-vacuum (%lld bytes)", (long long)(pages * psize));
+	r = exec_sql(db, "PRAGMA auto_vacuum = INCREMENTAL");
+	return r == 0 ? exec_sql(db, "VACUUM") : r;
 }
 
 static pid_t read_holder_pid(sqlite3 *db)
@@ -534,15 +630,22 @@ int mw_store_open_writer(const char *path, const struct mw_store_options *opt,
 	r = open_db(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &s->db);
 	if (r < 0)
 		goto fail;
+	r = check_file(s->db);
+	if (r < 0)
+		goto fail;
 	r = exec_sql(s->db, "PRAGMA journal_mode = WAL");
 	if (r < 0)
 		goto fail;
 	/* NORMAL in WAL keeps every committed transaction across a process crash. */
+	/* journal_size_limit: a WAL grown by a burst is cut back after the next checkpoint. */
 	r = exec_sql(s->db, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF;"
-			    " PRAGMA temp_store = MEMORY; PRAGMA cache_size = -2048");
+			    " PRAGMA temp_store = MEMORY; PRAGMA cache_size = -2048;"
+			    " PRAGMA journal_size_limit = 16777216");
 	if (r < 0)
 		goto fail;
 	r = migrate(s->db);
+	if (r == 0)
+		r = convert_auto_vacuum(s->db);
 	if (r < 0)
 		goto fail;
 	r = mw_pidmap_new(sizeof(struct live_proc), &s->live);
@@ -606,7 +709,11 @@ void mw_store_close(struct mw_store *s)
 	if (s->db) {
 		if (s->writer)
 			sqlite3_exec(s->db, "PRAGMA optimize", NULL, NULL, NULL);
-		sqlite3_close(s->db);
+		for (sqlite3_stmt *st = sqlite3_next_stmt(s->db, NULL); st;
+		     st = sqlite3_next_stmt(s->db, st))
+			mw_debug("store close: statement still open: %s", sqlite3_sql(st));
+		if (sqlite3_close(s->db) != SQLITE_OK)
+			mw_debug("store close: %s", sqlite3_errmsg(s->db));
 	}
 	if (s->in_tick)
 		mw_store_tick_rollback(s);

@@ -214,7 +214,7 @@ def test_slow_target_does_not_delay_ticks():
 
 
 def test_slow_interval_usage():
-    for bad in ("0", "abc", "7200", ""):
+    for bad in ("0", "abc", "100000", ""):
         r = subprocess.run([MEMWATCHD, "--foreground", "--db", "/nonexistent/x.db",
                             "--slow-interval", bad], capture_output=True, text=True, timeout=10)
         check(r.returncode == 2 and "--slow-interval" in r.stderr,

@@ -14,7 +14,7 @@ import time
 from mwtest import (WORKLOADS, check, cli, cli_json, db_query, db_scalar, run, spawn, start_daemon, stop,
                     tmpdir)
 
-SLOW = {"MEMWATCHD_SLOW_INTERVAL": "1"}
+SLOW = ("--slow-interval", "1")
 _shm, _msg, _mq = set(), set(), set()
 
 
@@ -70,7 +70,7 @@ def wait_slow_ticks(db, n, daemon, timeout=60):
 def test_orphaned_shm():
     d = tmpdir()
     db = os.path.join(d, "mw.db")
-    daemon = start_daemon(db, interval=0.5, wait_ticks=2, env={**os.environ, **SLOW})
+    daemon = start_daemon(db, interval=0.5, wait_ticks=2, extra=SLOW)
     try:
         p, lines = start_reporting("shm_orphan", "--count", 2, "--size", 4 << 20, "--linger", 3)
         ids = [int(f[1]) for f in lines if f[0] == "shmid"]
@@ -113,7 +113,7 @@ def test_orphaned_shm():
 def test_backlog():
     d = tmpdir()
     db = os.path.join(d, "mw.db")
-    daemon = start_daemon(db, interval=0.5, wait_ticks=2, env={**os.environ, **SLOW})
+    daemon = start_daemon(db, interval=0.5, wait_ticks=2, extra=SLOW)
     try:
         w, lines = start_reporting("ipc_writer", "--interval", 0.8, "--msgsize", 512)
         msqid = [int(f[1]) for f in lines if f[0] == "msqid"][0]

@@ -53,9 +53,8 @@ def test_daemon_without_root():
     os.chown(d, 65534, 65534)
     db = os.path.join(d, "mw.db")
     log = open(db + ".log", "wb")
-    env = {**os.environ, "MEMWATCHD_SLOW_INTERVAL": "0.5"}
-    daemon = spawn([*NOBODY, MEMWATCHD, "--foreground", "--db", db, "--interval", "0.5"],
-                   stderr=log, env=env)
+    daemon = spawn([*NOBODY, MEMWATCHD, "--foreground", "--db", db, "--interval", "0.5",
+                    "--slow-interval", "0.5"], stderr=log)
     log.close()
     deadline = time.monotonic() + 30
     n = 0

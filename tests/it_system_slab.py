@@ -9,7 +9,7 @@ import time
 
 from mwtest import check, cli, cli_json, db_scalar, run, skip, start_daemon, start_workload, stop, tmpdir
 
-SLOW = {"MEMWATCHD_SLOW_INTERVAL": "1"}
+SLOW = ("--slow-interval", "1")
 
 
 def holds_unix(cache):
@@ -21,7 +21,7 @@ def test_socket_slab_ranks_first():
         skip("/proc/slabinfo needs root")
     d = tmpdir()
     db = os.path.join(d, "mw.db")
-    daemon = start_daemon(db, interval=1.0, wait_ticks=2, env={**os.environ, **SLOW})
+    daemon = start_daemon(db, interval=1.0, wait_ticks=2, extra=SLOW)
     hog = start_workload("sock_hog", "--rate", 700, "--count", 9000, "--for", 120)
     start = db_scalar(db, "SELECT count(*) FROM system_slow_ticks")
     deadline = time.monotonic() + 90

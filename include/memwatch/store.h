@@ -20,7 +20,7 @@
 /* 'MWAT': tells our files from other SQLite databases. */
 #define MW_STORE_APPLICATION_ID 0x4d574154
 /* The last step of the migrations table in lib/store.c. */
-#define MW_STORE_SCHEMA_VERSION 5
+#define MW_STORE_SCHEMA_VERSION 7
 
 struct sqlite3;
 struct mw_store;

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Writing the Prometheus text exposition format (version 0.0.4): family
+ * headers, label values escaped, hostile /proc text made valid UTF-8.
+ */
+#ifndef MEMWATCH_OPENMETRICS_H
+#define MEMWATCH_OPENMETRICS_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+/* "# HELP name help\n# TYPE name type\n" (help escaped per the format). */
+void mw_om_family(FILE *out, const char *name, const char *type, const char *help);
+
+/*
+ * A label value: '\\', '"' and newline escaped; control characters and
+ * invalid UTF-8 become U+FFFD so a comm cannot break the exposition.
+ */
+void mw_om_label_value(FILE *out, const char *v);
+
+/* name{labels} value: labels is a NULL-terminated list of key, value pairs (or NULL). */
+void mw_om_sample(FILE *out, const char *name, const char *const *labels, double value);
+void mw_om_sample_i64(FILE *out, const char *name, const char *const *labels, int64_t value);
+
+#endif
