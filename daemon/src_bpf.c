@@ -7,6 +7,9 @@
  */
 #include "config.h"
 #include "daemon.h"
+#include "memwatch/caps.h"
+
+#include <linux/capability.h>
 #include "memwatch/bpfmon.h"
 #include "memwatch/json.h"
 #include "memwatch/log.h"
@@ -564,4 +567,7 @@ const struct mw_source mw_source_bpf = {
         .fd = bpf_fd,
         .on_ready = bpf_on_ready,
         .close = bpf_close,
+        /* Run-time statistics are switched on and off each sampled tick: BPF_ENABLE_STATS
+         * needs CAP_SYS_ADMIN; the rest keeps already-loaded programs and maps working. */
+        .keep_caps = MW_CAP(CAP_SYS_ADMIN) | MW_CAP(CAP_BPF) | MW_CAP(CAP_PERFMON),
 };

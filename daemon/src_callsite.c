@@ -8,6 +8,9 @@
 #include "memwatch/log.h"
 #include "memwatch/util.h"
 #include "daemon.h"
+#include "memwatch/caps.h"
+
+#include <linux/capability.h>
 
 #include <errno.h>
 #include <stdio.h>
@@ -75,4 +78,6 @@ const struct mw_source mw_source_callsite = {
         .fd = cs_fd,
         .on_ready = cs_on_ready,
         .close = cs_close,
+        /* A storming process is muted by reopening the per-CPU perf events with a filter. */
+        .keep_caps = MW_CAP(CAP_PERFMON),
 };
