@@ -1018,8 +1018,10 @@ static int intern_stored(struct mw_callsite_tracker *t, uint64_t hash, const cha
 		free(copy);
 		return -ENOMEM;
 	}
+	/* The tracker owns copy from here (freed with the tracker). */
 	t->stacks[t->nstacks] = (struct cs_stack){hash, copy, depth, row};
 	*out = (uint32_t)t->nstacks++;
+	/* cppcheck-suppress memleak */
 	return 0;
 }
 

@@ -225,7 +225,7 @@ int mw_ipc_parse_mq_status(const char *text, int64_t *qsize)
 	if (!q || q != text)
 		return -EINVAL;
 	q += 6;
-	while (isdigit((unsigned char)q[k]) && k < sizeof(numbuf) - 1) {
+	while (k < sizeof(numbuf) - 1 && isdigit((unsigned char)q[k])) {
 		numbuf[k] = q[k];
 		k++;
 	}

@@ -47,7 +47,7 @@ static int64_t field_value(const char *line, const char *key)
 	line += n;
 	while (*line == ' ')
 		line++;
-	while (isdigit((unsigned char)line[k]) && k < sizeof(num) - 1) {
+	while (k < sizeof(num) - 1 && isdigit((unsigned char)line[k])) {
 		num[k] = line[k];
 		k++;
 	}

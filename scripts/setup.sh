@@ -6,12 +6,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/install-deps.sh
-[ -f build-release/build.ninja ] || meson setup build-release --buildtype=release --prefix=/usr/local >/dev/null
+# Binaries under /usr/local; configuration in /etc/memwatch, the unit where systemd looks.
+[ -f build-release/build.ninja ] || meson setup build-release --buildtype=release \
+  --prefix=/usr/local --sysconfdir=/etc >/dev/null
 ninja -C build-release >/dev/null
 meson install -C build-release --quiet >/dev/null
 
 db=/var/lib/memwatch/memwatch.db
-if [ -d /run/systemd/system ] && [ -f /usr/local/lib/systemd/system/memwatchd.service ]; then
+if [ -d /run/systemd/system ] && [ -f /usr/lib/systemd/system/memwatchd.service ]; then
+  systemd-sysusers /usr/lib/sysusers.d/memwatch.conf
+  systemd-tmpfiles --create /usr/lib/tmpfiles.d/memwatch.conf
   systemctl daemon-reload
   systemctl enable --now memwatchd.service
 elif /usr/local/bin/memwatch status --db "$db" 2>/dev/null | grep -q '^recording:  yes'; then
