@@ -27,47 +27,6 @@ static const char css[] =
         "svg text{font-size:11px;fill:#555}figure{margin:1em 0}"
         "figcaption{font-weight:bold}.grow{color:#b00}";
 
-void mw_html_escape(FILE *f, const char *s)
-{
-	const unsigned char *p = (const unsigned char *)(s ? s : "");
-	size_t avail = strlen((const char *)p);
-
-	while (*p) {
-		int l = mw_utf8_seq_len(p, avail);
-		if (l == 0) {
-			fprintf(f, "\\x%02x", *p);
-			l = 1;
-		} else if (l == 1) {
-			switch (*p) {
-			case '&':
-				fputs("&amp;", f);
-				break;
-			case '<':
-				fputs("&lt;", f);
-				break;
-			case '>':
-				fputs("&gt;", f);
-				break;
-			case '"':
-				fputs("&quot;", f);
-				break;
-			case '\'':
-				fputs("&#39;", f);
-				break;
-			default:
-				if (*p < 0x20 || *p == 0x7f)
-					fprintf(f, "\\x%02x", *p);
-				else
-					fputc(*p, f);
-			}
-		} else {
-			fwrite(p, 1, (size_t)l, f);
-		}
-		p += l;
-		avail -= (size_t)l;
-	}
-}
-
 static void value(char *buf, size_t cap, int metric, double v, bool delta)
 {
 	if (!isfinite(v))

@@ -437,34 +437,6 @@ void mw_sysreport_print_json(FILE *f, const struct mw_sysreport *r)
 /* ---- HTML ---- */
 
 /* Terminal-safe first (no control bytes, valid UTF-8), then HTML's five specials. */
-static void html(FILE *f, const char *s)
-{
-	char buf[4096];
-
-	mw_escape_term(s, strlen(s), buf, sizeof(buf), true);
-	for (const char *p = buf; *p; p++) {
-		switch (*p) {
-		case '<':
-			fputs("&lt;", f);
-			break;
-		case '>':
-			fputs("&gt;", f);
-			break;
-		case '&':
-			fputs("&amp;", f);
-			break;
-		case '"':
-			fputs("&quot;", f);
-			break;
-		case '\'':
-			fputs("&#39;", f);
-			break;
-		default:
-			fputc(*p, f);
-		}
-	}
-}
-
 void mw_sysreport_print_html(FILE *f, const struct mw_sysreport *r)
 {
 	const struct mw_sysview *v = &r->v;
@@ -478,41 +450,41 @@ void mw_sysreport_print_html(FILE *f, const struct mw_sysreport *r)
 	      "border-left:4px solid #c33;background:#fee}</style></head><body>\n",
 	      f);
 	fputs("<h1>System memory report</h1>\n<p>", f);
-	html(f, r->source_note);
+	mw_html_escape(f, r->source_note);
 	fputs("</p>\n<h2>Hypotheses</h2>\n", f);
 	if (r->hyps.n == 0)
 		fputs("<p>None.</p>\n", f);
 	for (size_t i = 0; i < r->hyps.n; i++) {
 		const struct mw_syshyp *h = &r->hyps.v[i];
 		fprintf(f, "<div class=\"h\" id=\"%s\"><b>", h->rule);
-		html(f, h->title);
+		mw_html_escape(f, h->title);
 		fprintf(f, "</b> (item %d, confidence %.2f)<ul>", h->domain_item, h->score);
 		for (size_t k = 0; k < h->nevidence; k++) {
 			fputs("<li>", f);
-			html(f, h->evidence[k]);
+			mw_html_escape(f, h->evidence[k]);
 			fputs("</li>", f);
 		}
 		for (size_t k = 0; k < h->nadvice; k++) {
 			fprintf(f, "<li>advice: vm.%s = %lld (now %lld): ", h->advice[k].tunable,
 			        (long long)h->advice[k].suggested, (long long)h->advice[k].current);
-			html(f, h->advice[k].why);
+			mw_html_escape(f, h->advice[k].why);
 			fputs("</li>", f);
 		}
 		fputs("</ul>Next: ", f);
-		html(f, h->next_step);
+		mw_html_escape(f, h->next_step);
 		fputs("</div>\n", f);
 	}
 	fputs("<h2>Slab caches growing</h2>\n", f);
 	if (!v->slab_ok) {
 		fputs("<p>", f);
-		html(f, v->slab_why);
+		mw_html_escape(f, v->slab_why);
 		fputs("</p>\n", f);
 	} else {
 		fputs("<table><tr><th>cache</th><th>size</th><th>per second</th><th>p</th></tr>\n",
 		      f);
 		for (size_t i = 0; i < v->nslab && v->slab[i].growing; i++) {
 			fputs("<tr><td>", f);
-			html(f, v->slab[i].name);
+			mw_html_escape(f, v->slab[i].name);
 			fprintf(f, "</td><td>%s</td><td>%s</td><td>%.3g</td></tr>\n",
 			        mw_fmt_bytes(a, sizeof(a), v->slab[i].bytes_now),
 			        mw_fmt_bytes_delta(b, sizeof(b), v->slab[i].tr.slope),
@@ -524,7 +496,7 @@ void mw_sysreport_print_html(FILE *f, const struct mw_sysreport *r)
 	for (size_t i = 0; i < r->nadvice; i++) {
 		fprintf(f, "<li>vm.%s = %lld (now %lld): ", r->advice[i].tunable,
 		        (long long)r->advice[i].suggested, (long long)r->advice[i].current);
-		html(f, r->advice[i].why);
+		mw_html_escape(f, r->advice[i].why);
 		fputs("</li>", f);
 	}
 	fputs("</ul>\n</body></html>\n", f);

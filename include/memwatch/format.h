@@ -42,4 +42,10 @@ int mw_utf8_seq_len(const unsigned char *s, size_t avail);
  */
 void mw_json_string(FILE *f, const char *s);
 
+/*
+ * Write untrusted bytes as HTML text: & < > " ' as entities, control
+ * characters and bytes that are not valid UTF-8 as the text \xNN.
+ */
+void mw_html_escape(FILE *f, const char *s);
+
 #endif

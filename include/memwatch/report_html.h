@@ -15,7 +15,4 @@
 /* Write the page; returns 0 or -EIO when the stream failed. */
 int mw_report_write_html(FILE *f, const struct mw_report *rep);
 
-/* HTML-escape untrusted bytes: & < > " ' and controls as entities, invalid UTF-8 as \xNN. */
-void mw_html_escape(FILE *f, const char *s);
-
 #endif
