@@ -38,6 +38,13 @@ int cli_sys_parse(const char *prog, int argc, char **argv, struct cli_sys_args *
 int cli_sys_gather(const char *prog, const struct cli_sys_args *a, int parts,
 		   struct mw_sysview *v, struct mw_store **store_out, char *note, size_t cap);
 
+/*
+ * Parse a --since value (a duration back from now, '@UNIXTIME' or a local
+ * date and time) into *out. On bad input prints an error naming the
+ * command and the value and returns -EINVAL; the caller exits with EXIT_USAGE.
+ */
+int cli_parse_since(const char *cmd, const char *arg, uint64_t now_ns, uint64_t *out);
+
 /* True when the terminal's locale is UTF-8 (decides how much escaping output needs). */
 bool cli_utf8(void);
 

@@ -57,13 +57,8 @@ static int parse_args(int argc, char **argv, struct cs_args *a)
 			a->db_path = optarg;
 			break;
 		case 's':
-			if (mw_parse_time(optarg, now, &a->since_ns) < 0) {
-				fprintf(stderr,
-				        "memwatch callsites: --since '%s': expected a duration"
-				        " (30m, 6h), '@UNIXTIME' or 'YYYY-MM-DD HH:MM'\n",
-				        optarg);
+			if (cli_parse_since("callsites", optarg, now, &a->since_ns) < 0)
 				return EXIT_USAGE;
-			}
 			break;
 		case 't':
 			if (mw_parse_u64(optarg, &top) < 0 || top == 0 || top > 1000) {

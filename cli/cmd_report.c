@@ -65,14 +65,8 @@ static int parse_args(int argc, char **argv, struct report_args *a)
 			a->db_path = optarg;
 			break;
 		case 's':
-			if (mw_parse_time(optarg, now, &a->since_ns) < 0) {
-				fprintf(stderr,
-				        "memwatch report: --since '%s': expected a duration (30m, "
-				        "6h, 2d),"
-				        " '@UNIXTIME' or 'YYYY-MM-DD HH:MM[:SS]'\n",
-				        optarg);
+			if (cli_parse_since("report", optarg, now, &a->since_ns) < 0)
 				return EXIT_USAGE;
-			}
 			break;
 		case 'j':
 			a->json = true;

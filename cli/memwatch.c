@@ -2,7 +2,9 @@
 /* memwatch: subcommand dispatch. Thin: the work is in libmemwatch. */
 #include "config.h"
 #include "cli.h"
+#include "memwatch/util.h"
 
+#include <errno.h>
 #include <langinfo.h>
 #include <locale.h>
 #include <stdio.h>
@@ -21,6 +23,17 @@ static const struct {
 	{ "trace", cmd_trace, "trace <pid>        count allocator and mapping calls of one process" },
 	{ "status", cmd_status, "status             is memwatchd recording, where, how much" },
 };
+
+int cli_parse_since(const char *cmd, const char *arg, uint64_t now_ns, uint64_t *out)
+{
+	if (mw_parse_time(arg, now_ns, out) == 0)
+		return 0;
+	fprintf(stderr,
+		"memwatch %s: --since '%s': expected a duration (30m, 6h, 2d),"
+		" '@UNIXTIME' or 'YYYY-MM-DD HH:MM[:SS]'\n",
+		cmd, arg);
+	return -EINVAL;
+}
 
 bool cli_utf8(void)
 {

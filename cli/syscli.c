@@ -34,14 +34,8 @@ int cli_sys_parse(const char *prog, int argc, char **argv, struct cli_sys_args *
 			a->db_path = optarg;
 			break;
 		case 's':
-			if (mw_parse_time(optarg, now, &a->since_ns) < 0) {
-				fprintf(stderr,
-				        "memwatch %s: --since '%s': expected a duration (30m, 6h, "
-				        "2d),"
-				        " '@UNIXTIME' or 'YYYY-MM-DD HH:MM[:SS]'\n",
-				        prog, optarg);
+			if (cli_parse_since(prog, optarg, now, &a->since_ns) < 0)
 				return EXIT_USAGE;
-			}
 			break;
 		case 'j':
 			a->json = true;
