@@ -32,11 +32,11 @@ struct mw_store;
 
 /* -1 to go on, or an exit code. */
 int cli_sys_parse(const char *prog, int argc, char **argv, struct cli_sys_args *a,
-		  void (*usage)(FILE *));
+                  void (*usage)(FILE *));
 
 /* From the store when it covers the window, else sampled live; note says which. */
-int cli_sys_gather(const char *prog, const struct cli_sys_args *a, int parts,
-		   struct mw_sysview *v, struct mw_store **store_out, char *note, size_t cap);
+int cli_sys_gather(const char *prog, const struct cli_sys_args *a, int parts, struct mw_sysview *v,
+                   struct mw_store **store_out, char *note, size_t cap);
 
 /*
  * Parse a --since value (a duration back from now, '@UNIXTIME' or a local

@@ -16,10 +16,11 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: memwatch status [--db PATH] [--json]\n\n"
-		   "  --db PATH   database (default %s)\n"
-		   "  --json      machine-readable output\n",
-		   MW_DEFAULT_DB);
+	fprintf(f,
+	        "Usage: memwatch status [--db PATH] [--json]\n\n"
+	        "  --db PATH   database (default %s)\n"
+	        "  --json      machine-readable output\n",
+	        MW_DEFAULT_DB);
 }
 
 struct status {
@@ -48,14 +49,14 @@ static void print_text(const char *path, const struct status *s)
 	char a[32], b[32], c[32];
 	int64_t now_ms = (int64_t)(mw_now_ns() / 1000000ull);
 
-	printf("database:   %s (%s, schema %d)\n", path, mw_fmt_bytes(a, sizeof(a), s->st.file_bytes),
-	       s->st.schema_version);
+	printf("database:   %s (%s, schema %d)\n", path,
+	       mw_fmt_bytes(a, sizeof(a), s->st.file_bytes), s->st.schema_version);
 	if (s->active)
 		printf("recording:  yes, memwatchd pid %" PRId64 ", every %.1f s, since %s\n",
 		       s->writer_pid, (double)s->interval_ms / 1000.0,
 		       s->started_ms == MW_UNKNOWN
-			       ? "?"
-			       : mw_fmt_time(b, sizeof(b), (uint64_t)s->started_ms * 1000000ull));
+		               ? "?"
+		               : mw_fmt_time(b, sizeof(b), (uint64_t)s->started_ms * 1000000ull));
 	else
 		printf("recording:  no (no memwatchd holds this database)\n");
 	if (s->st.ticks)
@@ -63,18 +64,18 @@ static void print_text(const char *path, const struct status *s)
 		       mw_fmt_time(a, sizeof(a), (uint64_t)s->st.first_tick_ms * 1000000ull),
 		       mw_fmt_time(b, sizeof(b), (uint64_t)s->st.last_tick_ms * 1000000ull),
 		       mw_fmt_duration(c, sizeof(c),
-				       (uint64_t)(s->st.last_tick_ms - s->st.first_tick_ms) *
-					       1000000ull),
+		                       (uint64_t)(s->st.last_tick_ms - s->st.first_tick_ms) *
+		                               1000000ull),
 		       s->st.ticks,
 		       mw_fmt_duration(c, sizeof(c),
-				       (uint64_t)(now_ms > s->st.last_tick_ms
-							  ? now_ms - s->st.last_tick_ms
-							  : 0) *
-					       1000000ull));
+		                       (uint64_t)(now_ms > s->st.last_tick_ms
+		                                          ? now_ms - s->st.last_tick_ms
+		                                          : 0) *
+		                               1000000ull));
 	else
 		printf("history:    empty\n");
-	printf("processes:  %" PRId64 " recorded, %" PRId64 " alive at the last tick\n", s->st.procs,
-	       s->st.live_procs);
+	printf("processes:  %" PRId64 " recorded, %" PRId64 " alive at the last tick\n",
+	       s->st.procs, s->st.live_procs);
 	printf("rows:       %" PRId64 " process, %" PRId64 " system, %" PRId64 " events\n",
 	       s->st.proc_rows, s->st.sys_rows, s->st.events);
 	printf("eBPF:       %s\n", s->bpf[0] ? s->bpf : "unknown");
@@ -85,10 +86,12 @@ static void print_text(const char *path, const struct status *s)
 	else if (s->has_cost)
 		printf("eBPF cost:  %.0f ns a run over %" PRId64 " programs, %.2f %% of one CPU"
 		       " (sampled over %.1f s), %" PRId64 " events dropped\n",
-		       s->cost.run_cnt ? (double)s->cost.run_time_ns / (double)s->cost.run_cnt : 0.0,
+		       s->cost.run_cnt ? (double)s->cost.run_time_ns / (double)s->cost.run_cnt
+		                       : 0.0,
 		       s->cost.programs,
-		       s->cost.window_ns ? 100.0 * (double)s->cost.run_time_ns / (double)s->cost.window_ns
-					 : 0.0,
+		       s->cost.window_ns
+		               ? 100.0 * (double)s->cost.run_time_ns / (double)s->cost.window_ns
+		               : 0.0,
 		       (double)s->cost.window_ns / 1e9, s->cost.events_dropped);
 	if (s->tick_us != MW_UNKNOWN)
 		printf("daemon:     tick %.1f ms (slowest %.1f ms), %.1f ms CPU per tick, RSS %s\n",
@@ -140,14 +143,14 @@ static void print_json(const char *path, const struct status *s)
 int cmd_status(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "db", required_argument, NULL, 'd' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
+	        {"db", required_argument, NULL, 'd'},
+	        {"json", no_argument, NULL, 'j'},
+	        {"help", no_argument, NULL, 'h'},
+	        {0},
 	};
 	const char *path = MW_DEFAULT_DB;
 	struct mw_store *st = NULL;
-	struct status s = { 0 };
+	struct status s = {0};
 	bool json = false;
 	int c, r;
 
@@ -178,16 +181,17 @@ int cmd_status(int argc, char **argv)
 	s.active = mw_store_writer_active(path);
 	r = mw_store_open_reader(path, &st);
 	if (r == -ENOENT) {
-		fprintf(stderr, "memwatch status: no database at %s: memwatchd has not recorded there"
-				" (start it with 'memwatchd', or pass --db)\n",
-			path);
+		fprintf(stderr,
+		        "memwatch status: no database at %s: memwatchd has not recorded there"
+		        " (start it with 'memwatchd', or pass --db)\n",
+		        path);
 		return EXIT_RUNTIME;
 	}
 	if (r < 0) {
 		fprintf(stderr, "memwatch status: %s: %s\n", path,
-			r == -EPROTONOSUPPORT	? "written by a newer memwatch"
-			: r == -ENOTRECOVERABLE ? "not a memwatch database"
-						: strerror(-r));
+		        r == -EPROTONOSUPPORT   ? "written by a newer memwatch"
+		        : r == -ENOTRECOVERABLE ? "not a memwatch database"
+		                                : strerror(-r));
 		return EXIT_RUNTIME;
 	}
 	r = mw_store_stats(st, &s.st);

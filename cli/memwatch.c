@@ -15,13 +15,15 @@ static const struct {
 	int (*fn)(int argc, char **argv);
 	const char *help;
 } commands[] = {
-	{ "report", cmd_report, "report <pid|name>  how a process's memory changed, and where (--system: the machine)" },
-	{ "ipc", cmd_ipc, "ipc                IPC objects: creator, size, attachments, growth" },
-	{ "oom", cmd_oom, "oom                OOM kills so far, and who would be killed next" },
-	{ "top", cmd_top, "top                who grows, where and how fast (interactive; --batch for text)" },
-	{ "callsites", cmd_callsites, "callsites <pid>    which code holds a process's mappings" },
-	{ "trace", cmd_trace, "trace <pid>        count allocator and mapping calls of one process" },
-	{ "status", cmd_status, "status             is memwatchd recording, where, how much" },
+        {"report", cmd_report,
+         "report <pid|name>  how a process's memory changed, and where (--system: the machine)"},
+        {"ipc", cmd_ipc, "ipc                IPC objects: creator, size, attachments, growth"},
+        {"oom", cmd_oom, "oom                OOM kills so far, and who would be killed next"},
+        {"top", cmd_top,
+         "top                who grows, where and how fast (interactive; --batch for text)"},
+        {"callsites", cmd_callsites, "callsites <pid>    which code holds a process's mappings"},
+        {"trace", cmd_trace, "trace <pid>        count allocator and mapping calls of one process"},
+        {"status", cmd_status, "status             is memwatchd recording, where, how much"},
 };
 
 int cli_parse_since(const char *cmd, const char *arg, uint64_t now_ns, uint64_t *out)
@@ -29,9 +31,9 @@ int cli_parse_since(const char *cmd, const char *arg, uint64_t now_ns, uint64_t 
 	if (mw_parse_time(arg, now_ns, out) == 0)
 		return 0;
 	fprintf(stderr,
-		"memwatch %s: --since '%s': expected a duration (30m, 6h, 2d),"
-		" '@UNIXTIME' or 'YYYY-MM-DD HH:MM[:SS]'\n",
-		cmd, arg);
+	        "memwatch %s: --since '%s': expected a duration (30m, 6h, 2d),"
+	        " '@UNIXTIME' or 'YYYY-MM-DD HH:MM[:SS]'\n",
+	        cmd, arg);
 	return -EINVAL;
 }
 

@@ -78,7 +78,8 @@ static void usage(FILE *f)
 	        "  --db PATH            database file (default %s)\n"
 	        "  --interval SECONDS   sampling interval, 0.1 to 3600 (default 5)\n"
 	        "  --listen ADDR:PORT   serve /metrics there (default: off)\n"
-	        "  --slow-interval SECONDS  slow tier (smaps regions, slab, IPC), 0.1 to 86400 (default 60)\n"
+	        "  --slow-interval SECONDS  slow tier (smaps regions, slab, IPC), 0.1 to 86400 "
+	        "(default 60)\n"
 	        "  --foreground         do not detach (for systemd and tests)\n"
 	        "  --prune              apply retention to the database now, then exit\n"
 	        "  --now TIME           with --prune: as of TIME (@EPOCH), for what-if runs\n"
@@ -161,7 +162,8 @@ static int parse_args(int argc, char **argv, struct daemon_ctx *ctx, bool *check
 			char err[256];
 			if (mw_config_set(&probe, "slow_interval", optarg, err, sizeof(err)) < 0) {
 				fprintf(stderr,
-				        "memwatchd: --slow-interval '%s': expected seconds between 0.1 "
+				        "memwatchd: --slow-interval '%s': expected seconds between "
+				        "0.1 "
 				        "and 86400\n",
 				        optarg);
 				return EXIT_USAGE;
@@ -441,8 +443,8 @@ static void run_tick(struct daemon_ctx *ctx)
 	/* The first overrun is worth a line (ticks get skipped); the figures carry the rest. */
 	if (h->tick_ns > d->interval_ns && h->tick_max_ns <= d->interval_ns)
 		mw_warn("a tick took %.2f s, longer than the %.2f s interval: ticks are skipped;"
-			" raise interval or narrow include/exclude",
-			(double)h->tick_ns / 1e9, (double)d->interval_ns / 1e9);
+		        " raise interval or narrow include/exclude",
+		        (double)h->tick_ns / 1e9, (double)d->interval_ns / 1e9);
 	if (h->tick_ns > h->tick_max_ns)
 		h->tick_max_ns = h->tick_ns;
 	h->tick_cpu_ns = cpu_ns() - c0;

@@ -9,13 +9,14 @@
 #include <string.h>
 
 int mw_store_bpf_proc_evidence(struct mw_store *s, int64_t proc_id, int64_t since_ms,
-			       int64_t until_ms, struct mw_bpf_proc_evidence *out)
+                               int64_t until_ms, struct mw_bpf_proc_evidence *out)
 {
 	static const char sql[] =
-		"SELECT count(*), total(b.faults_heap), total(b.faults_stack), total(b.faults_mmap),"
-		" total(b.mmaps_anon), total(b.mmap_bytes_anon), total(b.mmaps_file),"
-		" total(b.mmap_bytes_file) FROM bpf_proc_samples b JOIN ticks t ON t.id = b.tick"
-		" WHERE b.proc = ? AND t.t_ms BETWEEN ? AND ?";
+	        "SELECT count(*), total(b.faults_heap), total(b.faults_stack), "
+	        "total(b.faults_mmap),"
+	        " total(b.mmaps_anon), total(b.mmap_bytes_anon), total(b.mmaps_file),"
+	        " total(b.mmap_bytes_file) FROM bpf_proc_samples b JOIN ticks t ON t.id = b.tick"
+	        " WHERE b.proc = ? AND t.t_ms BETWEEN ? AND ?";
 	sqlite3 *db = mw_store_db(s);
 	sqlite3_stmt *st = NULL;
 	int rc;
@@ -40,8 +41,8 @@ int mw_store_bpf_proc_evidence(struct mw_store *s, int64_t proc_id, int64_t sinc
 		out->mmap_bytes_file = sqlite3_column_int64(st, 7);
 		/* Zero rows while eBPF was on means "nothing moved", not "unknown". */
 		out->available = sqlite3_column_int64(st, 0) > 0 ||
-				 (mw_store_bpf_status(s, state, sizeof(state)) == 0 &&
-				  strncmp(state, "on", 2) == 0);
+		                 (mw_store_bpf_status(s, state, sizeof(state)) == 0 &&
+		                  strncmp(state, "on", 2) == 0);
 	}
 	sqlite3_finalize(st);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -EIO;

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <time.h>
 
-static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
+static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
 
 static const char *fmt_abs_bytes(char *buf, size_t cap, const char *sign, double v)
 {
@@ -53,13 +53,13 @@ const char *mw_fmt_duration(char *buf, size_t cap, uint64_t ns)
 		snprintf(buf, cap, "%llus", (unsigned long long)s);
 	else if (s < 3600)
 		snprintf(buf, cap, "%llum %02llus", (unsigned long long)(s / 60),
-			 (unsigned long long)(s % 60));
+		         (unsigned long long)(s % 60));
 	else if (s < 86400)
 		snprintf(buf, cap, "%lluh %02llum", (unsigned long long)(s / 3600),
-			 (unsigned long long)(s % 3600 / 60));
+		         (unsigned long long)(s % 3600 / 60));
 	else
 		snprintf(buf, cap, "%llud %lluh", (unsigned long long)(s / 86400),
-			 (unsigned long long)(s % 86400 / 3600));
+		         (unsigned long long)(s % 86400 / 3600));
 	return buf;
 }
 

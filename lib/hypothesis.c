@@ -385,7 +385,8 @@ static void eval_rule(struct mw_analysis *a, const struct mw_rule *r, struct mw_
 	fill_evidence(a, r, m, fb, best, &h->ev);
 	exhaustion(a, h, best);
 	h->score = adjust(a, r, m, fb, h, s);
-	/* Heap too: malloc's large blocks are mmaps, and without region data anon growth is guessed heap. */
+	/* Heap too: malloc's large blocks are mmaps, and without region data anon growth is guessed
+	 * heap. */
 	if (r->kind == MW_RULE_GROWTH && (r->metric == MW_AM_anon || r->metric == MW_AM_heap) &&
 	    h->score > 0)
 		mw_hyp_mmap_call_sites(a, &h->ev);

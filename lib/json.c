@@ -8,7 +8,7 @@
 
 void mw_json_init(struct mw_json *j, FILE *f, bool pretty)
 {
-	*j = (struct mw_json){ .f = f, .pretty = pretty };
+	*j = (struct mw_json){.f = f, .pretty = pretty};
 }
 
 static void indent(struct mw_json *j)

@@ -19,8 +19,8 @@
 
 #define MW_X_NAME_PM(col, kind) #col,
 #define MW_X_KIND_PM(col, kind) kind,
-const char *const mw_proc_metric_names[MW_PM_COUNT] = { MW_PROC_METRICS(MW_X_NAME_PM) };
-const char mw_proc_metric_kinds[MW_PM_COUNT] = { MW_PROC_METRICS(MW_X_KIND_PM) };
+const char *const mw_proc_metric_names[MW_PM_COUNT] = {MW_PROC_METRICS(MW_X_NAME_PM)};
+const char mw_proc_metric_kinds[MW_PM_COUNT] = {MW_PROC_METRICS(MW_X_KIND_PM)};
 
 /* The libproc2 items we ask for, and their positions in each stack. */
 enum {
@@ -49,17 +49,27 @@ enum {
 };
 
 static enum pids_item proc_items[I_COUNT] = {
-	[I_PID] = PIDS_ID_PID,		[I_PPID] = PIDS_ID_PPID,
-	[I_EUID] = PIDS_ID_EUID,	[I_BEGAN] = PIDS_TICS_BEGAN,
-	[I_FLAGS] = PIDS_FLAGS,		[I_CMD] = PIDS_CMD,
-	[I_CMDLINE_V] = PIDS_CMDLINE_V, [I_CGROUP] = PIDS_CGROUP,
-	[I_VSZ] = PIDS_VM_SIZE,		[I_RSS] = PIDS_VM_RSS,
-	[I_RSS_ANON] = PIDS_VM_RSS_ANON, [I_RSS_FILE] = PIDS_VM_RSS_FILE,
-	[I_RSS_SHMEM] = PIDS_VM_RSS_SHARED, [I_SWAP] = PIDS_VM_SWAP,
-	[I_STACK] = PIDS_VM_STACK,	[I_DATA] = PIDS_VM_DATA,
-	[I_NLWP] = PIDS_NLWP,		[I_MINFLT] = PIDS_FLT_MIN,
-	[I_MAJFLT] = PIDS_FLT_MAJ,	[I_OOM_SCORE] = PIDS_OOM_SCORE,
-	[I_OOM_ADJ] = PIDS_OOM_ADJ,
+        [I_PID] = PIDS_ID_PID,
+        [I_PPID] = PIDS_ID_PPID,
+        [I_EUID] = PIDS_ID_EUID,
+        [I_BEGAN] = PIDS_TICS_BEGAN,
+        [I_FLAGS] = PIDS_FLAGS,
+        [I_CMD] = PIDS_CMD,
+        [I_CMDLINE_V] = PIDS_CMDLINE_V,
+        [I_CGROUP] = PIDS_CGROUP,
+        [I_VSZ] = PIDS_VM_SIZE,
+        [I_RSS] = PIDS_VM_RSS,
+        [I_RSS_ANON] = PIDS_VM_RSS_ANON,
+        [I_RSS_FILE] = PIDS_VM_RSS_FILE,
+        [I_RSS_SHMEM] = PIDS_VM_RSS_SHARED,
+        [I_SWAP] = PIDS_VM_SWAP,
+        [I_STACK] = PIDS_VM_STACK,
+        [I_DATA] = PIDS_VM_DATA,
+        [I_NLWP] = PIDS_NLWP,
+        [I_MINFLT] = PIDS_FLT_MIN,
+        [I_MAJFLT] = PIDS_FLT_MAJ,
+        [I_OOM_SCORE] = PIDS_OOM_SCORE,
+        [I_OOM_ADJ] = PIDS_OOM_ADJ,
 };
 
 struct mw_proc_collector {

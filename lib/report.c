@@ -552,7 +552,8 @@ static void print_hypothesis(FILE *f, const struct mw_analysis *a, size_t i, boo
 		        (long long)ev->bpf_mmap_bytes);
 	for (size_t k = 0; k < ev->ncall_sites; k++) {
 		char site[1024];
-		mw_escape_term(ev->call_sites[k], strlen(ev->call_sites[k]), site, sizeof(site), utf8);
+		mw_escape_term(ev->call_sites[k], strlen(ev->call_sites[k]), site, sizeof(site),
+		               utf8);
 		fprintf(f, "    %s %s\n", k ? "           " : "call sites:", site);
 	}
 	if (isfinite(h->tte_s))

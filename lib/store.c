@@ -63,11 +63,11 @@ struct mw_store {
 	sqlite3_stmt *q[Q_COUNT];
 	struct mw_pidmap *live;
 	struct mw_store_options opt;
-	int64_t boot;		/* boots.id of this boot */
-	uint64_t btime_s;	/* boot time, for process start times */
+	int64_t boot;     /* boots.id of this boot */
+	uint64_t btime_s; /* boot time, for process start times */
 	long hz;
-	uint64_t tick_seq;	/* in-memory tick counter, for exit detection */
-	uint64_t prev_tick_ns;	/* previous committed tick's time; 0 before the first */
+	uint64_t tick_seq;     /* in-memory tick counter, for exit detection */
+	uint64_t prev_tick_ns; /* previous committed tick's time; 0 before the first */
 	/* The tick in progress (between tick_begin and commit/rollback). */
 	bool in_tick, procs_written;
 	int64_t tick_id;
@@ -78,97 +78,97 @@ struct mw_store {
 };
 
 static const char *const schema_v1[] = {
-	"CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID",
-	"CREATE TABLE IF NOT EXISTS boots(id INTEGER PRIMARY KEY, boot_id TEXT NOT NULL UNIQUE,"
-	" btime INTEGER)",
-	"CREATE TABLE IF NOT EXISTS strings(id INTEGER PRIMARY KEY, value TEXT NOT NULL UNIQUE)",
-	"CREATE TABLE IF NOT EXISTS ticks(id INTEGER PRIMARY KEY, t_ms INTEGER NOT NULL,"
-	" boot INTEGER NOT NULL REFERENCES boots(id), duration_us INTEGER, nprocs INTEGER)",
-	"CREATE INDEX IF NOT EXISTS ticks_t_ms ON ticks(t_ms)",
-	"CREATE TABLE IF NOT EXISTS procs(id INTEGER PRIMARY KEY,"
-	" boot INTEGER NOT NULL REFERENCES boots(id), pid INTEGER NOT NULL,"
-	" start_ticks INTEGER NOT NULL, start_ms INTEGER, ppid INTEGER, uid INTEGER,"
-	" comm INTEGER REFERENCES strings(id), cmdline INTEGER REFERENCES strings(id),"
-	" cgroup INTEGER REFERENCES strings(id), first_tick INTEGER NOT NULL,"
-	" exit_tick INTEGER, UNIQUE(boot, pid, start_ticks))",
-	"CREATE INDEX IF NOT EXISTS procs_live ON procs(exit_tick)",
-	"CREATE TABLE IF NOT EXISTS proc_samples(proc INTEGER NOT NULL, tick INTEGER NOT NULL,"
-	" full INTEGER NOT NULL, PRIMARY KEY(proc, tick)) WITHOUT ROWID",
-	"CREATE TABLE IF NOT EXISTS sys_samples(tick INTEGER PRIMARY KEY)",
-	"CREATE TABLE IF NOT EXISTS events(id INTEGER PRIMARY KEY, t_ms INTEGER NOT NULL,"
-	" kind TEXT NOT NULL, proc INTEGER, pid INTEGER, detail TEXT)",
-	"CREATE INDEX IF NOT EXISTS events_t_ms ON events(t_ms)",
-	"CREATE INDEX IF NOT EXISTS events_proc ON events(proc) WHERE proc IS NOT NULL",
+        "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID",
+        "CREATE TABLE IF NOT EXISTS boots(id INTEGER PRIMARY KEY, boot_id TEXT NOT NULL UNIQUE,"
+        " btime INTEGER)",
+        "CREATE TABLE IF NOT EXISTS strings(id INTEGER PRIMARY KEY, value TEXT NOT NULL UNIQUE)",
+        "CREATE TABLE IF NOT EXISTS ticks(id INTEGER PRIMARY KEY, t_ms INTEGER NOT NULL,"
+        " boot INTEGER NOT NULL REFERENCES boots(id), duration_us INTEGER, nprocs INTEGER)",
+        "CREATE INDEX IF NOT EXISTS ticks_t_ms ON ticks(t_ms)",
+        "CREATE TABLE IF NOT EXISTS procs(id INTEGER PRIMARY KEY,"
+        " boot INTEGER NOT NULL REFERENCES boots(id), pid INTEGER NOT NULL,"
+        " start_ticks INTEGER NOT NULL, start_ms INTEGER, ppid INTEGER, uid INTEGER,"
+        " comm INTEGER REFERENCES strings(id), cmdline INTEGER REFERENCES strings(id),"
+        " cgroup INTEGER REFERENCES strings(id), first_tick INTEGER NOT NULL,"
+        " exit_tick INTEGER, UNIQUE(boot, pid, start_ticks))",
+        "CREATE INDEX IF NOT EXISTS procs_live ON procs(exit_tick)",
+        "CREATE TABLE IF NOT EXISTS proc_samples(proc INTEGER NOT NULL, tick INTEGER NOT NULL,"
+        " full INTEGER NOT NULL, PRIMARY KEY(proc, tick)) WITHOUT ROWID",
+        "CREATE TABLE IF NOT EXISTS sys_samples(tick INTEGER PRIMARY KEY)",
+        "CREATE TABLE IF NOT EXISTS events(id INTEGER PRIMARY KEY, t_ms INTEGER NOT NULL,"
+        " kind TEXT NOT NULL, proc INTEGER, pid INTEGER, detail TEXT)",
+        "CREATE INDEX IF NOT EXISTS events_t_ms ON events(t_ms)",
+        "CREATE INDEX IF NOT EXISTS events_proc ON events(proc) WHERE proc IS NOT NULL",
 };
 
 /* Step 2: slow-tier region and descriptor samples (docs/schema-regions.md). */
-#define MW_REG_COLS(name, str) \
+#define MW_REG_COLS(name, str)                                                                     \
 	", " str "_size INTEGER, " str "_rss INTEGER, " str "_swap INTEGER, " str "_count INTEGER"
 #define MW_FD_COLS(name) ", " #name " INTEGER"
 static const char *const schema_v2[] = {
-	"CREATE TABLE IF NOT EXISTS region_samples(proc INTEGER NOT NULL, tick INTEGER NOT NULL,"
-	" t_ms INTEGER NOT NULL, full INTEGER NOT NULL, err INTEGER, files INTEGER,"
-	" so_files INTEGER, so_hash INTEGER, stacks INTEGER, read_us INTEGER" MW_REGION_KINDS(MW_REG_COLS)
-	", PRIMARY KEY(proc, tick)) WITHOUT ROWID",
-	"CREATE TABLE IF NOT EXISTS fd_samples(proc INTEGER NOT NULL, tick INTEGER NOT NULL,"
-	" t_ms INTEGER NOT NULL, full INTEGER NOT NULL, err INTEGER" MW_FD_KINDS(MW_FD_COLS)
-	", PRIMARY KEY(proc, tick)) WITHOUT ROWID",
+        "CREATE TABLE IF NOT EXISTS region_samples(proc INTEGER NOT NULL, tick INTEGER NOT NULL,"
+        " t_ms INTEGER NOT NULL, full INTEGER NOT NULL, err INTEGER, files INTEGER,"
+        " so_files INTEGER, so_hash INTEGER, stacks INTEGER, read_us INTEGER" MW_REGION_KINDS(
+                MW_REG_COLS) ", PRIMARY KEY(proc, tick)) WITHOUT ROWID",
+        "CREATE TABLE IF NOT EXISTS fd_samples(proc INTEGER NOT NULL, tick INTEGER NOT NULL,"
+        " t_ms INTEGER NOT NULL, full INTEGER NOT NULL, err INTEGER" MW_FD_KINDS(
+                MW_FD_COLS) ", PRIMARY KEY(proc, tick)) WITHOUT ROWID",
 };
 
 /* Step 3: slab caches, zone watermarks, vm tunables, IPC objects (docs/schema-system.md). */
 static const char *const schema_system[] = {
-	"CREATE TABLE IF NOT EXISTS slab_caches(id INTEGER PRIMARY KEY,"
-	" name INTEGER NOT NULL UNIQUE REFERENCES strings(id), objsize INTEGER,"
-	" aliases INTEGER REFERENCES strings(id))",
-	"CREATE TABLE IF NOT EXISTS slab_samples(cache INTEGER NOT NULL, tick INTEGER NOT NULL,"
-	" active_objs INTEGER, num_objs INTEGER, bytes INTEGER, PRIMARY KEY(cache, tick))"
-	" WITHOUT ROWID",
-	"CREATE INDEX IF NOT EXISTS slab_samples_tick ON slab_samples(tick)",
-	"CREATE TABLE IF NOT EXISTS system_slow_ticks(tick INTEGER PRIMARY KEY,"
-	" slab INTEGER NOT NULL, ipc INTEGER NOT NULL)",
-	"CREATE TABLE IF NOT EXISTS zone_samples(tick INTEGER NOT NULL, node INTEGER NOT NULL,"
-	" zone INTEGER NOT NULL REFERENCES strings(id), free_pages INTEGER, min_pages INTEGER,"
-	" low_pages INTEGER, high_pages INTEGER, managed_pages INTEGER, present_pages INTEGER,"
-	" PRIMARY KEY(tick, node, zone)) WITHOUT ROWID",
-	"CREATE TABLE IF NOT EXISTS tunables(tick INTEGER NOT NULL, name TEXT NOT NULL,"
-	" value INTEGER, PRIMARY KEY(tick, name)) WITHOUT ROWID",
-	"CREATE TABLE IF NOT EXISTS ipc_objects(id INTEGER PRIMARY KEY,"
-	" boot INTEGER NOT NULL REFERENCES boots(id), kind TEXT NOT NULL, ident TEXT NOT NULL,"
-	" ipc_key INTEGER, ipc_id INTEGER, name INTEGER REFERENCES strings(id), uid INTEGER,"
-	" cuid INTEGER, mode INTEGER, cpid INTEGER, creator INTEGER REFERENCES procs(id),"
-	" ctime INTEGER, first_tick INTEGER NOT NULL, gone_tick INTEGER, UNIQUE(boot, ident))",
-	"CREATE INDEX IF NOT EXISTS ipc_objects_live ON ipc_objects(gone_tick)",
-	"CREATE TABLE IF NOT EXISTS ipc_samples(object INTEGER NOT NULL, tick INTEGER NOT NULL,"
-	" size INTEGER, bytes INTEGER, swap INTEGER, nattch INTEGER, qnum INTEGER, lpid INTEGER,"
-	" lrpid INTEGER, atime INTEGER, dtime INTEGER, PRIMARY KEY(object, tick)) WITHOUT ROWID",
+        "CREATE TABLE IF NOT EXISTS slab_caches(id INTEGER PRIMARY KEY,"
+        " name INTEGER NOT NULL UNIQUE REFERENCES strings(id), objsize INTEGER,"
+        " aliases INTEGER REFERENCES strings(id))",
+        "CREATE TABLE IF NOT EXISTS slab_samples(cache INTEGER NOT NULL, tick INTEGER NOT NULL,"
+        " active_objs INTEGER, num_objs INTEGER, bytes INTEGER, PRIMARY KEY(cache, tick))"
+        " WITHOUT ROWID",
+        "CREATE INDEX IF NOT EXISTS slab_samples_tick ON slab_samples(tick)",
+        "CREATE TABLE IF NOT EXISTS system_slow_ticks(tick INTEGER PRIMARY KEY,"
+        " slab INTEGER NOT NULL, ipc INTEGER NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS zone_samples(tick INTEGER NOT NULL, node INTEGER NOT NULL,"
+        " zone INTEGER NOT NULL REFERENCES strings(id), free_pages INTEGER, min_pages INTEGER,"
+        " low_pages INTEGER, high_pages INTEGER, managed_pages INTEGER, present_pages INTEGER,"
+        " PRIMARY KEY(tick, node, zone)) WITHOUT ROWID",
+        "CREATE TABLE IF NOT EXISTS tunables(tick INTEGER NOT NULL, name TEXT NOT NULL,"
+        " value INTEGER, PRIMARY KEY(tick, name)) WITHOUT ROWID",
+        "CREATE TABLE IF NOT EXISTS ipc_objects(id INTEGER PRIMARY KEY,"
+        " boot INTEGER NOT NULL REFERENCES boots(id), kind TEXT NOT NULL, ident TEXT NOT NULL,"
+        " ipc_key INTEGER, ipc_id INTEGER, name INTEGER REFERENCES strings(id), uid INTEGER,"
+        " cuid INTEGER, mode INTEGER, cpid INTEGER, creator INTEGER REFERENCES procs(id),"
+        " ctime INTEGER, first_tick INTEGER NOT NULL, gone_tick INTEGER, UNIQUE(boot, ident))",
+        "CREATE INDEX IF NOT EXISTS ipc_objects_live ON ipc_objects(gone_tick)",
+        "CREATE TABLE IF NOT EXISTS ipc_samples(object INTEGER NOT NULL, tick INTEGER NOT NULL,"
+        " size INTEGER, bytes INTEGER, swap INTEGER, nattch INTEGER, qnum INTEGER, lpid INTEGER,"
+        " lrpid INTEGER, atime INTEGER, dtime INTEGER, PRIMARY KEY(object, tick)) WITHOUT ROWID",
 };
 
 /* Step 4: eBPF evidence (docs/schema-bpf.md); the reader is lib/bpfdata.c. */
 static const char *const schema_bpf[] = {
-	"CREATE TABLE IF NOT EXISTS bpf_proc_samples(proc INTEGER NOT NULL, tick INTEGER NOT NULL,"
-	" faults_heap INTEGER, faults_stack INTEGER, faults_mmap INTEGER, mmaps_anon INTEGER,"
-	" mmap_bytes_anon INTEGER, mmaps_file INTEGER, mmap_bytes_file INTEGER,"
-	" PRIMARY KEY(proc, tick)) WITHOUT ROWID",
-	"CREATE TABLE IF NOT EXISTS bpf_rss_moves(id INTEGER PRIMARY KEY, t_ms INTEGER NOT NULL,"
-	" proc INTEGER, pid INTEGER NOT NULL, rss_anon INTEGER, rss_file INTEGER,"
-	" rss_shmem INTEGER, swap INTEGER)",
-	"CREATE INDEX IF NOT EXISTS bpf_rss_moves_proc ON bpf_rss_moves(proc, t_ms)",
+        "CREATE TABLE IF NOT EXISTS bpf_proc_samples(proc INTEGER NOT NULL, tick INTEGER NOT NULL,"
+        " faults_heap INTEGER, faults_stack INTEGER, faults_mmap INTEGER, mmaps_anon INTEGER,"
+        " mmap_bytes_anon INTEGER, mmaps_file INTEGER, mmap_bytes_file INTEGER,"
+        " PRIMARY KEY(proc, tick)) WITHOUT ROWID",
+        "CREATE TABLE IF NOT EXISTS bpf_rss_moves(id INTEGER PRIMARY KEY, t_ms INTEGER NOT NULL,"
+        " proc INTEGER, pid INTEGER NOT NULL, rss_anon INTEGER, rss_file INTEGER,"
+        " rss_shmem INTEGER, swap INTEGER)",
+        "CREATE INDEX IF NOT EXISTS bpf_rss_moves_proc ON bpf_rss_moves(proc, t_ms)",
 };
 
 /* Step 5: call sites (lib/callsite.c, docs/schema-callsite.md). */
 static const char *const schema_callsite[] = {
-	"CREATE TABLE IF NOT EXISTS callsite_stacks(id INTEGER PRIMARY KEY,"
-	" hash INTEGER NOT NULL UNIQUE, depth INTEGER NOT NULL, frames TEXT NOT NULL)",
-	"CREATE TABLE IF NOT EXISTS callsite_maps(id INTEGER PRIMARY KEY,"
-	" proc INTEGER NOT NULL REFERENCES procs(id),"
-	" stack INTEGER NOT NULL REFERENCES callsite_stacks(id), kind TEXT NOT NULL,"
-	" addr INTEGER NOT NULL, len INTEGER NOT NULL, t_ms INTEGER NOT NULL, gone_ms INTEGER)",
-	"CREATE INDEX IF NOT EXISTS callsite_maps_proc ON callsite_maps(proc, t_ms)",
-	"CREATE TABLE IF NOT EXISTS callsite_counters(tick INTEGER NOT NULL REFERENCES ticks(id),"
-	" proc INTEGER REFERENCES procs(id), samples INTEGER, taken INTEGER, recorded INTEGER,"
-	" skipped INTEGER,"
-	" lost INTEGER)",
-	"CREATE INDEX IF NOT EXISTS callsite_counters_proc ON callsite_counters(proc, tick)",
+        "CREATE TABLE IF NOT EXISTS callsite_stacks(id INTEGER PRIMARY KEY,"
+        " hash INTEGER NOT NULL UNIQUE, depth INTEGER NOT NULL, frames TEXT NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS callsite_maps(id INTEGER PRIMARY KEY,"
+        " proc INTEGER NOT NULL REFERENCES procs(id),"
+        " stack INTEGER NOT NULL REFERENCES callsite_stacks(id), kind TEXT NOT NULL,"
+        " addr INTEGER NOT NULL, len INTEGER NOT NULL, t_ms INTEGER NOT NULL, gone_ms INTEGER)",
+        "CREATE INDEX IF NOT EXISTS callsite_maps_proc ON callsite_maps(proc, t_ms)",
+        "CREATE TABLE IF NOT EXISTS callsite_counters(tick INTEGER NOT NULL REFERENCES ticks(id),"
+        " proc INTEGER REFERENCES procs(id), samples INTEGER, taken INTEGER, recorded INTEGER,"
+        " skipped INTEGER,"
+        " lost INTEGER)",
+        "CREATE INDEX IF NOT EXISTS callsite_counters_proc ON callsite_counters(proc, tick)",
 };
 
 /*
@@ -183,17 +183,20 @@ struct migration {
 	size_t n;
 };
 
-#define MW_MIGRATION(v, arr) { v, arr, MW_ARRAY_SIZE(arr) }
+#define MW_MIGRATION(v, arr)                                                                       \
+	{                                                                                          \
+		v, arr, MW_ARRAY_SIZE(arr)                                                         \
+	}
 
 /* Step 6: retention rollup tables; their metric columns come from add_columns. */
 static const char *const schema_retention[] = {
-	"CREATE TABLE IF NOT EXISTS proc_rollups(res INTEGER NOT NULL, t_ms INTEGER NOT NULL,"
-	" proc INTEGER NOT NULL, n INTEGER, PRIMARY KEY(res, t_ms, proc)) WITHOUT ROWID",
-	"CREATE INDEX IF NOT EXISTS proc_rollups_proc ON proc_rollups(proc, res, t_ms)",
-	"CREATE TABLE IF NOT EXISTS sys_rollups(res INTEGER NOT NULL, t_ms INTEGER NOT NULL,"
-	" n INTEGER, PRIMARY KEY(res, t_ms)) WITHOUT ROWID",
-	/* Retention deletes raw rows by tick range; without this it would scan the table. */
-	"CREATE INDEX IF NOT EXISTS proc_samples_tick ON proc_samples(tick)",
+        "CREATE TABLE IF NOT EXISTS proc_rollups(res INTEGER NOT NULL, t_ms INTEGER NOT NULL,"
+        " proc INTEGER NOT NULL, n INTEGER, PRIMARY KEY(res, t_ms, proc)) WITHOUT ROWID",
+        "CREATE INDEX IF NOT EXISTS proc_rollups_proc ON proc_rollups(proc, res, t_ms)",
+        "CREATE TABLE IF NOT EXISTS sys_rollups(res INTEGER NOT NULL, t_ms INTEGER NOT NULL,"
+        " n INTEGER, PRIMARY KEY(res, t_ms)) WITHOUT ROWID",
+        /* Retention deletes raw rows by tick range; without this it would scan the table. */
+        "CREATE INDEX IF NOT EXISTS proc_samples_tick ON proc_samples(tick)",
 };
 
 /*
@@ -202,21 +205,18 @@ static const char *const schema_retention[] = {
  * pass would scan them whole.
  */
 static const char *const schema_tick_indexes[] = {
-	"CREATE INDEX IF NOT EXISTS region_samples_tick ON region_samples(tick)",
-	"CREATE INDEX IF NOT EXISTS fd_samples_tick ON fd_samples(tick)",
-	"CREATE INDEX IF NOT EXISTS ipc_samples_tick ON ipc_samples(tick)",
-	"CREATE INDEX IF NOT EXISTS bpf_proc_samples_tick ON bpf_proc_samples(tick)",
-	"CREATE INDEX IF NOT EXISTS callsite_counters_tick ON callsite_counters(tick)",
+        "CREATE INDEX IF NOT EXISTS region_samples_tick ON region_samples(tick)",
+        "CREATE INDEX IF NOT EXISTS fd_samples_tick ON fd_samples(tick)",
+        "CREATE INDEX IF NOT EXISTS ipc_samples_tick ON ipc_samples(tick)",
+        "CREATE INDEX IF NOT EXISTS bpf_proc_samples_tick ON bpf_proc_samples(tick)",
+        "CREATE INDEX IF NOT EXISTS callsite_counters_tick ON callsite_counters(tick)",
 };
 
 static const struct migration migrations[] = {
-	MW_MIGRATION(1, schema_v1),
-	MW_MIGRATION(2, schema_v2),
-	MW_MIGRATION(3, schema_system),
-	MW_MIGRATION(4, schema_bpf),
-	MW_MIGRATION(5, schema_callsite),
-	MW_MIGRATION(6, schema_retention),
-	MW_MIGRATION(7, schema_tick_indexes),
+        MW_MIGRATION(1, schema_v1),           MW_MIGRATION(2, schema_v2),
+        MW_MIGRATION(3, schema_system),       MW_MIGRATION(4, schema_bpf),
+        MW_MIGRATION(5, schema_callsite),     MW_MIGRATION(6, schema_retention),
+        MW_MIGRATION(7, schema_tick_indexes),
 };
 
 static int sql_err(sqlite3 *db, int rc, const char *what)
@@ -272,7 +272,7 @@ static bool column_exists(sqlite3 *db, const char *table, const char *column)
 	bool found = false;
 
 	if (sqlite3_prepare_v2(db, "SELECT 1 FROM pragma_table_info(?) WHERE name = ?", -1, &st,
-			       NULL) != SQLITE_OK)
+	                       NULL) != SQLITE_OK)
 		return false;
 	sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, column, -1, SQLITE_STATIC);
@@ -335,13 +335,14 @@ static int migrate(sqlite3 *db)
 	if (r == 0)
 		r = add_columns(db, "sys_samples", mw_psi_columns, MW_PSI_COUNT);
 	if (r == 0)
-		r = add_columns(db, "proc_rollups", mw_rollup_proc_columns, mw_rollup_proc_ncolumns);
+		r = add_columns(db, "proc_rollups", mw_rollup_proc_columns,
+		                mw_rollup_proc_ncolumns);
 	if (r == 0)
 		r = add_columns(db, "sys_rollups", mw_rollup_sys_columns, mw_rollup_sys_ncolumns);
 	if (r == 0) {
 		char sql[128];
 		snprintf(sql, sizeof(sql), "PRAGMA application_id = %d; PRAGMA user_version = %d",
-			 MW_STORE_APPLICATION_ID, MW_STORE_SCHEMA_VERSION);
+		         MW_STORE_APPLICATION_ID, MW_STORE_SCHEMA_VERSION);
 		r = exec_sql(db, sql);
 	}
 	if (r < 0) {
@@ -353,7 +354,7 @@ static int migrate(sqlite3 *db)
 
 /* INSERT with one placeholder per listed column, after `fixed` leading columns. */
 static int build_insert(char *buf, size_t cap, const char *table, const char *fixed, int nfixed,
-			const char *const *lists[], const size_t *lens, size_t nlists)
+                        const char *const *lists[], const size_t *lens, size_t nlists)
 {
 	size_t o = 0;
 	int n;
@@ -376,37 +377,40 @@ static int build_insert(char *buf, size_t cap, const char *table, const char *fi
 static int prepare_writer(struct mw_store *s)
 {
 	static char sample_sql[2048], sys_sql[4096];
-	const char *const *plist[] = { mw_proc_metric_names };
-	const size_t plen[] = { MW_PM_COUNT };
-	const char *const *slist[] = { mw_meminfo_columns, mw_vmstat_columns, mw_psi_columns };
-	const size_t slen[] = { MW_MI_COUNT, MW_VM_COUNT, MW_PSI_COUNT };
+	const char *const *plist[] = {mw_proc_metric_names};
+	const size_t plen[] = {MW_PM_COUNT};
+	const char *const *slist[] = {mw_meminfo_columns, mw_vmstat_columns, mw_psi_columns};
+	const size_t slen[] = {MW_MI_COUNT, MW_VM_COUNT, MW_PSI_COUNT};
 	const char *sql[Q_COUNT] = {
-		[Q_BEGIN] = "BEGIN IMMEDIATE",
-		[Q_COMMIT] = "COMMIT",
-		[Q_ROLLBACK] = "ROLLBACK",
-		[Q_TICK_INSERT] = "INSERT INTO ticks(t_ms, boot, duration_us, nprocs) VALUES(?,?,?,?)",
-		[Q_STRING_FIND] = "SELECT id FROM strings WHERE value = ?",
-		[Q_STRING_INSERT] = "INSERT INTO strings(value) VALUES(?)",
-		[Q_PROC_INSERT] = "INSERT INTO procs(boot, pid, start_ticks, start_ms, ppid, uid,"
-				  " comm, cmdline, cgroup, first_tick) VALUES(?,?,?,?,?,?,?,?,?,?)",
-		[Q_PROC_EXEC] = "UPDATE procs SET comm = ?, cmdline = ? WHERE id = ?",
-		[Q_PROC_EXIT] = "UPDATE procs SET exit_tick = ? WHERE id = ?",
-		[Q_SAMPLE_INSERT] = sample_sql,
-		[Q_SYS_INSERT] = sys_sql,
-		[Q_EVENT_INSERT] = "INSERT INTO events(t_ms, kind, proc, pid, detail) VALUES(?,?,?,?,?)",
+	        [Q_BEGIN] = "BEGIN IMMEDIATE",
+	        [Q_COMMIT] = "COMMIT",
+	        [Q_ROLLBACK] = "ROLLBACK",
+	        [Q_TICK_INSERT] =
+	                "INSERT INTO ticks(t_ms, boot, duration_us, nprocs) VALUES(?,?,?,?)",
+	        [Q_STRING_FIND] = "SELECT id FROM strings WHERE value = ?",
+	        [Q_STRING_INSERT] = "INSERT INTO strings(value) VALUES(?)",
+	        [Q_PROC_INSERT] = "INSERT INTO procs(boot, pid, start_ticks, start_ms, ppid, uid,"
+	                          " comm, cmdline, cgroup, first_tick) VALUES(?,?,?,?,?,?,?,?,?,?)",
+	        [Q_PROC_EXEC] = "UPDATE procs SET comm = ?, cmdline = ? WHERE id = ?",
+	        [Q_PROC_EXIT] = "UPDATE procs SET exit_tick = ? WHERE id = ?",
+	        [Q_SAMPLE_INSERT] = sample_sql,
+	        [Q_SYS_INSERT] = sys_sql,
+	        [Q_EVENT_INSERT] =
+	                "INSERT INTO events(t_ms, kind, proc, pid, detail) VALUES(?,?,?,?,?)",
 	};
 	int r;
 
 	/* Static buffers hold the same text for every store; building them twice is harmless. */
 	r = build_insert(sample_sql, sizeof(sample_sql), "proc_samples", "proc,tick,full", 3, plist,
-			 plen, 1);
+	                 plen, 1);
 	if (r == 0)
-		r = build_insert(sys_sql, sizeof(sys_sql), "sys_samples", "tick", 1, slist, slen, 3);
+		r = build_insert(sys_sql, sizeof(sys_sql), "sys_samples", "tick", 1, slist, slen,
+		                 3);
 	if (r < 0)
 		return r;
 	for (int i = 0; i < Q_COUNT; i++) {
 		int rc = sqlite3_prepare_v3(s->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->q[i],
-					    NULL);
+		                            NULL);
 		if (rc != SQLITE_OK)
 			return sql_err(s->db, rc, sql[i]);
 	}
@@ -533,10 +537,11 @@ static int register_boot(struct mw_store *s)
 		return r;
 	if (mw_boot_time(s->opt.root, &s->btime_s) < 0)
 		s->btime_s = 0;
-	rc = sqlite3_prepare_v2(s->db,
-				"INSERT INTO boots(boot_id, btime) VALUES(?, ?) ON CONFLICT(boot_id)"
-				" DO UPDATE SET btime = excluded.btime RETURNING id",
-				-1, &st, NULL);
+	rc = sqlite3_prepare_v2(
+	        s->db,
+	        "INSERT INTO boots(boot_id, btime) VALUES(?, ?) ON CONFLICT(boot_id)"
+	        " DO UPDATE SET btime = excluded.btime RETURNING id",
+	        -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return sql_err(s->db, rc, "boots");
 	sqlite3_bind_text(st, 1, boot_id, -1, SQLITE_TRANSIENT);
@@ -558,15 +563,15 @@ static int load_live_procs(struct mw_store *s)
 	int rc;
 
 	rc = sqlite3_prepare_v2(s->db,
-				"SELECT p.id, p.pid, p.start_ticks, p.comm, p.cmdline FROM procs p"
-				" WHERE p.exit_tick IS NULL AND p.boot = ?",
-				-1, &st, NULL);
+	                        "SELECT p.id, p.pid, p.start_ticks, p.comm, p.cmdline FROM procs p"
+	                        " WHERE p.exit_tick IS NULL AND p.boot = ?",
+	                        -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return sql_err(s->db, rc, "load live");
 	sqlite3_bind_int64(st, 1, s->boot);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct live_proc *lp = mw_pidmap_put(s->live, (pid_t)sqlite3_column_int(st, 1),
-						     (uint64_t)sqlite3_column_int64(st, 2), NULL);
+		                                     (uint64_t)sqlite3_column_int64(st, 2), NULL);
 		if (!lp) {
 			sqlite3_finalize(st);
 			return -ENOMEM;
@@ -583,11 +588,11 @@ static int load_live_procs(struct mw_store *s)
 		return sql_err(s->db, rc, "load live");
 	/* Processes of earlier boots are gone for sure. */
 	return exec_sql(s->db, "UPDATE procs SET exit_tick = (SELECT max(id) FROM ticks)"
-			       " WHERE exit_tick IS NULL AND boot <> (SELECT max(id) FROM boots)");
+	                       " WHERE exit_tick IS NULL AND boot <> (SELECT max(id) FROM boots)");
 }
 
 int mw_store_open_writer(const char *path, const struct mw_store_options *opt,
-			 struct mw_store **out, pid_t *holder_pid)
+                         struct mw_store **out, pid_t *holder_pid)
 {
 	struct mw_store *s = calloc(1, sizeof(*s));
 	int r;
@@ -639,8 +644,8 @@ int mw_store_open_writer(const char *path, const struct mw_store_options *opt,
 	/* NORMAL in WAL keeps every committed transaction across a process crash. */
 	/* journal_size_limit: a WAL grown by a burst is cut back after the next checkpoint. */
 	r = exec_sql(s->db, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF;"
-			    " PRAGMA temp_store = MEMORY; PRAGMA cache_size = -2048;"
-			    " PRAGMA journal_size_limit = 16777216");
+	                    " PRAGMA temp_store = MEMORY; PRAGMA cache_size = -2048;"
+	                    " PRAGMA journal_size_limit = 16777216");
 	if (r < 0)
 		goto fail;
 	r = migrate(s->db);
@@ -781,7 +786,7 @@ static int intern(struct mw_store *s, const char *str, int64_t *id)
 }
 
 int mw_store_add_event(struct mw_store *s, uint64_t t_ns, const char *kind, int64_t proc_id,
-		       pid_t pid, const char *detail_json)
+                       pid_t pid, const char *detail_json)
 {
 	sqlite3_stmt *st = s->q[Q_EVENT_INSERT];
 
@@ -806,7 +811,7 @@ static int64_t start_ms(const struct mw_store *s, uint64_t start_ticks)
 }
 
 static int insert_proc(struct mw_store *s, int64_t tick, const struct mw_proc_sample *p,
-		       struct live_proc *lp)
+                       struct live_proc *lp)
 {
 	sqlite3_stmt *st = s->q[Q_PROC_INSERT];
 	int64_t cgroup_id;
@@ -840,7 +845,7 @@ static int insert_proc(struct mw_store *s, int64_t tick, const struct mw_proc_sa
 
 /* exec keeps (pid, start) but changes the name: update the identity, record an event. */
 static int check_exec(struct mw_store *s, uint64_t t_ns, const struct mw_proc_sample *p,
-		      struct live_proc *lp)
+                      struct live_proc *lp)
 {
 	int64_t comm_id = 0, cmdline_id = 0;
 	sqlite3_stmt *st = s->q[Q_PROC_EXEC];
@@ -863,7 +868,7 @@ static int check_exec(struct mw_store *s, uint64_t t_ns, const struct mw_proc_sa
 }
 
 static int write_values(struct mw_store *s, int64_t tick, uint64_t t_ns, const int64_t *m,
-			struct live_proc *lp)
+                        struct live_proc *lp)
 {
 	sqlite3_stmt *st = s->q[Q_SAMPLE_INSERT];
 	bool full = t_ns - lp->last_full_ns >= s->opt.full_row_every_ns;
@@ -901,7 +906,7 @@ static int write_sys(struct mw_store *s, int64_t tick, const struct mw_sys_sampl
 }
 
 static int write_exit(struct mw_store *s, int64_t tick, uint64_t t_ns, pid_t pid,
-		      const struct live_proc *lp)
+                      const struct live_proc *lp)
 {
 	sqlite3_stmt *st = s->q[Q_PROC_EXIT];
 	char detail[128];
@@ -916,7 +921,7 @@ static int write_exit(struct mw_store *s, int64_t tick, uint64_t t_ns, pid_t pid
 		snprintf(detail, sizeof(detail), "{\"last_rss\":null}");
 	else
 		snprintf(detail, sizeof(detail), "{\"last_rss\":%lld}",
-			 (long long)lp->m[MW_PM_rss]);
+		         (long long)lp->m[MW_PM_rss]);
 	return mw_store_add_event(s, t_ns, "exit", lp->id, pid, detail);
 }
 
@@ -930,7 +935,7 @@ struct pidmap_backup {
 
 /* Record a process: at its first sighting (pending) or now. */
 static int record_proc(struct mw_store *s, int64_t tick, const struct mw_tick *t,
-		       const struct mw_proc_sample *p, struct live_proc *lp, bool created)
+                       const struct mw_proc_sample *p, struct live_proc *lp, bool created)
 {
 	int64_t first[MW_PM_COUNT];
 	int64_t first_tick = created ? tick : lp->pending_tick;
@@ -963,7 +968,7 @@ static int write_procs(struct mw_store *s, int64_t tick, const struct mw_tick *t
 
 		if (!lp)
 			return -ENOMEM;
-		s->undo[s->nundo++] = (struct pidmap_backup){ p->pid, p->start_ticks, *lp, created };
+		s->undo[s->nundo++] = (struct pidmap_backup){p->pid, p->start_ticks, *lp, created};
 		lp->seen_tick = s->tick_seq;
 		if (created && s->prev_tick_ns) {
 			lp->pending = true;
@@ -998,7 +1003,7 @@ static int write_exits(struct mw_store *s, int64_t tick, uint64_t t_ns)
 		return -ENOMEM;
 	while ((lp = mw_pidmap_next(s->live, &pos, &pid, &start)))
 		if (lp->seen_tick != s->tick_seq)
-			s->gone[s->ngone++] = (struct pidmap_backup){ pid, start, *lp, false };
+			s->gone[s->ngone++] = (struct pidmap_backup){pid, start, *lp, false};
 	for (size_t i = 0; i < s->ngone && r == 0; i++)
 		if (!s->gone[i].lp.pending)
 			r = write_exit(s, tick, t_ns, s->gone[i].pid, &s->gone[i].lp);
@@ -1131,7 +1136,7 @@ int mw_store_meta_set(struct mw_store *s, const char *key, const char *value)
 	int rc;
 
 	rc = sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO meta(key, value) VALUES(?, ?)", -1,
-				&st, NULL);
+	                        &st, NULL);
 	if (rc != SQLITE_OK)
 		return sql_err(s->db, rc, "meta set");
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
@@ -1177,18 +1182,18 @@ static char *column_strdup(sqlite3_stmt *st, int col)
 }
 
 int mw_store_find_proc(struct mw_store *s, const char *boot_id, pid_t pid, uint64_t start_ticks,
-		       struct mw_proc_info *out)
+                       struct mw_proc_info *out)
 {
 	static const char sql[] =
-		"SELECT p.id, p.pid, p.ppid, p.uid, p.start_ticks, p.start_ms,"
-		" (SELECT t_ms FROM ticks WHERE id = p.first_tick),"
-		" (SELECT t_ms FROM ticks WHERE id < coalesce(p.exit_tick, 9223372036854775807)"
-		"   ORDER BY id DESC LIMIT 1),"
-		" p.exit_tick IS NOT NULL, c.value, l.value, g.value"
-		" FROM procs p JOIN boots b ON b.id = p.boot"
-		" LEFT JOIN strings c ON c.id = p.comm LEFT JOIN strings l ON l.id = p.cmdline"
-		" LEFT JOIN strings g ON g.id = p.cgroup"
-		" WHERE b.boot_id = ? AND p.pid = ? AND p.start_ticks = ?";
+	        "SELECT p.id, p.pid, p.ppid, p.uid, p.start_ticks, p.start_ms,"
+	        " (SELECT t_ms FROM ticks WHERE id = p.first_tick),"
+	        " (SELECT t_ms FROM ticks WHERE id < coalesce(p.exit_tick, 9223372036854775807)"
+	        "   ORDER BY id DESC LIMIT 1),"
+	        " p.exit_tick IS NOT NULL, c.value, l.value, g.value"
+	        " FROM procs p JOIN boots b ON b.id = p.boot"
+	        " LEFT JOIN strings c ON c.id = p.comm LEFT JOIN strings l ON l.id = p.cmdline"
+	        " LEFT JOIN strings g ON g.id = p.cgroup"
+	        " WHERE b.boot_id = ? AND p.pid = ? AND p.start_ticks = ?";
 	sqlite3_stmt *st = NULL;
 	int rc, r = -ENOENT;
 
@@ -1208,8 +1213,8 @@ int mw_store_find_proc(struct mw_store *s, const char *boot_id, pid_t pid, uint6
 		out->uid = (uint32_t)sqlite3_column_int64(st, 3);
 		out->start_ticks = (uint64_t)sqlite3_column_int64(st, 4);
 		out->start_ms = sqlite3_column_type(st, 5) == SQLITE_NULL
-					? MW_UNKNOWN
-					: sqlite3_column_int64(st, 5);
+		                        ? MW_UNKNOWN
+		                        : sqlite3_column_int64(st, 5);
 		out->first_ms = sqlite3_column_int64(st, 6);
 		out->last_ms = sqlite3_column_int64(st, 7);
 		out->exited = sqlite3_column_int(st, 8);
@@ -1225,16 +1230,16 @@ int mw_store_find_proc(struct mw_store *s, const char *boot_id, pid_t pid, uint6
 }
 
 int mw_store_find_latest_proc(struct mw_store *s, const char *boot_id, pid_t pid,
-			      struct mw_proc_info *out)
+                              struct mw_proc_info *out)
 {
 	sqlite3_stmt *q = NULL;
 	int64_t start = -1;
 	int rc;
 
 	rc = sqlite3_prepare_v2(s->db,
-				"SELECT p.start_ticks FROM procs p JOIN boots b ON b.id = p.boot"
-				" WHERE b.boot_id = ? AND p.pid = ? ORDER BY p.id DESC LIMIT 1",
-				-1, &q, NULL);
+	                        "SELECT p.start_ticks FROM procs p JOIN boots b ON b.id = p.boot"
+	                        " WHERE b.boot_id = ? AND p.pid = ? ORDER BY p.id DESC LIMIT 1",
+	                        -1, &q, NULL);
 	if (rc != SQLITE_OK)
 		return sql_err(s->db, rc, "find latest");
 	sqlite3_bind_text(q, 1, boot_id, -1, SQLITE_STATIC);
@@ -1258,7 +1263,7 @@ void mw_series_release(struct mw_series *sr)
 }
 
 static int series_push(struct mw_series *sr, size_t *cap, int64_t t_ms,
-		       const int64_t m[MW_PM_COUNT])
+                       const int64_t m[MW_PM_COUNT])
 {
 	if (sr->n == *cap) {
 		size_t nc = *cap ? *cap * 2 : 64;
@@ -1291,7 +1296,7 @@ static int series_push(struct mw_series *sr, size_t *cap, int64_t t_ms,
 #define FIRST_TICK_SQL "SELECT coalesce(min(id), 9223372036854775807) FROM ticks WHERE t_ms >= ?2"
 
 int mw_store_proc_series(struct mw_store *s, int64_t proc_id, int64_t since_ms, int64_t until_ms,
-			 struct mw_series *out)
+                         struct mw_series *out)
 {
 	char sql[2048];
 	size_t o, cap = 0;
@@ -1305,10 +1310,10 @@ int mw_store_proc_series(struct mw_store *s, int64_t proc_id, int64_t since_ms, 
 	for (int i = 0; i < MW_PM_COUNT; i++)
 		o += (size_t)snprintf(sql + o, sizeof(sql) - o, ", s.%s", mw_proc_metric_names[i]);
 	snprintf(sql + o, sizeof(sql) - o,
-		 " FROM proc_samples s JOIN ticks t ON t.id = s.tick WHERE s.proc = ?1"
-		 " AND t.t_ms <= ?3 AND s.tick >= coalesce((SELECT max(s2.tick)"
-		 " FROM proc_samples s2 WHERE s2.proc = ?1 AND s2.tick < (" FIRST_TICK_SQL ")),"
-		 " (" FIRST_TICK_SQL ")) ORDER BY s.tick");
+	         " FROM proc_samples s JOIN ticks t ON t.id = s.tick WHERE s.proc = ?1"
+	         " AND t.t_ms <= ?3 AND s.tick >= coalesce((SELECT max(s2.tick)"
+	         " FROM proc_samples s2 WHERE s2.proc = ?1 AND s2.tick < (" FIRST_TICK_SQL ")),"
+	         " (" FIRST_TICK_SQL ")) ORDER BY s.tick");
 	rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return sql_err(s->db, rc, "series");
@@ -1319,8 +1324,8 @@ int mw_store_proc_series(struct mw_store *s, int64_t proc_id, int64_t since_ms, 
 		int64_t t = sqlite3_column_int64(st, 0);
 		for (int i = 0; i < MW_PM_COUNT; i++)
 			cur[i] = sqlite3_column_type(st, 1 + i) == SQLITE_NULL
-					 ? MW_UNKNOWN
-					 : sqlite3_column_int64(st, 1 + i);
+			                 ? MW_UNKNOWN
+			                 : sqlite3_column_int64(st, 1 + i);
 		/* The row before the window stands for the window's start. */
 		r = series_push(out, &cap, t < since_ms ? since_ms : t, cur);
 		have = true;
@@ -1331,10 +1336,10 @@ int mw_store_proc_series(struct mw_store *s, int64_t proc_id, int64_t since_ms, 
 	if (r < 0 || !have)
 		goto out;
 	rc = sqlite3_prepare_v2(s->db,
-				"SELECT (SELECT t_ms FROM ticks WHERE id < coalesce(p.exit_tick,"
-				" 9223372036854775807) ORDER BY id DESC LIMIT 1) FROM procs p"
-				" WHERE p.id = ?",
-				-1, &st, NULL);
+	                        "SELECT (SELECT t_ms FROM ticks WHERE id < coalesce(p.exit_tick,"
+	                        " 9223372036854775807) ORDER BY id DESC LIMIT 1) FROM procs p"
+	                        " WHERE p.id = ?",
+	                        -1, &st, NULL);
 	if (rc != SQLITE_OK) {
 		r = sql_err(s->db, rc, "series end");
 		goto out;
@@ -1366,14 +1371,15 @@ int mw_store_stats(struct mw_store *s, struct mw_store_stats *st)
 	if (r == 0)
 		r = query_int(s->db, "SELECT count(*) FROM ticks", &st->ticks);
 	if (r == 0)
-		r = query_int(s->db, "SELECT coalesce(min(t_ms), 0) FROM ticks", &st->first_tick_ms);
+		r = query_int(s->db, "SELECT coalesce(min(t_ms), 0) FROM ticks",
+		              &st->first_tick_ms);
 	if (r == 0)
 		r = query_int(s->db, "SELECT coalesce(max(t_ms), 0) FROM ticks", &st->last_tick_ms);
 	if (r == 0)
 		r = query_int(s->db, "SELECT count(*) FROM procs", &st->procs);
 	if (r == 0)
 		r = query_int(s->db, "SELECT count(*) FROM procs WHERE exit_tick IS NULL",
-			      &st->live_procs);
+		              &st->live_procs);
 	if (r == 0)
 		r = query_int(s->db, "SELECT count(*) FROM proc_samples", &st->proc_rows);
 	if (r == 0)

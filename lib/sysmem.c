@@ -9,14 +9,14 @@
 #define MW_X_NAME_MEM(col, key)        #col,
 #define MW_X_NAME_VM(col, key)         #col,
 #define MW_X_NAME_PSI(col, line, name) #col,
-const char *const mw_meminfo_columns[MW_MI_COUNT] = { MW_MEMINFO_FIELDS(MW_X_NAME_MEM) };
-const char *const mw_vmstat_columns[MW_VM_COUNT] = { MW_VMSTAT_FIELDS(MW_X_NAME_VM) };
-const char *const mw_psi_columns[MW_PSI_COUNT] = { MW_PSI_FIELDS(MW_X_NAME_PSI) };
+const char *const mw_meminfo_columns[MW_MI_COUNT] = {MW_MEMINFO_FIELDS(MW_X_NAME_MEM)};
+const char *const mw_vmstat_columns[MW_VM_COUNT] = {MW_VMSTAT_FIELDS(MW_X_NAME_VM)};
+const char *const mw_psi_columns[MW_PSI_COUNT] = {MW_PSI_FIELDS(MW_X_NAME_PSI)};
 
 #define MW_X_KEY_MEM(col, key) key,
 #define MW_X_KEY_VM(col, key)  key,
-static const char *const meminfo_keys[MW_MI_COUNT] = { MW_MEMINFO_FIELDS(MW_X_KEY_MEM) };
-static const char *const vmstat_keys[MW_VM_COUNT] = { MW_VMSTAT_FIELDS(MW_X_KEY_VM) };
+static const char *const meminfo_keys[MW_MI_COUNT] = {MW_MEMINFO_FIELDS(MW_X_KEY_MEM)};
+static const char *const vmstat_keys[MW_VM_COUNT] = {MW_VMSTAT_FIELDS(MW_X_KEY_VM)};
 
 static void fill_unknown(int64_t *v, size_t n)
 {
@@ -37,7 +37,7 @@ static int key_index(const char *const *keys, size_t n, const char *key, size_t 
  * (the kernel adds fields over time); a line without a number is skipped.
  */
 static void parse_kv(const char *text, const char *const *keys, size_t nkeys, int64_t *out,
-		     char sep, int64_t kb_scale)
+                     char sep, int64_t kb_scale)
 {
 	const char *p = text;
 
@@ -77,8 +77,8 @@ void mw_vmstat_parse(const char *text, int64_t vm[MW_VM_COUNT])
 
 int64_t mw_vmstat_allocstall(const int64_t vm[MW_VM_COUNT])
 {
-	const int idx[] = { MW_VM_allocstall_dma, MW_VM_allocstall_dma32, MW_VM_allocstall_normal,
-			    MW_VM_allocstall_movable, MW_VM_allocstall_device };
+	const int idx[] = {MW_VM_allocstall_dma, MW_VM_allocstall_dma32, MW_VM_allocstall_normal,
+	                   MW_VM_allocstall_movable, MW_VM_allocstall_device};
 	int64_t sum = MW_UNKNOWN;
 
 	for (size_t i = 0; i < MW_ARRAY_SIZE(idx); i++) {
@@ -120,8 +120,8 @@ void mw_psi_parse(const char *text, int64_t psi[MW_PSI_COUNT])
 {
 #define MW_X_PSI_LINE(col, line, name) line,
 #define MW_X_PSI_NAME(col, line, name) name,
-	static const char *const lines[MW_PSI_COUNT] = { MW_PSI_FIELDS(MW_X_PSI_LINE) };
-	static const char *const names[MW_PSI_COUNT] = { MW_PSI_FIELDS(MW_X_PSI_NAME) };
+	static const char *const lines[MW_PSI_COUNT] = {MW_PSI_FIELDS(MW_X_PSI_LINE)};
+	static const char *const names[MW_PSI_COUNT] = {MW_PSI_FIELDS(MW_X_PSI_NAME)};
 	const char *p = text;
 
 	fill_unknown(psi, MW_PSI_COUNT);

@@ -464,7 +464,7 @@ static int store_sys(sqlite3 *db, int64_t since, int64_t until, struct mw_sysvie
 	sqlite3_bind_int64(st, 1, since);
 	sqlite3_bind_int64(st, 2, until);
 	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct mw_sys_sample s = { 0 };
+		struct mw_sys_sample s = {0};
 		int c = 1;
 		int64_t *dst[] = {s.mem, s.vm, s.psi};
 		const int cnt[] = {MW_MI_COUNT, MW_VM_COUNT, MW_PSI_COUNT};
@@ -802,7 +802,7 @@ static bool has_table(sqlite3 *db, const char *name)
 	bool found = false;
 
 	if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
-			       -1, &st, NULL) != SQLITE_OK)
+	                       -1, &st, NULL) != SQLITE_OK)
 		return false;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	found = sqlite3_step(st) == SQLITE_ROW;
@@ -824,7 +824,7 @@ int mw_sysview_from_store(struct mw_store *s, const char *root, int64_t since_ms
 	if (!has_table(db, "system_slow_ticks")) {
 		parts &= ~(MW_SV_SLAB | MW_SV_IPC);
 		snprintf(v->ipc_note, sizeof(v->ipc_note),
-			 "this database has no system tables (written by an older memwatchd)");
+		         "this database has no system tables (written by an older memwatchd)");
 	}
 	if (r == 0 && (parts & MW_SV_SLAB))
 		r = store_slab(db, root, since_ms, until_ms, v);

@@ -190,8 +190,8 @@ int mw_parse_duration(const char *s, uint64_t *ns)
 		const char *suffix;
 		double ns;
 	} units[] = {
-		{ "ms", 1e6 }, { "s", 1e9 }, { "", 1e9 }, { "m", 60e9 }, { "min", 60e9 },
-		{ "h", 3600e9 }, { "d", 86400e9 }, { "w", 7 * 86400e9 },
+	        {"ms", 1e6},   {"s", 1e9},    {"", 1e9},      {"m", 60e9},
+	        {"min", 60e9}, {"h", 3600e9}, {"d", 86400e9}, {"w", 7 * 86400e9},
 	};
 	char *end;
 	double v;
@@ -216,9 +216,9 @@ int mw_parse_duration(const char *s, uint64_t *ns)
 
 static int parse_calendar(const char *s, uint64_t *out_ns)
 {
-	struct tm tm = { 0 };
-	const char *formats[] = { "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M",
-				  "%Y-%m-%dT%H:%M", "%Y-%m-%d" };
+	struct tm tm = {0};
+	const char *formats[] = {"%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M",
+	                         "%Y-%m-%dT%H:%M", "%Y-%m-%d"};
 
 	for (size_t i = 0; i < MW_ARRAY_SIZE(formats); i++) {
 		const char *end;

@@ -26,12 +26,13 @@ static void test_duration(void)
 	CHECK_EQ_STR(mw_fmt_duration(b, sizeof(b), 45000000000ull), "45s");
 	CHECK_EQ_STR(mw_fmt_duration(b, sizeof(b), 125000000000ull), "2m 05s");
 	CHECK_EQ_STR(mw_fmt_duration(b, sizeof(b), 3600000000000ull * 3 + 60000000000ull * 20),
-		     "3h 20m");
+	             "3h 20m");
 	CHECK_EQ_STR(mw_fmt_duration(b, sizeof(b), 86400000000000ull * 2 + 3600000000000ull * 4),
-		     "2d 4h");
+	             "2d 4h");
 }
 
-static const char hostile[] = "a\x1b[2Jb\nc\td\\e\xff\xfe" "f\xc3\xa9g\xc2\x9bh\xed\xa0\x80i";
+static const char hostile[] = "a\x1b[2Jb\nc\td\\e\xff\xfe"
+                              "f\xc3\xa9g\xc2\x9bh\xed\xa0\x80i";
 
 static void test_escape_term(void)
 {
@@ -60,8 +61,10 @@ static void test_json_string(void)
 
 	mw_json_string(f, hostile);
 	fclose(f);
-	CHECK_EQ_STR(buf, "\"a\\u001b[2Jb\\nc\\td\\\\e\\\\xff\\\\xfef\xc3\xa9g\\\\xc2\\\\x9bh\\\\xed\\\\xa0\\\\x80i\""
-			  );
+	CHECK_EQ_STR(
+	        buf,
+	        "\"a\\u001b["
+	        "2Jb\\nc\\td\\\\e\\\\xff\\\\xfef\xc3\xa9g\\\\xc2\\\\x9bh\\\\xed\\\\xa0\\\\x80i\"");
 	free(buf);
 }
 

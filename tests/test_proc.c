@@ -54,7 +54,7 @@ static void test_self(struct mw_proc_collector *c)
 
 static void test_sweep(struct mw_proc_collector *c)
 {
-	struct mw_proc_set set = { 0 };
+	struct mw_proc_set set = {0};
 	bool found_self = false, found_kthread = false;
 
 	CHECK_EQ_I64(mw_proc_collect(c, &set), 0);
@@ -88,7 +88,8 @@ static void test_sweep(struct mw_proc_collector *c)
 
 static void test_hostile_name(struct mw_proc_collector *c)
 {
-	/* Names are bytes: escapes, newlines, invalid UTF-8 come through raw, to be escaped later. */
+	/* Names are bytes: escapes, newlines, invalid UTF-8 come through raw, to be escaped later.
+	 */
 	const char name[] = "x\x1b[2J\n\t\xff";
 	int pfd[2];
 	pid_t pid;

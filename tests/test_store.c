@@ -20,7 +20,8 @@ static int64_t count(const char *sql)
 	int64_t v = -1;
 
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
-	    sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+	    sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
 		v = sqlite3_column_int64(st, 0);
 	else
 		fprintf(stderr, "query failed: %s: %s\n", sql, sqlite3_errmsg(db));
@@ -30,7 +31,7 @@ static int64_t count(const char *sql)
 }
 
 static void sample(struct mw_proc_sample *s, pid_t pid, uint64_t start, const char *comm,
-		   int64_t rss)
+                   int64_t rss)
 {
 	memset(s, 0, sizeof(*s));
 	s->pid = pid;
@@ -48,7 +49,7 @@ static void sample(struct mw_proc_sample *s, pid_t pid, uint64_t start, const ch
 static int write_tick(struct mw_store *st, struct mw_proc_set *set, uint64_t t)
 {
 	struct mw_sys_sample sys;
-	struct mw_tick tk = { .t_ns = t, .procs = set, .sys = &sys };
+	struct mw_tick tk = {.t_ns = t, .procs = set, .sys = &sys};
 
 	for (int i = 0; i < MW_MI_COUNT; i++)
 		sys.mem[i] = i;
@@ -61,10 +62,10 @@ static int write_tick(struct mw_store *st, struct mw_proc_set *set, uint64_t t)
 
 static void test_rows(void)
 {
-	struct mw_store_options opt = { .full_row_every_ns = 60 * SEC };
+	struct mw_store_options opt = {.full_row_every_ns = 60 * SEC};
 	struct mw_store *st = NULL, *other = NULL;
 	struct mw_proc_sample v[3];
-	struct mw_proc_set set = { .v = v, .n = 2, .cap = 3 };
+	struct mw_proc_set set = {.v = v, .n = 2, .cap = 3};
 	const char hostile[] = "evil\x1b[2J\n\xff";
 	uint64_t t = 1700000000ull * SEC;
 	pid_t holder = 0;
@@ -86,25 +87,25 @@ static void test_rows(void)
 	CHECK_EQ_I64(count("SELECT count(*) FROM ticks"), 10);
 	CHECK_EQ_I64(count("SELECT count(*) FROM sys_samples"), 10);
 	CHECK_EQ_I64(count("SELECT count(*) FROM proc_samples s JOIN procs p ON p.id = s.proc"
-			   " WHERE p.pid = 100"),
-		     10);
+	                   " WHERE p.pid = 100"),
+	             10);
 	/* The flat process: its first (full) row only, within the full-row interval. */
 	CHECK_EQ_I64(count("SELECT count(*) FROM proc_samples s JOIN procs p ON p.id = s.proc"
-			   " WHERE p.pid = 200"),
-		     1);
+	                   " WHERE p.pid = 200"),
+	             1);
 	CHECK_EQ_I64(count("SELECT full FROM proc_samples s JOIN procs p ON p.id = s.proc"
-			   " WHERE p.pid = 200"),
-		     1);
+	                   " WHERE p.pid = 200"),
+	             1);
 	CHECK_EQ_I64(count("SELECT count(*) FROM proc_samples WHERE fds IS NULL"), 11);
 	/* After the full-row interval, a full row even without change. */
 	CHECK_EQ_I64(write_tick(st, &set, t + 61 * SEC), 0);
 	CHECK_EQ_I64(count("SELECT count(*) FROM proc_samples s JOIN procs p ON p.id = s.proc"
-			   " WHERE p.pid = 200 AND full = 1"),
-		     2);
+	                   " WHERE p.pid = 200 AND full = 1"),
+	             2);
 	/* Hostile bytes round-trip exactly (bound as parameters, not spliced into SQL). */
 	CHECK_EQ_I64(count("SELECT count(*) FROM strings WHERE value = 'evil' || char(27) ||"
-			   " '[2J' || char(10) || CAST(x'ff' AS TEXT)"),
-		     1);
+	                   " '[2J' || char(10) || CAST(x'ff' AS TEXT)"),
+	             1);
 
 	/* exec: same identity, new name -> updated identity and an event. */
 	free(v[0].cmdline);
@@ -118,7 +119,8 @@ static void test_rows(void)
 	mw_proc_sample_release(&v[0]);
 	sample(&v[0], 100, 999, "reborn", 4096);
 	CHECK_EQ_I64(write_tick(st, &set, t + 63 * SEC), 0);
-	CHECK_EQ_I64(count("SELECT count(*) FROM procs WHERE pid = 100 AND exit_tick IS NOT NULL"), 1);
+	CHECK_EQ_I64(count("SELECT count(*) FROM procs WHERE pid = 100 AND exit_tick IS NOT NULL"),
+	             1);
 	CHECK_EQ_I64(count("SELECT count(*) FROM events WHERE kind = 'exit' AND pid = 100"), 1);
 	/* Seen once: pending, nothing written until a second tick sees it. */
 	CHECK_EQ_I64(count("SELECT count(*) FROM procs WHERE pid = 100"), 1);
@@ -126,13 +128,13 @@ static void test_rows(void)
 	CHECK_EQ_I64(count("SELECT count(*) FROM procs WHERE pid = 100"), 2);
 	/* Recorded from its first sighting: identity, a full row and the start event at 63 s. */
 	CHECK_EQ_I64(count("SELECT t.t_ms FROM procs p JOIN ticks t ON t.id = p.first_tick"
-			   " WHERE p.start_ticks = 999"),
-		     1700000063000LL);
+	                   " WHERE p.start_ticks = 999"),
+	             1700000063000LL);
 	CHECK_EQ_I64(count("SELECT count(*) FROM proc_samples s JOIN procs p ON p.id = s.proc"
-			   " WHERE p.start_ticks = 999 AND s.full = 1"),
-		     1);
+	                   " WHERE p.start_ticks = 999 AND s.full = 1"),
+	             1);
 	CHECK_EQ_I64(count("SELECT t_ms FROM events WHERE kind = 'start' AND pid = 100"),
-		     1700000063000LL);
+	             1700000063000LL);
 	/* The first tick's processes predate us: no start events for them. */
 	CHECK_EQ_I64(count("SELECT count(*) FROM events WHERE kind = 'start'"), 1);
 
@@ -154,7 +156,8 @@ static void test_rows(void)
 	CHECK_EQ_I64(count("SELECT count(*) FROM procs"), 3);
 	set.n = 1;
 	CHECK_EQ_I64(write_tick(st, &set, t + 75 * SEC), 0);
-	CHECK_EQ_I64(count("SELECT count(*) FROM procs WHERE pid = 200 AND exit_tick IS NOT NULL"), 1);
+	CHECK_EQ_I64(count("SELECT count(*) FROM procs WHERE pid = 200 AND exit_tick IS NOT NULL"),
+	             1);
 	mw_store_close(st);
 	mw_proc_sample_release(&v[0]);
 	mw_proc_sample_release(&v[1]);
@@ -226,9 +229,9 @@ static void test_foreign_and_newer(void)
 	{
 		char sql[200];
 		snprintf(sql, sizeof(sql),
-			 "PRAGMA application_id = %d; PRAGMA user_version = 999;"
-			 " CREATE TABLE meta(key, value)",
-			 MW_STORE_APPLICATION_ID);
+		         "PRAGMA application_id = %d; PRAGMA user_version = 999;"
+		         " CREATE TABLE meta(key, value)",
+		         MW_STORE_APPLICATION_ID);
 		sqlite3_exec(db, sql, NULL, NULL, NULL);
 	}
 	sqlite3_close(db);

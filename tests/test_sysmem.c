@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Parsers for /proc/meminfo, /proc/vmstat, /proc/pressure/memory: live, recorded, and broken input. */
+/* Parsers for /proc/meminfo, /proc/vmstat, /proc/pressure/memory: live, recorded, and broken input.
+ */
 #include "check.h"
 #include "memwatch/sysmem.h"
 #include "memwatch/util.h"
@@ -35,7 +36,7 @@ static void test_live(void)
 	for (int i = 0; i < MW_MI_COUNT; i++)
 		if (s.mem[i] == MW_UNKNOWN)
 			fprintf(stderr, "note: meminfo %s not printed by this kernel\n",
-				mw_meminfo_columns[i]);
+			        mw_meminfo_columns[i]);
 	CHECK(s.mem[MW_MI_mem_total] > 0);
 	CHECK(s.mem[MW_MI_mem_free] <= s.mem[MW_MI_mem_total]);
 	CHECK(s.mem[MW_MI_mem_available] <= s.mem[MW_MI_mem_total]);
@@ -49,12 +50,12 @@ static void test_meminfo_odd(void)
 
 	/* Unknown keys ignored, missing keys unknown, garbage and negatives skipped. */
 	mw_meminfo_parse("MemTotal:       1000 kB\n"
-			 "FutureField:    77 kB\n"
-			 "MemFree:  junk kB\n"
-			 "Cached: -5 kB\n"
-			 "HugePages_Total:       3\n"
-			 "Shmem:            12 kB",
-			 m);
+	                 "FutureField:    77 kB\n"
+	                 "MemFree:  junk kB\n"
+	                 "Cached: -5 kB\n"
+	                 "HugePages_Total:       3\n"
+	                 "Shmem:            12 kB",
+	                 m);
 	CHECK_EQ_I64(m[MW_MI_mem_total], 1024000);
 	CHECK_EQ_I64(m[MW_MI_mem_free], MW_UNKNOWN);
 	CHECK_EQ_I64(m[MW_MI_cached], MW_UNKNOWN);
@@ -76,8 +77,8 @@ static void test_vmstat_odd(void)
 	int64_t v[MW_VM_COUNT];
 
 	mw_vmstat_parse("pgfault 10\npgfaultx 99\nallocstall_normal 4\nallocstall_movable 3\n"
-			"oom_kill\npgmajfault  7\nunknown_counter 5",
-			v);
+	                "oom_kill\npgmajfault  7\nunknown_counter 5",
+	                v);
 	CHECK_EQ_I64(v[MW_VM_pgfault], 10);
 	CHECK_EQ_I64(v[MW_VM_oom_kill], MW_UNKNOWN);
 	CHECK_EQ_I64(v[MW_VM_pgmajfault], 7);
@@ -94,8 +95,8 @@ static void test_psi_odd(void)
 	int64_t p[MW_PSI_COUNT];
 
 	mw_psi_parse("some avg10=1.25 avg60=0.50 avg300=100.00 total=123456\n"
-		     "full avg10=0.01 avg60=bad avg300=0.00 total=99",
-		     p);
+	             "full avg10=0.01 avg60=bad avg300=0.00 total=99",
+	             p);
 	CHECK_EQ_I64(p[MW_PSI_psi_some_avg10], 125);
 	CHECK_EQ_I64(p[MW_PSI_psi_some_avg60], 50);
 	CHECK_EQ_I64(p[MW_PSI_psi_some_avg300], 10000);

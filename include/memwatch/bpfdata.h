@@ -25,7 +25,7 @@ struct mw_bpf_proc_evidence {
 
 /* Sums over [since_ms, until_ms]; available=false (and 0) when eBPF never recorded. */
 int mw_store_bpf_proc_evidence(struct mw_store *s, int64_t proc_id, int64_t since_ms,
-			       int64_t until_ms, struct mw_bpf_proc_evidence *out);
+                               int64_t until_ms, struct mw_bpf_proc_evidence *out);
 
 /* The daemon's eBPF state line ("on: ..." / "off: reason"), from meta key "bpf". */
 int mw_store_bpf_status(struct mw_store *s, char *buf, size_t cap);
@@ -40,8 +40,9 @@ struct mw_bpf_cost {
 	int64_t programs;
 	int64_t run_cnt;
 	int64_t run_time_ns;
-	int64_t events_dropped; /* ring buffer full in the kernel, plus the daemon's queue overflow */
-	int64_t window_ns;	/* how long run-time statistics were on */
+	int64_t events_dropped; /* ring buffer full in the kernel, plus the daemon's queue overflow
+	                         */
+	int64_t window_ns;      /* how long run-time statistics were on */
 };
 
 int mw_store_bpf_cost(struct mw_store *s, struct mw_bpf_cost *out);

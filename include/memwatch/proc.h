@@ -14,21 +14,21 @@
  * X(column, kind): the per-process metrics, in bytes unless kind says
  * otherwise. kind: 'b' bytes, 'n' a count/level, 'c' a monotonic counter.
  */
-#define MW_PROC_METRICS(X)     \
-	X(vsz, 'b')            \
-	X(rss, 'b')            \
-	X(rss_anon, 'b')       \
-	X(rss_file, 'b')       \
-	X(rss_shmem, 'b')      \
-	X(swap, 'b')           \
-	X(stack, 'b')          \
-	X(data, 'b')           \
-	X(pte, 'b')            \
-	X(threads, 'n')        \
-	X(fds, 'n')            \
-	X(minflt, 'c')         \
-	X(majflt, 'c')         \
-	X(oom_score, 'n')      \
+#define MW_PROC_METRICS(X)                                                                         \
+	X(vsz, 'b')                                                                                \
+	X(rss, 'b')                                                                                \
+	X(rss_anon, 'b')                                                                           \
+	X(rss_file, 'b')                                                                           \
+	X(rss_shmem, 'b')                                                                          \
+	X(swap, 'b')                                                                               \
+	X(stack, 'b')                                                                              \
+	X(data, 'b')                                                                               \
+	X(pte, 'b')                                                                                \
+	X(threads, 'n')                                                                            \
+	X(fds, 'n')                                                                                \
+	X(minflt, 'c')                                                                             \
+	X(majflt, 'c')                                                                             \
+	X(oom_score, 'n')                                                                          \
 	X(oom_adj, 'n')
 
 #define MW_X_ENUM_PM(col, kind) MW_PM_##col,
@@ -75,7 +75,8 @@ int mw_proc_collect_one(struct mw_proc_collector *c, pid_t pid, struct mw_proc_s
 void mw_proc_set_clear(struct mw_proc_set *set);
 void mw_proc_sample_release(struct mw_proc_sample *s);
 
-/* Count entries of /proc/PID/fd (root-relative). -errno when unreadable (EACCES for others' processes). */
+/* Count entries of /proc/PID/fd (root-relative). -errno when unreadable (EACCES for others'
+ * processes). */
 int mw_fd_count(const char *root, pid_t pid);
 
 /* Parse "VmPTE:" (and friends) out of a /proc/PID/status text; MW_UNKNOWN if absent. */

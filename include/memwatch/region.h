@@ -12,17 +12,17 @@
 #include <sys/types.h>
 
 /* X(name, "column/tag"): the region classes, in report order. */
-#define MW_REGION_KINDS(X)                    \
-	X(heap, "heap")                       \
-	X(stack, "stack")                     \
-	X(thread_stacks, "thread_stacks")     \
-	X(anon, "anon")                       \
-	X(arena, "arena")                     \
-	X(file_exec, "file_exec")             \
-	X(file_data, "file_data")             \
-	X(shm_sysv, "shm_sysv")               \
-	X(shm_posix, "shm_posix")             \
-	X(memfd, "memfd")                     \
+#define MW_REGION_KINDS(X)                                                                         \
+	X(heap, "heap")                                                                            \
+	X(stack, "stack")                                                                          \
+	X(thread_stacks, "thread_stacks")                                                          \
+	X(anon, "anon")                                                                            \
+	X(arena, "arena")                                                                          \
+	X(file_exec, "file_exec")                                                                  \
+	X(file_data, "file_data")                                                                  \
+	X(shm_sysv, "shm_sysv")                                                                    \
+	X(shm_posix, "shm_posix")                                                                  \
+	X(memfd, "memfd")                                                                          \
 	X(special, "special")
 
 #define MW_X_ENUM_REG(name, str) MW_REG_##name,
@@ -38,14 +38,14 @@ struct mw_region_stat {
 };
 
 struct mw_regions {
-	bool readable;      /* false: smaps could not be read (EACCES, gone) -- not "0" */
-	int err;            /* -errno when !readable */
+	bool readable; /* false: smaps could not be read (EACCES, gone) -- not "0" */
+	int err;       /* -errno when !readable */
 	struct mw_region_stat r[MW_REG_COUNT];
-	int64_t files;      /* distinct files mapped */
-	int64_t so_files;   /* distinct shared objects (*.so*) mapped */
-	uint64_t so_hash;   /* order-independent hash of the .so path set: changes when one appears */
-	int64_t stacks;     /* thread stacks found (guard + stack pairs); compare with Threads - 1 */
-	int64_t read_us;    /* what reading and classifying took (mw_region_read); not compared */
+	int64_t files;    /* distinct files mapped */
+	int64_t so_files; /* distinct shared objects (*.so*) mapped */
+	uint64_t so_hash; /* order-independent hash of the .so path set: changes when one appears */
+	int64_t stacks;   /* thread stacks found (guard + stack pairs); compare with Threads - 1 */
+	int64_t read_us;  /* what reading and classifying took (mw_region_read); not compared */
 };
 
 /*
@@ -68,9 +68,8 @@ uint64_t mw_region_stack_limit(const char *root, pid_t pid);
 /* True when the two samples would be stored as the same row. */
 bool mw_regions_equal(const struct mw_regions *a, const struct mw_regions *b);
 
-
 /* X(name): descriptor kinds from the targets of /proc/PID/fd links. */
-#define MW_FD_KINDS(X) X(file) X(socket) X(pipe) X(eventfd) X(anon_other) X(other)
+#define MW_FD_KINDS(X)     X(file) X(socket) X(pipe) X(eventfd) X(anon_other) X(other)
 #define MW_X_ENUM_FD(name) MW_FD_##name,
 enum mw_fd_kind { MW_FD_KINDS(MW_X_ENUM_FD) MW_FD_COUNT };
 
@@ -104,9 +103,9 @@ struct mw_region_writer;
 int mw_region_writer_new(struct mw_store *s, struct mw_region_writer **out);
 void mw_region_writer_free(struct mw_region_writer *w);
 int mw_region_write(struct mw_region_writer *w, int64_t proc_id, int64_t tick, int64_t t_ms,
-		    bool full, const struct mw_regions *reg);
+                    bool full, const struct mw_regions *reg);
 int mw_fd_kinds_write(struct mw_region_writer *w, int64_t proc_id, int64_t tick, int64_t t_ms,
-		      bool full, const struct mw_fd_kinds *fds);
+                      bool full, const struct mw_fd_kinds *fds);
 
 struct mw_region_point {
 	int64_t t_ms;
@@ -119,8 +118,8 @@ struct mw_region_series {
 	struct mw_region_point *v;
 };
 
-int mw_store_region_series(struct mw_store *s, int64_t proc_id, int64_t since_ms,
-			   int64_t until_ms, struct mw_region_series *out);
+int mw_store_region_series(struct mw_store *s, int64_t proc_id, int64_t since_ms, int64_t until_ms,
+                           struct mw_region_series *out);
 void mw_region_series_release(struct mw_region_series *sr);
 
 #endif

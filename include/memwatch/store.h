@@ -42,7 +42,7 @@ struct mw_store_options {
  *   -ENOTRECOVERABLE the file is not a memwatch database (foreign or corrupt)
  */
 int mw_store_open_writer(const char *path, const struct mw_store_options *opt,
-			 struct mw_store **out, pid_t *holder_pid);
+                         struct mw_store **out, pid_t *holder_pid);
 
 /* Open read-only. -ENOENT when the file does not exist. */
 int mw_store_open_reader(const char *path, struct mw_store **out);
@@ -88,7 +88,7 @@ int64_t mw_store_live_proc_id(struct mw_store *s, pid_t pid, uint64_t start_tick
 
 /* Append an event (kind: "daemon-start", "oom-kill", ...); proc_id 0 when none. */
 int mw_store_add_event(struct mw_store *s, uint64_t t_ns, const char *kind, int64_t proc_id,
-		       pid_t pid, const char *detail_json);
+                       pid_t pid, const char *detail_json);
 
 /* meta key/value (writer only for set). */
 int mw_store_meta_set(struct mw_store *s, const char *key, const char *value);
@@ -103,8 +103,8 @@ struct mw_proc_info {
 	uint32_t uid;
 	uint64_t start_ticks;
 	int64_t start_ms;
-	int64_t first_ms;  /* first tick it was seen */
-	int64_t last_ms;   /* last tick it was seen alive */
+	int64_t first_ms; /* first tick it was seen */
+	int64_t last_ms;  /* last tick it was seen alive */
 	bool exited;
 	char comm[MW_COMM_MAX];
 	char *cmdline;
@@ -115,11 +115,11 @@ void mw_proc_info_release(struct mw_proc_info *p);
 
 /* The process (pid, start_ticks) of the current boot; -ENOENT when not recorded. */
 int mw_store_find_proc(struct mw_store *s, const char *boot_id, pid_t pid, uint64_t start_ticks,
-		       struct mw_proc_info *out);
+                       struct mw_proc_info *out);
 
 /* The most recently recorded process with this pid in this boot (alive or exited). */
 int mw_store_find_latest_proc(struct mw_store *s, const char *boot_id, pid_t pid,
-			      struct mw_proc_info *out);
+                              struct mw_proc_info *out);
 
 /*
  * A process's samples as a step series: one point per stored row, plus a
@@ -132,7 +132,7 @@ struct mw_series {
 };
 
 int mw_store_proc_series(struct mw_store *s, int64_t proc_id, int64_t since_ms, int64_t until_ms,
-			 struct mw_series *out);
+                         struct mw_series *out);
 void mw_series_release(struct mw_series *sr);
 
 struct mw_store_stats {
