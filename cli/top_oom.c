@@ -33,7 +33,7 @@ static int ranking(struct top_ui *u, int y)
 	for (size_t i = 0; i < m->n; i++)
 		if (m->rows[i].m[MW_PM_oom_score] != MW_UNKNOWN)
 			v[n++] = &m->rows[i];
-	qsort(v, n, sizeof(*v), by_score);
+	mw_qsort(v, n, sizeof(*v), by_score);
 	top_put(y++, 0, COLS, "Next victims by the kernel's badness (oom_score), now",
 	        A_BOLD | A_UNDERLINE);
 	snprintf(line, sizeof(line), "%7s %5s %5s %8s %9s  %s", "PID", "SCORE", "ADJ", "RSS",

@@ -186,7 +186,7 @@ static int account_snapshot(struct src_bpf *s, const struct mw_bpf_snapshot *sna
 		was->st = p->st;
 		was->tick = s->tick;
 	}
-	qsort(known, snap->n, sizeof(*known), cmp_pid);
+	mw_qsort(known, snap->n, sizeof(*known), cmp_pid);
 	free(s->known);
 	s->known = known;
 	s->nknown = snap->n;

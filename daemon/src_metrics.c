@@ -313,7 +313,7 @@ static void emit_top(struct metrics *m, struct mw_daemon *d, FILE *out, struct r
 			continue;
 		rk[n++] = (struct ranked){p, key};
 	}
-	qsort(rk, n, sizeof(*rk), by_key_desc);
+	mw_qsort(rk, n, sizeof(*rk), by_key_desc);
 	if (n > top)
 		n = top;
 	if (!growth) {

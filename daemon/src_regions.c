@@ -240,14 +240,14 @@ static int plan_pass(struct regions_src *s, struct mw_daemon *d)
 	}
 	for (size_t i = 0; i < d->procs.n; i++)
 		order[i] = &d->procs.v[i];
-	qsort(order, d->procs.n, sizeof(*order), cmp_rss_desc);
+	mw_qsort(order, d->procs.n, sizeof(*order), cmp_rss_desc);
 	for (size_t i = 0; i < d->procs.n; i++) {
 		uint64_t when;
 		if (order[i]->pid == getpid() || !due(s, order[i], i, d->t_ns, &when))
 			continue;
 		c[nc++] = (struct cand){order[i], i < TOP_N ? 0 : 1, when};
 	}
-	qsort(c, nc, sizeof(*c), cmp_cand);
+	mw_qsort(c, nc, sizeof(*c), cmp_cand);
 	for (size_t i = 0; i < nc && n < s->max_procs; i++, n++) {
 		s->work[n].job.pid = c[i].p->pid;
 		s->work[n].job.start = c[i].p->start_ticks;

@@ -500,7 +500,7 @@ int mw_bpfmon_snapshot(struct mw_bpfmon *m, struct mw_bpf_snapshot *out)
 	if (r < 0)
 		return r;
 	/* Leaders first within each tgid, then fold the other threads' fault counts in. */
-	qsort(v, n, sizeof(*v), cmp_tgid);
+	mw_qsort(v, n, sizeof(*v), cmp_tgid);
 	for (size_t i = 0; i < n; i++) {
 		if (!v[i].is_thread) {
 			v[k++] = v[i];

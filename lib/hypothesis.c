@@ -405,7 +405,7 @@ int mw_hypotheses_eval(struct mw_analysis *a)
 	a->nhyp = 0;
 	for (size_t i = 0; i < mw_nrules && a->nhyp < MW_HYP_MAX; i++)
 		eval_rule(a, &mw_rules[i], &a->hyp[a->nhyp++]);
-	qsort(a->hyp, a->nhyp, sizeof(a->hyp[0]), cmp_hyp);
+	mw_qsort(a->hyp, a->nhyp, sizeof(a->hyp[0]), cmp_hyp);
 	return 0;
 }
 

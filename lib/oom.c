@@ -381,7 +381,7 @@ int mw_oom_history_from_store(struct mw_store *s, int64_t since_ms, int64_t unti
 	}
 	for (size_t i = 0; i < h->n; i++)
 		mw_memcg_read("", h->v[i].cgroup, &h->v[i].cgroup_limit, &h->v[i].cgroup_usage);
-	qsort(h->v, h->n, sizeof(*h->v), cmp_kill);
+	mw_qsort(h->v, h->n, sizeof(*h->v), cmp_kill);
 	return 0;
 }
 
@@ -616,7 +616,7 @@ int mw_oom_forecast(const struct mw_proc_set *procs, const struct mw_sys_sample 
 			                      c->rss_slope;
 		f->n++;
 	}
-	qsort(f->v, f->n, sizeof(*f->v), cmp_cand);
+	mw_qsort(f->v, f->n, sizeof(*f->v), cmp_cand);
 	avail_trend(view, f);
 	if (isfinite(f->seconds_to_oom)) {
 		double best = -INFINITY;

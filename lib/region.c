@@ -332,8 +332,8 @@ static int count_files(const struct vma_list *l, struct mw_regions *out)
 		if (l->v[i].so)
 			so[nso++] = l->v[i].path_hash;
 	}
-	qsort(h, nh, sizeof(*h), cmp_u64);
-	qsort(so, nso, sizeof(*so), cmp_u64);
+	mw_qsort(h, nh, sizeof(*h), cmp_u64);
+	mw_qsort(so, nso, sizeof(*so), cmp_u64);
 	for (size_t i = 0; i < nh; i++)
 		out->files += i == 0 || h[i] != h[i - 1];
 	for (size_t i = 0; i < nso; i++)

@@ -183,7 +183,7 @@ int mw_slab_aliases(const char *root, const char *name, char *buf, size_t cap)
 		}
 		n++;
 	}
-	qsort(names, n, sizeof(*names), cmp_str);
+	mw_qsort(names, n, sizeof(*names), cmp_str);
 	for (size_t i = 0; i < n && o < cap; i++)
 		o += (size_t)snprintf(buf + o, cap - o, "%s%s", i ? "," : "", names[i]);
 out:

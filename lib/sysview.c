@@ -150,7 +150,7 @@ static void finish_slab(struct mw_sysview *v)
 		trend_of(c->t_ms, c->bytes, c->n, &c->tr);
 		c->growing = slab_growing(c);
 	}
-	qsort(v->slab, v->nslab, sizeof(*v->slab), cmp_slab);
+	mw_qsort(v->slab, v->nslab, sizeof(*v->slab), cmp_slab);
 }
 
 /* shm with nobody attached whose creator is gone or no longer attached. */

@@ -412,7 +412,7 @@ static void scale_sites(struct mw_trace *t, uint64_t mallocs)
 		t->sites[i].bytes = (uint64_t)((double)t->sites[i].size_sum * share + 0.5);
 	}
 	if (t->nsites > 1)
-		qsort(t->sites, t->nsites, sizeof(*t->sites), site_cmp);
+		mw_qsort(t->sites, t->nsites, sizeof(*t->sites), site_cmp);
 }
 
 int mw_trace_read(struct mw_trace *t)

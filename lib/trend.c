@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "memwatch/trend.h"
+#include "memwatch/util.h"
 
 #include <errno.h>
 #include <math.h>
@@ -127,7 +128,7 @@ static double tie_correction(const double *y, size_t n)
 	if (!c)
 		return NAN;
 	memcpy(c, y, n * sizeof(*c));
-	qsort(c, n, sizeof(*c), cmp_double);
+	mw_qsort(c, n, sizeof(*c), cmp_double);
 	for (size_t i = 0; i < n;) {
 		size_t j = i + 1;
 		while (j < n && c[j] == c[i])

@@ -61,6 +61,18 @@ int mw_read_fileat(int dirfd, const char *name, char *buf, size_t cap, size_t *l
 int mw_path(char *buf, size_t cap, const char *root, const char *path);
 
 /*
+ * qsort that accepts an empty (possibly NULL) array: qsort(NULL, 0, ...) is
+ * undefined behaviour, and empty sets (no slab caches readable, no processes
+ * matched) are normal here.
+ */
+static inline void mw_qsort(void *base, size_t n, size_t size,
+			    int (*cmp)(const void *, const void *))
+{
+	if (n > 1)
+		qsort(base, n, size, cmp);
+}
+
+/*
  * Copy src into dst (cap bytes), truncating where it must; always
  * NUL-terminated. Returns strlen(src), so callers can tell it was cut.
  */
