@@ -397,11 +397,18 @@ static int write_rss_move(struct src_bpf *s, struct mw_daemon *d, sqlite3_stmt *
 	uint64_t start = mw_bpf_start_ticks(e->start_boottime_ns, s->hz);
 	int64_t proc = proc_id_of(s, d, (pid_t)e->pid, start);
 
+	/*
+	 * Not a recorded process (it lived less than a tick, or is in its first
+	 * tick): no history to attach the movement to. Every exec'd process
+	 * crosses the threshold once on start-up, so on a host that forks a
+	 * few processes a second these rows were most of the store's growth.
+	 */
+	if (!proc)
+		return 0;
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
 	sqlite3_bind_int64(st, 1, (int64_t)(real_ns(s, e->t_ns) / 1000000));
-	if (proc)
-		sqlite3_bind_int64(st, 2, proc);
+	sqlite3_bind_int64(st, 2, proc);
 	sqlite3_bind_int(st, 3, (int)e->pid);
 	sqlite3_bind_int64(st, 4, e->rss.rss[MW_RSS_ANON] * PAGE);
 	sqlite3_bind_int64(st, 5, e->rss.rss[MW_RSS_FILE] * PAGE);
