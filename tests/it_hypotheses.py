@@ -30,7 +30,9 @@ GROWTH = [
 ]
 CONTROLS = [
     ("flat", ["--size", 8 << 20]),
-    ("sawtooth", ["--base", 8 << 20, "--cap", 16 << 20, "--rate", 8 << 20]),
+    # A tooth every ~5.3 s: not a multiple of the 2 s region pass, so samples see the drops
+    # (a 2 s tooth sampled every 2 s aliases into an apparent slow rise).
+    ("sawtooth", ["--base", 8 << 20, "--cap", 16 << 20, "--rate", 3 << 20]),
     ("grow_then_flat", ["--grow-for", 12, "--rate", 2 << 20]),
 ]
 FD_IDS = {"socket": "fd-leak-sockets", "pipe": "fd-leak-pipes"}
