@@ -417,11 +417,49 @@ static int index_insert(struct mw_callsite_tracker *t, uint64_t hash, uint32_t i
 		}
 }
 
+/* The index (+1) of the interned stack with this hash, or 0. */
+static uint32_t stack_find(const struct mw_callsite_tracker *t, uint64_t hash)
+{
+	if (t->index_cap)
+		for (size_t k = hash & (t->index_cap - 1); t->index[k];
+		     k = (k + 1) & (t->index_cap - 1))
+			if (t->stacks[t->index[k] - 1].hash == hash)
+				return t->index[k];
+	return 0;
+}
+
+/* Add a stack; the tracker takes text (freed here on failure, with the tracker otherwise). */
+static int stack_add(struct mw_callsite_tracker *t, uint64_t hash, char *text, uint32_t depth,
+                     int64_t row, uint32_t *out)
+{
+	if (!text)
+		return -ENOMEM;
+	if (t->nstacks == t->capstacks) {
+		size_t cap = t->capstacks ? 2 * t->capstacks : 64;
+		struct cs_stack *v = realloc(t->stacks, cap * sizeof(*v));
+		if (!v) {
+			free(text);
+			return -ENOMEM;
+		}
+		t->stacks = v;
+		t->capstacks = cap;
+	}
+	if (index_insert(t, hash, (uint32_t)t->nstacks) < 0) {
+		free(text);
+		return -ENOMEM;
+	}
+	t->stacks[t->nstacks] = (struct cs_stack){hash, text, depth, row};
+	*out = (uint32_t)t->nstacks++;
+	/* cppcheck-suppress memleak */
+	return 0;
+}
+
 /* The interned stack of these frames (by content: the same path in any process is one stack). */
 static int intern_stack(struct mw_callsite_tracker *t, size_t n, uint32_t *out)
 {
 	uint64_t h = 0xcbf29ce484222325ull;
 	size_t len = 0, o = 0;
+	uint32_t found;
 	char *joined;
 
 	for (size_t i = 0; i < n; i++) {
@@ -429,20 +467,10 @@ static int intern_stack(struct mw_callsite_tracker *t, size_t n, uint32_t *out)
 		h = fnv1a("\n", h);
 		len += strlen(t->frames[i]) + 1;
 	}
-	if (t->index_cap)
-		for (size_t k = h & (t->index_cap - 1); t->index[k];
-		     k = (k + 1) & (t->index_cap - 1))
-			if (t->stacks[t->index[k] - 1].hash == h) {
-				*out = t->index[k] - 1;
-				return 0;
-			}
-	if (t->nstacks == t->capstacks) {
-		size_t cap = t->capstacks ? 2 * t->capstacks : 64;
-		struct cs_stack *v = realloc(t->stacks, cap * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		t->stacks = v;
-		t->capstacks = cap;
+	found = stack_find(t, h);
+	if (found) {
+		*out = found - 1;
+		return 0;
 	}
 	joined = malloc(len + 1);
 	if (!joined)
@@ -450,13 +478,7 @@ static int intern_stack(struct mw_callsite_tracker *t, size_t n, uint32_t *out)
 	for (size_t i = 0; i < n; i++)
 		o += (size_t)sprintf(joined + o, i + 1 < n ? "%s\n" : "%s", t->frames[i]);
 	joined[o] = '\0';
-	if (index_insert(t, h, (uint32_t)t->nstacks) < 0) {
-		free(joined);
-		return -ENOMEM;
-	}
-	t->stacks[t->nstacks] = (struct cs_stack){h, joined, (uint32_t)n, 0};
-	*out = (uint32_t)t->nstacks++;
-	return 0;
+	return stack_add(t, h, joined, (uint32_t)n, 0, out);
 }
 
 /* A new mapping over a tracked one proves the old one was unmapped. */
@@ -996,33 +1018,13 @@ static int write_counters(sqlite3 *db, sqlite3_stmt *st, int64_t tick, int64_t p
 static int intern_stored(struct mw_callsite_tracker *t, uint64_t hash, const char *frames,
                          uint32_t depth, int64_t row, uint32_t *out)
 {
-	char *copy;
+	uint32_t found = stack_find(t, hash);
 
-	if (t->index_cap)
-		for (size_t k = hash & (t->index_cap - 1); t->index[k];
-		     k = (k + 1) & (t->index_cap - 1))
-			if (t->stacks[t->index[k] - 1].hash == hash) {
-				*out = t->index[k] - 1;
-				return 0;
-			}
-	if (t->nstacks == t->capstacks) {
-		size_t cap = t->capstacks ? 2 * t->capstacks : 64;
-		struct cs_stack *v = realloc(t->stacks, cap * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		t->stacks = v;
-		t->capstacks = cap;
+	if (found) {
+		*out = found - 1;
+		return 0;
 	}
-	copy = strdup(frames);
-	if (!copy || index_insert(t, hash, (uint32_t)t->nstacks) < 0) {
-		free(copy);
-		return -ENOMEM;
-	}
-	/* The tracker owns copy from here (freed with the tracker). */
-	t->stacks[t->nstacks] = (struct cs_stack){hash, copy, depth, row};
-	*out = (uint32_t)t->nstacks++;
-	/* cppcheck-suppress memleak */
-	return 0;
+	return stack_add(t, hash, strdup(frames), depth, row, out);
 }
 
 /*
