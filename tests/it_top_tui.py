@@ -181,7 +181,9 @@ def test_tui():
         pane.keys("1")
         # Resize to 80x24: still a whole, well-formed screen.
         pane.resize(80, 24)
-        s = pane.wait_for(lambda t: len(t.splitlines()) <= 24 and rows(t) and "F10Quit" in t,
+        # Wait for the whole redraw (titles included): capture-pane can catch it half done.
+        s = pane.wait_for(lambda t: len(t.splitlines()) <= 24 and rows(t) and "F10Quit" in t
+                          and re.search(r"PID\s+USER\s+RSS\s+GROW/m.*COMMAND", t) is not None,
                           what="80x24 redraw")
         check(all(len(l) <= 80 for l in s.splitlines()), "no line wider than 80 columns")
         check(re.search(r"PID\s+USER\s+RSS\s+GROW/m.*COMMAND", s) is not None,
