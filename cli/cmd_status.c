@@ -46,7 +46,7 @@ static int64_t meta_int(struct mw_store *s, const char *key)
 
 static void print_text(const char *path, const struct status *s)
 {
-	char a[32], b[32], c[32];
+	char a[32], b[32], c[32], d[32];
 	int64_t now_ms = (int64_t)(mw_now_ns() / 1000000ull);
 
 	printf("database:   %s (%s, schema %d)\n", path,
@@ -67,7 +67,7 @@ static void print_text(const char *path, const struct status *s)
 		                       (uint64_t)(s->st.last_tick_ms - s->st.first_tick_ms) *
 		                               1000000ull),
 		       s->st.ticks,
-		       mw_fmt_duration(c, sizeof(c),
+		       mw_fmt_duration(d, sizeof(d),
 		                       (uint64_t)(now_ms > s->st.last_tick_ms
 		                                          ? now_ms - s->st.last_tick_ms
 		                                          : 0) *

@@ -8,6 +8,7 @@ refused untouched."""
 import glob
 import hashlib
 import os
+import re
 import random
 import signal
 import sqlite3
@@ -103,6 +104,11 @@ def test_disk_full():
         rc, out = subprocess.run([os.environ.get("MEMWATCH", "memwatch"), "status", "--db", db,
                                   "--json"], capture_output=True, text=True).returncode, None
         check(rc == 0, "memwatch status works after recovery")
+        out = subprocess.run([os.environ.get("MEMWATCH", "memwatch"), "status", "--db", db],
+                             capture_output=True, text=True).stdout
+        hist = re.search(r"history: .*\((.*)\), \d+ ticks, last (.*) ago", out)
+        check(hist is not None and hist.group(1) != hist.group(2),
+              f"status: the last tick's age is not the history's span ({hist and hist.groups()})")
         stop(p)
         stop(churn)
         check(db_scalar(db, "PRAGMA integrity_check") == "ok", "no corruption after disk full")
