@@ -53,6 +53,14 @@ struct mw_pending {
 	__u32 pad;
 	__u64 start; /* leader's start_boottime: tells a reused pid apart */
 	__u64 n[MW_P_COUNT];
+	/*
+	 * What the fault program last saw of this process, so most faults
+	 * return without a storage lookup: the heap's high-water mark, and
+	 * the approximate RSS counters (file, anon, shmem), which move only
+	 * when a CPU folds its batch in, about once in 32 changes.
+	 */
+	__u64 heap_hw;
+	__s64 rss_seen[3];
 };
 
 MW_BPF_EXTERN struct {
@@ -79,6 +87,12 @@ MW_BPF_EXTERN struct {
 	__type(key, struct mw_bpf_map_key);
 	__type(value, struct mw_bpf_map_val);
 } mw_mappings SEC(".maps");
+
+/* Heap growth snapshots (struct mw_bpf_heap_snap); the loader sizes it. */
+MW_BPF_EXTERN struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 2 * 1024 * 1024);
+} mw_heap_snaps SEC(".maps");
 
 /* Where a direct reclaim started, by thread id. */
 MW_BPF_EXTERN struct {
@@ -113,6 +127,14 @@ MW_BPF_EXTERN const volatile __u64 mw_rb_wakeup_bytes; /* wake the reader past t
 MW_BPF_EXTERN struct mw_bpf_counters mw_counters;
 /* Wall-clock time of the daemon's last tick, written by it: a clock read per mmap costs more. */
 MW_BPF_EXTERN volatile __u64 mw_clock_ns;
+/*
+ * Heap snapshots, set at run time by the call-site tracker (0: off): bytes
+ * of user stack per snapshot, and the token bucket as ns of refill per
+ * snapshot and at most.
+ */
+MW_BPF_EXTERN volatile __u32 mw_snap_stack_bytes;
+MW_BPF_EXTERN volatile __u64 mw_snap_cost_ns;
+MW_BPF_EXTERN volatile __u64 mw_snap_credit_max_ns;
 
 static __always_inline struct mw_bpf_pstate *mw_state_of(struct task_struct *leader)
 {
@@ -235,6 +257,21 @@ static __always_inline void mw_mm_counters(struct mm_struct *mm, __s64 rss[MW_RS
 		rss[i] = mm ? mw_mm_counter(mm, i) : -1;
 }
 
+/* Direct loads need constant offsets: the verifier refuses a variable index into mm. */
+static __always_inline __s64 mw_rss_approx(struct mm_struct *mm, int i)
+{
+	switch (i) {
+	case 0:
+		return mm->rss_stat[0].count;
+	case 1:
+		return mm->rss_stat[1].count;
+	case 2:
+		return mm->rss_stat[2].count;
+	default:
+		return mm->rss_stat[3].count;
+	}
+}
+
 static __always_inline struct mw_bpf_event *mw_event_reserve(__u32 kind)
 {
 	struct mw_bpf_event *e = bpf_ringbuf_reserve(&mw_events, sizeof(*e), 0);
@@ -270,6 +307,49 @@ static __always_inline void mw_event_task(struct mw_bpf_event *e, struct task_st
 	e->pid = BPF_CORE_READ(t, tgid);
 	e->start_boottime_ns = BPF_CORE_READ(leader, start_boottime);
 	BPF_CORE_READ_STR_INTO(&e->comm, leader, comm);
+}
+
+/*
+ * The RSS-movement gate: record the owner's counters (exact sums) once any
+ * counter has moved by mw_rss_threshold pages since the owner's last
+ * record. The owner, not the task at hand: reclaim and migration run
+ * elsewhere. Gating uses the cheap approximate counters.
+ */
+static __always_inline void mw_rss_gate(struct mm_struct *mm, struct task_struct *owner)
+{
+	struct mw_bpf_pstate *st;
+	struct mw_bpf_event *e;
+	bool moved = false;
+
+	/* Teardown (last user gone): the exit event has the final values. */
+	if (!owner || mm->mm_users.counter == 0)
+		return;
+	st = bpf_task_storage_get(&mw_pstate, owner, NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!st)
+		return;
+	for (int k = 0; k < MW_RSS_COUNT; k++) {
+		__s64 diff = mw_rss_approx(mm, k) - st->rss_last[k];
+		if (diff >= (__s64)mw_rss_threshold || -diff >= (__s64)mw_rss_threshold)
+			moved = true;
+	}
+	if (!moved)
+		return;
+	for (int k = 0; k < MW_RSS_COUNT; k++)
+		st->rss_last[k] = mw_rss_approx(mm, k);
+	e = mw_event_reserve(MW_EV_RSS_MOVE);
+	if (!e)
+		return;
+	mw_event_task(e, owner);
+	mw_mm_counters(mm, e->rss.rss);
+	mw_event_submit(e);
+}
+
+/* Whose RSS an mm is: mm->owner where the kernel keeps it (memcg), else the leader. */
+static __always_inline struct task_struct *mw_mm_owner(struct mm_struct *mm, struct task_struct *t)
+{
+	if (bpf_core_field_exists(mm->owner))
+		return mm->owner;
+	return t->group_leader;
 }
 
 #endif

@@ -33,6 +33,14 @@ struct mw_bpf_pstate {
 	__s64 rss_last[MW_RSS_COUNT]; /* pages at the last RSS-movement record */
 	__s32 oom_adj;                /* oom_score_adj as last seen */
 	__u32 oom_adj_known;
+	/* Heap growth bookkeeping of the fault program (not for user space). */
+	__u64 heap_mm;        /* the mm these figures belong to (exec replaces it) */
+	__u64 heap_hw;        /* end of the highest heap page faulted so far */
+	__u64 heap_snap_lo;   /* growth since here has no snapshot yet */
+	__u64 snap_credit_ns; /* token bucket of heap snapshots, in ns of refill */
+	__u64 snap_t_ns;
+	__u32 snap_skipped; /* growth faults over the bucket since the last snapshot */
+	__u32 pad;
 };
 
 /* One process, as iter/task writes it each tick. */
@@ -125,10 +133,33 @@ struct mw_bpf_event {
 	};
 };
 
+/*
+ * A snapshot at heap (brk) growth: the user registers and a slice of the
+ * user stack when a fault lands above the highest heap page faulted so far,
+ * for the call-site tracker to unwind. [lo, hi) is the heap grown since
+ * the process's previous snapshot. Rate-limited per process in the kernel,
+ * before anything is copied.
+ */
+#define MW_SNAP_STACK_MAX 16384
+#define MW_SNAP_NREGS     17
+
+struct mw_bpf_heap_snap {
+	__u32 pid, tid;
+	__u64 t_ns; /* bpf_ktime_get_ns(): CLOCK_MONOTONIC, like perf samples */
+	__u64 start_boottime_ns;
+	__u64 lo, hi;
+	__u32 skipped;   /* growth faults over the token bucket since the previous snapshot */
+	__u32 stack_len; /* bytes copied from regs[7] (sp) up */
+	__u64 regs[MW_SNAP_NREGS]; /* DWARF order: rax rdx rcx rbx rsi rdi rbp rsp r8..r15 rip */
+	__u8 stack[MW_SNAP_STACK_MAX];
+};
+
 /* Counters user space reads from the .bss of the object. */
 struct mw_bpf_counters {
 	__u64 events_dropped;   /* ring buffer full */
 	__u64 storage_failures; /* task storage could not be created */
+	__u64 snaps_dropped;    /* heap snapshot ring full */
+	__u64 snaps_unread;     /* the user stack could not be read */
 };
 
 #endif

@@ -11,6 +11,9 @@ const volatile __u64 mw_rss_threshold = 256;
 const volatile __u64 mw_rb_wakeup_bytes = 128 * 1024;
 struct mw_bpf_counters mw_counters;
 volatile __u64 mw_clock_ns;
+volatile __u32 mw_snap_stack_bytes;
+volatile __u64 mw_snap_cost_ns;
+volatile __u64 mw_snap_credit_max_ns;
 
 extern struct task_struct *bpf_task_from_pid(s32 pid) __ksym;
 extern void bpf_task_release(struct task_struct *p) __ksym;

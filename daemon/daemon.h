@@ -16,6 +16,8 @@
 
 #include "memwatch/config.h"
 
+struct mw_bpfmon;
+
 #include "memwatch/proc.h"
 #include "memwatch/store.h"
 #include "memwatch/sysmem.h"
@@ -57,6 +59,9 @@ struct mw_daemon {
 		uint64_t started_ns;           /* CLOCK_REALTIME at start */
 		uint64_t filtered_procs;       /* processes left out by include/exclude */
 	} health;
+	/* The loaded eBPF programs (the bpf source's), or NULL: other sources may use their maps.
+	 */
+	struct mw_bpfmon *bpf;
 	/* Every open source's metric families, for the metrics listener (set by the daemon). */
 	void (*emit_source_metrics)(struct mw_daemon *d, FILE *out);
 };

@@ -60,6 +60,7 @@ struct pid_start {
 };
 
 struct src_bpf {
+	struct mw_daemon *d;
 	struct mw_bpfmon *mon;
 	struct mw_pidmap *prev;
 	struct mw_bpf_event *ev;
@@ -497,6 +498,8 @@ static int write_stats(struct src_bpf *s, struct mw_daemon *d)
 	mw_json_int(&j, "events_dropped", (int64_t)c.events_dropped);
 	mw_json_int(&j, "events_lost", (int64_t)s->ev_lost);
 	mw_json_int(&j, "storage_failures", (int64_t)c.storage_failures);
+	mw_json_int(&j, "snaps_dropped", (int64_t)c.snaps_dropped);
+	mw_json_int(&j, "snaps_unread", (int64_t)c.snaps_unread);
 	mw_json_int(&j, "exits_unrecorded", (int64_t)s->exits_unrecorded);
 	mw_json_int(&j, "stats_window_ns", (int64_t)mw_bpfmon_stats_window_ns(s->mon));
 	mw_json_obj_close(&j);
@@ -529,6 +532,8 @@ static void bpf_close(void *state)
 
 	if (!s)
 		return;
+	if (s->d)
+		s->d->bpf = NULL;
 	mw_bpfmon_close(s->mon);
 	mw_pidmap_free(s->prev);
 	free(s->ev);
@@ -540,15 +545,19 @@ static void bpf_close(void *state)
 static int bpf_open(struct mw_daemon *d, void **state, char *why, size_t whylen)
 {
 	struct src_bpf *s = calloc(1, sizeof(*s));
+	const char *hook = getenv("MEMWATCH_BPF_RSS_STAT");
+	struct mw_bpfmon_options o;
 	char line[1200];
 	int r;
 
 	if (!s)
 		return -ENOMEM;
 	s->hz = mw_clock_ticks_per_sec();
+	mw_bpfmon_options_default(&o);
+	o.rss_stat_hook = hook && strcmp(hook, "1") == 0;
 	r = mw_pidmap_new(sizeof(struct seen), &s->prev);
 	if (r == 0)
-		r = mw_bpfmon_open(NULL, &s->mon, why, whylen);
+		r = mw_bpfmon_open(&o, &s->mon, why, whylen);
 	if (r < 0) {
 		if (!why[0])
 			snprintf(why, whylen, "%s", strerror(-r));
@@ -562,6 +571,8 @@ static int bpf_open(struct mw_daemon *d, void **state, char *why, size_t whylen)
 	snprintf(line, sizeof(line), "on: %s", mw_bpfmon_programs(s->mon));
 	mw_store_meta_set(d->store, "bpf", line);
 	mw_notice("eBPF %s", line);
+	s->d = d;
+	d->bpf = s->mon; /* for the call-site source's heap snapshots */
 	*state = s;
 	return 0;
 }

@@ -4,6 +4,7 @@
  * events drained when readable, reconciled against /proc/PID/maps every
  * MEMWATCH_CALLSITE_RECONCILE seconds, stored in the tick transaction.
  */
+#include "memwatch/bpfmon.h"
 #include "memwatch/callsite.h"
 #include "memwatch/log.h"
 #include "memwatch/util.h"
@@ -16,13 +17,34 @@
 #include <stdio.h>
 #include <string.h>
 
+/*
+ * brk growth does not pass through vm_unmapped_area: its snapshots come
+ * from the eBPF fault program, rate-limited there (same budget per process).
+ */
+static void heap_snaps_on(struct mw_daemon *d, struct mw_callsite_tracker *t,
+                          const struct mw_callsite_options *o)
+{
+	uint32_t bytes = o->stack_bytes < MW_SNAP_STACK_MAX ? o->stack_bytes : MW_SNAP_STACK_MAX;
+	int fd, r;
+
+	if (!d->bpf) {
+		mw_info("callsite: no eBPF, so no call sites for heap (brk) growth");
+		return;
+	}
+	fd = mw_bpfmon_heap_snaps(d->bpf, bytes, o->rate_per_s, o->burst);
+	r = fd < 0 ? fd : mw_callsite_tracker_add_heap_ring(t, fd);
+	if (r < 0) {
+		mw_bpfmon_heap_snaps(d->bpf, 0, 0, 0);
+		mw_warn("callsite: no call sites for heap (brk) growth: %s", strerror(-r));
+	}
+}
+
 static int cs_open(struct mw_daemon *d, void **state, char *why, size_t whylen)
 {
 	struct mw_callsite_options o;
 	struct mw_callsite_tracker *t;
 	int r;
 
-	(void)d;
 	mw_callsite_options_default(&o);
 	r = mw_callsite_options_from_env(&o, why, whylen);
 	if (r < 0)
@@ -32,6 +54,7 @@ static int cs_open(struct mw_daemon *d, void **state, char *why, size_t whylen)
 		return r;
 	mw_info("callsite: %u-byte stack slices, %g snapshots/s per process (burst %g), depth %u",
 	        o.stack_bytes, o.rate_per_s, o.burst, o.depth);
+	heap_snaps_on(d, t, &o);
 	*state = t;
 	return 0;
 }

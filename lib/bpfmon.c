@@ -104,6 +104,12 @@ void mw_bpfmon_set_clock(struct mw_bpfmon *m MW_UNUSED, uint64_t t_ns MW_UNUSED)
 {
 }
 
+int mw_bpfmon_heap_snaps(struct mw_bpfmon *m MW_UNUSED, uint32_t stack_bytes MW_UNUSED,
+                         double rate_per_s MW_UNUSED, double burst MW_UNUSED)
+{
+	return -EOPNOTSUPP;
+}
+
 #else /* MW_HAVE_BPF */
 
 #include <bpf/bpf.h>
@@ -246,7 +252,7 @@ static int load_what_works(const struct mw_bpfmon_options *o, bool want[MW_NPROG
 	size_t nok = 0;
 
 	for (size_t i = 0; i < MW_NPROGS; i++)
-		want[i] = true;
+		want[i] = o->rss_stat_hook || strcmp(progs_known[i].name, "mw_rss_stat") != 0;
 	r = try_load(o, want, out);
 	/* Without the privilege nothing will load: say so rather than probe. */
 	if (r == 0 || r == -EPERM)
@@ -256,6 +262,8 @@ static int load_what_works(const struct mw_bpfmon_options *o, bool want[MW_NPROG
 		bool one[MW_NPROGS] = {false};
 		struct memwatch_bpf *skel = NULL;
 
+		if (!want[i])
+			continue;
 		one[i] = true;
 		r = try_load(o, one, &skel);
 		want[i] = r == 0;
@@ -572,6 +580,22 @@ void mw_bpfmon_counters(struct mw_bpfmon *m, struct mw_bpf_counters *out)
 void mw_bpfmon_set_clock(struct mw_bpfmon *m, uint64_t t_ns)
 {
 	m->skel->bss->mw_clock_ns = t_ns;
+}
+
+int mw_bpfmon_heap_snaps(struct mw_bpfmon *m, uint32_t stack_bytes, double rate_per_s, double burst)
+{
+	double cost;
+
+	if (!m->skel->links.mw_fault_user)
+		return -EOPNOTSUPP;
+	if (stack_bytes > MW_SNAP_STACK_MAX || (stack_bytes && (rate_per_s <= 0 || burst < 1)))
+		return -EINVAL;
+	cost = stack_bytes ? 1e9 / rate_per_s : 0;
+	m->skel->bss->mw_snap_cost_ns = (uint64_t)cost;
+	m->skel->bss->mw_snap_credit_max_ns = (uint64_t)(cost * burst);
+	/* Last: the program reads the bucket only once this is set. */
+	__atomic_store_n(&m->skel->bss->mw_snap_stack_bytes, stack_bytes, __ATOMIC_RELEASE);
+	return bpf_map__fd(m->skel->maps.mw_heap_snaps);
 }
 
 /* Statistics are on while any descriptor from BPF_ENABLE_STATS is open. */

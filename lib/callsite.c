@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Call-site tracker (writer side). The reader is in callsite_read.c. */
+#include "config.h"
 #include "memwatch/callsite.h"
 #include "memwatch/log.h"
 #include "memwatch/perfev.h"
@@ -19,6 +20,12 @@
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+
+#if MW_HAVE_BPF
+#include <bpf/libbpf.h>
+
+#include "mwbpf.h"
+#endif
 
 #define MAX_CPUS              256
 #define MW_CALLSITE_MAX_MUTED 32
@@ -97,8 +104,9 @@ struct mw_callsite_tracker {
 	} mutes[MW_CALLSITE_MAX_MUTED];
 	size_t nmutes;
 	bool filter_dirty;
-	bool adopted;          /* open rows of an earlier run taken over */
-	int ncpu_ev[MAX_CPUS]; /* cpu number of each ring event */
+	bool adopted;                /* open rows of an earlier run taken over */
+	struct ring_buffer *heap_rb; /* heap-growth snapshots from the fault program, or NULL */
+	int ncpu_ev[MAX_CPUS];       /* cpu number of each ring event */
 };
 
 static void unmute_due(struct mw_callsite_tracker *t, uint64_t now_ns, bool all);
@@ -274,6 +282,9 @@ void mw_callsite_tracker_free(struct mw_callsite_tracker *t)
 	unmute_due(t, 0, true);
 	for (size_t i = t->nev; i-- > 0;)
 		mw_perfev_close(t->ev[i]);
+#if MW_HAVE_BPF
+	ring_buffer__free(t->heap_rb);
+#endif
 	if (t->epfd >= 0)
 		close(t->epfd);
 	for (size_t i = 0; i < t->nprocs; i++)
@@ -642,12 +653,43 @@ static void unmute_due(struct mw_callsite_tracker *t, uint64_t now_ns, bool all)
 	}
 }
 
+/*
+ * Keep a snapshot (registers, stack bytes) for [addr, addr+len). Unwinding
+ * waits for the reconcile: most mappings are gone by then and never cost
+ * an unwind; leaks, by definition, are still there.
+ */
+static void keep_snapshot(struct mw_callsite_tracker *t, struct cs_proc *p, uint64_t addr,
+                          uint64_t len, uint64_t t_real, const uint64_t regs[MW_NREGS],
+                          const uint8_t *stack, uint32_t slen)
+{
+	const size_t rlen = MW_NREGS * sizeof(uint64_t);
+	uint8_t *copy;
+
+	if (t->pending_bytes + rlen + slen > PENDING_CAP) {
+		p->skipped++;
+		t->c.skipped++;
+		return;
+	}
+	copy = malloc(rlen + slen);
+	if (!copy)
+		return;
+	memcpy(copy, regs, rlen);
+	if (slen)
+		memcpy(copy + rlen, stack, slen);
+	if (proc_add_map(p, addr, len, t_real, copy, (uint32_t)(rlen + slen)) < 0) {
+		free(copy);
+		return;
+	}
+	t->pending_bytes += rlen + slen;
+	p->taken++;
+	t->c.taken++;
+}
+
 static void on_sample(void *arg, const struct mw_perf_sample *s)
 {
 	struct mw_callsite_tracker *t = arg;
 	uint64_t addr, len, type = 0, t_real;
 	struct cs_proc *p;
-	uint8_t *copy;
 	uint32_t slen;
 
 	if (!s->has_regs || s->pid <= 0 || s->pid == t->self || !s->raw || s->raw_len < 40)
@@ -678,30 +720,66 @@ static void on_sample(void *arg, const struct mw_perf_sample *s)
 			mute(t, s->pid, s->tid, s->time_ns);
 		return;
 	}
-	/*
-	 * Unwinding waits for the reconcile: most mappings are gone by then
-	 * and never cost an unwind; leaks, by definition, are still there.
-	 */
 	slen = s->stack ? (uint32_t)s->stack_len : 0;
-	if (t->pending_bytes + sizeof(s->regs) + slen > PENDING_CAP) {
-		p->skipped++;
-		t->c.skipped++;
-		return;
-	}
-	copy = malloc(sizeof(s->regs) + slen);
-	if (!copy)
-		return;
-	memcpy(copy, s->regs, sizeof(s->regs));
-	if (slen)
-		memcpy(copy + sizeof(s->regs), s->stack, slen);
-	if (proc_add_map(p, addr, len, t_real, copy, (uint32_t)sizeof(s->regs) + slen) < 0) {
-		free(copy);
-		return;
-	}
-	t->pending_bytes += sizeof(s->regs) + slen;
-	p->taken++;
-	t->c.taken++;
+	keep_snapshot(t, p, addr, len, t_real, s->regs, s->stack, slen);
 }
+
+#if MW_HAVE_BPF
+/*
+ * Heap growth from the fault program: [lo, hi) of the heap grew since the
+ * process's previous snapshot. The kernel has rate-limited already, before
+ * copying anything; what it skipped comes counted with the snapshot.
+ */
+_Static_assert(MW_SNAP_NREGS == MW_NREGS, "heap snapshots carry the registers perf samples do");
+
+static int on_heap_snap(void *arg, void *data, size_t size)
+{
+	const struct mw_bpf_heap_snap *e = data;
+	struct mw_callsite_tracker *t = arg;
+	struct cs_proc *p;
+	uint64_t t_real;
+
+	if (size < sizeof(*e) || e->pid == 0 || (pid_t)e->pid == t->self || e->hi <= e->lo ||
+	    e->stack_len > MW_SNAP_STACK_MAX)
+		return 0;
+	t->c.samples++;
+	p = proc_get(t, (pid_t)e->pid, e->t_ns);
+	if (!p)
+		return 0;
+	p->samples++;
+	p->skipped += e->skipped;
+	t->c.skipped += e->skipped;
+	t_real = mono_to_real_ns(e->t_ns);
+	/* The heap shrank and grew again over older ranges: those pages were given back. */
+	proc_invalidate(t, p, e->lo, e->hi - e->lo, t_real);
+	keep_snapshot(t, p, e->lo, e->hi - e->lo, t_real, (const uint64_t *)e->regs, e->stack,
+	              e->stack_len);
+	return 0;
+}
+
+int mw_callsite_tracker_add_heap_ring(struct mw_callsite_tracker *t, int map_fd)
+{
+	struct epoll_event ev = {.events = EPOLLIN};
+
+	if (t->heap_rb)
+		return -EBUSY;
+	t->heap_rb = ring_buffer__new(map_fd, on_heap_snap, t, NULL);
+	if (!t->heap_rb)
+		return -errno;
+	if (epoll_ctl(t->epfd, EPOLL_CTL_ADD, ring_buffer__epoll_fd(t->heap_rb), &ev) < 0) {
+		int r = -errno;
+		ring_buffer__free(t->heap_rb);
+		t->heap_rb = NULL;
+		return r;
+	}
+	return 0;
+}
+#else
+int mw_callsite_tracker_add_heap_ring(struct mw_callsite_tracker *t MW_UNUSED, int map_fd MW_UNUSED)
+{
+	return -EOPNOTSUPP;
+}
+#endif
 
 int mw_callsite_tracker_poll(struct mw_callsite_tracker *t)
 {
@@ -717,6 +795,13 @@ int mw_callsite_tracker_poll(struct mw_callsite_tracker *t)
 		if (q < 0)
 			r = q;
 	}
+#if MW_HAVE_BPF
+	if (t->heap_rb) {
+		int q = ring_buffer__consume(t->heap_rb);
+		if (q < 0)
+			r = q;
+	}
+#endif
 	if (t->filter_dirty) {
 		t->filter_dirty = false;
 		if (apply_filter(t) < 0)

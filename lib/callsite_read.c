@@ -172,11 +172,21 @@ void mw_callsite_list_release(struct mw_callsite_list *l)
 	l->n = 0;
 }
 
+/* What a site's count counts: mappings, or heap (brk) growth steps snapshotted. */
+static const char *held_in(const struct mw_callsite *c)
+{
+	bool heap = strcmp(c->kind, "heap") == 0;
+
+	if (c->count == 1)
+		return heap ? "brk extent" : "mapping";
+	return heap ? "brk extents" : "mappings";
+}
+
 void mw_callsite_print(FILE *f, const struct mw_callsite_list *l, bool utf8)
 {
 	char b1[32], b2[32], esc[4 * MW_CALLSITE_MAX_DEPTH * 64];
 
-	fprintf(f, "Call sites holding mappings (outstanding, by bytes):\n");
+	fprintf(f, "Call sites holding memory (outstanding mappings and heap growth, by bytes):\n");
 	if (!l->available) {
 		fprintf(f,
 		        "  none recorded: memwatchd's call-site source was off or saw nothing\n");
@@ -186,10 +196,9 @@ void mw_callsite_print(FILE *f, const struct mw_callsite_list *l, bool utf8)
 		fprintf(f, "  no outstanding mapping was traced to a call site\n");
 	for (size_t i = 0; i < l->n; i++) {
 		const struct mw_callsite *c = &l->v[i];
-		fprintf(f, "  #%zu %s in %lld mapping%s (%s), growing %s/h\n", i + 1,
-		        mw_fmt_bytes(b1, sizeof(b1), c->bytes), (long long)c->count,
-		        c->count == 1 ? "" : "s", c->kind,
-		        mw_fmt_bytes_delta(b2, sizeof(b2), c->growth_per_hour));
+		fprintf(f, "  #%zu %s in %lld %s (%s), growing %s/h\n", i + 1,
+		        mw_fmt_bytes(b1, sizeof(b1), c->bytes), (long long)c->count, held_in(c),
+		        c->kind, mw_fmt_bytes_delta(b2, sizeof(b2), c->growth_per_hour));
 		for (size_t k = 0; k < c->nframes; k++) {
 			mw_escape_term(c->frames[k], strlen(c->frames[k]), esc, sizeof(esc), utf8);
 			fprintf(f, "      %s\n", esc);
@@ -292,11 +301,10 @@ int mw_callsite_evidence(struct mw_store *s, int64_t proc_id, int64_t since_ms, 
 			f++;
 		if (f == c->nframes)
 			continue; /* the loader's or libc's own mappings: nobody to blame */
-		snprintf(line, sizeof(line), "%.*s%s%.*s: %s in %lld mapping%s, %s/h",
-		         MW_CALLSITE_LINE, c->frames[f], f + 1 < c->nframes ? " <- " : "",
-		         MW_CALLSITE_LINE, f + 1 < c->nframes ? c->frames[f + 1] : "",
-		         mw_fmt_bytes(b1, sizeof(b1), c->bytes), (long long)c->count,
-		         c->count == 1 ? "" : "s",
+		snprintf(line, sizeof(line), "%.*s%s%.*s: %s in %lld %s, %s/h", MW_CALLSITE_LINE,
+		         c->frames[f], f + 1 < c->nframes ? " <- " : "", MW_CALLSITE_LINE,
+		         f + 1 < c->nframes ? c->frames[f + 1] : "",
+		         mw_fmt_bytes(b1, sizeof(b1), c->bytes), (long long)c->count, held_in(c),
 		         mw_fmt_bytes_delta(b2, sizeof(b2), c->growth_per_hour));
 		v[k] = strdup(line);
 		if (!v[k])

@@ -302,6 +302,25 @@ static void test_vmas(struct mw_bpfmon *m)
 	free(v);
 }
 
+/* rss_stat is a second program on every fault: off by default, loaded when asked. */
+static void test_rss_stat_hook(struct mw_bpfmon *m)
+{
+	struct mw_bpfmon_options o;
+	struct mw_bpfmon *m2 = NULL;
+	char why[512] = "";
+
+	CHECK(strstr(mw_bpfmon_programs(m), "page_fault_user (tp_btf)") != NULL);
+	CHECK(strstr(mw_bpfmon_programs(m), "rss_stat") == NULL);
+	mw_bpfmon_options_default(&o);
+	o.rss_stat_hook = true;
+	CHECK_EQ_I64(mw_bpfmon_open(&o, &m2, why, sizeof(why)), 0);
+	if (m2) {
+		printf("with rss_stat_hook: %s\n", mw_bpfmon_programs(m2));
+		CHECK(strstr(mw_bpfmon_programs(m2), "rss_stat (tp_btf)") != NULL);
+	}
+	mw_bpfmon_close(m2);
+}
+
 int main(void)
 {
 	struct mw_bpfmon *m = NULL;
@@ -325,6 +344,7 @@ int main(void)
 	test_mmap_many(m);
 	test_exit_event(m);
 	test_vmas(m);
+	test_rss_stat_hook(m);
 	mw_bpfmon_close(m);
 	return check_done();
 }

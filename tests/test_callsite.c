@@ -141,7 +141,7 @@ static void test_reader(struct mw_store *st, int64_t proc, int64_t base)
 	}
 	fclose(f);
 	printf("%s", text);
-	CHECK(strstr(text, "Call sites holding mappings") != NULL);
+	CHECK(strstr(text, "Call sites holding memory") != NULL);
 	CHECK(strstr(text, "4.0 MiB in 4 mappings (anon)") != NULL);
 	CHECK(strstr(text, "leak_mapping+0x20 (leaker)") != NULL);
 	/* Hostile bytes in a frame never reach the terminal raw. */

@@ -28,6 +28,13 @@ struct mw_bpfmon_options {
 	 * clock reads per program run cost ~10 % of a page fault.
 	 */
 	bool stats_always;
+	/*
+	 * Also attach tp_btf/rss_stat, which sees every RSS change of every
+	 * mm (reclaim in kswapd included). Off by default: it is a second
+	 * program run on every page fault, and the fault program already
+	 * records growth past the threshold.
+	 */
+	bool rss_stat_hook;
 };
 
 void mw_bpfmon_options_default(struct mw_bpfmon_options *o);
@@ -86,6 +93,17 @@ uint64_t mw_bpfmon_stats_window_ns(const struct mw_bpfmon *m);
 
 /* The time stamped on new-mapping records until the next call (ns, any clock the caller likes). */
 void mw_bpfmon_set_clock(struct mw_bpfmon *m, uint64_t t_ns);
+
+/*
+ * Turn heap-growth snapshots on (stack_bytes > 0; at most
+ * MW_SNAP_STACK_MAX) or off: registers and stack_bytes of user stack when a
+ * heap fault lands above the highest heap page faulted so far, at most
+ * rate_per_s a second per process with bursts of burst. Returns the fd of
+ * the ring buffer map carrying struct mw_bpf_heap_snap records (owned by m),
+ * or -errno (-EOPNOTSUPP when the fault program is not attached).
+ */
+int mw_bpfmon_heap_snaps(struct mw_bpfmon *m, uint32_t stack_bytes, double rate_per_s,
+                         double burst);
 
 /* Drops and failures counted in the kernel, plus events lost in user space. */
 void mw_bpfmon_counters(struct mw_bpfmon *m, struct mw_bpf_counters *out);

@@ -59,6 +59,13 @@ int mw_callsite_tracker_new(const struct mw_callsite_options *o, struct mw_calls
                             char *why, size_t whylen);
 void mw_callsite_tracker_free(struct mw_callsite_tracker *t);
 
+/*
+ * Also take heap (brk) growth snapshots from the eBPF fault program's ring
+ * buffer (mw_bpfmon_heap_snaps): struct mw_bpf_heap_snap records, already
+ * rate-limited in the kernel. -EOPNOTSUPP when built without eBPF.
+ */
+int mw_callsite_tracker_add_heap_ring(struct mw_callsite_tracker *t, int map_fd);
+
 /* An fd (epoll) that is readable when samples wait. */
 int mw_callsite_tracker_fd(const struct mw_callsite_tracker *t);
 
