@@ -74,11 +74,11 @@ def test_disk_full():
         log.close()
         wait_for_ticks(db, 5, p)
         filler = os.path.join(mnt, "filler")
-        with open(filler, "wb") as f:
+        # Unbuffered: a buffered file would retry its leftover bytes on close and raise there.
+        with open(filler, "wb", buffering=0) as f:
             try:
                 while True:
                     f.write(b"\0" * 65536)
-                    f.flush()
             except OSError:
                 pass
         logpath = os.path.join(d, "daemon.log")
