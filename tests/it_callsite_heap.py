@@ -21,14 +21,18 @@ def names(frames):
     return [f.split("+")[0] for f in frames]
 
 
-def test_big_blocks_outstanding_by_call_site():
+def record(rate):
+    """memwatchd reconciling every second, with a token bucket of rate snapshots a second."""
     if os.geteuid() != 0:
-        skip("perf_event_open on tracepoints system-wide needs root")
-    d = tmpdir()
-    db = os.path.join(d, "mw.db")
-    env = dict(os.environ, MEMWATCH_CALLSITE_RECONCILE="1", MEMWATCH_CALLSITE_RATE="100",
-               MEMWATCH_CALLSITE_BURST="100")
-    daemon = start_daemon(db, interval=0.5, wait_ticks=1, env=env)
+        skip("eBPF and perf_event_open on tracepoints system-wide need root")
+    db = os.path.join(tmpdir(), "mw.db")
+    env = dict(os.environ, MEMWATCH_CALLSITE_RECONCILE="1", MEMWATCH_CALLSITE_RATE=str(rate),
+               MEMWATCH_CALLSITE_BURST=str(rate))
+    return db, start_daemon(db, interval=0.5, wait_ticks=1, env=env)
+
+
+def test_big_blocks_outstanding_by_call_site():
+    db, daemon = record(100)
     w = start_workload("heap_leak", "--rate", 5, "--for", 60)
     time.sleep(6)
     rep = cli_json("callsites", w.pid, "--db", db)
@@ -62,13 +66,7 @@ def test_big_blocks_outstanding_by_call_site():
 
 
 def test_small_blocks_outstanding_via_brk_growth():
-    if os.geteuid() != 0:
-        skip("eBPF and perf_event_open system-wide need root")
-    d = tmpdir()
-    db = os.path.join(d, "mw.db")
-    env = dict(os.environ, MEMWATCH_CALLSITE_RECONCILE="1", MEMWATCH_CALLSITE_RATE="20",
-               MEMWATCH_CALLSITE_BURST="20")
-    daemon = start_daemon(db, interval=0.5, wait_ticks=1, env=env)
+    db, daemon = record(20)
     require_bpf_on(db, daemon_log(db))
     # No big blocks: every leaked byte is brk growth, 5 x 64 x 4000 B a second.
     w = start_workload("heap_leak", "--rate", 5, "--big", 0, "--for", 60)
