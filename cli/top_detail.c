@@ -221,7 +221,7 @@ void top_detail_draw(struct top_ui *u, int y0)
 	                   "region breakdown not available in this build (regions collector)");
 	top_text_free(&t);
 	rc = top_src_callsites(u->m, r, &t);
-	top_text_block(u, y, "Outstanding mmaps by call site", rc, &t,
+	top_text_block(u, y, "Call sites holding memory (mappings, heap growth)", rc, &t,
 	               "call sites not available (needs eBPF evidence)");
 	top_text_free(&t);
 }
