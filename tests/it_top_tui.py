@@ -140,11 +140,15 @@ def test_tui():
         pane.keys("Enter")
         pane.wait_for(lambda t: "Filter: heap_grow" in t and rows(t), what="filter heap_grow")
         pane.keys("Enter")
-        s = pane.wait_for(lambda t: "Process detail" in t and "Metric" in t, what="detail view")
+        # Wait for the whole view: the region block is drawn after the metrics table.
+        heap_row = re.compile(r"^\s+heap\s+[\d.]+ \w?i?B", re.M)
+        s = pane.wait_for(lambda t: "Process detail" in t and "Metric" in t and
+                          (heap_row.search(t) or "region breakdown not available" in t),
+                          what="detail view")
         check("heap_grow" in s, "detail names the process")
         m = re.search(r"Growth: RSS \+([\d.]+)([KMG])/min", s)
         check(m is not None, f"detail shows the growth figure:\n{s}")
-        check("region breakdown not available" not in s and re.search(r"^\s+heap\s+[\d.]+ \w?i?B", s, re.M),
+        check("region breakdown not available" not in s and heap_row.search(s),
               f"region table in the detail view:\n{s}")
         rss = [l for l in s.splitlines() if l.startswith("rss ")]
         check(rss and "+" in rss[0], f"rss row shows a positive change: {rss}")
