@@ -25,9 +25,17 @@ enum {
 	W_COUNT
 };
 
+/*
+ * Slab caches and IPC objects are written when they change, and again at
+ * least this often: raw rows older than the retention window are deleted,
+ * and a value that never moved must still have a row inside the window.
+ */
+#define REWRITE_NS (3600ull * 1000000000ull)
+
 struct cache_state {
 	char name[MW_SLAB_NAME_MAX];
 	int64_t id, active, num, bytes;
+	uint64_t written_ns;
 };
 
 #define IPC_VALUES 10
@@ -36,6 +44,7 @@ struct ipc_state {
 	char ident[MW_IPC_NAME_MAX + 64];
 	int64_t id;
 	int64_t v[IPC_VALUES];
+	uint64_t written_ns;
 	bool seen;
 	bool has_creator;
 };
@@ -391,7 +400,14 @@ static struct cache_state *cache_get(struct mw_sysw *w, const struct mw_slab_cac
 	return cs;
 }
 
-static int write_slab(struct mw_sysw *w, int64_t tick, const struct mw_slab_set *slab)
+/* Unchanged since its last row, and that row is recent enough to outlive retention. */
+static bool fresh(bool same, uint64_t written_ns, uint64_t t_ns)
+{
+	return same && t_ns >= written_ns && t_ns - written_ns < REWRITE_NS;
+}
+
+static int write_slab(struct mw_sysw *w, int64_t tick, uint64_t t_ns,
+                      const struct mw_slab_set *slab)
 {
 	int r = 0;
 
@@ -401,7 +417,9 @@ static int write_slab(struct mw_sysw *w, int64_t tick, const struct mw_slab_set 
 
 		if (!cs)
 			return r;
-		if (cs->active == c->active_objs && cs->num == c->num_objs && cs->bytes == c->bytes)
+		if (fresh(cs->active == c->active_objs && cs->num == c->num_objs &&
+		                  cs->bytes == c->bytes,
+		          cs->written_ns, t_ns))
 			continue;
 		sqlite3_stmt *st = w->q[W_SLAB_SAMPLE];
 		sqlite3_bind_int64(st, 1, cs->id);
@@ -414,6 +432,7 @@ static int write_slab(struct mw_sysw *w, int64_t tick, const struct mw_slab_set 
 			cs->active = c->active_objs;
 			cs->num = c->num_objs;
 			cs->bytes = c->bytes;
+			cs->written_ns = t_ns;
 		}
 	}
 	return r;
@@ -575,7 +594,7 @@ static int write_ipc(struct mw_sysw *w, int64_t tick, uint64_t t_ns, const struc
 		     (o->kind == MW_IPC_mqueue && memcmp(v, os->v, sizeof(v)) != 0)) &&
 		    (r = queue_creator(w, tick, t_ns, o, os)) < 0)
 			return r;
-		if (memcmp(v, os->v, sizeof(v)) == 0)
+		if (fresh(memcmp(v, os->v, sizeof(v)) == 0, os->written_ns, t_ns))
 			continue;
 		sqlite3_stmt *st = w->q[W_IPC_SAMPLE];
 		sqlite3_bind_int64(st, 1, os->id);
@@ -583,8 +602,10 @@ static int write_ipc(struct mw_sysw *w, int64_t tick, uint64_t t_ns, const struc
 		for (int k = 0; k < IPC_VALUES - 1; k++)
 			bind_v(st, 3 + k, v[k]);
 		r = step(w->db, st);
-		if (r == 0)
+		if (r == 0) {
 			memcpy(os->v, v, sizeof(v));
+			os->written_ns = t_ns;
+		}
 	}
 	/* Objects not seen are gone: mark them, forget them (compacting the array). */
 	for (size_t i = 0; i < w->nobjs && r == 0;) {
@@ -606,7 +627,7 @@ int mw_sysw_slow(struct mw_sysw *w, int64_t tick, uint64_t t_ns, const struct mw
 	int r = check_rollback(w, tick, t_ns);
 
 	if (r == 0 && slab)
-		r = write_slab(w, tick, slab);
+		r = write_slab(w, tick, t_ns, slab);
 	if (r == 0 && zones)
 		r = write_zones(w, tick, zones);
 	if (r == 0 && ipc)

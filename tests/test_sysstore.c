@@ -188,6 +188,26 @@ int main(void)
 	CHECK_EQ_I64(mw_sysview_from_store(st, root, 0, 1000, MW_SV_ALL, &v), -ENODATA);
 	mw_store_close(st);
 
+	/*
+	 * Unchanged values are written again once an hour, so retention (48 h of
+	 * raw rows) never deletes the only row of a cache or object that never moved.
+	 */
+	unlink(path);
+	CHECK_EQ_I64(mw_store_open_writer(path, &(struct mw_store_options){.root = ""}, &st, NULL),
+	             0);
+	if (st && mw_sysw_new(st, root, &w) == 0) {
+		uint64_t t1 = t0 - 7200 * SEC;
+		CHECK_EQ_I64(tick(st, w, &f, t1, false), 0);
+		CHECK_EQ_I64(tick(st, w, &f, t1 + 3599 * SEC, false), 0);
+		CHECK_EQ_I64(count("SELECT count(*) FROM slab_samples"), (int64_t)f.slab.n);
+		CHECK_EQ_I64(count("SELECT count(*) FROM ipc_samples"), (int64_t)f.ipc.n);
+		CHECK_EQ_I64(tick(st, w, &f, t1 + 3600 * SEC, false), 0);
+		CHECK_EQ_I64(count("SELECT count(*) FROM slab_samples"), 2 * (int64_t)f.slab.n);
+		CHECK_EQ_I64(count("SELECT count(*) FROM ipc_samples"), 2 * (int64_t)f.ipc.n);
+		mw_sysw_free(w);
+	}
+	mw_store_close(st);
+
 	mw_proc_set_clear(&f.procs);
 	free(f.procs.v);
 	mw_slab_set_release(&f.slab);
