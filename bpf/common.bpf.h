@@ -88,11 +88,11 @@ MW_BPF_EXTERN struct {
 	__type(value, struct mw_bpf_map_val);
 } mw_mappings SEC(".maps");
 
-/* Heap growth snapshots (struct mw_bpf_heap_snap); the loader sizes it. */
+/* Call-site snapshots (struct mw_bpf_snap, mw_bpf_snap_head). */
 MW_BPF_EXTERN struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 2 * 1024 * 1024);
-} mw_heap_snaps SEC(".maps");
+} mw_snaps SEC(".maps");
 
 /* Where a direct reclaim started, by thread id. */
 MW_BPF_EXTERN struct {
@@ -128,9 +128,9 @@ MW_BPF_EXTERN struct mw_bpf_counters mw_counters;
 /* Wall-clock time of the daemon's last tick, written by it: a clock read per mmap costs more. */
 MW_BPF_EXTERN volatile __u64 mw_clock_ns;
 /*
- * Heap snapshots, set at run time by the call-site tracker (0: off): bytes
- * of user stack per snapshot, and the token bucket as ns of refill per
- * snapshot and at most.
+ * Call-site snapshots, set at run time by the call-site tracker (0: off):
+ * bytes of user stack per snapshot, and each process's token buckets (one
+ * for mappings, one for heap growth) as ns of refill per snapshot and at most.
  */
 MW_BPF_EXTERN volatile __u32 mw_snap_stack_bytes;
 MW_BPF_EXTERN volatile __u64 mw_snap_cost_ns;
@@ -351,5 +351,122 @@ static __always_inline struct task_struct *mw_mm_owner(struct mm_struct *mm, str
 		return mm->owner;
 	return t->group_leader;
 }
+
+/* Wake the call-site tracker early once this much waits in the snapshot ring. */
+#define MW_SNAP_WAKEUP (512ul * 1024)
+
+/* A token, if the bucket has one; else the event counts as skipped. */
+static __always_inline bool mw_snap_token(struct mw_bpf_bucket *b, __u64 now)
+{
+	__u64 credit = b->credit_ns + (now - b->t_ns);
+
+	if (!b->t_ns || credit > mw_snap_credit_max_ns)
+		credit = mw_snap_credit_max_ns;
+	b->t_ns = now;
+	if (credit < mw_snap_cost_ns) {
+		b->credit_ns = credit;
+		b->skipped++;
+		return false;
+	}
+	b->credit_ns = credit - mw_snap_cost_ns;
+	return true;
+}
+
+static __always_inline __u64 mw_snap_flags(void)
+{
+	return bpf_ringbuf_query(&mw_snaps, BPF_RB_AVAIL_DATA) > MW_SNAP_WAKEUP
+	               ? BPF_RB_FORCE_WAKEUP
+	               : BPF_RB_NO_WAKEUP;
+}
+
+static __always_inline void mw_snap_head(struct mw_bpf_snap_head *h, __u32 kind,
+                                         struct task_struct *t, __u64 now, __u64 lo, __u64 hi)
+{
+	h->kind = kind;
+	h->pid = t->tgid;
+	h->tid = t->pid;
+	h->t_ns = now;
+	h->lo = lo;
+	h->hi = hi;
+}
+
+/* A snapshotted mapping's address was handed out again: it was unmapped. */
+static __always_inline void mw_snap_gone(struct task_struct *t, __u64 lo, __u64 hi)
+{
+	struct mw_bpf_snap_head *h = bpf_ringbuf_reserve(&mw_snaps, sizeof(*h), 0);
+
+	if (!h) {
+		__sync_fetch_and_add(&mw_counters.snaps_dropped, 1);
+		return;
+	}
+	mw_snap_head(h, MW_SNAP_GONE, t, bpf_ktime_get_ns(), lo, hi);
+	h->skipped = 0;
+	bpf_ringbuf_submit(h, mw_snap_flags());
+}
+
+#if defined(__TARGET_ARCH_x86)
+/*
+ * Send a snapshot: the user registers and as much of the user stack as
+ * reads whole (the top of a stack ends its mapping: halve until it fits).
+ * 0 when sent; registers alone would unwind one frame inside the
+ * allocator, so without a stack nothing is sent.
+ */
+static __always_inline int mw_snap_send(struct task_struct *t, __u32 kind, __u64 lo, __u64 hi,
+                                        __u32 skipped, struct pt_regs *regs, __u64 now)
+{
+	struct mw_bpf_snap *e = bpf_ringbuf_reserve(&mw_snaps, sizeof(*e), 0);
+	__u32 len = mw_snap_stack_bytes;
+	__u64 sp = regs->sp;
+
+	if (!e) {
+		__sync_fetch_and_add(&mw_counters.snaps_dropped, 1);
+		return -1;
+	}
+	mw_snap_head(&e->h, kind, t, now, lo, hi);
+	e->h.skipped = skipped;
+	e->regs[0] = regs->ax;
+	e->regs[1] = regs->dx;
+	e->regs[2] = regs->cx;
+	e->regs[3] = regs->bx;
+	e->regs[4] = regs->si;
+	e->regs[5] = regs->di;
+	e->regs[6] = regs->bp;
+	e->regs[7] = sp;
+	e->regs[8] = regs->r8;
+	e->regs[9] = regs->r9;
+	e->regs[10] = regs->r10;
+	e->regs[11] = regs->r11;
+	e->regs[12] = regs->r12;
+	e->regs[13] = regs->r13;
+	e->regs[14] = regs->r14;
+	e->regs[15] = regs->r15;
+	e->regs[16] = regs->ip;
+	e->stack_len = 0;
+	for (int k = 0; k < 6; k++) {
+		if (len > MW_SNAP_STACK_MAX)
+			len = MW_SNAP_STACK_MAX;
+		if (len < 256)
+			break;
+		if (bpf_probe_read_user(e->stack, len, (void *)sp) == 0) {
+			e->stack_len = len;
+			break;
+		}
+		len >>= 1;
+	}
+	if (!e->stack_len) {
+		__sync_fetch_and_add(&mw_counters.snaps_unread, 1);
+		bpf_ringbuf_discard(e, 0);
+		return -1;
+	}
+	bpf_ringbuf_submit(e, mw_snap_flags());
+	return 0;
+}
+#else
+static __always_inline int mw_snap_send(struct task_struct *t, __u32 kind, __u64 lo, __u64 hi,
+                                        __u32 skipped, struct pt_regs *regs, __u64 now)
+{
+	return -1; /* registers in DWARF order are only laid out for x86-64 */
+}
+#endif
 
 #endif

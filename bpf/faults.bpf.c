@@ -15,8 +15,6 @@
 /* Above start_stack lie argv, envp and auxv: still the [stack] mapping. */
 #define MW_STACK_ABOVE (1ul << 20)
 #define MW_PAGE        4096ul
-/* Wake the call-site tracker early once this much waits in the snapshot ring. */
-#define MW_SNAP_WAKEUP (512ul * 1024)
 
 /* Counters moved since this CPU last looked: check the owner's gate. */
 static __noinline int mw_rss_moved(struct task_struct *t, struct mm_struct *mm,
@@ -31,88 +29,6 @@ static __noinline int mw_rss_moved(struct task_struct *t, struct mm_struct *mm,
 	return 0;
 }
 
-#if defined(__TARGET_ARCH_x86)
-/* Copy as much of the user stack as reads whole: the top of a stack ends the mapping. */
-static __always_inline void mw_read_stack(struct mw_bpf_heap_snap *e, __u64 sp)
-{
-	__u32 len = mw_snap_stack_bytes;
-
-	e->stack_len = 0;
-	for (int k = 0; k < 6; k++) {
-		if (len > MW_SNAP_STACK_MAX)
-			len = MW_SNAP_STACK_MAX;
-		if (len < 256)
-			return;
-		if (bpf_probe_read_user(e->stack, len, (void *)sp) == 0) {
-			e->stack_len = len;
-			return;
-		}
-		len >>= 1;
-	}
-}
-
-static __always_inline void mw_heap_snapshot(struct task_struct *t, struct mw_bpf_pstate *st,
-                                             struct pt_regs *regs, __u64 end)
-{
-	__u64 now = bpf_ktime_get_ns(), credit, flags;
-	struct mw_bpf_heap_snap *e;
-
-	credit = st->snap_credit_ns + (now - st->snap_t_ns);
-	if (!st->snap_t_ns || credit > mw_snap_credit_max_ns)
-		credit = mw_snap_credit_max_ns;
-	st->snap_t_ns = now;
-	st->snap_credit_ns = credit;
-	if (credit < mw_snap_cost_ns) {
-		st->snap_skipped++;
-		return;
-	}
-	e = bpf_ringbuf_reserve(&mw_heap_snaps, sizeof(*e), 0);
-	if (!e) {
-		__sync_fetch_and_add(&mw_counters.snaps_dropped, 1);
-		st->snap_skipped++;
-		return;
-	}
-	e->pid = t->tgid;
-	e->tid = t->pid;
-	e->t_ns = now;
-	e->start_boottime_ns = t->group_leader->start_boottime;
-	e->lo = st->heap_snap_lo;
-	e->hi = end;
-	e->skipped = st->snap_skipped;
-	e->regs[0] = regs->ax;
-	e->regs[1] = regs->dx;
-	e->regs[2] = regs->cx;
-	e->regs[3] = regs->bx;
-	e->regs[4] = regs->si;
-	e->regs[5] = regs->di;
-	e->regs[6] = regs->bp;
-	e->regs[7] = regs->sp;
-	e->regs[8] = regs->r8;
-	e->regs[9] = regs->r9;
-	e->regs[10] = regs->r10;
-	e->regs[11] = regs->r11;
-	e->regs[12] = regs->r12;
-	e->regs[13] = regs->r13;
-	e->regs[14] = regs->r14;
-	e->regs[15] = regs->r15;
-	e->regs[16] = regs->ip;
-	mw_read_stack(e, regs->sp);
-	if (!e->stack_len) {
-		/* Registers alone unwind one frame, inside the allocator: useless. */
-		__sync_fetch_and_add(&mw_counters.snaps_unread, 1);
-		bpf_ringbuf_discard(e, 0);
-		return;
-	}
-	st->snap_credit_ns = credit - mw_snap_cost_ns;
-	st->heap_snap_lo = end;
-	st->snap_skipped = 0;
-	flags = bpf_ringbuf_query(&mw_heap_snaps, BPF_RB_AVAIL_DATA) > MW_SNAP_WAKEUP
-	                ? BPF_RB_FORCE_WAKEUP
-	                : BPF_RB_NO_WAKEUP;
-	bpf_ringbuf_submit(e, flags);
-}
-#endif
-
 /*
  * A heap fault at or above what this CPU knows as the heap's high-water
  * mark (or the heap shrank below it): growth, unless another thread got
@@ -125,6 +41,7 @@ static __noinline int mw_heap_growth(struct task_struct *t, struct mm_struct *mm
 	__u64 top = (mm->brk + MW_PAGE - 1) & ~(MW_PAGE - 1);
 	__u64 end = (address & ~(MW_PAGE - 1)) + MW_PAGE;
 	struct mw_bpf_pstate *st;
+	__u64 now;
 
 	if (!p)
 		return 0;
@@ -155,9 +72,16 @@ static __noinline int mw_heap_growth(struct task_struct *t, struct mm_struct *mm
 		st->heap_snap_lo = end;
 		return 0;
 	}
-#if defined(__TARGET_ARCH_x86)
-	mw_heap_snapshot(t, st, regs, end);
-#endif
+	now = bpf_ktime_get_ns();
+	if (!mw_snap_token(&st->heap_bucket, now))
+		return 0;
+	if (mw_snap_send(t, MW_SNAP_HEAP, st->heap_snap_lo, end, st->heap_bucket.skipped, regs,
+	                 now) < 0) {
+		st->heap_bucket.skipped++;
+		return 0;
+	}
+	st->heap_snap_lo = end;
+	st->heap_bucket.skipped = 0;
 	return 0;
 }
 

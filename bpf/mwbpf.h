@@ -22,6 +22,13 @@ enum mw_bpf_rss {
 	MW_RSS_COUNT = 4,
 };
 
+/* A token bucket of snapshots, in ns of refill (mw_snap_cost_ns per snapshot). */
+struct mw_bpf_bucket {
+	__u64 credit_ns, t_ns;
+	__u32 skipped; /* events over the bucket since the last snapshot */
+	__u32 pad;
+};
+
 /*
  * Per-process state kept in task storage of the thread-group leader:
  * cumulative since the process started (or since memwatch loaded), so a
@@ -33,14 +40,11 @@ struct mw_bpf_pstate {
 	__s64 rss_last[MW_RSS_COUNT]; /* pages at the last RSS-movement record */
 	__s32 oom_adj;                /* oom_score_adj as last seen */
 	__u32 oom_adj_known;
-	/* Heap growth bookkeeping of the fault program (not for user space). */
-	__u64 heap_mm;        /* the mm these figures belong to (exec replaces it) */
-	__u64 heap_hw;        /* end of the highest heap page faulted so far */
-	__u64 heap_snap_lo;   /* growth since here has no snapshot yet */
-	__u64 snap_credit_ns; /* token bucket of heap snapshots, in ns of refill */
-	__u64 snap_t_ns;
-	__u32 snap_skipped; /* growth faults over the bucket since the last snapshot */
-	__u32 pad;
+	/* Bookkeeping of the fault and mapping programs (not for user space). */
+	__u64 heap_mm;      /* the mm these figures belong to (exec replaces it) */
+	__u64 heap_hw;      /* end of the highest heap page faulted so far */
+	__u64 heap_snap_lo; /* growth since here has no snapshot yet */
+	struct mw_bpf_bucket heap_bucket, map_bucket;
 };
 
 /* One process, as iter/task writes it each tick. */
@@ -88,7 +92,7 @@ struct mw_bpf_map_val {
 	__u64 len;
 	__u64 t_ns; /* CLOCK_REALTIME of the tick before the mapping (mw_bpfmon_set_clock) */
 	__u32 anon;
-	__u32 pad;
+	__u32 snapped; /* a call-site snapshot was sent for it */
 };
 
 enum mw_bpf_event_kind {
@@ -134,22 +138,36 @@ struct mw_bpf_event {
 };
 
 /*
- * A snapshot at heap (brk) growth: the user registers and a slice of the
- * user stack when a fault lands above the highest heap page faulted so far,
- * for the call-site tracker to unwind. [lo, hi) is the heap grown since
- * the process's previous snapshot. Rate-limited per process in the kernel,
- * before anything is copied.
+ * Call-site snapshots for the call-site tracker, in the ring mw_snaps:
+ * the user registers and a slice of the user stack at a new mapping
+ * (vm_unmapped_area: [lo, hi) is the mapping) or at heap (brk) growth (a
+ * fault above the highest heap page faulted so far: [lo, hi) is the heap
+ * grown since the process's previous heap snapshot). Rate-limited per
+ * process in the kernel, before anything is copied. A new mapping at the
+ * address of a snapshotted one sends a head-only MW_SNAP_GONE record: the
+ * old one was unmapped.
  */
 #define MW_SNAP_STACK_MAX 16384
 #define MW_SNAP_NREGS     17
 
-struct mw_bpf_heap_snap {
+enum mw_bpf_snap_kind {
+	MW_SNAP_HEAP = 1,
+	MW_SNAP_MAP = 2,
+	MW_SNAP_GONE = 3,
+};
+
+struct mw_bpf_snap_head {
+	__u32 kind;
 	__u32 pid, tid;
-	__u64 t_ns; /* bpf_ktime_get_ns(): CLOCK_MONOTONIC, like perf samples */
-	__u64 start_boottime_ns;
+	__u32 skipped; /* events over the token bucket since the previous snapshot of this kind */
+	__u64 t_ns;    /* bpf_ktime_get_ns(): CLOCK_MONOTONIC, like perf samples */
 	__u64 lo, hi;
-	__u32 skipped;   /* growth faults over the token bucket since the previous snapshot */
+};
+
+struct mw_bpf_snap {
+	struct mw_bpf_snap_head h;
 	__u32 stack_len; /* bytes copied from regs[7] (sp) up */
+	__u32 pad;
 	__u64 regs[MW_SNAP_NREGS]; /* DWARF order: rax rdx rcx rbx rsi rdi rbp rsp r8..r15 rip */
 	__u8 stack[MW_SNAP_STACK_MAX];
 };
@@ -158,7 +176,7 @@ struct mw_bpf_heap_snap {
 struct mw_bpf_counters {
 	__u64 events_dropped;   /* ring buffer full */
 	__u64 storage_failures; /* task storage could not be created */
-	__u64 snaps_dropped;    /* heap snapshot ring full */
+	__u64 snaps_dropped;    /* call-site snapshot ring full */
 	__u64 snaps_unread;     /* the user stack could not be read */
 };
 

@@ -18,43 +18,54 @@
 #include <string.h>
 
 /*
- * brk growth does not pass through vm_unmapped_area: its snapshots come
- * from the eBPF fault program, rate-limited there (same budget per process).
+ * With eBPF, snapshots come from its programs (rate-limited before any
+ * copy; heap growth included); without, from perf events on
+ * vm_unmapped_area (mappings only). -1 for perf.
  */
-static void heap_snaps_on(struct mw_daemon *d, struct mw_callsite_tracker *t,
-                          const struct mw_callsite_options *o)
+static int snap_ring(struct mw_daemon *d, const struct mw_callsite_options *o)
 {
 	uint32_t bytes = o->stack_bytes < MW_SNAP_STACK_MAX ? o->stack_bytes : MW_SNAP_STACK_MAX;
-	int fd, r;
+	int fd;
 
+	if (o->perf_only) {
+		mw_info("callsite: perf events (MEMWATCH_CALLSITE_SOURCE=perf): no heap (brk) "
+		        "growth"
+		        " call sites");
+		return -1;
+	}
 	if (!d->bpf) {
-		mw_info("callsite: no eBPF, so no call sites for heap (brk) growth");
-		return;
+		mw_info("callsite: no eBPF: mapping snapshots through perf events, no heap (brk)"
+		        " growth call sites");
+		return -1;
 	}
-	fd = mw_bpfmon_heap_snaps(d->bpf, bytes, o->rate_per_s, o->burst);
-	r = fd < 0 ? fd : mw_callsite_tracker_add_heap_ring(t, fd);
-	if (r < 0) {
-		mw_bpfmon_heap_snaps(d->bpf, 0, 0, 0);
-		mw_warn("callsite: no call sites for heap (brk) growth: %s", strerror(-r));
-	}
+	fd = mw_bpfmon_snaps(d->bpf, bytes, o->rate_per_s, o->burst);
+	if (fd < 0)
+		mw_warn("callsite: eBPF snapshots unavailable (%s): perf events instead, no heap"
+		        " (brk) growth call sites",
+		        strerror(-fd));
+	return fd < 0 ? -1 : fd;
 }
 
 static int cs_open(struct mw_daemon *d, void **state, char *why, size_t whylen)
 {
 	struct mw_callsite_options o;
 	struct mw_callsite_tracker *t;
-	int r;
+	int r, fd;
 
 	mw_callsite_options_default(&o);
 	r = mw_callsite_options_from_env(&o, why, whylen);
 	if (r < 0)
 		return r;
-	r = mw_callsite_tracker_new(&o, &t, why, whylen);
-	if (r < 0)
+	fd = snap_ring(d, &o);
+	r = mw_callsite_tracker_new(&o, fd, &t, why, whylen);
+	if (r < 0) {
+		if (fd >= 0)
+			mw_bpfmon_snaps(d->bpf, 0, 0, 0);
 		return r;
-	mw_info("callsite: %u-byte stack slices, %g snapshots/s per process (burst %g), depth %u",
-	        o.stack_bytes, o.rate_per_s, o.burst, o.depth);
-	heap_snaps_on(d, t, &o);
+	}
+	mw_info("callsite: %u-byte stack slices, %g snapshots/s per process (burst %g), depth %u,"
+	        " from %s",
+	        o.stack_bytes, o.rate_per_s, o.burst, o.depth, fd >= 0 ? "eBPF" : "perf events");
 	*state = t;
 	return 0;
 }

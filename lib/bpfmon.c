@@ -104,8 +104,8 @@ void mw_bpfmon_set_clock(struct mw_bpfmon *m MW_UNUSED, uint64_t t_ns MW_UNUSED)
 {
 }
 
-int mw_bpfmon_heap_snaps(struct mw_bpfmon *m MW_UNUSED, uint32_t stack_bytes MW_UNUSED,
-                         double rate_per_s MW_UNUSED, double burst MW_UNUSED)
+int mw_bpfmon_snaps(struct mw_bpfmon *m MW_UNUSED, uint32_t stack_bytes MW_UNUSED,
+                    double rate_per_s MW_UNUSED, double burst MW_UNUSED)
 {
 	return -EOPNOTSUPP;
 }
@@ -582,20 +582,21 @@ void mw_bpfmon_set_clock(struct mw_bpfmon *m, uint64_t t_ns)
 	m->skel->bss->mw_clock_ns = t_ns;
 }
 
-int mw_bpfmon_heap_snaps(struct mw_bpfmon *m, uint32_t stack_bytes, double rate_per_s, double burst)
+int mw_bpfmon_snaps(struct mw_bpfmon *m, uint32_t stack_bytes, double rate_per_s, double burst)
 {
 	double cost;
 
-	if (!m->skel->links.mw_fault_user)
+	/* Both programs, or the tracker would miss one kind and never know. */
+	if (!m->skel->links.mw_fault_user || !m->skel->links.mw_vm_unmapped_area)
 		return -EOPNOTSUPP;
 	if (stack_bytes > MW_SNAP_STACK_MAX || (stack_bytes && (rate_per_s <= 0 || burst < 1)))
 		return -EINVAL;
 	cost = stack_bytes ? 1e9 / rate_per_s : 0;
 	m->skel->bss->mw_snap_cost_ns = (uint64_t)cost;
 	m->skel->bss->mw_snap_credit_max_ns = (uint64_t)(cost * burst);
-	/* Last: the program reads the bucket only once this is set. */
+	/* Last: the programs read the buckets only once this is set. */
 	__atomic_store_n(&m->skel->bss->mw_snap_stack_bytes, stack_bytes, __ATOMIC_RELEASE);
-	return bpf_map__fd(m->skel->maps.mw_heap_snaps);
+	return bpf_map__fd(m->skel->maps.mw_snaps);
 }
 
 /* Statistics are on while any descriptor from BPF_ENABLE_STATS is open. */

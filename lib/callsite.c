@@ -105,11 +105,12 @@ struct mw_callsite_tracker {
 	size_t nmutes;
 	bool filter_dirty;
 	bool adopted;                /* open rows of an earlier run taken over */
-	struct ring_buffer *heap_rb; /* heap-growth snapshots from the fault program, or NULL */
+	struct ring_buffer *snap_rb; /* snapshots from the eBPF programs, or NULL: perf events */
 	int ncpu_ev[MAX_CPUS];       /* cpu number of each ring event */
 };
 
 static void unmute_due(struct mw_callsite_tracker *t, uint64_t now_ns, bool all);
+static int open_snap_ring(struct mw_callsite_tracker *t, int map_fd);
 static void on_sample(void *arg, const struct mw_perf_sample *s);
 
 void mw_callsite_options_default(struct mw_callsite_options *o)
@@ -144,6 +145,7 @@ static int env_num(const char *name, double lo, double hi, double *v, char *why,
 
 int mw_callsite_options_from_env(struct mw_callsite_options *o, char *why, size_t whylen)
 {
+	const char *src;
 	double v;
 	int r;
 
@@ -167,6 +169,12 @@ int mw_callsite_options_from_env(struct mw_callsite_options *o, char *why, size_
 		return r;
 	if (r)
 		o->reconcile_ns = (uint64_t)(v * 1e9);
+	src = getenv("MEMWATCH_CALLSITE_SOURCE");
+	if (src && strcmp(src, "auto") != 0 && strcmp(src, "perf") != 0) {
+		snprintf(why, whylen, "MEMWATCH_CALLSITE_SOURCE='%s': expected auto or perf", src);
+		return -EINVAL;
+	}
+	o->perf_only = src && strcmp(src, "perf") == 0;
 	return 0;
 }
 
@@ -213,8 +221,8 @@ static int open_cpu(struct mw_callsite_tracker *t, int cpu, const char *filter)
 	return 0;
 }
 
-int mw_callsite_tracker_new(const struct mw_callsite_options *o, struct mw_callsite_tracker **out,
-                            char *why, size_t whylen)
+int mw_callsite_tracker_new(const struct mw_callsite_options *o, int snap_fd,
+                            struct mw_callsite_tracker **out, char *why, size_t whylen)
 {
 	struct mw_callsite_tracker *t = calloc(1, sizeof(*t));
 	char filter[64];
@@ -231,14 +239,23 @@ int mw_callsite_tracker_new(const struct mw_callsite_options *o, struct mw_calls
 		r = -ENOMEM;
 		goto fail;
 	}
-	if ((r = mw_tracepoint_id("mmap", "vm_unmapped_area", &t->id_unmapped)) < 0) {
-		snprintf(why, whylen, "tracefs: tracepoint mmap:vm_unmapped_area: %s",
-		         strerror(-r));
-		goto fail;
-	}
 	t->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (t->epfd < 0) {
 		r = -errno;
+		goto fail;
+	}
+	if (snap_fd >= 0) {
+		r = open_snap_ring(t, snap_fd);
+		if (r < 0) {
+			snprintf(why, whylen, "eBPF snapshot ring: %s", strerror(-r));
+			goto fail;
+		}
+		*out = t;
+		return 0;
+	}
+	if ((r = mw_tracepoint_id("mmap", "vm_unmapped_area", &t->id_unmapped)) < 0) {
+		snprintf(why, whylen, "tracefs: tracepoint mmap:vm_unmapped_area: %s",
+		         strerror(-r));
 		goto fail;
 	}
 	/* Our own mappings (SQLite) would only describe the observer. */
@@ -283,7 +300,7 @@ void mw_callsite_tracker_free(struct mw_callsite_tracker *t)
 	for (size_t i = t->nev; i-- > 0;)
 		mw_perfev_close(t->ev[i]);
 #if MW_HAVE_BPF
-	ring_buffer__free(t->heap_rb);
+	ring_buffer__free(t->snap_rb);
 #endif
 	if (t->epfd >= 0)
 		close(t->epfd);
@@ -730,52 +747,61 @@ static void on_sample(void *arg, const struct mw_perf_sample *s)
  * process's previous snapshot. The kernel has rate-limited already, before
  * copying anything; what it skipped comes counted with the snapshot.
  */
-_Static_assert(MW_SNAP_NREGS == MW_NREGS, "heap snapshots carry the registers perf samples do");
+_Static_assert(MW_SNAP_NREGS == MW_NREGS, "eBPF snapshots carry the registers perf samples do");
 
-static int on_heap_snap(void *arg, void *data, size_t size)
+/*
+ * A snapshot from the eBPF programs: a new mapping [lo, hi), or heap
+ * growth [lo, hi) since the process's previous heap snapshot, already
+ * rate-limited in the kernel (what it skipped comes counted); or word that
+ * a snapshotted mapping's address was handed out again.
+ */
+static int on_snap(void *arg, void *data, size_t size)
 {
-	const struct mw_bpf_heap_snap *e = data;
+	const struct mw_bpf_snap_head *h = data;
+	const struct mw_bpf_snap *e = data;
 	struct mw_callsite_tracker *t = arg;
 	struct cs_proc *p;
 	uint64_t t_real;
 
-	if (size < sizeof(*e) || e->pid == 0 || (pid_t)e->pid == t->self || e->hi <= e->lo ||
-	    e->stack_len > MW_SNAP_STACK_MAX)
+	if (size < sizeof(*h) || h->pid == 0 || (pid_t)h->pid == t->self || h->hi <= h->lo)
 		return 0;
-	t->c.samples++;
-	p = proc_get(t, (pid_t)e->pid, e->t_ns);
+	t_real = mono_to_real_ns(h->t_ns);
+	if (h->kind == MW_SNAP_GONE) {
+		p = proc_find(t, (pid_t)h->pid);
+		if (p)
+			proc_invalidate(t, p, h->lo, h->hi - h->lo, t_real);
+		return 0;
+	}
+	if (size < sizeof(*e) || e->stack_len > MW_SNAP_STACK_MAX ||
+	    (h->kind != MW_SNAP_MAP && h->kind != MW_SNAP_HEAP))
+		return 0;
+	t->c.samples += 1 + h->skipped;
+	p = proc_get(t, (pid_t)h->pid, h->t_ns);
 	if (!p)
 		return 0;
-	p->samples++;
-	p->skipped += e->skipped;
-	t->c.skipped += e->skipped;
-	t_real = mono_to_real_ns(e->t_ns);
-	/* The heap shrank and grew again over older ranges: those pages were given back. */
-	proc_invalidate(t, p, e->lo, e->hi - e->lo, t_real);
-	keep_snapshot(t, p, e->lo, e->hi - e->lo, t_real, (const uint64_t *)e->regs, e->stack,
+	p->samples += 1 + h->skipped;
+	p->skipped += h->skipped;
+	t->c.skipped += h->skipped;
+	/* Older ranges under a new one were unmapped (or the heap shrank and grew again). */
+	proc_invalidate(t, p, h->lo, h->hi - h->lo, t_real);
+	keep_snapshot(t, p, h->lo, h->hi - h->lo, t_real, (const uint64_t *)e->regs, e->stack,
 	              e->stack_len);
 	return 0;
 }
 
-int mw_callsite_tracker_add_heap_ring(struct mw_callsite_tracker *t, int map_fd)
+static int open_snap_ring(struct mw_callsite_tracker *t, int map_fd)
 {
 	struct epoll_event ev = {.events = EPOLLIN};
 
-	if (t->heap_rb)
-		return -EBUSY;
-	t->heap_rb = ring_buffer__new(map_fd, on_heap_snap, t, NULL);
-	if (!t->heap_rb)
+	t->snap_rb = ring_buffer__new(map_fd, on_snap, t, NULL);
+	if (!t->snap_rb)
 		return -errno;
-	if (epoll_ctl(t->epfd, EPOLL_CTL_ADD, ring_buffer__epoll_fd(t->heap_rb), &ev) < 0) {
-		int r = -errno;
-		ring_buffer__free(t->heap_rb);
-		t->heap_rb = NULL;
-		return r;
-	}
+	if (epoll_ctl(t->epfd, EPOLL_CTL_ADD, ring_buffer__epoll_fd(t->snap_rb), &ev) < 0)
+		return -errno;
 	return 0;
 }
 #else
-int mw_callsite_tracker_add_heap_ring(struct mw_callsite_tracker *t MW_UNUSED, int map_fd MW_UNUSED)
+static int open_snap_ring(struct mw_callsite_tracker *t MW_UNUSED, int map_fd MW_UNUSED)
 {
 	return -EOPNOTSUPP;
 }
@@ -796,8 +822,8 @@ int mw_callsite_tracker_poll(struct mw_callsite_tracker *t)
 			r = q;
 	}
 #if MW_HAVE_BPF
-	if (t->heap_rb) {
-		int q = ring_buffer__consume(t->heap_rb);
+	if (t->snap_rb) {
+		int q = ring_buffer__consume(t->snap_rb);
 		if (q < 0)
 			r = q;
 	}

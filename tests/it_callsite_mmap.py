@@ -14,8 +14,8 @@ from mwtest import (check, cli, cli_json, daemon_log, db_scalar, run, skip, star
 SIZE = 1 << 20
 
 
-def callsite_env():
-    env = dict(os.environ)
+def callsite_env(source):
+    env = dict(os.environ, MEMWATCH_CALLSITE_SOURCE=source)
     env["MEMWATCH_CALLSITE_RECONCILE"] = "1"
     # Record every mapping of this slow workload: the rate limit has its own test.
     env["MEMWATCH_CALLSITE_RATE"] = "100"
@@ -37,12 +37,16 @@ def frames_of(site):
     return [f.split("+")[0] for f in site["frames"]]
 
 
-def test_leaking_function_is_top_site():
+def leaking_function_is_top_site(source):
     if os.geteuid() != 0:
-        skip("perf_event_open on tracepoints system-wide needs root")
+        skip("eBPF and perf_event_open on tracepoints system-wide need root")
     d = tmpdir()
     db = os.path.join(d, "mw.db")
-    daemon = start_daemon(db, interval=0.5, wait_ticks=1, env=callsite_env())
+    daemon = start_daemon(db, interval=0.5, wait_ticks=1, env=callsite_env(source))
+    via = "perf events" if source == "perf" else "eBPF"
+    if source == "auto" and "from eBPF" not in daemon_log(db):
+        skip(f"eBPF snapshots unavailable here: {daemon_log(db)[-2000:]}")
+    check(f"from {via}" in daemon_log(db), f"snapshots come from {via}")
     w = start_workload("mmap_callers", "--rate", 5, "--size", SIZE, "--for", 60)
     time.sleep(6)
     rep = cli_json("callsites", w.pid, "--db", db)
@@ -84,7 +88,7 @@ def test_leaking_function_is_top_site():
     # nor duplicated, and keeps growing.
     stop(daemon)
     before = leaked
-    daemon = start_daemon(db, interval=0.5, wait_ticks=1, env=callsite_env())
+    daemon = start_daemon(db, interval=0.5, wait_ticks=1, env=callsite_env(source))
     time.sleep(3.5)
     rep = cli_json("callsites", w.pid, "--db", db)
     after = [s for s in rep["callsites"]["sites"] if "leak_mapping" in frames_of(s)]
@@ -99,6 +103,15 @@ def test_leaking_function_is_top_site():
     stop(daemon)
 
 
+def test_leaking_function_is_top_site():
+    leaking_function_is_top_site("auto")
+
+
+def test_leaking_function_is_top_site_perf():
+    """The fallback without eBPF: perf events on vm_unmapped_area."""
+    leaking_function_is_top_site("perf")
+
+
 def test_usage_errors():
     rc, _, err = cli("callsites")
     check(rc == 2, f"no pid: usage error ({rc})")
@@ -111,4 +124,5 @@ def test_usage_errors():
 
 
 if __name__ == "__main__":
-    run([test_leaking_function_is_top_site, test_usage_errors])
+    run([test_leaking_function_is_top_site, test_leaking_function_is_top_site_perf,
+         test_usage_errors])

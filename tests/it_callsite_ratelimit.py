@@ -20,13 +20,13 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def test_storm_is_rate_limited():
+def storm_is_rate_limited(source):
     if os.geteuid() != 0:
-        skip("perf_event_open on tracepoints system-wide needs root")
+        skip("eBPF and perf_event_open on tracepoints system-wide need root")
     d = tmpdir()
     db = os.path.join(d, "mw.db")
     env = dict(os.environ, MEMWATCH_CALLSITE_RECONCILE="1", MEMWATCH_CALLSITE_RATE=str(RATE),
-               MEMWATCH_CALLSITE_BURST=str(BURST))
+               MEMWATCH_CALLSITE_BURST=str(BURST), MEMWATCH_CALLSITE_SOURCE=source)
     daemon = start_daemon(db, interval=0.5, wait_ticks=1, env=env)
     cpu0 = cpu_seconds(daemon.pid)
     t0 = time.monotonic()
@@ -36,7 +36,7 @@ def test_storm_is_rate_limited():
     maps = int(out.split("maps ")[1].split()[0]) if "maps " in out else 0
     time.sleep(2)  # a reconcile and a tick after the exit
     cpu = cpu_seconds(daemon.pid) - cpu0
-    print(f"storm: {maps} mmaps in {elapsed:.1f} s ({maps / elapsed:.0f}/s); daemon CPU "
+    print(f"{source}: storm: {maps} mmaps in {elapsed:.1f} s ({maps / elapsed:.0f}/s); daemon CPU "
           f"{cpu:.2f} s over {elapsed + 2:.1f} s ({100 * cpu / (elapsed + 2):.1f}% of a core;"
           f" shared machine)")
     check(maps / elapsed > 10000, f"the workload stormed ({maps / elapsed:.0f}/s)")
@@ -68,5 +68,15 @@ def test_storm_is_rate_limited():
     stop(daemon)
 
 
+def test_storm_is_rate_limited():
+    """In the kernel (eBPF token buckets, before any copy)."""
+    storm_is_rate_limited("auto")
+
+
+def test_storm_is_rate_limited_perf():
+    """Through perf events: a storming thread is muted by a tracepoint filter."""
+    storm_is_rate_limited("perf")
+
+
 if __name__ == "__main__":
-    run([test_storm_is_rate_limited])
+    run([test_storm_is_rate_limited, test_storm_is_rate_limited_perf])

@@ -95,15 +95,15 @@ uint64_t mw_bpfmon_stats_window_ns(const struct mw_bpfmon *m);
 void mw_bpfmon_set_clock(struct mw_bpfmon *m, uint64_t t_ns);
 
 /*
- * Turn heap-growth snapshots on (stack_bytes > 0; at most
- * MW_SNAP_STACK_MAX) or off: registers and stack_bytes of user stack when a
- * heap fault lands above the highest heap page faulted so far, at most
- * rate_per_s a second per process with bursts of burst. Returns the fd of
- * the ring buffer map carrying struct mw_bpf_heap_snap records (owned by m),
- * or -errno (-EOPNOTSUPP when the fault program is not attached).
+ * Turn call-site snapshots on (stack_bytes > 0; at most MW_SNAP_STACK_MAX)
+ * or off: registers and stack_bytes of user stack at each new mapping and
+ * when a heap fault lands above the highest heap page faulted so far, each
+ * kind at most rate_per_s a second per process with bursts of burst.
+ * Returns the fd of the ring buffer map carrying struct mw_bpf_snap and
+ * mw_bpf_snap_head records (owned by m), or -errno (-EOPNOTSUPP when the
+ * fault or the mapping program is not attached).
  */
-int mw_bpfmon_heap_snaps(struct mw_bpfmon *m, uint32_t stack_bytes, double rate_per_s,
-                         double burst);
+int mw_bpfmon_snaps(struct mw_bpfmon *m, uint32_t stack_bytes, double rate_per_s, double burst);
 
 /* Drops and failures counted in the kernel, plus events lost in user space. */
 void mw_bpfmon_counters(struct mw_bpfmon *m, struct mw_bpf_counters *out);

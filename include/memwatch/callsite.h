@@ -35,6 +35,7 @@ struct mw_callsite_options {
 	unsigned depth;        /* frames kept per stack */
 	uint64_t reconcile_ns; /* how often tracked mappings are checked against maps */
 	uint32_t ring_pages;   /* perf ring data pages per cpu (power of two) */
+	bool perf_only;        /* perf events even when eBPF could snapshot (no heap growth) */
 };
 
 #define MW_CALLSITE_DEFAULT_STACK     8192
@@ -48,23 +49,22 @@ void mw_callsite_options_default(struct mw_callsite_options *o);
 
 /*
  * Override defaults from the environment (MEMWATCH_CALLSITE_STACK, _RATE,
- * _BURST, _DEPTH, _RECONCILE in seconds). -EINVAL names the bad variable in why.
+ * _BURST, _DEPTH, _RECONCILE in seconds, _SOURCE auto or perf). -EINVAL names the bad variable in
+ * why.
  */
 int mw_callsite_options_from_env(struct mw_callsite_options *o, char *why, size_t whylen);
 
 struct mw_callsite_tracker;
 
-/* Open the per-cpu perf events. On error, why says what is missing. */
-int mw_callsite_tracker_new(const struct mw_callsite_options *o, struct mw_callsite_tracker **out,
-                            char *why, size_t whylen);
-void mw_callsite_tracker_free(struct mw_callsite_tracker *t);
-
 /*
- * Also take heap (brk) growth snapshots from the eBPF fault program's ring
- * buffer (mw_bpfmon_heap_snaps): struct mw_bpf_heap_snap records, already
- * rate-limited in the kernel. -EOPNOTSUPP when built without eBPF.
+ * Take snapshots from the eBPF programs' ring (snap_fd, from
+ * mw_bpfmon_snaps: new mappings and heap growth, rate-limited in the
+ * kernel) or, with snap_fd < 0, from per-cpu perf events on
+ * mmap:vm_unmapped_area (new mappings only). On error, why says what is missing.
  */
-int mw_callsite_tracker_add_heap_ring(struct mw_callsite_tracker *t, int map_fd);
+int mw_callsite_tracker_new(const struct mw_callsite_options *o, int snap_fd,
+                            struct mw_callsite_tracker **out, char *why, size_t whylen);
+void mw_callsite_tracker_free(struct mw_callsite_tracker *t);
 
 /* An fd (epoll) that is readable when samples wait. */
 int mw_callsite_tracker_fd(const struct mw_callsite_tracker *t);
