@@ -91,7 +91,7 @@ MW_BPF_EXTERN struct {
 /* Call-site snapshots (struct mw_bpf_snap, mw_bpf_snap_head). */
 MW_BPF_EXTERN struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 2 * 1024 * 1024);
+	__uint(max_entries, 4 * 1024 * 1024);
 } mw_snaps SEC(".maps");
 
 /* Where a direct reclaim started, by thread id. */
@@ -353,7 +353,7 @@ static __always_inline struct task_struct *mw_mm_owner(struct mm_struct *mm, str
 }
 
 /* Wake the call-site tracker early once this much waits in the snapshot ring. */
-#define MW_SNAP_WAKEUP (512ul * 1024)
+#define MW_SNAP_WAKEUP (1024ul * 1024)
 
 /* A token, if the bucket has one; else the event counts as skipped. */
 static __always_inline bool mw_snap_token(struct mw_bpf_bucket *b, __u64 now)
@@ -415,8 +415,9 @@ static __always_inline int mw_snap_send(struct task_struct *t, __u32 kind, __u64
                                         __u32 skipped, struct pt_regs *regs, __u64 now)
 {
 	struct mw_bpf_snap *e = bpf_ringbuf_reserve(&mw_snaps, sizeof(*e), 0);
+	struct mm_struct *mm = t->mm;
 	__u32 len = mw_snap_stack_bytes;
-	__u64 sp = regs->sp;
+	__u64 sp = regs->sp, top;
 
 	if (!e) {
 		__sync_fetch_and_add(&mw_counters.snaps_dropped, 1);
@@ -441,17 +442,32 @@ static __always_inline int mw_snap_send(struct task_struct *t, __u32 kind, __u64
 	e->regs[14] = regs->r14;
 	e->regs[15] = regs->r15;
 	e->regs[16] = regs->ip;
+	/*
+	 * On the main stack, frames end below start_stack (argv and envp lie
+	 * above): copy no further, so the tracker keeps a snapshot its size.
+	 */
+	top = mm ? mm->start_stack : 0;
+	if (sp < top && top - sp + 64 < len)
+		len = top - sp + 64;
 	e->stack_len = 0;
 	for (int k = 0; k < 6; k++) {
-		if (len > MW_SNAP_STACK_MAX)
-			len = MW_SNAP_STACK_MAX;
-		if (len < 256)
+		__u32 n = len;
+
+		/* Bounds the verifier can see on the very register passed (clang reorders). */
+		asm volatile("" : "+r"(n));
+		if (n > MW_SNAP_STACK_MAX)
+			n = MW_SNAP_STACK_MAX;
+		if (n < 256)
 			break;
-		if (bpf_probe_read_user(e->stack, len, (void *)sp) == 0) {
-			e->stack_len = len;
+		asm volatile("" : "+r"(n));
+		n &= 2 * MW_SNAP_STACK_MAX - 1;
+		if (n > MW_SNAP_STACK_MAX)
+			break;
+		if (bpf_probe_read_user(e->stack, n, (void *)sp) == 0) {
+			e->stack_len = n;
 			break;
 		}
-		len >>= 1;
+		len = n >> 1;
 	}
 	if (!e->stack_len) {
 		__sync_fetch_and_add(&mw_counters.snaps_unread, 1);

@@ -45,6 +45,19 @@ int cli_sys_gather(const char *prog, const struct cli_sys_args *a, int parts, st
  */
 int cli_parse_since(const char *cmd, const char *arg, uint64_t now_ns, uint64_t *out);
 
+/*
+ * getopt_long (optstring starting with ':') returned ':' or '?' for cmd:
+ * say which option was missing its argument or unknown (with the usage for
+ * an unknown one) and return EXIT_USAGE.
+ */
+int cli_bad_option(const char *cmd, int c, char **argv, void (*usage)(FILE *));
+
+/*
+ * The single operand left after the options must be a process id: *pid, or
+ * an error naming cmd (with the usage) and EXIT_USAGE.
+ */
+int cli_one_pid(const char *cmd, int argc, char **argv, int64_t *pid, void (*usage)(FILE *));
+
 /* True when the terminal's locale is UTF-8 (decides how much escaping output needs). */
 bool cli_utf8(void);
 

@@ -75,23 +75,12 @@ static int parse_args(int argc, char **argv, struct cs_args *a)
 		case 'h':
 			usage(stdout);
 			return 0;
-		case ':':
-			fprintf(stderr, "memwatch callsites: option '%s' needs an argument\n",
-			        argv[optind - 1]);
-			return EXIT_USAGE;
 		default:
-			fprintf(stderr, "memwatch callsites: unknown option '%s'\n",
-			        argv[optind - 1]);
-			usage(stderr);
-			return EXIT_USAGE;
+			return cli_bad_option("callsites", c, argv, usage);
 		}
 	}
-	if (optind + 1 != argc || mw_parse_i64(argv[optind], &a->pid) < 0 || a->pid <= 0 ||
-	    a->pid > 0x3fffffff) {
-		fprintf(stderr, "memwatch callsites: expected one process id\n");
-		usage(stderr);
+	if (cli_one_pid("callsites", argc, argv, &a->pid, usage) != 0)
 		return EXIT_USAGE;
-	}
 	return -1;
 }
 

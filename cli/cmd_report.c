@@ -92,14 +92,8 @@ static int parse_args(int argc, char **argv, struct report_args *a)
 		case 'h':
 			usage(stdout);
 			return 0;
-		case ':':
-			fprintf(stderr, "memwatch report: option '%s' needs an argument\n",
-			        argv[optind - 1]);
-			return EXIT_USAGE;
 		default:
-			fprintf(stderr, "memwatch report: unknown option '%s'\n", argv[optind - 1]);
-			usage(stderr);
-			return EXIT_USAGE;
+			return cli_bad_option("report", c, argv, usage);
 		}
 	}
 	if (optind + 1 != argc) {

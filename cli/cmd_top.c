@@ -119,14 +119,8 @@ static int parse_args(int argc, char **argv, struct top_opts *o)
 		case 'h':
 			usage(stdout);
 			return 0;
-		case ':':
-			fprintf(stderr, "memwatch top: option '%s' needs an argument\n",
-			        argv[optind - 1]);
-			return EXIT_USAGE;
 		default:
-			fprintf(stderr, "memwatch top: unknown option '%s'\n", argv[optind - 1]);
-			usage(stderr);
-			return EXIT_USAGE;
+			return cli_bad_option("top", c, argv, usage);
 		}
 	}
 	if (optind != argc) {

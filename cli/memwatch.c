@@ -37,6 +37,28 @@ int cli_parse_since(const char *cmd, const char *arg, uint64_t now_ns, uint64_t 
 	return -EINVAL;
 }
 
+int cli_bad_option(const char *cmd, int c, char **argv, void (*usage)(FILE *))
+{
+	if (c == ':') {
+		fprintf(stderr, "memwatch %s: option '%s' needs an argument\n", cmd,
+		        argv[optind - 1]);
+	} else {
+		fprintf(stderr, "memwatch %s: unknown option '%s'\n", cmd, argv[optind - 1]);
+		usage(stderr);
+	}
+	return EXIT_USAGE;
+}
+
+int cli_one_pid(const char *cmd, int argc, char **argv, int64_t *pid, void (*usage)(FILE *))
+{
+	if (optind + 1 == argc && mw_parse_i64(argv[optind], pid) == 0 && *pid > 0 &&
+	    *pid <= 0x3fffffff)
+		return 0;
+	fprintf(stderr, "memwatch %s: expected one process id\n", cmd);
+	usage(stderr);
+	return EXIT_USAGE;
+}
+
 bool cli_utf8(void)
 {
 	const char *cs = nl_langinfo(CODESET);

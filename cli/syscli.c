@@ -70,16 +70,9 @@ int cli_sys_parse(const char *prog, int argc, char **argv, struct cli_sys_args *
 		case 'h':
 			usage(stdout);
 			return 0;
-		case ':':
-			fprintf(stderr, "memwatch %s: option '%s' needs an argument\n", prog,
-			        argv[optind - 1]);
-			return EXIT_USAGE;
 		default:
 		unknown:
-			fprintf(stderr, "memwatch %s: unknown option '%s'\n", prog,
-			        argv[optind - 1]);
-			usage(stderr);
-			return EXIT_USAGE;
+			return cli_bad_option(prog, c, argv, usage);
 		}
 	}
 	if (optind < argc) {

@@ -72,7 +72,11 @@ static int cs_open(struct mw_daemon *d, void **state, char *why, size_t whylen)
 
 static int cs_collect(void *state, struct mw_daemon *d)
 {
-	(void)d;
+	if (d->bpf) {
+		struct mw_bpf_counters c;
+		mw_bpfmon_counters(d->bpf, &c);
+		mw_callsite_tracker_set_dropped(state, c.snaps_dropped);
+	}
 	mw_callsite_tracker_poll(state);
 	return mw_callsite_tracker_reconcile(state, mw_mono_ns(), false) < 0 ? -EIO : 0;
 }

@@ -106,6 +106,7 @@ struct mw_callsite_tracker {
 	bool filter_dirty;
 	bool adopted;                /* open rows of an earlier run taken over */
 	struct ring_buffer *snap_rb; /* snapshots from the eBPF programs, or NULL: perf events */
+	uint64_t kernel_dropped;     /* eBPF snapshots the full ring refused (their counter) */
 	int ncpu_ev[MAX_CPUS];       /* cpu number of each ring event */
 };
 
@@ -325,6 +326,12 @@ void mw_callsite_tracker_counters(const struct mw_callsite_tracker *t,
                                   struct mw_callsite_counters *c)
 {
 	*c = t->c;
+	c->lost += t->kernel_dropped;
+}
+
+void mw_callsite_tracker_set_dropped(struct mw_callsite_tracker *t, uint64_t n)
+{
+	t->kernel_dropped = n;
 }
 
 /* Field 22 of /proc/PID/stat: with the pid, the process's identity. */
@@ -942,7 +949,7 @@ static void unwind_map(struct mw_callsite_tracker *t, struct cs_proc *p, struct 
 }
 
 static void reconcile_proc(struct mw_callsite_tracker *t, struct cs_proc *p,
-                           const struct snap_maps *sm, uint64_t now_real)
+                           const struct snap_maps *sm, uint64_t maps_real, uint64_t now_real)
 {
 	if (sm->gone)
 		p->dead = true;
@@ -953,6 +960,9 @@ static void reconcile_proc(struct mw_callsite_tracker *t, struct cs_proc *p,
 			drop_snap(t, m);
 			continue;
 		}
+		/* Mapped after its maps were read (drained since): judged next time. */
+		if (m->t_ns > maps_real && !p->dead)
+			continue;
 		c = p->dead ? 0 : covered(sm->v, sm->n, m->addr, m->len, &m->kind);
 		if (c == 0) {
 			m->gone = true;
@@ -977,7 +987,7 @@ static void reconcile_proc(struct mw_callsite_tracker *t, struct cs_proc *p,
 
 int mw_callsite_tracker_reconcile(struct mw_callsite_tracker *t, uint64_t mono_ns, bool force)
 {
-	uint64_t now_real = mw_now_ns();
+	uint64_t maps_real = mw_now_ns(), now_real;
 	struct snap_maps *sm;
 	size_t n = t->nprocs;
 
@@ -1004,8 +1014,9 @@ int mw_callsite_tracker_reconcile(struct mw_callsite_tracker *t, uint64_t mono_n
 			sm[i].gone = read_maps(p->pid, &sm[i].v, &sm[i].n) < 0;
 	}
 	mw_callsite_tracker_poll(t);
+	now_real = mw_now_ns();
 	for (size_t i = 0; i < n; i++) {
-		reconcile_proc(t, t->procs[i], &sm[i], now_real);
+		reconcile_proc(t, t->procs[i], &sm[i], maps_real, now_real);
 		if (t->procs[i]->dead)
 			mw_unwinder_forget(t->uw, t->procs[i]->pid);
 		free(sm[i].v);
@@ -1247,7 +1258,8 @@ int mw_callsite_tracker_write(struct mw_callsite_tracker *t, struct mw_store *s,
 	}
 	if (r == 0 && memcmp(&t->c, &t->written, sizeof(t->c)) != 0) {
 		r = write_counters(db, cnt, tick_id, 0, t->c.samples, t->c.taken, t->c.recorded,
-		                   t->c.skipped, (int64_t)(t->c.lost + t->c.throttled));
+		                   t->c.skipped,
+		                   (int64_t)(t->c.lost + t->c.throttled + t->kernel_dropped));
 		t->written = t->c;
 	}
 	/* Processes that went and hold nothing unwritten are dropped. */

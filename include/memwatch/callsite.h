@@ -97,6 +97,9 @@ struct mw_callsite_counters {
 void mw_callsite_tracker_counters(const struct mw_callsite_tracker *t,
                                   struct mw_callsite_counters *c);
 
+/* Snapshots the eBPF programs could not queue (their ring was full), counted as lost. */
+void mw_callsite_tracker_set_dropped(struct mw_callsite_tracker *t, uint64_t n);
+
 /* ---- reading ---- */
 
 struct mw_callsite {
