@@ -41,14 +41,19 @@ int main(int argc, char **argv)
 	double rate = wl_arg(argc, argv, "--rate", 5);
 	size_t size = (size_t)wl_arg(argc, argv, "--size", 256 * 1024);
 	double duration = wl_arg(argc, argv, "--for", 600);
+	int scratch_first = (int)wl_arg(argc, argv, "--scratch-first", 0);
 	double t0, next;
 	size_t leaked = 0;
 
 	wl_ready();
 	t0 = next = wl_now();
 	for (long step = 1; wl_now() - t0 < duration; step++) {
+		/* --scratch-first 1: each leaked mapping takes the address just unmapped. */
+		if (scratch_first)
+			scratch_mapping(size);
 		grow_cache(size);
-		scratch_mapping(size);
+		if (!scratch_first)
+			scratch_mapping(size);
 		leaked += size;
 		if (step % (long)(rate > 1 ? rate : 1) == 0) {
 			printf("leaked %zu\n", leaked);
