@@ -39,7 +39,9 @@ def test_sigkill_20_rounds():
         daemon.wait()
         check(db_scalar(db, "PRAGMA integrity_check") == "ok", f"round {rnd_i}: integrity_check")
         after_rows = rows_per_tick(db, before_max)
-        check(after_rows == before_rows,
+        # A later tick may add back-dated rows (a process recorded at its second sighting
+        # gets its first one too), so completed ticks can gain rows, never lose them.
+        check(all(after_rows.get(t, 0) >= n for t, n in before_rows.items()),
               f"round {rnd_i}: ticks completed before the kill are intact")
         check(db_scalar(db, "SELECT count(*) FROM ticks WHERE id <= ?", (before_max,)) ==
               db_scalar(db, "SELECT count(*) FROM sys_samples WHERE tick <= ?", (before_max,)),
