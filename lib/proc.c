@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /*
  * libproc2 4.0.2 has PIDS_VAL(rel, type, stack, info); 4.0.5 dropped the
@@ -22,83 +23,74 @@
 const char *const mw_proc_metric_names[MW_PM_COUNT] = {MW_PROC_METRICS(MW_X_NAME_PM)};
 const char mw_proc_metric_kinds[MW_PM_COUNT] = {MW_PROC_METRICS(MW_X_KIND_PM)};
 
-/* The libproc2 items we ask for, and their positions in each stack. */
-enum {
-	I_PID,
-	I_PPID,
-	I_EUID,
-	I_BEGAN,
-	I_FLAGS,
-	I_CMD,
-	I_CMDLINE_V,
-	I_CGROUP,
-	I_VSZ,
-	I_RSS,
-	I_RSS_ANON,
-	I_RSS_FILE,
-	I_RSS_SHMEM,
-	I_SWAP,
-	I_STACK,
-	I_DATA,
-	I_NLWP,
-	I_MINFLT,
-	I_MAJFLT,
-	I_OOM_SCORE,
-	I_OOM_ADJ,
-	I_COUNT
-};
+/*
+ * What libproc2 reads for us: the text fields whose formatting is libproc2's
+ * (cmdline as an argv vector, cgroup as its joined and escaped string) and
+ * the two oom files. stat and status are read and parsed here, once each:
+ * libproc2 4.0 reads status but not VmPTE, so it cost a second status read.
+ */
+enum { I_PID, I_CMDLINE_V, I_CGROUP, I_OOM_SCORE, I_OOM_ADJ, I_COUNT };
 
 static enum pids_item proc_items[I_COUNT] = {
-        [I_PID] = PIDS_ID_PID,
-        [I_PPID] = PIDS_ID_PPID,
-        [I_EUID] = PIDS_ID_EUID,
-        [I_BEGAN] = PIDS_TICS_BEGAN,
-        [I_FLAGS] = PIDS_FLAGS,
-        [I_CMD] = PIDS_CMD,
-        [I_CMDLINE_V] = PIDS_CMDLINE_V,
-        [I_CGROUP] = PIDS_CGROUP,
-        [I_VSZ] = PIDS_VM_SIZE,
-        [I_RSS] = PIDS_VM_RSS,
-        [I_RSS_ANON] = PIDS_VM_RSS_ANON,
-        [I_RSS_FILE] = PIDS_VM_RSS_FILE,
-        [I_RSS_SHMEM] = PIDS_VM_RSS_SHARED,
-        [I_SWAP] = PIDS_VM_SWAP,
-        [I_STACK] = PIDS_VM_STACK,
-        [I_DATA] = PIDS_VM_DATA,
-        [I_NLWP] = PIDS_NLWP,
-        [I_MINFLT] = PIDS_FLT_MIN,
-        [I_MAJFLT] = PIDS_FLT_MAJ,
-        [I_OOM_SCORE] = PIDS_OOM_SCORE,
-        [I_OOM_ADJ] = PIDS_OOM_ADJ,
+        [I_PID] = PIDS_ID_PID,          [I_CMDLINE_V] = PIDS_CMDLINE_V, [I_CGROUP] = PIDS_CGROUP,
+        [I_OOM_SCORE] = PIDS_OOM_SCORE, [I_OOM_ADJ] = PIDS_OOM_ADJ,
 };
 
 struct mw_proc_collector {
 	struct pids_info *info;
+	int procfd; /* root/proc */
 	char root[256];
+	char *buf; /* read buffer for stat and status, grown on demand */
+	size_t cap;
 };
+
+#define READ_BUF_MIN (8u << 10)
+/* A status with 65536 supplementary groups is ~700 KiB; nothing legitimate is bigger. */
+#define READ_BUF_MAX (4u << 20)
 
 int mw_proc_collector_new(const char *root, struct mw_proc_collector **out)
 {
 	struct mw_proc_collector *c = calloc(1, sizeof(*c));
+	char path[512];
 	int r;
 
 	if (!c)
 		return -ENOMEM;
+	c->procfd = -1;
 	snprintf(c->root, sizeof(c->root), "%s", root ? root : "");
-	r = procps_pids_new(&c->info, proc_items, I_COUNT);
-	if (r < 0) {
-		free(c);
-		return r;
+	r = mw_path(path, sizeof(path), c->root, "/proc");
+	if (r < 0)
+		goto fail;
+	c->procfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (c->procfd < 0) {
+		r = -errno;
+		goto fail;
 	}
+	c->cap = READ_BUF_MIN;
+	c->buf = malloc(c->cap);
+	if (!c->buf) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	r = procps_pids_new(&c->info, proc_items, I_COUNT);
+	if (r < 0)
+		goto fail;
 	*out = c;
 	return 0;
+fail:
+	mw_proc_collector_free(c);
+	return r;
 }
 
 void mw_proc_collector_free(struct mw_proc_collector *c)
 {
 	if (!c)
 		return;
-	procps_pids_unref(&c->info);
+	if (c->info)
+		procps_pids_unref(&c->info);
+	if (c->procfd >= 0)
+		close(c->procfd);
+	free(c->buf);
 	free(c);
 }
 
@@ -154,6 +146,30 @@ int mw_fd_count(const char *root, pid_t pid)
 	return n;
 }
 
+/*
+ * Since Linux 6.2 the size of /proc/PID/fd is the number of open
+ * descriptors: one fstatat instead of a directory walk that builds a
+ * dentry per descriptor. stat() needs no permission on the directory but
+ * listing it does, so the count is only taken where a listing would be
+ * allowed (faccessat asks the same permission hook): unprivileged, others'
+ * processes stay unknown as before. A size of 0 (older kernels, or really
+ * no descriptors) falls back to the walk.
+ */
+static int count_fds(struct mw_proc_collector *c, pid_t pid)
+{
+	char rel[32];
+	struct stat st;
+
+	snprintf(rel, sizeof(rel), "%d/fd", (int)pid);
+	if (fstatat(c->procfd, rel, &st, 0) < 0)
+		return -errno;
+	if (st.st_size <= 0 || st.st_size > INT32_MAX)
+		return mw_fd_count(c->root, pid);
+	if (faccessat(c->procfd, rel, R_OK, AT_EACCESS) < 0)
+		return -errno;
+	return (int)st.st_size;
+}
+
 /* argv joined with spaces, raw bytes: escaping is the job of whoever displays it. */
 static char *join_argv(char **argv)
 {
@@ -179,57 +195,225 @@ static char *join_argv(char **argv)
 	return s;
 }
 
-static int64_t kib(unsigned long v)
+static int64_t kib(int64_t v)
 {
-	return (int64_t)v * 1024;
+	return v * 1024;
 }
 
-/* The per-pid reads libproc2 4.0 does not do. A vanished process leaves them unknown. */
-static void read_extras(const char *root, struct mw_proc_sample *s)
+/* The next space-separated integer of a stat line; *p moves past it. */
+static int stat_field(const char **p, long long *v)
 {
-	char path[512], buf[4096];
-	int n, r;
+	char *end;
 
-	snprintf(path, sizeof(path), "%s/proc/%d/status", root, (int)s->pid);
-	r = mw_read_file(path, buf, sizeof(buf), NULL);
-	if (r == 0 || r == -EFBIG)
-		s->m[MW_PM_pte] = mw_status_field_kb(buf, "VmPTE");
-	/* /proc/PID/comm is the raw name; stat's copy can be cut at ')' by naive parsers. */
-	snprintf(path, sizeof(path), "%s/proc/%d/comm", root, (int)s->pid);
-	if (mw_read_file(path, buf, sizeof(buf), NULL) >= 0 && buf[0]) {
-		size_t len = strlen(buf);
-		if (len && buf[len - 1] == '\n')
-			buf[len - 1] = '\0';
-		mw_strlcpy(s->comm, buf, sizeof(s->comm));
+	errno = 0;
+	*v = strtoll(*p, &end, 10);
+	if (errno || end == *p || (*end != ' ' && *end != '\n' && *end != '\0'))
+		return -EBADMSG;
+	*p = end;
+	return 0;
+}
+
+int mw_proc_parse_stat(const char *text, struct mw_proc_sample *s, unsigned long *flags)
+{
+	/* Field numbers as in proc(5); the ones kept, after comm (2) and state (3). */
+	enum {
+		F_PPID = 4,
+		F_FLAGS = 9,
+		F_MINFLT = 10,
+		F_MAJFLT = 12,
+		F_THREADS = 20,
+		F_START = 22
+	};
+	const char *open = strchr(text, '('), *close = strrchr(text, ')'), *p;
+	long long v, pid;
+	char *end;
+	size_t n;
+
+	if (!open || !close || close < open || close[1] != ' ' || !close[2] || close[3] != ' ')
+		return -EBADMSG;
+	errno = 0;
+	pid = strtoll(text, &end, 10);
+	if (errno || end == text || pid <= 0 || pid > INT32_MAX || end + 1 != open)
+		return -EBADMSG;
+	s->pid = (pid_t)pid;
+	/* Raw bytes between the first '(' and the last ')': ')' and newlines may be in it. */
+	n = (size_t)(close - open - 1);
+	if (n >= sizeof(s->comm))
+		n = sizeof(s->comm) - 1;
+	memcpy(s->comm, open + 1, n);
+	s->comm[n] = '\0';
+	p = close + 4;
+	for (int f = F_PPID; f <= F_START; f++) {
+		if (stat_field(&p, &v) < 0)
+			return -EBADMSG;
+		switch (f) {
+		case F_PPID:
+			s->ppid = (pid_t)v;
+			break;
+		case F_FLAGS:
+			*flags = (unsigned long)v;
+			break;
+		case F_MINFLT:
+			s->m[MW_PM_minflt] = v;
+			break;
+		case F_MAJFLT:
+			s->m[MW_PM_majflt] = v;
+			break;
+		case F_THREADS:
+			/* A zombie has none left; libproc2 reports 1, and so did we. */
+			s->m[MW_PM_threads] = v > 0 ? v : 1;
+			break;
+		case F_START:
+			s->start_ticks = (uint64_t)v;
+			break;
+		}
 	}
-	n = mw_fd_count(root, s->pid);
-	s->m[MW_PM_fds] = n >= 0 ? n : MW_UNKNOWN;
+	return 0;
 }
 
-static int fill_sample(struct mw_proc_collector *c, struct pids_stack *st, struct mw_proc_sample *s)
+/* "Key:\t  123 kB" at the start of a line: the number, or -1. */
+static long long status_num(const char *line, size_t klen)
 {
-	const char *cmd = MW_PIDS_VAL(I_CMD, str, st);
-	const char *cg = MW_PIDS_VAL(I_CGROUP, str, st);
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(line + klen, &end, 10);
+	return errno || end == line + klen || v < 0 ? -1 : v;
+}
+
+int mw_proc_parse_status(const char *text, struct mw_proc_sample *s)
+{
+	/* Absent lines (a zombie has no mm) read as 0, as libproc2 reported them; VmPTE as unknown.
+	 */
+	static const struct {
+		const char *key;
+		int metric;
+	} keys[] = {
+	        {"VmSize:", MW_PM_vsz},         {"VmRSS:", MW_PM_rss},
+	        {"RssAnon:", MW_PM_rss_anon},   {"RssFile:", MW_PM_rss_file},
+	        {"RssShmem:", MW_PM_rss_shmem}, {"VmSwap:", MW_PM_swap},
+	        {"VmStk:", MW_PM_stack},        {"VmData:", MW_PM_data},
+	        {"VmPTE:", MW_PM_pte},
+	};
+	bool uid = false;
+
+	for (size_t i = 0; i < MW_ARRAY_SIZE(keys); i++)
+		s->m[keys[i].metric] = keys[i].metric == MW_PM_pte ? MW_UNKNOWN : 0;
+	for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+		if (p[0] == 'U' && strncmp(p, "Uid:", 4) == 0) {
+			/* real, effective, saved, fs: the effective one */
+			char *end;
+			unsigned long ruid, euid;
+			errno = 0;
+			ruid = strtoul(p + 4, &end, 10);
+			euid = strtoul(end, &end, 10);
+			(void)ruid;
+			if (errno == 0 && euid <= UINT32_MAX) {
+				s->uid = (uint32_t)euid;
+				uid = true;
+			}
+			continue;
+		}
+		if (p[0] != 'V' && p[0] != 'R')
+			continue;
+		for (size_t i = 0; i < MW_ARRAY_SIZE(keys); i++) {
+			size_t k = strlen(keys[i].key);
+			long long v;
+			if (strncmp(p, keys[i].key, k) != 0)
+				continue;
+			v = status_num(p, k);
+			if (v >= 0)
+				s->m[keys[i].metric] = kib(v);
+			else if (keys[i].metric == MW_PM_pte)
+				s->m[keys[i].metric] = MW_UNKNOWN;
+			break;
+		}
+	}
+	return uid ? 0 : -EBADMSG;
+}
+
+/*
+ * Read root/proc/PID/name whole into c->buf. stat and status are each
+ * produced by one seq_file show(), so a read shorter than asked is the
+ * end: no second read() to see end-of-file.
+ */
+static int read_pid_file(struct mw_proc_collector *c, pid_t pid, const char *name)
+{
+	char rel[48];
+	size_t n = 0;
+	int fd, r = 0;
+
+	snprintf(rel, sizeof(rel), "%d/%s", (int)pid, name);
+	fd = openat(c->procfd, rel, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		ssize_t k = read(fd, c->buf + n, c->cap - 1 - n);
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			r = -errno;
+			break;
+		}
+		n += (size_t)k;
+		if (n < c->cap - 1)
+			break;
+		if (c->cap >= READ_BUF_MAX) {
+			r = -EFBIG;
+			break;
+		}
+		char *nb = realloc(c->buf, c->cap * 2);
+		if (!nb) {
+			r = -ENOMEM;
+			break;
+		}
+		c->buf = nb;
+		c->cap *= 2;
+	}
+	close(fd);
+	c->buf[n] = '\0';
+	if (r == 0 && n == 0)
+		r = -ESRCH; /* the process went away between open and read */
+	return r;
+}
+
+/*
+ * stat, status and the fd count of one process into s. -ESRCH for a
+ * process that is gone, or a kernel thread (PF_KTHREAD alone: "pid 2 and
+ * its children" only holds in the initial pid namespace, and usermode
+ * helpers the kernel spawns under kthreadd are real processes with memory).
+ */
+static int read_own(struct mw_proc_collector *c, pid_t pid, struct mw_proc_sample *s)
+{
+	unsigned long flags = 0;
+	int r, n;
 
 	memset(s, 0, sizeof(*s));
 	for (int i = 0; i < MW_PM_COUNT; i++)
 		s->m[i] = MW_UNKNOWN;
-	s->pid = MW_PIDS_VAL(I_PID, s_int, st);
-	s->ppid = MW_PIDS_VAL(I_PPID, s_int, st);
-	s->uid = MW_PIDS_VAL(I_EUID, u_int, st);
-	s->start_ticks = MW_PIDS_VAL(I_BEGAN, ull_int, st);
-	snprintf(s->comm, sizeof(s->comm), "%s", cmd ? cmd : "");
-	s->m[MW_PM_vsz] = kib(MW_PIDS_VAL(I_VSZ, ul_int, st));
-	s->m[MW_PM_rss] = kib(MW_PIDS_VAL(I_RSS, ul_int, st));
-	s->m[MW_PM_rss_anon] = kib(MW_PIDS_VAL(I_RSS_ANON, ul_int, st));
-	s->m[MW_PM_rss_file] = kib(MW_PIDS_VAL(I_RSS_FILE, ul_int, st));
-	s->m[MW_PM_rss_shmem] = kib(MW_PIDS_VAL(I_RSS_SHMEM, ul_int, st));
-	s->m[MW_PM_swap] = kib(MW_PIDS_VAL(I_SWAP, ul_int, st));
-	s->m[MW_PM_stack] = kib(MW_PIDS_VAL(I_STACK, ul_int, st));
-	s->m[MW_PM_data] = kib(MW_PIDS_VAL(I_DATA, ul_int, st));
-	s->m[MW_PM_threads] = MW_PIDS_VAL(I_NLWP, s_int, st);
-	s->m[MW_PM_minflt] = (int64_t)MW_PIDS_VAL(I_MINFLT, ul_int, st);
-	s->m[MW_PM_majflt] = (int64_t)MW_PIDS_VAL(I_MAJFLT, ul_int, st);
+	r = read_pid_file(c, pid, "stat");
+	if (r < 0)
+		return r == -ENOENT ? -ESRCH : r;
+	if (mw_proc_parse_stat(c->buf, s, &flags) < 0 || s->pid != pid)
+		return -ESRCH;
+	if (flags & PF_KTHREAD)
+		return -ESRCH;
+	r = read_pid_file(c, pid, "status");
+	if (r < 0)
+		return r == -ENOENT ? -ESRCH : r;
+	if (mw_proc_parse_status(c->buf, s) < 0)
+		return -ESRCH;
+	n = count_fds(c, pid);
+	s->m[MW_PM_fds] = n >= 0 ? n : MW_UNKNOWN;
+	return 0;
+}
+
+/* The libproc2 part of a sample; s already holds what read_own read. */
+static int fill_from_stack(struct pids_stack *st, struct mw_proc_sample *s)
+{
+	const char *cg = MW_PIDS_VAL(I_CGROUP, str, st);
+
 	s->m[MW_PM_oom_score] = MW_PIDS_VAL(I_OOM_SCORE, s_int, st);
 	s->m[MW_PM_oom_adj] = MW_PIDS_VAL(I_OOM_ADJ, s_int, st);
 	s->cmdline = join_argv(MW_PIDS_VAL(I_CMDLINE_V, strv, st));
@@ -239,18 +423,7 @@ static int fill_sample(struct mw_proc_collector *c, struct pids_stack *st, struc
 		mw_proc_sample_release(s);
 		return -ENOMEM;
 	}
-	read_extras(c->root, s);
 	return 0;
-}
-
-/*
- * PF_KTHREAD alone: "pid 2 and its children" only holds in the initial pid
- * namespace (in a container pid 2 is a user process), and usermode helpers
- * the kernel spawns under kthreadd are real processes with memory.
- */
-static bool is_kernel_thread(struct pids_stack *st)
-{
-	return (MW_PIDS_VAL(I_FLAGS, ul_int, st) & PF_KTHREAD) != 0;
 }
 
 static int set_reserve(struct mw_proc_set *set, size_t want)
@@ -286,10 +459,14 @@ int mw_proc_collect(struct mw_proc_collector *c, struct mw_proc_set *set)
 		return r;
 	for (int i = 0; i < f->counts->total; i++) {
 		struct pids_stack *st = f->stacks[i];
+		struct mw_proc_sample *s = &set->v[set->n];
 
-		if (is_kernel_thread(st))
-			continue;
-		r = fill_sample(c, st, &set->v[set->n]);
+		r = read_own(c, MW_PIDS_VAL(I_PID, s_int, st), s);
+		if (r == -ENOMEM)
+			return r;
+		if (r < 0)
+			continue; /* exited since libproc2 listed it, a kernel thread, unreadable */
+		r = fill_from_stack(st, s);
 		if (r < 0)
 			return r;
 		set->n++;
@@ -301,15 +478,17 @@ int mw_proc_collect_one(struct mw_proc_collector *c, pid_t pid, struct mw_proc_s
 {
 	unsigned want = (unsigned)pid;
 	struct pids_fetch *f;
+	int r;
 
 	f = procps_pids_select(c->info, &want, 1, PIDS_SELECT_PID);
 	if (!f)
 		return errno ? -errno : -EIO;
 	if (f->counts->total < 1)
 		return -ESRCH;
-	if (is_kernel_thread(f->stacks[0]))
-		return -ESRCH;
-	return fill_sample(c, f->stacks[0], out);
+	r = read_own(c, pid, out);
+	if (r < 0)
+		return r == -EACCES ? -ESRCH : r;
+	return fill_from_stack(f->stacks[0], out);
 }
 
 long mw_clock_ticks_per_sec(void)
