@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "memwatch/proc.h"
+#include "memwatch/pidmap.h"
 #include "memwatch/util.h"
 
 #include <errno.h>
@@ -7,6 +8,7 @@
 #include <libproc2/pids.h>
 #include <stdbool.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -24,29 +26,108 @@ const char *const mw_proc_metric_names[MW_PM_COUNT] = {MW_PROC_METRICS(MW_X_NAME
 const char mw_proc_metric_kinds[MW_PM_COUNT] = {MW_PROC_METRICS(MW_X_KIND_PM)};
 
 /*
- * What libproc2 reads for us: the text fields whose formatting is libproc2's
- * (cmdline as an argv vector, cgroup as its joined and escaped string) and
- * the two oom files. stat and status are read and parsed here, once each:
- * libproc2 4.0 reads status but not VmPTE, so it cost a second status read.
+ * What libproc2 reads for us: the cgroup, as its joined and escaped string.
+ * Everything else is read and parsed here, once per file: libproc2 4.0
+ * reads status but not VmPTE (a second status read), and opens every file
+ * anew each time.
  */
-enum { I_PID, I_CMDLINE_V, I_CGROUP, I_OOM_SCORE, I_OOM_ADJ, I_COUNT };
+enum { I_PID, I_CGROUP, I_COUNT };
 
 static enum pids_item proc_items[I_COUNT] = {
-        [I_PID] = PIDS_ID_PID,          [I_CMDLINE_V] = PIDS_CMDLINE_V, [I_CGROUP] = PIDS_CGROUP,
-        [I_OOM_SCORE] = PIDS_OOM_SCORE, [I_OOM_ADJ] = PIDS_OOM_ADJ,
+        [I_PID] = PIDS_ID_PID,
+        [I_CGROUP] = PIDS_CGROUP,
+};
+
+/*
+ * Files kept open from one sweep to the next, per process: reading an
+ * open file costs a read, opening one costs a path walk and a close too.
+ * Only files without a seq_file buffer are kept (cmdline, oom_score_adj):
+ * stat or status would pin 4 KiB of kernel memory per process each. A
+ * descriptor belongs to the process it was opened on (its struct pid),
+ * never to a later one that reuses the number: once the process is gone
+ * the read fails, and the entry goes at the end of the sweep.
+ */
+struct held {
+	int cmdline_fd, adj_fd;
+	uint64_t gen; /* the sweep that last saw the process */
 };
 
 struct mw_proc_collector {
 	struct pids_info *info;
 	int procfd; /* root/proc */
 	char root[256];
-	char *buf; /* read buffer for stat and status, grown on demand */
+	char *buf; /* read buffer, grown on demand */
 	size_t cap;
+	struct mw_pidmap *held;
+	uint64_t gen;
+	size_t nheld_fds, held_budget;
 };
 
 #define READ_BUF_MIN (8u << 10)
-/* A status with 65536 supplementary groups is ~700 KiB; nothing legitimate is bigger. */
+/* A status with 65536 supplementary groups is ~700 KiB; a longer cmdline is cut here. */
 #define READ_BUF_MAX (4u << 20)
+
+/*
+ * Held descriptors may use half of RLIMIT_NOFILE, raised to its hard limit
+ * first: the other half stays for the store, eBPF, sockets and smaps reads.
+ */
+static size_t held_budget(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return 0;
+	if (rl.rlim_cur < rl.rlim_max) {
+		struct rlimit want = {rl.rlim_max, rl.rlim_max};
+		if (want.rlim_cur > (1u << 20))
+			want.rlim_cur = 1u << 20;
+		if (want.rlim_cur > rl.rlim_cur && setrlimit(RLIMIT_NOFILE, &want) == 0)
+			rl.rlim_cur = want.rlim_cur;
+	}
+	return rl.rlim_cur == RLIM_INFINITY ? (1u << 19) : (size_t)(rl.rlim_cur / 2);
+}
+
+static void held_close(struct mw_proc_collector *c, struct held *h)
+{
+	if (h->cmdline_fd >= 0) {
+		close(h->cmdline_fd);
+		c->nheld_fds--;
+	}
+	if (h->adj_fd >= 0) {
+		close(h->adj_fd);
+		c->nheld_fds--;
+	}
+	h->cmdline_fd = h->adj_fd = -1;
+}
+
+/* Close what belongs to processes the last sweep did not see. */
+static int held_prune(struct mw_proc_collector *c)
+{
+	size_t pos = 0, n = 0, cap = mw_pidmap_size(c->held);
+	struct {
+		pid_t pid;
+		uint64_t start;
+	} * gone;
+	struct held *h;
+	uint64_t start;
+	pid_t pid;
+
+	if (!cap)
+		return 0;
+	gone = malloc(cap * sizeof(*gone));
+	if (!gone)
+		return -ENOMEM;
+	while ((h = mw_pidmap_next(c->held, &pos, &pid, &start)))
+		if (h->gen != c->gen) {
+			held_close(c, h);
+			gone[n].pid = pid;
+			gone[n++].start = start;
+		}
+	for (size_t i = 0; i < n; i++)
+		mw_pidmap_del(c->held, gone[i].pid, gone[i].start);
+	free(gone);
+	return 0;
+}
 
 int mw_proc_collector_new(const char *root, struct mw_proc_collector **out)
 {
@@ -72,6 +153,10 @@ int mw_proc_collector_new(const char *root, struct mw_proc_collector **out)
 		r = -ENOMEM;
 		goto fail;
 	}
+	r = mw_pidmap_new(sizeof(struct held), &c->held);
+	if (r < 0)
+		goto fail;
+	c->held_budget = held_budget();
 	r = procps_pids_new(&c->info, proc_items, I_COUNT);
 	if (r < 0)
 		goto fail;
@@ -88,6 +173,11 @@ void mw_proc_collector_free(struct mw_proc_collector *c)
 		return;
 	if (c->info)
 		procps_pids_unref(&c->info);
+	if (c->held) {
+		c->gen++;
+		held_prune(c);
+		mw_pidmap_free(c->held);
+	}
 	if (c->procfd >= 0)
 		close(c->procfd);
 	free(c->buf);
@@ -170,29 +260,24 @@ static int count_fds(struct mw_proc_collector *c, pid_t pid)
 	return (int)st.st_size;
 }
 
-/* argv joined with spaces, raw bytes: escaping is the job of whoever displays it. */
-static char *join_argv(char **argv)
+/*
+ * /proc/PID/cmdline as it was stored when libproc2 read it (argv split at
+ * NUL and newline, joined with spaces): raw bytes, every NUL and newline a
+ * space, the final terminator dropped; escaping is the job of whoever
+ * displays it. libproc2 reported an empty cmdline as "-", which was stored
+ * as empty, and so was an argv of just "-": both stay empty.
+ */
+int mw_proc_cmdline_text(char *raw, size_t len)
 {
-	size_t len = 0, o = 0;
-	char *s;
-
-	for (size_t i = 0; argv && argv[i]; i++)
-		len += strlen(argv[i]) + 1;
-	s = malloc(len + 1);
-	if (!s)
-		return NULL;
-	for (size_t i = 0; argv && argv[i]; i++) {
-		size_t k = strlen(argv[i]);
-		if (o)
-			s[o++] = ' ';
-		memcpy(s + o, argv[i], k);
-		o += k;
-	}
-	s[o] = '\0';
-	/* libproc2 substitutes "-" for an empty or unreadable cmdline; keep it empty instead. */
-	if (strcmp(s, "-") == 0)
-		s[0] = '\0';
-	return s;
+	if (len && raw[len - 1] == '\0')
+		len--;
+	for (size_t i = 0; i < len; i++)
+		if (raw[i] == '\0' || raw[i] == '\n')
+			raw[i] = ' ';
+	raw[len] = '\0';
+	if (strcmp(raw, "-") == 0)
+		raw[0] = '\0';
+	return (int)strlen(raw);
 }
 
 static int64_t kib(int64_t v)
@@ -334,22 +419,18 @@ int mw_proc_parse_status(const char *text, struct mw_proc_sample *s)
 }
 
 /*
- * Read root/proc/PID/name whole into c->buf. stat and status are each
- * produced by one seq_file show(), so a read shorter than asked is the
- * end: no second read() to see end-of-file.
+ * Read an open /proc/PID file whole, from its start, into c->buf; *len
+ * gets its length. Every file read here is produced whole by one read
+ * handler (one seq_file show(), or cmdline's loop over the argument pages),
+ * so a read shorter than asked is the end: no second read() to see EOF.
  */
-static int read_pid_file(struct mw_proc_collector *c, pid_t pid, const char *name)
+static int read_whole(struct mw_proc_collector *c, int fd, size_t *len)
 {
-	char rel[48];
 	size_t n = 0;
-	int fd, r = 0;
+	int r = 0;
 
-	snprintf(rel, sizeof(rel), "%d/%s", (int)pid, name);
-	fd = openat(c->procfd, rel, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
 	for (;;) {
-		ssize_t k = read(fd, c->buf + n, c->cap - 1 - n);
+		ssize_t k = pread(fd, c->buf + n, c->cap - 1 - n, (off_t)n);
 		if (k < 0) {
 			if (errno == EINTR)
 				continue;
@@ -359,10 +440,9 @@ static int read_pid_file(struct mw_proc_collector *c, pid_t pid, const char *nam
 		n += (size_t)k;
 		if (n < c->cap - 1)
 			break;
-		if (c->cap >= READ_BUF_MAX) {
-			r = -EFBIG;
-			break;
-		}
+		if (c->cap >= READ_BUF_MAX)
+			break; /* cut there: what is kept of a cmdline, never reached by stat or
+			          status */
 		char *nb = realloc(c->buf, c->cap * 2);
 		if (!nb) {
 			r = -ENOMEM;
@@ -371,20 +451,118 @@ static int read_pid_file(struct mw_proc_collector *c, pid_t pid, const char *nam
 		c->buf = nb;
 		c->cap *= 2;
 	}
-	close(fd);
 	c->buf[n] = '\0';
-	if (r == 0 && n == 0)
-		r = -ESRCH; /* the process went away between open and read */
+	*len = n;
 	return r;
 }
 
+static int open_pid_file(struct mw_proc_collector *c, pid_t pid, const char *name)
+{
+	char rel[48];
+	int fd;
+
+	snprintf(rel, sizeof(rel), "%d/%s", (int)pid, name);
+	fd = openat(c->procfd, rel, O_RDONLY | O_CLOEXEC);
+	return fd < 0 ? (errno == ENOENT ? -ESRCH : -errno) : fd;
+}
+
+/* Open, read whole into c->buf, close. Empty is an error: the process went away. */
+static int read_pid_file(struct mw_proc_collector *c, pid_t pid, const char *name)
+{
+	size_t len = 0;
+	int fd = open_pid_file(c, pid, name), r;
+
+	if (fd < 0)
+		return fd;
+	r = read_whole(c, fd, &len);
+	close(fd);
+	return r == 0 && len == 0 ? -ESRCH : r;
+}
+
+/* An integer file (oom_score, oom_score_adj): 0 when unparsable, as libproc2's sscanf left it. */
+static int64_t int_text(const char *text)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(text, &end, 10);
+	return errno || end == text ? 0 : (int64_t)v;
+}
+
+/* The descriptors kept for (pid, start), opened on first sight while the budget lasts. */
+static struct held *held_get(struct mw_proc_collector *c, pid_t pid, uint64_t start)
+{
+	bool created = false;
+	struct held *h;
+
+	if (!c->held)
+		return NULL;
+	h = mw_pidmap_get(c->held, pid, start);
+	if (!h) {
+		if (c->nheld_fds + 2 > c->held_budget)
+			return NULL;
+		h = mw_pidmap_put(c->held, pid, start, &created);
+		if (!h)
+			return NULL;
+		h->cmdline_fd = open_pid_file(c, pid, "cmdline");
+		h->adj_fd = open_pid_file(c, pid, "oom_score_adj");
+		c->nheld_fds += (h->cmdline_fd >= 0) + (h->adj_fd >= 0);
+	}
+	h->gen = c->gen;
+	return h;
+}
+
+/* Read a file of a process through its kept descriptor, else by path. */
+static int read_kept(struct mw_proc_collector *c, pid_t pid, int fd, const char *name, size_t *len)
+{
+	int r;
+
+	if (fd < 0) {
+		fd = open_pid_file(c, pid, name);
+		if (fd < 0)
+			return fd;
+		r = read_whole(c, fd, len);
+		close(fd);
+		return r;
+	}
+	return read_whole(c, fd, len);
+}
+
+/* cmdline, oom_score and oom_score_adj into s; -ESRCH when the process is gone. */
+static int read_text_fields(struct mw_proc_collector *c, struct mw_proc_sample *s, bool keep)
+{
+	struct held *h = keep ? held_get(c, s->pid, s->start_ticks) : NULL;
+	size_t len = 0;
+	int r;
+
+	r = read_kept(c, s->pid, h ? h->adj_fd : -1, "oom_score_adj", &len);
+	if (r < 0)
+		return r;
+	if (len == 0)
+		return -ESRCH;
+	s->m[MW_PM_oom_adj] = int_text(c->buf);
+	r = read_pid_file(c, s->pid, "oom_score");
+	if (r < 0)
+		return r;
+	s->m[MW_PM_oom_score] = int_text(c->buf);
+	/* Last: the text stays in c->buf. An empty cmdline is real (zombies). */
+	r = read_kept(c, s->pid, h ? h->cmdline_fd : -1, "cmdline", &len);
+	if (r < 0)
+		return r;
+	mw_proc_cmdline_text(c->buf, len);
+	s->cmdline = strdup(c->buf);
+	return s->cmdline ? 0 : -ENOMEM;
+}
+
 /*
- * stat, status and the fd count of one process into s. -ESRCH for a
- * process that is gone, or a kernel thread (PF_KTHREAD alone: "pid 2 and
- * its children" only holds in the initial pid namespace, and usermode
- * helpers the kernel spawns under kthreadd are real processes with memory).
+ * Everything but the cgroup, for one process, into s. -ESRCH for a process
+ * that is gone, or a kernel thread (PF_KTHREAD alone: "pid 2 and its
+ * children" only holds in the initial pid namespace, and usermode helpers
+ * the kernel spawns under kthreadd are real processes with memory). keep:
+ * hold its cmdline and oom_score_adj open for the next sweep.
  */
-static int read_own(struct mw_proc_collector *c, pid_t pid, struct mw_proc_sample *s)
+static int read_own(struct mw_proc_collector *c, pid_t pid, struct mw_proc_sample *s, bool keep)
 {
 	unsigned long flags = 0;
 	int r, n;
@@ -394,32 +572,32 @@ static int read_own(struct mw_proc_collector *c, pid_t pid, struct mw_proc_sampl
 		s->m[i] = MW_UNKNOWN;
 	r = read_pid_file(c, pid, "stat");
 	if (r < 0)
-		return r == -ENOENT ? -ESRCH : r;
+		return r;
 	if (mw_proc_parse_stat(c->buf, s, &flags) < 0 || s->pid != pid)
 		return -ESRCH;
 	if (flags & PF_KTHREAD)
 		return -ESRCH;
 	r = read_pid_file(c, pid, "status");
 	if (r < 0)
-		return r == -ENOENT ? -ESRCH : r;
+		return r;
 	if (mw_proc_parse_status(c->buf, s) < 0)
 		return -ESRCH;
 	n = count_fds(c, pid);
 	s->m[MW_PM_fds] = n >= 0 ? n : MW_UNKNOWN;
-	return 0;
+	r = read_text_fields(c, s, keep);
+	if (r < 0)
+		mw_proc_sample_release(s);
+	return r;
 }
 
-/* The libproc2 part of a sample; s already holds what read_own read. */
-static int fill_from_stack(struct pids_stack *st, struct mw_proc_sample *s)
+/* The libproc2 part of a sample. */
+static int fill_cgroup(struct pids_stack *st, struct mw_proc_sample *s)
 {
 	const char *cg = MW_PIDS_VAL(I_CGROUP, str, st);
 
-	s->m[MW_PM_oom_score] = MW_PIDS_VAL(I_OOM_SCORE, s_int, st);
-	s->m[MW_PM_oom_adj] = MW_PIDS_VAL(I_OOM_ADJ, s_int, st);
-	s->cmdline = join_argv(MW_PIDS_VAL(I_CMDLINE_V, strv, st));
 	/* libproc2 prints "-" for "no cgroup" (cgroup file unreadable or empty). */
 	s->cgroup = strdup(cg && strcmp(cg, "-") != 0 ? cg : "");
-	if (!s->cmdline || !s->cgroup) {
+	if (!s->cgroup) {
 		mw_proc_sample_release(s);
 		return -ENOMEM;
 	}
@@ -451,6 +629,7 @@ int mw_proc_collect(struct mw_proc_collector *c, struct mw_proc_set *set)
 
 	mw_proc_set_clear(set);
 	set->t_ns = mw_now_ns();
+	c->gen++;
 	f = procps_pids_reap(c->info, PIDS_FETCH_TASKS_ONLY);
 	if (!f)
 		return errno ? -errno : -EIO;
@@ -461,17 +640,17 @@ int mw_proc_collect(struct mw_proc_collector *c, struct mw_proc_set *set)
 		struct pids_stack *st = f->stacks[i];
 		struct mw_proc_sample *s = &set->v[set->n];
 
-		r = read_own(c, MW_PIDS_VAL(I_PID, s_int, st), s);
+		r = read_own(c, MW_PIDS_VAL(I_PID, s_int, st), s, true);
 		if (r == -ENOMEM)
 			return r;
 		if (r < 0)
 			continue; /* exited since libproc2 listed it, a kernel thread, unreadable */
-		r = fill_from_stack(st, s);
+		r = fill_cgroup(st, s);
 		if (r < 0)
 			return r;
 		set->n++;
 	}
-	return 0;
+	return held_prune(c);
 }
 
 int mw_proc_collect_one(struct mw_proc_collector *c, pid_t pid, struct mw_proc_sample *out)
@@ -485,10 +664,10 @@ int mw_proc_collect_one(struct mw_proc_collector *c, pid_t pid, struct mw_proc_s
 		return errno ? -errno : -EIO;
 	if (f->counts->total < 1)
 		return -ESRCH;
-	r = read_own(c, pid, out);
+	r = read_own(c, pid, out, false);
 	if (r < 0)
 		return r == -EACCES ? -ESRCH : r;
-	return fill_from_stack(f->stacks[0], out);
+	return fill_cgroup(f->stacks[0], out);
 }
 
 long mw_clock_ticks_per_sec(void)

@@ -14,6 +14,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 
 #ifndef SRCDIR
@@ -335,8 +336,32 @@ enum {
 	R_NLWP,
 	R_MINFLT,
 	R_MAJFLT,
+	R_CMDLINE,
+	R_OOM,
+	R_ADJ,
+	R_CGROUP,
 	R_COUNT
 };
+
+/* How the collector stored libproc2's argv vector before it read cmdline itself. */
+static char *join_like_before(char **argv)
+{
+	size_t len = 1, o = 0;
+	char *s;
+
+	for (size_t i = 0; argv && argv[i]; i++)
+		len += strlen(argv[i]) + 1;
+	s = calloc(1, len);
+	for (size_t i = 0; s && argv && argv[i]; i++) {
+		if (o)
+			s[o++] = ' ';
+		memcpy(s + o, argv[i], strlen(argv[i]));
+		o += strlen(argv[i]);
+	}
+	if (s && strcmp(s, "-") == 0)
+		s[0] = '\0';
+	return s;
+}
 
 static void check_against_libproc2(struct mw_proc_collector *c, struct pids_info *ref, pid_t pid)
 {
@@ -365,6 +390,15 @@ static void check_against_libproc2(struct mw_proc_collector *c, struct pids_info
 	CHECK_EQ_I64(s.m[MW_PM_threads], REF(R_NLWP, s_int));
 	CHECK_EQ_I64(s.m[MW_PM_minflt], (int64_t)REF(R_MINFLT, ul_int));
 	CHECK_EQ_I64(s.m[MW_PM_majflt], (int64_t)REF(R_MAJFLT, ul_int));
+	CHECK_EQ_I64(s.m[MW_PM_oom_score], REF(R_OOM, s_int));
+	CHECK_EQ_I64(s.m[MW_PM_oom_adj], REF(R_ADJ, s_int));
+	{
+		char *joined = join_like_before(REF(R_CMDLINE, strv));
+		const char *cg = REF(R_CGROUP, str);
+		CHECK_EQ_STR(s.cmdline, joined);
+		CHECK_EQ_STR(s.cgroup, cg && strcmp(cg, "-") != 0 ? cg : "");
+		free(joined);
+	}
 #undef REF
 	/* The raw name (/proc/PID/comm less its newline) and the descriptor walk. */
 	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
@@ -384,6 +418,27 @@ static void *park(void *arg)
 	while (read(fd, &b, 1) < 0 && errno == EINTR)
 		;
 	return NULL;
+}
+
+static char **g_argv;
+
+/* A program that blocks reading stdin, with argv as given. */
+static void exec_blocked(int in, char *const *argv)
+{
+	dup2(in, 0);
+	execv(argv[0][0] == '/' ? argv[0] : "/bin/cat", argv);
+	_exit(127);
+}
+
+/* Rewrite our own argument area in place, setproctitle style: no final NUL. */
+static void retitle(void)
+{
+	char *start = g_argv[0], *end = start;
+
+	for (int i = 0; g_argv[i]; i++)
+		end = g_argv[i] + strlen(g_argv[i]);
+	memset(start, 'z', (size_t)(end - start + 1));
+	memcpy(start, "new\ntitle", 9);
 }
 
 /* A child that does what it is told, then blocks: its figures hold still while we compare. */
@@ -409,6 +464,23 @@ static pid_t spawn(int how, int *release)
 			for (int i = 0; i < 40; i++)
 				if (open("/dev/null", O_RDONLY) < 0)
 					_exit(1);
+		} else if (how == 4) {
+			char *const argv[] = {"/bin/sh", "-c", "read x", "",
+			                      "a\nb",    "-",  "\xff",   NULL};
+			if (write(ready[1], "r", 1) != 1)
+				_exit(1);
+			exec_blocked(go[0], argv);
+		} else if (how == 5) {
+			char *const argv[] = {"-", NULL}; /* cat reading stdin, named "-" */
+			if (write(ready[1], "r", 1) != 1)
+				_exit(1);
+			exec_blocked(go[0], argv);
+		} else if (how == 6) {
+			int fd = open("/proc/self/oom_score_adj", O_WRONLY);
+			if (fd < 0 || write(fd, "500", 3) != 3)
+				_exit(1);
+			close(fd);
+			retitle();
 		}
 		if (write(ready[1], "r", 1) != 1)
 			_exit(1);
@@ -424,27 +496,144 @@ static pid_t spawn(int how, int *release)
 	}
 	close(ready[0]);
 	*release = go[1];
+	/* Children that exec: wait until the new image is in place (its stdin read blocks it). */
+	for (int tries = 0; (how == 4 || how == 5) && tries < 5000; tries++) {
+		char path[64], cmd[64] = "";
+		size_t len = 0;
+		snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+		mw_read_file(path, cmd, sizeof(cmd), &len);
+		if ((how == 4 && strcmp(cmd, "/bin/sh") == 0) ||
+		    (how == 5 && strcmp(cmd, "-") == 0))
+			break;
+		usleep(1000);
+	}
 	return pid;
 }
+
+static const struct mw_proc_sample *find(const struct mw_proc_set *set, pid_t pid)
+{
+	for (size_t i = 0; i < set->n; i++)
+		if (set->v[i].pid == pid)
+			return &set->v[i];
+	return NULL;
+}
+
+/* With RLIMIT_NOFILE at 48 nothing is held past 24 descriptors, and nothing is missed. */
+static int sweep_constrained(pid_t parent, const pid_t *kids, int nkids)
+{
+	struct rlimit rl = {48, 48};
+	struct mw_proc_collector *c = NULL;
+	struct mw_proc_set set = {0};
+	int code = 0;
+
+	/* Start from stdio only: what the parent holds is not ours to count. */
+	for (int fd = 3; fd < 4096; fd++)
+		close(fd);
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0 || mw_proc_collector_new("", &c) < 0)
+		return 20;
+	for (int round = 0; round < 2 && !code; round++) {
+		if (mw_proc_collect(c, &set) < 0)
+			code = 21;
+		else if (!find(&set, parent) || !find(&set, getpid()))
+			code = 22;
+		for (int i = 0; i < nkids && !code; i++)
+			if (!find(&set, kids[i]) ||
+			    strstr(find(&set, kids[i])->cmdline, "test_proc") == NULL)
+				code = 23;
+		if (!code && mw_fd_count("", getpid()) > 24 + 8)
+			code = 24;
+	}
+	mw_proc_set_clear(&set);
+	free(set.v);
+	mw_proc_collector_free(c);
+	return code;
+}
+
+/* Kept descriptors see changes, follow no reused pid, and go with their process. */
+static void test_held(void)
+{
+	struct mw_proc_collector *c = NULL;
+	struct mw_proc_set set = {0};
+	const struct mw_proc_sample *p;
+	pid_t kids[3], sub;
+	int release[3], before, status = 0;
+
+	CHECK_EQ_I64(mw_proc_collector_new("", &c), 0);
+	before = mw_fd_count("", getpid());
+	for (int i = 0; i < 3; i++)
+		kids[i] = spawn(0, &release[i]);
+	CHECK_EQ_I64(mw_proc_collect(c, &set), 0);
+	CHECK(find(&set, kids[0]) != NULL);
+	CHECK(mw_fd_count("", getpid()) >= before + 3 + 6);
+	{
+		char path[64];
+		int fd;
+		snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", (int)kids[0]);
+		fd = open(path, O_WRONLY);
+		CHECK(fd >= 0 && write(fd, "300", 3) == 3);
+		close(fd);
+	}
+	CHECK_EQ_I64(mw_proc_collect(c, &set), 0);
+	p = find(&set, kids[0]);
+	CHECK(p && p->m[MW_PM_oom_adj] == 300);
+	CHECK(p && strstr(p->cmdline, "test_proc") != NULL);
+
+	sub = fork();
+	if (sub == 0)
+		_exit(sweep_constrained(getppid(), kids, 3));
+	CHECK(waitpid(sub, &status, 0) == sub && WIFEXITED(status));
+	CHECK_EQ_I64(WEXITSTATUS(status), 0);
+
+	for (int i = 0; i < 3; i++) {
+		kill(kids[i], SIGKILL);
+		waitpid(kids[i], NULL, 0);
+		close(release[i]);
+	}
+	CHECK_EQ_I64(mw_proc_collect(c, &set), 0);
+	CHECK(find(&set, kids[0]) == NULL);
+	/* Their six descriptors are closed; others' come and go with the machine's processes. */
+	{
+		struct mw_proc_collector *fresh_c = NULL;
+		int held_now = mw_fd_count("", getpid());
+		CHECK_EQ_I64(mw_proc_collector_new("", &fresh_c), 0);
+		mw_proc_collector_free(c);
+		c = NULL;
+		/* Freeing the collector closes everything it held: back to where we began (the
+		 * fresh collector's /proc descriptor in place of the first one's). */
+		CHECK_EQ_I64(mw_fd_count("", getpid()), before);
+		CHECK(held_now >= before);
+		mw_proc_collector_free(fresh_c);
+	}
+	mw_proc_set_clear(&set);
+	free(set.v);
+}
+
+#define NKIDS 7
 
 static void test_reference(struct mw_proc_collector *c)
 {
 	enum pids_item items[R_COUNT] = {
-	        [R_PPID] = PIDS_ID_PPID,     [R_EUID] = PIDS_ID_EUID,
-	        [R_BEGAN] = PIDS_TICS_BEGAN, [R_VSZ] = PIDS_VM_SIZE,
-	        [R_RSS] = PIDS_VM_RSS,       [R_ANON] = PIDS_VM_RSS_ANON,
-	        [R_FILE] = PIDS_VM_RSS_FILE, [R_SHMEM] = PIDS_VM_RSS_SHARED,
-	        [R_SWAP] = PIDS_VM_SWAP,     [R_STACK] = PIDS_VM_STACK,
-	        [R_DATA] = PIDS_VM_DATA,     [R_NLWP] = PIDS_NLWP,
-	        [R_MINFLT] = PIDS_FLT_MIN,   [R_MAJFLT] = PIDS_FLT_MAJ,
+	        [R_PPID] = PIDS_ID_PPID,      [R_EUID] = PIDS_ID_EUID,
+	        [R_BEGAN] = PIDS_TICS_BEGAN,  [R_VSZ] = PIDS_VM_SIZE,
+	        [R_RSS] = PIDS_VM_RSS,        [R_ANON] = PIDS_VM_RSS_ANON,
+	        [R_FILE] = PIDS_VM_RSS_FILE,  [R_SHMEM] = PIDS_VM_RSS_SHARED,
+	        [R_SWAP] = PIDS_VM_SWAP,      [R_STACK] = PIDS_VM_STACK,
+	        [R_DATA] = PIDS_VM_DATA,      [R_NLWP] = PIDS_NLWP,
+	        [R_MINFLT] = PIDS_FLT_MIN,    [R_MAJFLT] = PIDS_FLT_MAJ,
+	        [R_CMDLINE] = PIDS_CMDLINE_V, [R_OOM] = PIDS_OOM_SCORE,
+	        [R_ADJ] = PIDS_OOM_ADJ,       [R_CGROUP] = PIDS_CGROUP,
 	};
 	struct pids_info *ref = NULL;
-	pid_t kids[4], zombie;
-	int release[4];
+	pid_t kids[NKIDS], zombie;
+	int release[NKIDS];
 
 	CHECK_EQ_I64(procps_pids_new(&ref, items, R_COUNT), 0);
-	/* plain, hostile name, threaded, many descriptors */
-	for (int i = 0; i < 4; i++) {
+	/*
+	 * plain, hostile name, threaded, many descriptors, argv with empty,
+	 * newline, "-" and non-UTF-8 arguments, argv of just "-", a retitled
+	 * argument area without its final NUL and a raised oom_score_adj
+	 */
+	for (int i = 0; i < NKIDS; i++) {
 		kids[i] = spawn(i, &release[i]);
 		CHECK(kids[i] > 0);
 	}
@@ -460,9 +649,22 @@ static void test_reference(struct mw_proc_collector *c)
 			break;
 		usleep(1000);
 	}
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < NKIDS; i++)
 		if (kids[i] > 0)
 			check_against_libproc2(c, ref, kids[i]);
+	{
+		struct mw_proc_sample m;
+		CHECK_EQ_I64(mw_proc_collect_one(c, kids[6], &m), 0);
+		CHECK_EQ_I64(m.m[MW_PM_oom_adj], 500);
+		CHECK(strncmp(m.cmdline, "new title", 9) == 0);
+		mw_proc_sample_release(&m);
+		CHECK_EQ_I64(mw_proc_collect_one(c, kids[5], &m), 0);
+		CHECK_EQ_STR(m.cmdline, "");
+		mw_proc_sample_release(&m);
+		CHECK_EQ_I64(mw_proc_collect_one(c, kids[4], &m), 0);
+		CHECK_EQ_STR(m.cmdline, "/bin/sh -c read x  a b - \xff");
+		mw_proc_sample_release(&m);
+	}
 	check_against_libproc2(c, ref, zombie);
 	{
 		struct mw_proc_sample z;
@@ -478,7 +680,7 @@ static void test_reference(struct mw_proc_collector *c)
 		mw_proc_sample_release(&m);
 	}
 	/* Later children hold earlier release pipes too: no EOF to wait for, so kill. */
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < NKIDS; i++) {
 		if (kids[i] <= 0)
 			continue;
 		kill(kids[i], SIGKILL);
@@ -536,6 +738,28 @@ static void test_fds_unprivileged(void)
 	CHECK_EQ_I64(WEXITSTATUS(status), 0);
 }
 
+static void check_cmdline(const char *raw, size_t len, const char *want)
+{
+	char buf[64];
+
+	memcpy(buf, raw, len);
+	CHECK_EQ_I64(mw_proc_cmdline_text(buf, len), strlen(want));
+	CHECK_EQ_STR(buf, want);
+}
+
+static void test_cmdline_text(void)
+{
+	check_cmdline("a\0b\0", 4, "a b");
+	check_cmdline("a\0\0b\0", 5, "a  b");       /* an empty argument */
+	check_cmdline("a b\0c\nd\0", 8, "a b c d"); /* newlines split, as libproc2 did */
+	check_cmdline("retitled", 8, "retitled");   /* no final NUL: nothing to drop */
+	check_cmdline("x\0\0", 3, "x ");            /* only the last NUL is the terminator */
+	check_cmdline("", 0, "");                   /* zombies, kernel threads */
+	check_cmdline("-\0", 2, "");                /* libproc2's "no cmdline" */
+	check_cmdline("-\0-\0", 4, "- -");
+	check_cmdline("\xff\x1b[2J\0", 6, "\xff\x1b[2J"); /* bytes stay raw */
+}
+
 static void test_boot(void)
 {
 	char id[64];
@@ -547,8 +771,10 @@ static void test_boot(void)
 	CHECK(bt > 1500000000ull);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	(void)argc;
+	g_argv = argv;
 	struct mw_proc_collector *c = NULL;
 
 	CHECK_EQ_I64(mw_proc_collector_new("", &c), 0);
@@ -558,9 +784,11 @@ int main(void)
 	test_vanished(c);
 	test_status_parse();
 	test_stat_parse();
+	test_cmdline_text();
 	test_status_parse_fields();
 	test_reference(c);
 	test_fds_unprivileged();
+	test_held();
 	test_boot();
 	mw_proc_collector_free(c);
 	return check_done();

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Per-process collector: /proc/PID/stat and status parsed here (one read
- * each), the fd count, and libproc2 for cmdline, cgroup and the oom files.
+ * Per-process collector: /proc/PID/stat, status, cmdline and the oom files
+ * read and parsed here (one read each), the fd count, and libproc2 for the
+ * cgroup. A collector keeps each process's cmdline and oom_score_adj open
+ * between sweeps (re-reading is cheaper than re-opening), within half of
+ * RLIMIT_NOFILE, whose soft limit it raises to the hard one.
  */
 #ifndef MEMWATCH_PROC_H
 #define MEMWATCH_PROC_H
@@ -92,6 +95,14 @@ int mw_proc_parse_stat(const char *text, struct mw_proc_sample *s, unsigned long
  * Uid line.
  */
 int mw_proc_parse_status(const char *text, struct mw_proc_sample *s);
+
+/*
+ * Turn the len raw bytes of a /proc/PID/cmdline (in place, NUL-terminated
+ * after) into the stored text: NULs and newlines become spaces, the final
+ * NUL goes, and an argv of just "-" is empty (how libproc2 reported an
+ * empty cmdline). Returns the new length.
+ */
+int mw_proc_cmdline_text(char *raw, size_t len);
 
 /* Parse "VmPTE:" (and friends) out of a /proc/PID/status text; MW_UNKNOWN if absent. */
 int64_t mw_status_field_kb(const char *status_text, const char *key);
