@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <dirent.h>
 #include <unistd.h>
 
 /*
@@ -26,7 +27,8 @@ const char *const mw_proc_metric_names[MW_PM_COUNT] = {MW_PROC_METRICS(MW_X_NAME
 const char mw_proc_metric_kinds[MW_PM_COUNT] = {MW_PROC_METRICS(MW_X_KIND_PM)};
 
 /*
- * What libproc2 reads for us: the cgroup, as its joined and escaped string.
+ * What libproc2 gives us: the cgroup as its joined and escaped string, for
+ * processes whose /proc/PID/cgroup text we have not seen formatted before.
  * Everything else is read and parsed here, once per file: libproc2 4.0
  * reads status but not VmPTE (a second status read), and opens every file
  * anew each time.
@@ -48,8 +50,14 @@ static enum pids_item proc_items[I_COUNT] = {
  * the read fails, and the entry goes at the end of the sweep.
  */
 struct held {
-	int cmdline_fd, adj_fd;
-	uint64_t gen; /* the sweep that last saw the process */
+	int cmdline_fd, adj_fd; /* -1 past the descriptor budget */
+	uint64_t gen;           /* the sweep that last saw the process */
+	/*
+	 * The process's raw cgroup text and libproc2's string for it: the same
+	 * text formats the same, so libproc2 is asked again only on a change.
+	 */
+	char *cg_raw, *cg_fmt;
+	size_t cg_len;
 };
 
 struct mw_proc_collector {
@@ -98,6 +106,9 @@ static void held_close(struct mw_proc_collector *c, struct held *h)
 		c->nheld_fds--;
 	}
 	h->cmdline_fd = h->adj_fd = -1;
+	free(h->cg_raw);
+	free(h->cg_fmt);
+	h->cg_raw = h->cg_fmt = NULL;
 }
 
 /* Close what belongs to processes the last sweep did not see. */
@@ -490,24 +501,22 @@ static int64_t int_text(const char *text)
 	return errno || end == text ? 0 : (int64_t)v;
 }
 
-/* The descriptors kept for (pid, start), opened on first sight while the budget lasts. */
+/* What is kept for (pid, start); descriptors opened on first sight while the budget lasts. */
 static struct held *held_get(struct mw_proc_collector *c, pid_t pid, uint64_t start)
 {
 	bool created = false;
 	struct held *h;
 
-	if (!c->held)
+	h = mw_pidmap_put(c->held, pid, start, &created);
+	if (!h)
 		return NULL;
-	h = mw_pidmap_get(c->held, pid, start);
-	if (!h) {
-		if (c->nheld_fds + 2 > c->held_budget)
-			return NULL;
-		h = mw_pidmap_put(c->held, pid, start, &created);
-		if (!h)
-			return NULL;
-		h->cmdline_fd = open_pid_file(c, pid, "cmdline");
-		h->adj_fd = open_pid_file(c, pid, "oom_score_adj");
-		c->nheld_fds += (h->cmdline_fd >= 0) + (h->adj_fd >= 0);
+	if (created) {
+		h->cmdline_fd = h->adj_fd = -1;
+		if (c->nheld_fds + 2 <= c->held_budget) {
+			h->cmdline_fd = open_pid_file(c, pid, "cmdline");
+			h->adj_fd = open_pid_file(c, pid, "oom_score_adj");
+			c->nheld_fds += (h->cmdline_fd >= 0) + (h->adj_fd >= 0);
+		}
 	}
 	h->gen = c->gen;
 	return h;
@@ -530,9 +539,8 @@ static int read_kept(struct mw_proc_collector *c, pid_t pid, int fd, const char 
 }
 
 /* cmdline, oom_score and oom_score_adj into s; -ESRCH when the process is gone. */
-static int read_text_fields(struct mw_proc_collector *c, struct mw_proc_sample *s, bool keep)
+static int read_text_fields(struct mw_proc_collector *c, struct mw_proc_sample *s, struct held *h)
 {
-	struct held *h = keep ? held_get(c, s->pid, s->start_ticks) : NULL;
 	size_t len = 0;
 	int r;
 
@@ -555,15 +563,44 @@ static int read_text_fields(struct mw_proc_collector *c, struct mw_proc_sample *
 	return s->cmdline ? 0 : -ENOMEM;
 }
 
+static bool same_raw(const struct held *h, const char *raw, size_t len)
+{
+	return h->cg_raw && h->cg_len == len && memcmp(h->cg_raw, raw, len) == 0;
+}
+
+/* The cgroup string as kept for this raw text, or NULL in s->cgroup and the text kept. */
+static int read_cgroup(struct mw_proc_collector *c, struct mw_proc_sample *s, struct held *h)
+{
+	int r = read_pid_file(c, s->pid, "cgroup");
+	size_t len;
+
+	if (r < 0)
+		return r;
+	len = strlen(c->buf);
+	if (h->cg_fmt && same_raw(h, c->buf, len)) {
+		s->cgroup = strdup(h->cg_fmt);
+		return s->cgroup ? 0 : -ENOMEM;
+	}
+	free(h->cg_raw);
+	free(h->cg_fmt);
+	h->cg_fmt = NULL;
+	h->cg_raw = strdup(c->buf);
+	h->cg_len = len;
+	return h->cg_raw ? 0 : -ENOMEM;
+}
+
 /*
  * Everything but the cgroup, for one process, into s. -ESRCH for a process
  * that is gone, or a kernel thread (PF_KTHREAD alone: "pid 2 and its
  * children" only holds in the initial pid namespace, and usermode helpers
  * the kernel spawns under kthreadd are real processes with memory). keep:
- * hold its cmdline and oom_score_adj open for the next sweep.
+ * hold its cmdline and oom_score_adj open for the next sweep, and take the
+ * cgroup from what was kept (s->cgroup stays NULL when libproc2 must format
+ * it: see resolve_cgroups).
  */
 static int read_own(struct mw_proc_collector *c, pid_t pid, struct mw_proc_sample *s, bool keep)
 {
+	struct held *h;
 	unsigned long flags = 0;
 	int r, n;
 
@@ -584,7 +621,12 @@ static int read_own(struct mw_proc_collector *c, pid_t pid, struct mw_proc_sampl
 		return -ESRCH;
 	n = count_fds(c, pid);
 	s->m[MW_PM_fds] = n >= 0 ? n : MW_UNKNOWN;
-	r = read_text_fields(c, s, keep);
+	h = keep ? held_get(c, s->pid, s->start_ticks) : NULL;
+	if (keep && !h)
+		return -ENOMEM;
+	r = read_text_fields(c, s, h);
+	if (r == 0 && h)
+		r = read_cgroup(c, s, h);
 	if (r < 0)
 		mw_proc_sample_release(s);
 	return r;
@@ -622,35 +664,133 @@ static int set_reserve(struct mw_proc_set *set, size_t want)
 	return 0;
 }
 
+/* libproc2 takes at most this many pids per select (FILL_ID_MAX). */
+#define SELECT_MAX 255
+
+/* libproc2's cgroup strings for the n samples idx[] names, which lack one. */
+static int format_cgroups(struct mw_proc_collector *c, struct mw_proc_set *set, const size_t *idx,
+                          size_t n)
+{
+	unsigned pids[SELECT_MAX];
+	struct pids_fetch *f;
+
+	for (size_t i = 0; i < n; i++)
+		pids[i] = (unsigned)set->v[idx[i]].pid;
+	f = procps_pids_select(c->info, pids, (int)n, PIDS_SELECT_PID);
+	if (!f)
+		return errno ? -errno : -EIO;
+	for (int k = 0; k < f->counts->total; k++) {
+		struct pids_stack *st = f->stacks[k];
+		pid_t pid = MW_PIDS_VAL(I_PID, s_int, st);
+		struct mw_proc_sample *s = NULL;
+		struct held *h;
+		size_t len;
+
+		for (size_t i = 0; i < n && !s; i++)
+			if (set->v[idx[i]].pid == pid && !set->v[idx[i]].cgroup)
+				s = &set->v[idx[i]];
+		if (!s)
+			continue;
+		if (fill_cgroup(st, s) < 0)
+			return -ENOMEM;
+		/*
+		 * Keep the pair only if the text is still what we read before
+		 * libproc2 did: a move in between must not pair old text with
+		 * the new string.
+		 */
+		h = mw_pidmap_get(c->held, s->pid, s->start_ticks);
+		if (!h || read_pid_file(c, s->pid, "cgroup") < 0)
+			continue;
+		len = strlen(c->buf);
+		if (same_raw(h, c->buf, len))
+			h->cg_fmt = strdup(s->cgroup);
+	}
+	return 0;
+}
+
+/* Fill in the cgroups the sweep could not take from what it kept; drop processes now gone. */
+static int resolve_cgroups(struct mw_proc_collector *c, struct mw_proc_set *set)
+{
+	size_t idx[SELECT_MAX], n = 0, k = 0;
+	int r = 0;
+
+	for (size_t i = 0; i < set->n && r == 0; i++) {
+		if (set->v[i].cgroup)
+			continue;
+		idx[n++] = i;
+		if (n == SELECT_MAX) {
+			r = format_cgroups(c, set, idx, n);
+			n = 0;
+		}
+	}
+	if (r == 0 && n)
+		r = format_cgroups(c, set, idx, n);
+	if (r < 0)
+		return r;
+	/* libproc2 found no such process: it exited mid-sweep. */
+	for (size_t i = 0; i < set->n; i++) {
+		if (!set->v[i].cgroup) {
+			mw_proc_sample_release(&set->v[i]);
+			continue;
+		}
+		set->v[k++] = set->v[i];
+	}
+	set->n = k;
+	return 0;
+}
+
+static bool pid_name(const char *name, pid_t *pid)
+{
+	long v = 0;
+
+	if (!*name)
+		return false;
+	for (const char *p = name; *p; p++) {
+		if (*p < '0' || *p > '9' || v > INT32_MAX / 10)
+			return false;
+		v = v * 10 + (*p - '0');
+	}
+	*pid = (pid_t)v;
+	return v > 0;
+}
+
 int mw_proc_collect(struct mw_proc_collector *c, struct mw_proc_set *set)
 {
-	struct pids_fetch *f;
-	int r;
+	struct dirent *e;
+	DIR *d;
+	int fd, r = 0;
 
 	mw_proc_set_clear(set);
 	set->t_ns = mw_now_ns();
 	c->gen++;
-	f = procps_pids_reap(c->info, PIDS_FETCH_TASKS_ONLY);
-	if (!f)
-		return errno ? -errno : -EIO;
-	r = set_reserve(set, (size_t)f->counts->total);
-	if (r < 0)
-		return r;
-	for (int i = 0; i < f->counts->total; i++) {
-		struct pids_stack *st = f->stacks[i];
-		struct mw_proc_sample *s = &set->v[set->n];
-
-		r = read_own(c, MW_PIDS_VAL(I_PID, s_int, st), s, true);
-		if (r == -ENOMEM)
-			return r;
-		if (r < 0)
-			continue; /* exited since libproc2 listed it, a kernel thread, unreadable */
-		r = fill_cgroup(st, s);
-		if (r < 0)
-			return r;
-		set->n++;
+	fd = openat(c->procfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return -errno;
 	}
-	return held_prune(c);
+	while (r == 0 && (e = readdir(d))) {
+		pid_t pid;
+
+		if (!pid_name(e->d_name, &pid))
+			continue;
+		r = set_reserve(set, set->n + 1);
+		if (r < 0)
+			break;
+		r = read_own(c, pid, &set->v[set->n], true);
+		if (r == 0)
+			set->n++;
+		else if (r != -ENOMEM)
+			r = 0; /* exited mid-sweep, a kernel thread, or unreadable: not listed */
+	}
+	closedir(d);
+	if (r == 0)
+		r = resolve_cgroups(c, set);
+	if (r == 0)
+		r = held_prune(c);
+	return r;
 }
 
 int mw_proc_collect_one(struct mw_proc_collector *c, pid_t pid, struct mw_proc_sample *out)

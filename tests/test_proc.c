@@ -15,6 +15,7 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #ifndef SRCDIR
@@ -608,6 +609,99 @@ static void test_held(void)
 	free(set.v);
 }
 
+/* Our own memory cgroup directory (v1 memory hierarchy, else the v2 one). */
+static int own_cgroup_dir(char *dir, size_t cap)
+{
+	char text[4096] = "", *line;
+
+	if (mw_read_file("/proc/self/cgroup", text, sizeof(text), NULL) < 0)
+		return -1;
+	if ((line = strstr(text, ":memory:")))
+		snprintf(dir, cap, "/sys/fs/cgroup/memory%.*s", (int)strcspn(line + 8, "\n"),
+		         line + 8);
+	else if (strncmp(text, "0::", 3) == 0 && (line = text + 3))
+		snprintf(dir, cap, "/sys/fs/cgroup%.*s", (int)strcspn(line, "\n"), line);
+	else
+		return -1;
+	return 0;
+}
+
+static int write_text(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY), r;
+
+	if (fd < 0)
+		return -1;
+	r = write(fd, text, strlen(text)) == (ssize_t)strlen(text) ? 0 : -1;
+	close(fd);
+	return r;
+}
+
+/*
+ * The cgroup string is libproc2's, asked again whenever the text changes: a
+ * process moved to another cgroup (with a tab in its name, which libproc2
+ * escapes its own way) between two sweeps has the new string, libproc2's, in
+ * the second.
+ */
+static void test_cgroup_move(void)
+{
+	enum pids_item items[] = {PIDS_CGROUP};
+	struct pids_info *ref = NULL;
+	struct mw_proc_collector *c = NULL;
+	struct mw_proc_set set = {0};
+	const struct mw_proc_sample *p;
+	char dir[2048], sub[2300], procs[2400], pidtext[32], before[4096] = "", tail[32];
+	pid_t kid;
+	int release;
+
+	if (geteuid() != 0 || own_cgroup_dir(dir, sizeof(dir)) < 0) {
+		printf("test_cgroup_move: needs root and a writable memory cgroup; not run\n");
+		return;
+	}
+	snprintf(sub, sizeof(sub), "%s/mw-test\tcg-%d", dir, (int)getpid());
+	snprintf(tail, sizeof(tail), "cg-%d", (int)getpid());
+	if (mkdir(sub, 0755) < 0) {
+		printf("test_cgroup_move: cannot create %s: %s; not run\n", sub, strerror(errno));
+		return;
+	}
+	kid = spawn(0, &release);
+	CHECK(kid > 0);
+	CHECK_EQ_I64(mw_proc_collector_new("", &c), 0);
+	CHECK_EQ_I64(mw_proc_collect(c, &set), 0);
+	p = find(&set, kid);
+	CHECK(p != NULL);
+	if (p)
+		snprintf(before, sizeof(before), "%s", p->cgroup);
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", sub);
+	snprintf(pidtext, sizeof(pidtext), "%d", (int)kid);
+	CHECK_EQ_I64(write_text(procs, pidtext), 0);
+	CHECK_EQ_I64(mw_proc_collect(c, &set), 0);
+	p = find(&set, kid);
+	CHECK(p && strstr(p->cgroup, tail) != NULL);
+	CHECK(p && strcmp(p->cgroup, before) != 0);
+	CHECK_EQ_I64(procps_pids_new(&ref, items, 1), 0);
+	{
+		unsigned want = (unsigned)kid;
+		struct pids_fetch *f = procps_pids_select(ref, &want, 1, PIDS_SELECT_PID);
+		CHECK(f && f->counts->total == 1);
+		if (p && f && f->counts->total == 1)
+			CHECK_EQ_STR(p->cgroup, f->stacks[0]->head[0].result.str);
+	}
+	/* Unchanged text: the kept string, still the same. */
+	CHECK_EQ_I64(mw_proc_collect(c, &set), 0);
+	p = find(&set, kid);
+	CHECK(p && strstr(p->cgroup, tail) != NULL);
+	kill(kid, SIGKILL);
+	waitpid(kid, NULL, 0);
+	close(release);
+	for (int tries = 0; tries < 1000 && rmdir(sub) < 0; tries++)
+		usleep(1000);
+	procps_pids_unref(&ref);
+	mw_proc_set_clear(&set);
+	free(set.v);
+	mw_proc_collector_free(c);
+}
+
 #define NKIDS 7
 
 static void test_reference(struct mw_proc_collector *c)
@@ -789,6 +883,7 @@ int main(int argc, char **argv)
 	test_reference(c);
 	test_fds_unprivileged();
 	test_held();
+	test_cgroup_move();
 	test_boot();
 	mw_proc_collector_free(c);
 	return check_done();

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Per-process collector: /proc/PID/stat, status, cmdline and the oom files
- * read and parsed here (one read each), the fd count, and libproc2 for the
- * cgroup. A collector keeps each process's cmdline and oom_score_adj open
+ * read and parsed here (one read each), the fd count, and libproc2's string
+ * for the cgroup, asked only when a process's cgroup text is new to the
+ * collector. A collector keeps each process's cmdline and oom_score_adj open
  * between sweeps (re-reading is cheaper than re-opening), within half of
  * RLIMIT_NOFILE, whose soft limit it raises to the hard one.
  */
