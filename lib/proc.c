@@ -8,7 +8,6 @@
 #include <libproc2/pids.h>
 #include <stdbool.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <dirent.h>
 #include <unistd.h>
@@ -41,21 +40,12 @@ static enum pids_item proc_items[I_COUNT] = {
 };
 
 /*
- * Files kept open from one sweep to the next, per process: reading an
- * open file costs a read, opening one costs a path walk and a close too.
- * Only files without a seq_file buffer are kept (cmdline, oom_score_adj):
- * stat or status would pin 4 KiB of kernel memory per process each. A
- * descriptor belongs to the process it was opened on (its struct pid),
- * never to a later one that reuses the number: once the process is gone
- * the read fails, and the entry goes at the end of the sweep.
+ * What the collector keeps of a process between sweeps: its raw cgroup
+ * text and libproc2's string for it. The same text formats the same, so
+ * libproc2 is asked again only when the text changes.
  */
-struct held {
-	int cmdline_fd, adj_fd; /* -1 past the descriptor budget */
-	uint64_t gen;           /* the sweep that last saw the process */
-	/*
-	 * The process's raw cgroup text and libproc2's string for it: the same
-	 * text formats the same, so libproc2 is asked again only on a change.
-	 */
+struct known {
+	uint64_t gen; /* the sweep that last saw the process */
 	char *cg_raw, *cg_fmt;
 	size_t cg_len;
 };
@@ -66,60 +56,30 @@ struct mw_proc_collector {
 	char root[256];
 	char *buf; /* read buffer, grown on demand */
 	size_t cap;
-	struct mw_pidmap *held;
+	struct mw_pidmap *known; /* struct known by (pid, start) */
 	uint64_t gen;
-	size_t nheld_fds, held_budget;
 };
 
 #define READ_BUF_MIN (8u << 10)
 /* A status with 65536 supplementary groups is ~700 KiB; a longer cmdline is cut here. */
 #define READ_BUF_MAX (4u << 20)
 
-/*
- * Held descriptors may use half of RLIMIT_NOFILE, raised to its hard limit
- * first: the other half stays for the store, eBPF, sockets and smaps reads.
- */
-static size_t held_budget(void)
+static void known_release(struct known *k)
 {
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
-		return 0;
-	if (rl.rlim_cur < rl.rlim_max) {
-		struct rlimit want = {rl.rlim_max, rl.rlim_max};
-		if (want.rlim_cur > (1u << 20))
-			want.rlim_cur = 1u << 20;
-		if (want.rlim_cur > rl.rlim_cur && setrlimit(RLIMIT_NOFILE, &want) == 0)
-			rl.rlim_cur = want.rlim_cur;
-	}
-	return rl.rlim_cur == RLIM_INFINITY ? (1u << 19) : (size_t)(rl.rlim_cur / 2);
+	free(k->cg_raw);
+	free(k->cg_fmt);
+	k->cg_raw = k->cg_fmt = NULL;
 }
 
-static void held_close(struct mw_proc_collector *c, struct held *h)
+/* Forget processes the last sweep did not see. */
+static int known_prune(struct mw_proc_collector *c)
 {
-	if (h->cmdline_fd >= 0) {
-		close(h->cmdline_fd);
-		c->nheld_fds--;
-	}
-	if (h->adj_fd >= 0) {
-		close(h->adj_fd);
-		c->nheld_fds--;
-	}
-	h->cmdline_fd = h->adj_fd = -1;
-	free(h->cg_raw);
-	free(h->cg_fmt);
-	h->cg_raw = h->cg_fmt = NULL;
-}
-
-/* Close what belongs to processes the last sweep did not see. */
-static int held_prune(struct mw_proc_collector *c)
-{
-	size_t pos = 0, n = 0, cap = mw_pidmap_size(c->held);
+	size_t pos = 0, n = 0, cap = mw_pidmap_size(c->known);
 	struct {
 		pid_t pid;
 		uint64_t start;
 	} * gone;
-	struct held *h;
+	struct known *k;
 	uint64_t start;
 	pid_t pid;
 
@@ -128,14 +88,14 @@ static int held_prune(struct mw_proc_collector *c)
 	gone = malloc(cap * sizeof(*gone));
 	if (!gone)
 		return -ENOMEM;
-	while ((h = mw_pidmap_next(c->held, &pos, &pid, &start)))
-		if (h->gen != c->gen) {
-			held_close(c, h);
+	while ((k = mw_pidmap_next(c->known, &pos, &pid, &start)))
+		if (k->gen != c->gen) {
+			known_release(k);
 			gone[n].pid = pid;
 			gone[n++].start = start;
 		}
 	for (size_t i = 0; i < n; i++)
-		mw_pidmap_del(c->held, gone[i].pid, gone[i].start);
+		mw_pidmap_del(c->known, gone[i].pid, gone[i].start);
 	free(gone);
 	return 0;
 }
@@ -164,10 +124,9 @@ int mw_proc_collector_new(const char *root, struct mw_proc_collector **out)
 		r = -ENOMEM;
 		goto fail;
 	}
-	r = mw_pidmap_new(sizeof(struct held), &c->held);
+	r = mw_pidmap_new(sizeof(struct known), &c->known);
 	if (r < 0)
 		goto fail;
-	c->held_budget = held_budget();
 	r = procps_pids_new(&c->info, proc_items, I_COUNT);
 	if (r < 0)
 		goto fail;
@@ -184,10 +143,10 @@ void mw_proc_collector_free(struct mw_proc_collector *c)
 		return;
 	if (c->info)
 		procps_pids_unref(&c->info);
-	if (c->held) {
+	if (c->known) {
 		c->gen++;
-		held_prune(c);
-		mw_pidmap_free(c->held);
+		known_prune(c);
+		mw_pidmap_free(c->known);
 	}
 	if (c->procfd >= 0)
 		close(c->procfd);
@@ -501,61 +460,36 @@ static int64_t int_text(const char *text)
 	return errno || end == text ? 0 : (int64_t)v;
 }
 
-/* What is kept for (pid, start); descriptors opened on first sight while the budget lasts. */
-static struct held *held_get(struct mw_proc_collector *c, pid_t pid, uint64_t start)
+static struct known *known_get(struct mw_proc_collector *c, pid_t pid, uint64_t start)
 {
 	bool created = false;
-	struct held *h;
+	struct known *k = mw_pidmap_put(c->known, pid, start, &created);
 
-	h = mw_pidmap_put(c->held, pid, start, &created);
-	if (!h)
-		return NULL;
-	if (created) {
-		h->cmdline_fd = h->adj_fd = -1;
-		if (c->nheld_fds + 2 <= c->held_budget) {
-			h->cmdline_fd = open_pid_file(c, pid, "cmdline");
-			h->adj_fd = open_pid_file(c, pid, "oom_score_adj");
-			c->nheld_fds += (h->cmdline_fd >= 0) + (h->adj_fd >= 0);
-		}
-	}
-	h->gen = c->gen;
-	return h;
-}
-
-/* Read a file of a process through its kept descriptor, else by path. */
-static int read_kept(struct mw_proc_collector *c, pid_t pid, int fd, const char *name, size_t *len)
-{
-	int r;
-
-	if (fd < 0) {
-		fd = open_pid_file(c, pid, name);
-		if (fd < 0)
-			return fd;
-		r = read_whole(c, fd, len);
-		close(fd);
-		return r;
-	}
-	return read_whole(c, fd, len);
+	if (k)
+		k->gen = c->gen;
+	return k;
 }
 
 /* cmdline, oom_score and oom_score_adj into s; -ESRCH when the process is gone. */
-static int read_text_fields(struct mw_proc_collector *c, struct mw_proc_sample *s, struct held *h)
+static int read_text_fields(struct mw_proc_collector *c, struct mw_proc_sample *s)
 {
 	size_t len = 0;
-	int r;
+	int fd, r;
 
-	r = read_kept(c, s->pid, h ? h->adj_fd : -1, "oom_score_adj", &len);
+	r = read_pid_file(c, s->pid, "oom_score_adj");
 	if (r < 0)
 		return r;
-	if (len == 0)
-		return -ESRCH;
 	s->m[MW_PM_oom_adj] = int_text(c->buf);
 	r = read_pid_file(c, s->pid, "oom_score");
 	if (r < 0)
 		return r;
 	s->m[MW_PM_oom_score] = int_text(c->buf);
-	/* Last: the text stays in c->buf. An empty cmdline is real (zombies). */
-	r = read_kept(c, s->pid, h ? h->cmdline_fd : -1, "cmdline", &len);
+	/* An empty cmdline is real (zombies, kernel threads): not read_pid_file. */
+	fd = open_pid_file(c, s->pid, "cmdline");
+	if (fd < 0)
+		return fd;
+	r = read_whole(c, fd, &len);
+	close(fd);
 	if (r < 0)
 		return r;
 	mw_proc_cmdline_text(c->buf, len);
@@ -563,13 +497,13 @@ static int read_text_fields(struct mw_proc_collector *c, struct mw_proc_sample *
 	return s->cmdline ? 0 : -ENOMEM;
 }
 
-static bool same_raw(const struct held *h, const char *raw, size_t len)
+static bool same_raw(const struct known *k, const char *raw, size_t len)
 {
-	return h->cg_raw && h->cg_len == len && memcmp(h->cg_raw, raw, len) == 0;
+	return k->cg_raw && k->cg_len == len && memcmp(k->cg_raw, raw, len) == 0;
 }
 
 /* The cgroup string as kept for this raw text, or NULL in s->cgroup and the text kept. */
-static int read_cgroup(struct mw_proc_collector *c, struct mw_proc_sample *s, struct held *h)
+static int read_cgroup(struct mw_proc_collector *c, struct mw_proc_sample *s, struct known *h)
 {
 	int r = read_pid_file(c, s->pid, "cgroup");
 	size_t len;
@@ -590,17 +524,16 @@ static int read_cgroup(struct mw_proc_collector *c, struct mw_proc_sample *s, st
 }
 
 /*
- * Everything but the cgroup, for one process, into s. -ESRCH for a process
- * that is gone, or a kernel thread (PF_KTHREAD alone: "pid 2 and its
- * children" only holds in the initial pid namespace, and usermode helpers
- * the kernel spawns under kthreadd are real processes with memory). keep:
- * hold its cmdline and oom_score_adj open for the next sweep, and take the
- * cgroup from what was kept (s->cgroup stays NULL when libproc2 must format
- * it: see resolve_cgroups).
+ * One process into s. -ESRCH for a process that is gone, or a kernel
+ * thread (PF_KTHREAD alone: "pid 2 and its children" only holds in the
+ * initial pid namespace, and usermode helpers the kernel spawns under
+ * kthreadd are real processes with memory). keep (a sweep): also the
+ * cgroup, from what is known of the process; s->cgroup stays NULL when
+ * libproc2 must format it (resolve_cgroups). Without keep, no cgroup.
  */
 static int read_own(struct mw_proc_collector *c, pid_t pid, struct mw_proc_sample *s, bool keep)
 {
-	struct held *h;
+	struct known *k;
 	unsigned long flags = 0;
 	int r, n;
 
@@ -621,12 +554,12 @@ static int read_own(struct mw_proc_collector *c, pid_t pid, struct mw_proc_sampl
 		return -ESRCH;
 	n = count_fds(c, pid);
 	s->m[MW_PM_fds] = n >= 0 ? n : MW_UNKNOWN;
-	h = keep ? held_get(c, s->pid, s->start_ticks) : NULL;
-	if (keep && !h)
+	k = keep ? known_get(c, s->pid, s->start_ticks) : NULL;
+	if (keep && !k)
 		return -ENOMEM;
-	r = read_text_fields(c, s, h);
-	if (r == 0 && h)
-		r = read_cgroup(c, s, h);
+	r = read_text_fields(c, s);
+	if (r == 0 && k)
+		r = read_cgroup(c, s, k);
 	if (r < 0)
 		mw_proc_sample_release(s);
 	return r;
@@ -683,7 +616,7 @@ static int format_cgroups(struct mw_proc_collector *c, struct mw_proc_set *set, 
 		struct pids_stack *st = f->stacks[k];
 		pid_t pid = MW_PIDS_VAL(I_PID, s_int, st);
 		struct mw_proc_sample *s = NULL;
-		struct held *h;
+		struct known *h;
 		size_t len;
 
 		for (size_t i = 0; i < n && !s; i++)
@@ -698,7 +631,7 @@ static int format_cgroups(struct mw_proc_collector *c, struct mw_proc_set *set, 
 		 * libproc2 did: a move in between must not pair old text with
 		 * the new string.
 		 */
-		h = mw_pidmap_get(c->held, s->pid, s->start_ticks);
+		h = mw_pidmap_get(c->known, s->pid, s->start_ticks);
 		if (!h || read_pid_file(c, s->pid, "cgroup") < 0)
 			continue;
 		len = strlen(c->buf);
@@ -789,7 +722,7 @@ int mw_proc_collect(struct mw_proc_collector *c, struct mw_proc_set *set)
 	if (r == 0)
 		r = resolve_cgroups(c, set);
 	if (r == 0)
-		r = held_prune(c);
+		r = known_prune(c);
 	return r;
 }
 

@@ -3,9 +3,7 @@
  * Per-process collector: /proc/PID/stat, status, cmdline and the oom files
  * read and parsed here (one read each), the fd count, and libproc2's string
  * for the cgroup, asked only when a process's cgroup text is new to the
- * collector. A collector keeps each process's cmdline and oom_score_adj open
- * between sweeps (re-reading is cheaper than re-opening), within half of
- * RLIMIT_NOFILE, whose soft limit it raises to the hard one.
+ * collector.
  */
 #ifndef MEMWATCH_PROC_H
 #define MEMWATCH_PROC_H
