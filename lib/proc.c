@@ -339,8 +339,7 @@ static long long status_num(const char *line, size_t klen)
 
 int mw_proc_parse_status(const char *text, struct mw_proc_sample *s)
 {
-	/* Absent lines (a zombie has no mm) read as 0, as libproc2 reported them; VmPTE as unknown.
-	 */
+	/* Absent lines (a zombie has no mm) are 0, as libproc2 had them; VmPTE unknown. */
 	static const struct {
 		const char *key;
 		int metric;
@@ -359,11 +358,10 @@ int mw_proc_parse_status(const char *text, struct mw_proc_sample *s)
 		if (p[0] == 'U' && strncmp(p, "Uid:", 4) == 0) {
 			/* real, effective, saved, fs: the effective one */
 			char *end;
-			unsigned long ruid, euid;
+			unsigned long euid;
 			errno = 0;
-			ruid = strtoul(p + 4, &end, 10);
+			strtoul(p + 4, &end, 10);
 			euid = strtoul(end, &end, 10);
-			(void)ruid;
 			if (errno == 0 && euid <= UINT32_MAX) {
 				s->uid = (uint32_t)euid;
 				uid = true;
