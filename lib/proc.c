@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "memwatch/proc.h"
+#include "memwatch/pidmap.h"
 #include "memwatch/util.h"
 
 #include <errno.h>
@@ -8,6 +9,8 @@
 #include <stdbool.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <dirent.h>
+#include <unistd.h>
 
 /*
  * libproc2 4.0.2 has PIDS_VAL(rel, type, stack, info); 4.0.5 dropped the
@@ -22,83 +25,132 @@
 const char *const mw_proc_metric_names[MW_PM_COUNT] = {MW_PROC_METRICS(MW_X_NAME_PM)};
 const char mw_proc_metric_kinds[MW_PM_COUNT] = {MW_PROC_METRICS(MW_X_KIND_PM)};
 
-/* The libproc2 items we ask for, and their positions in each stack. */
-enum {
-	I_PID,
-	I_PPID,
-	I_EUID,
-	I_BEGAN,
-	I_FLAGS,
-	I_CMD,
-	I_CMDLINE_V,
-	I_CGROUP,
-	I_VSZ,
-	I_RSS,
-	I_RSS_ANON,
-	I_RSS_FILE,
-	I_RSS_SHMEM,
-	I_SWAP,
-	I_STACK,
-	I_DATA,
-	I_NLWP,
-	I_MINFLT,
-	I_MAJFLT,
-	I_OOM_SCORE,
-	I_OOM_ADJ,
-	I_COUNT
-};
+/*
+ * What libproc2 gives us: the cgroup as its joined and escaped string, for
+ * processes whose /proc/PID/cgroup text we have not seen formatted before.
+ * Everything else is read and parsed here, once per file: libproc2 4.0
+ * reads status but not VmPTE (a second status read), and opens every file
+ * anew each time.
+ */
+enum { I_PID, I_CGROUP, I_COUNT };
 
 static enum pids_item proc_items[I_COUNT] = {
         [I_PID] = PIDS_ID_PID,
-        [I_PPID] = PIDS_ID_PPID,
-        [I_EUID] = PIDS_ID_EUID,
-        [I_BEGAN] = PIDS_TICS_BEGAN,
-        [I_FLAGS] = PIDS_FLAGS,
-        [I_CMD] = PIDS_CMD,
-        [I_CMDLINE_V] = PIDS_CMDLINE_V,
         [I_CGROUP] = PIDS_CGROUP,
-        [I_VSZ] = PIDS_VM_SIZE,
-        [I_RSS] = PIDS_VM_RSS,
-        [I_RSS_ANON] = PIDS_VM_RSS_ANON,
-        [I_RSS_FILE] = PIDS_VM_RSS_FILE,
-        [I_RSS_SHMEM] = PIDS_VM_RSS_SHARED,
-        [I_SWAP] = PIDS_VM_SWAP,
-        [I_STACK] = PIDS_VM_STACK,
-        [I_DATA] = PIDS_VM_DATA,
-        [I_NLWP] = PIDS_NLWP,
-        [I_MINFLT] = PIDS_FLT_MIN,
-        [I_MAJFLT] = PIDS_FLT_MAJ,
-        [I_OOM_SCORE] = PIDS_OOM_SCORE,
-        [I_OOM_ADJ] = PIDS_OOM_ADJ,
+};
+
+/*
+ * What the collector keeps of a process between sweeps: its raw cgroup
+ * text and libproc2's string for it. The same text formats the same, so
+ * libproc2 is asked again only when the text changes.
+ */
+struct known {
+	uint64_t gen; /* the sweep that last saw the process */
+	char *cg_raw, *cg_fmt;
+	size_t cg_len;
 };
 
 struct mw_proc_collector {
 	struct pids_info *info;
+	int procfd; /* root/proc */
 	char root[256];
+	char *buf; /* read buffer, grown on demand */
+	size_t cap;
+	struct mw_pidmap *known; /* struct known by (pid, start) */
+	uint64_t gen;
 };
+
+#define READ_BUF_MIN (8u << 10)
+/* A status with 65536 supplementary groups is ~700 KiB; a longer cmdline is cut here. */
+#define READ_BUF_MAX (4u << 20)
+
+static void known_release(struct known *k)
+{
+	free(k->cg_raw);
+	free(k->cg_fmt);
+	k->cg_raw = k->cg_fmt = NULL;
+}
+
+/* Forget processes the last sweep did not see. */
+static int known_prune(struct mw_proc_collector *c)
+{
+	size_t pos = 0, n = 0, cap = mw_pidmap_size(c->known);
+	struct {
+		pid_t pid;
+		uint64_t start;
+	} * gone;
+	struct known *k;
+	uint64_t start;
+	pid_t pid;
+
+	if (!cap)
+		return 0;
+	gone = malloc(cap * sizeof(*gone));
+	if (!gone)
+		return -ENOMEM;
+	while ((k = mw_pidmap_next(c->known, &pos, &pid, &start)))
+		if (k->gen != c->gen) {
+			known_release(k);
+			gone[n].pid = pid;
+			gone[n++].start = start;
+		}
+	for (size_t i = 0; i < n; i++)
+		mw_pidmap_del(c->known, gone[i].pid, gone[i].start);
+	free(gone);
+	return 0;
+}
 
 int mw_proc_collector_new(const char *root, struct mw_proc_collector **out)
 {
 	struct mw_proc_collector *c = calloc(1, sizeof(*c));
+	char path[512];
 	int r;
 
 	if (!c)
 		return -ENOMEM;
+	c->procfd = -1;
 	snprintf(c->root, sizeof(c->root), "%s", root ? root : "");
-	r = procps_pids_new(&c->info, proc_items, I_COUNT);
-	if (r < 0) {
-		free(c);
-		return r;
+	r = mw_path(path, sizeof(path), c->root, "/proc");
+	if (r < 0)
+		goto fail;
+	c->procfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (c->procfd < 0) {
+		r = -errno;
+		goto fail;
 	}
+	c->cap = READ_BUF_MIN;
+	c->buf = malloc(c->cap);
+	if (!c->buf) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	r = mw_pidmap_new(sizeof(struct known), &c->known);
+	if (r < 0)
+		goto fail;
+	r = procps_pids_new(&c->info, proc_items, I_COUNT);
+	if (r < 0)
+		goto fail;
 	*out = c;
 	return 0;
+fail:
+	mw_proc_collector_free(c);
+	return r;
 }
 
 void mw_proc_collector_free(struct mw_proc_collector *c)
 {
 	if (!c)
 		return;
-	procps_pids_unref(&c->info);
+	if (c->info)
+		procps_pids_unref(&c->info);
+	if (c->known) {
+		c->gen++;
+		known_prune(c);
+		mw_pidmap_free(c->known);
+	}
+	if (c->procfd >= 0)
+		close(c->procfd);
+	free(c->buf);
 	free(c);
 }
 
@@ -154,103 +206,375 @@ int mw_fd_count(const char *root, pid_t pid)
 	return n;
 }
 
-/* argv joined with spaces, raw bytes: escaping is the job of whoever displays it. */
-static char *join_argv(char **argv)
+/*
+ * Since Linux 6.2 the size of /proc/PID/fd is the number of open
+ * descriptors: one fstatat instead of a directory walk that builds a
+ * dentry per descriptor. stat() needs no permission on the directory but
+ * listing it does, so the count is only taken where a listing would be
+ * allowed (faccessat asks the same permission hook): unprivileged, others'
+ * processes stay unknown as before. A size of 0 (older kernels, or really
+ * no descriptors) falls back to the walk.
+ */
+static int count_fds(struct mw_proc_collector *c, pid_t pid)
 {
-	size_t len = 0, o = 0;
-	char *s;
+	char rel[32];
+	struct stat st;
 
-	for (size_t i = 0; argv && argv[i]; i++)
-		len += strlen(argv[i]) + 1;
-	s = malloc(len + 1);
-	if (!s)
-		return NULL;
-	for (size_t i = 0; argv && argv[i]; i++) {
-		size_t k = strlen(argv[i]);
-		if (o)
-			s[o++] = ' ';
-		memcpy(s + o, argv[i], k);
-		o += k;
+	snprintf(rel, sizeof(rel), "%d/fd", (int)pid);
+	if (fstatat(c->procfd, rel, &st, 0) < 0)
+		return -errno;
+	if (st.st_size <= 0 || st.st_size > INT32_MAX)
+		return mw_fd_count(c->root, pid);
+	if (faccessat(c->procfd, rel, R_OK, AT_EACCESS) < 0)
+		return -errno;
+	return (int)st.st_size;
+}
+
+/*
+ * /proc/PID/cmdline as it was stored when libproc2 read it (argv split at
+ * NUL and newline, joined with spaces): raw bytes, every NUL and newline a
+ * space, the final terminator dropped; escaping is the job of whoever
+ * displays it. libproc2 reported an empty cmdline as "-", which was stored
+ * as empty, and so was an argv of just "-": both stay empty.
+ */
+int mw_proc_cmdline_text(char *raw, size_t len)
+{
+	if (len && raw[len - 1] == '\0')
+		len--;
+	for (size_t i = 0; i < len; i++)
+		if (raw[i] == '\0' || raw[i] == '\n')
+			raw[i] = ' ';
+	raw[len] = '\0';
+	if (strcmp(raw, "-") == 0)
+		raw[0] = '\0';
+	return (int)strlen(raw);
+}
+
+static int64_t kib(int64_t v)
+{
+	return v * 1024;
+}
+
+/* The next space-separated integer of a stat line; *p moves past it. */
+static int stat_field(const char **p, long long *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtoll(*p, &end, 10);
+	if (errno || end == *p || (*end != ' ' && *end != '\n' && *end != '\0'))
+		return -EBADMSG;
+	*p = end;
+	return 0;
+}
+
+int mw_proc_parse_stat(const char *text, struct mw_proc_sample *s, unsigned long *flags)
+{
+	/* Field numbers as in proc(5); the ones kept, after comm (2) and state (3). */
+	enum {
+		F_PPID = 4,
+		F_FLAGS = 9,
+		F_MINFLT = 10,
+		F_MAJFLT = 12,
+		F_THREADS = 20,
+		F_START = 22
+	};
+	const char *open = strchr(text, '('), *close = strrchr(text, ')'), *p;
+	long long v, pid;
+	char *end;
+	size_t n;
+
+	if (!open || !close || close < open || close[1] != ' ' || !close[2] || close[3] != ' ')
+		return -EBADMSG;
+	errno = 0;
+	pid = strtoll(text, &end, 10);
+	if (errno || end == text || pid <= 0 || pid > INT32_MAX || end + 1 != open)
+		return -EBADMSG;
+	s->pid = (pid_t)pid;
+	/* Raw bytes between the first '(' and the last ')': ')' and newlines may be in it. */
+	n = (size_t)(close - open - 1);
+	if (n >= sizeof(s->comm))
+		n = sizeof(s->comm) - 1;
+	memcpy(s->comm, open + 1, n);
+	s->comm[n] = '\0';
+	p = close + 4;
+	for (int f = F_PPID; f <= F_START; f++) {
+		if (stat_field(&p, &v) < 0)
+			return -EBADMSG;
+		switch (f) {
+		case F_PPID:
+			s->ppid = (pid_t)v;
+			break;
+		case F_FLAGS:
+			*flags = (unsigned long)v;
+			break;
+		case F_MINFLT:
+			s->m[MW_PM_minflt] = v;
+			break;
+		case F_MAJFLT:
+			s->m[MW_PM_majflt] = v;
+			break;
+		case F_THREADS:
+			/* A zombie has none left; libproc2 reports 1, and so did we. */
+			s->m[MW_PM_threads] = v > 0 ? v : 1;
+			break;
+		case F_START:
+			s->start_ticks = (uint64_t)v;
+			break;
+		}
 	}
-	s[o] = '\0';
-	/* libproc2 substitutes "-" for an empty or unreadable cmdline; keep it empty instead. */
-	if (strcmp(s, "-") == 0)
-		s[0] = '\0';
-	return s;
+	return 0;
 }
 
-static int64_t kib(unsigned long v)
+/* "Key:\t  123 kB" at the start of a line: the number, or -1. */
+static long long status_num(const char *line, size_t klen)
 {
-	return (int64_t)v * 1024;
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(line + klen, &end, 10);
+	return errno || end == line + klen || v < 0 ? -1 : v;
 }
 
-/* The per-pid reads libproc2 4.0 does not do. A vanished process leaves them unknown. */
-static void read_extras(const char *root, struct mw_proc_sample *s)
+int mw_proc_parse_status(const char *text, struct mw_proc_sample *s)
 {
-	char path[512], buf[4096];
-	int n, r;
+	/* Absent lines (a zombie has no mm) are 0, as libproc2 had them; VmPTE unknown. */
+	static const struct {
+		const char *key;
+		int metric;
+	} keys[] = {
+	        {"VmSize:", MW_PM_vsz},         {"VmRSS:", MW_PM_rss},
+	        {"RssAnon:", MW_PM_rss_anon},   {"RssFile:", MW_PM_rss_file},
+	        {"RssShmem:", MW_PM_rss_shmem}, {"VmSwap:", MW_PM_swap},
+	        {"VmStk:", MW_PM_stack},        {"VmData:", MW_PM_data},
+	        {"VmPTE:", MW_PM_pte},
+	};
+	bool uid = false;
 
-	snprintf(path, sizeof(path), "%s/proc/%d/status", root, (int)s->pid);
-	r = mw_read_file(path, buf, sizeof(buf), NULL);
-	if (r == 0 || r == -EFBIG)
-		s->m[MW_PM_pte] = mw_status_field_kb(buf, "VmPTE");
-	/* /proc/PID/comm is the raw name; stat's copy can be cut at ')' by naive parsers. */
-	snprintf(path, sizeof(path), "%s/proc/%d/comm", root, (int)s->pid);
-	if (mw_read_file(path, buf, sizeof(buf), NULL) >= 0 && buf[0]) {
-		size_t len = strlen(buf);
-		if (len && buf[len - 1] == '\n')
-			buf[len - 1] = '\0';
-		mw_strlcpy(s->comm, buf, sizeof(s->comm));
+	for (size_t i = 0; i < MW_ARRAY_SIZE(keys); i++)
+		s->m[keys[i].metric] = keys[i].metric == MW_PM_pte ? MW_UNKNOWN : 0;
+	for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+		if (p[0] == 'U' && strncmp(p, "Uid:", 4) == 0) {
+			/* real, effective, saved, fs: the effective one */
+			char *end;
+			unsigned long euid;
+			errno = 0;
+			strtoul(p + 4, &end, 10);
+			euid = strtoul(end, &end, 10);
+			if (errno == 0 && euid <= UINT32_MAX) {
+				s->uid = (uint32_t)euid;
+				uid = true;
+			}
+			continue;
+		}
+		if (p[0] != 'V' && p[0] != 'R')
+			continue;
+		for (size_t i = 0; i < MW_ARRAY_SIZE(keys); i++) {
+			size_t k = strlen(keys[i].key);
+			long long v;
+			if (strncmp(p, keys[i].key, k) != 0)
+				continue;
+			v = status_num(p, k);
+			if (v >= 0)
+				s->m[keys[i].metric] = kib(v);
+			else if (keys[i].metric == MW_PM_pte)
+				s->m[keys[i].metric] = MW_UNKNOWN;
+			break;
+		}
 	}
-	n = mw_fd_count(root, s->pid);
-	s->m[MW_PM_fds] = n >= 0 ? n : MW_UNKNOWN;
+	return uid ? 0 : -EBADMSG;
 }
 
-static int fill_sample(struct mw_proc_collector *c, struct pids_stack *st, struct mw_proc_sample *s)
+/*
+ * Read an open /proc/PID file whole, from its start, into c->buf; *len
+ * gets its length. Every file read here is produced whole by one read
+ * handler (one seq_file show(), or cmdline's loop over the argument pages),
+ * so a read shorter than asked is the end: no second read() to see EOF.
+ */
+static int read_whole(struct mw_proc_collector *c, int fd, size_t *len)
 {
-	const char *cmd = MW_PIDS_VAL(I_CMD, str, st);
-	const char *cg = MW_PIDS_VAL(I_CGROUP, str, st);
+	size_t n = 0;
+	int r = 0;
+
+	for (;;) {
+		ssize_t k = pread(fd, c->buf + n, c->cap - 1 - n, (off_t)n);
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			r = -errno;
+			break;
+		}
+		n += (size_t)k;
+		if (n < c->cap - 1)
+			break;
+		if (c->cap >= READ_BUF_MAX)
+			break; /* cut there: what is kept of a cmdline, never reached by stat or
+			          status */
+		char *nb = realloc(c->buf, c->cap * 2);
+		if (!nb) {
+			r = -ENOMEM;
+			break;
+		}
+		c->buf = nb;
+		c->cap *= 2;
+	}
+	c->buf[n] = '\0';
+	*len = n;
+	return r;
+}
+
+static int open_pid_file(struct mw_proc_collector *c, pid_t pid, const char *name)
+{
+	char rel[48];
+	int fd;
+
+	snprintf(rel, sizeof(rel), "%d/%s", (int)pid, name);
+	fd = openat(c->procfd, rel, O_RDONLY | O_CLOEXEC);
+	return fd < 0 ? (errno == ENOENT ? -ESRCH : -errno) : fd;
+}
+
+/* Open, read whole into c->buf, close. Empty is an error: the process went away. */
+static int read_pid_file(struct mw_proc_collector *c, pid_t pid, const char *name)
+{
+	size_t len = 0;
+	int fd = open_pid_file(c, pid, name), r;
+
+	if (fd < 0)
+		return fd;
+	r = read_whole(c, fd, &len);
+	close(fd);
+	return r == 0 && len == 0 ? -ESRCH : r;
+}
+
+/* An integer file (oom_score, oom_score_adj): 0 when unparsable, as libproc2's sscanf left it. */
+static int64_t int_text(const char *text)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(text, &end, 10);
+	return errno || end == text ? 0 : (int64_t)v;
+}
+
+static struct known *known_get(struct mw_proc_collector *c, pid_t pid, uint64_t start)
+{
+	bool created = false;
+	struct known *k = mw_pidmap_put(c->known, pid, start, &created);
+
+	if (k)
+		k->gen = c->gen;
+	return k;
+}
+
+/* cmdline, oom_score and oom_score_adj into s; -ESRCH when the process is gone. */
+static int read_text_fields(struct mw_proc_collector *c, struct mw_proc_sample *s)
+{
+	size_t len = 0;
+	int fd, r;
+
+	r = read_pid_file(c, s->pid, "oom_score_adj");
+	if (r < 0)
+		return r;
+	s->m[MW_PM_oom_adj] = int_text(c->buf);
+	r = read_pid_file(c, s->pid, "oom_score");
+	if (r < 0)
+		return r;
+	s->m[MW_PM_oom_score] = int_text(c->buf);
+	/* An empty cmdline is real (zombies, kernel threads): not read_pid_file. */
+	fd = open_pid_file(c, s->pid, "cmdline");
+	if (fd < 0)
+		return fd;
+	r = read_whole(c, fd, &len);
+	close(fd);
+	if (r < 0)
+		return r;
+	mw_proc_cmdline_text(c->buf, len);
+	s->cmdline = strdup(c->buf);
+	return s->cmdline ? 0 : -ENOMEM;
+}
+
+static bool same_raw(const struct known *k, const char *raw, size_t len)
+{
+	return k->cg_raw && k->cg_len == len && memcmp(k->cg_raw, raw, len) == 0;
+}
+
+/* The cgroup string as kept for this raw text, or NULL in s->cgroup and the text kept. */
+static int read_cgroup(struct mw_proc_collector *c, struct mw_proc_sample *s, struct known *h)
+{
+	int r = read_pid_file(c, s->pid, "cgroup");
+	size_t len;
+
+	if (r < 0)
+		return r;
+	len = strlen(c->buf);
+	if (h->cg_fmt && same_raw(h, c->buf, len)) {
+		s->cgroup = strdup(h->cg_fmt);
+		return s->cgroup ? 0 : -ENOMEM;
+	}
+	free(h->cg_raw);
+	free(h->cg_fmt);
+	h->cg_fmt = NULL;
+	h->cg_raw = strdup(c->buf);
+	h->cg_len = len;
+	return h->cg_raw ? 0 : -ENOMEM;
+}
+
+/*
+ * One process into s. -ESRCH for a process that is gone, or a kernel
+ * thread (PF_KTHREAD alone: "pid 2 and its children" only holds in the
+ * initial pid namespace, and usermode helpers the kernel spawns under
+ * kthreadd are real processes with memory). keep (a sweep): also the
+ * cgroup, from what is known of the process; s->cgroup stays NULL when
+ * libproc2 must format it (resolve_cgroups). Without keep, no cgroup.
+ */
+static int read_own(struct mw_proc_collector *c, pid_t pid, struct mw_proc_sample *s, bool keep)
+{
+	struct known *k;
+	unsigned long flags = 0;
+	int r, n;
 
 	memset(s, 0, sizeof(*s));
 	for (int i = 0; i < MW_PM_COUNT; i++)
 		s->m[i] = MW_UNKNOWN;
-	s->pid = MW_PIDS_VAL(I_PID, s_int, st);
-	s->ppid = MW_PIDS_VAL(I_PPID, s_int, st);
-	s->uid = MW_PIDS_VAL(I_EUID, u_int, st);
-	s->start_ticks = MW_PIDS_VAL(I_BEGAN, ull_int, st);
-	snprintf(s->comm, sizeof(s->comm), "%s", cmd ? cmd : "");
-	s->m[MW_PM_vsz] = kib(MW_PIDS_VAL(I_VSZ, ul_int, st));
-	s->m[MW_PM_rss] = kib(MW_PIDS_VAL(I_RSS, ul_int, st));
-	s->m[MW_PM_rss_anon] = kib(MW_PIDS_VAL(I_RSS_ANON, ul_int, st));
-	s->m[MW_PM_rss_file] = kib(MW_PIDS_VAL(I_RSS_FILE, ul_int, st));
-	s->m[MW_PM_rss_shmem] = kib(MW_PIDS_VAL(I_RSS_SHMEM, ul_int, st));
-	s->m[MW_PM_swap] = kib(MW_PIDS_VAL(I_SWAP, ul_int, st));
-	s->m[MW_PM_stack] = kib(MW_PIDS_VAL(I_STACK, ul_int, st));
-	s->m[MW_PM_data] = kib(MW_PIDS_VAL(I_DATA, ul_int, st));
-	s->m[MW_PM_threads] = MW_PIDS_VAL(I_NLWP, s_int, st);
-	s->m[MW_PM_minflt] = (int64_t)MW_PIDS_VAL(I_MINFLT, ul_int, st);
-	s->m[MW_PM_majflt] = (int64_t)MW_PIDS_VAL(I_MAJFLT, ul_int, st);
-	s->m[MW_PM_oom_score] = MW_PIDS_VAL(I_OOM_SCORE, s_int, st);
-	s->m[MW_PM_oom_adj] = MW_PIDS_VAL(I_OOM_ADJ, s_int, st);
-	s->cmdline = join_argv(MW_PIDS_VAL(I_CMDLINE_V, strv, st));
+	r = read_pid_file(c, pid, "stat");
+	if (r < 0)
+		return r;
+	if (mw_proc_parse_stat(c->buf, s, &flags) < 0 || s->pid != pid)
+		return -ESRCH;
+	if (flags & PF_KTHREAD)
+		return -ESRCH;
+	r = read_pid_file(c, pid, "status");
+	if (r < 0)
+		return r;
+	if (mw_proc_parse_status(c->buf, s) < 0)
+		return -ESRCH;
+	n = count_fds(c, pid);
+	s->m[MW_PM_fds] = n >= 0 ? n : MW_UNKNOWN;
+	k = keep ? known_get(c, s->pid, s->start_ticks) : NULL;
+	if (keep && !k)
+		return -ENOMEM;
+	r = read_text_fields(c, s);
+	if (r == 0 && k)
+		r = read_cgroup(c, s, k);
+	if (r < 0)
+		mw_proc_sample_release(s);
+	return r;
+}
+
+/* The libproc2 part of a sample. */
+static int fill_cgroup(struct pids_stack *st, struct mw_proc_sample *s)
+{
+	const char *cg = MW_PIDS_VAL(I_CGROUP, str, st);
+
 	/* libproc2 prints "-" for "no cgroup" (cgroup file unreadable or empty). */
 	s->cgroup = strdup(cg && strcmp(cg, "-") != 0 ? cg : "");
-	if (!s->cmdline || !s->cgroup) {
+	if (!s->cgroup) {
 		mw_proc_sample_release(s);
 		return -ENOMEM;
 	}
-	read_extras(c->root, s);
 	return 0;
-}
-
-/*
- * PF_KTHREAD alone: "pid 2 and its children" only holds in the initial pid
- * namespace (in a container pid 2 is a user process), and usermode helpers
- * the kernel spawns under kthreadd are real processes with memory.
- */
-static bool is_kernel_thread(struct pids_stack *st)
-{
-	return (MW_PIDS_VAL(I_FLAGS, ul_int, st) & PF_KTHREAD) != 0;
 }
 
 static int set_reserve(struct mw_proc_set *set, size_t want)
@@ -271,45 +595,150 @@ static int set_reserve(struct mw_proc_set *set, size_t want)
 	return 0;
 }
 
+/* libproc2 takes at most this many pids per select (FILL_ID_MAX). */
+#define SELECT_MAX 255
+
+/* libproc2's cgroup strings for the n samples idx[] names, which lack one. */
+static int format_cgroups(struct mw_proc_collector *c, struct mw_proc_set *set, const size_t *idx,
+                          size_t n)
+{
+	unsigned pids[SELECT_MAX];
+	struct pids_fetch *f;
+
+	for (size_t i = 0; i < n; i++)
+		pids[i] = (unsigned)set->v[idx[i]].pid;
+	f = procps_pids_select(c->info, pids, (int)n, PIDS_SELECT_PID);
+	if (!f)
+		return errno ? -errno : -EIO;
+	for (int k = 0; k < f->counts->total; k++) {
+		struct pids_stack *st = f->stacks[k];
+		pid_t pid = MW_PIDS_VAL(I_PID, s_int, st);
+		struct mw_proc_sample *s = NULL;
+		struct known *h;
+		size_t len;
+
+		for (size_t i = 0; i < n && !s; i++)
+			if (set->v[idx[i]].pid == pid && !set->v[idx[i]].cgroup)
+				s = &set->v[idx[i]];
+		if (!s)
+			continue;
+		if (fill_cgroup(st, s) < 0)
+			return -ENOMEM;
+		/*
+		 * Keep the pair only if the text is still what we read before
+		 * libproc2 did: a move in between must not pair old text with
+		 * the new string.
+		 */
+		h = mw_pidmap_get(c->known, s->pid, s->start_ticks);
+		if (!h || read_pid_file(c, s->pid, "cgroup") < 0)
+			continue;
+		len = strlen(c->buf);
+		if (same_raw(h, c->buf, len))
+			h->cg_fmt = strdup(s->cgroup);
+	}
+	return 0;
+}
+
+/* Fill in the cgroups the sweep could not take from what it kept; drop processes now gone. */
+static int resolve_cgroups(struct mw_proc_collector *c, struct mw_proc_set *set)
+{
+	size_t idx[SELECT_MAX], n = 0, k = 0;
+	int r = 0;
+
+	for (size_t i = 0; i < set->n && r == 0; i++) {
+		if (set->v[i].cgroup)
+			continue;
+		idx[n++] = i;
+		if (n == SELECT_MAX) {
+			r = format_cgroups(c, set, idx, n);
+			n = 0;
+		}
+	}
+	if (r == 0 && n)
+		r = format_cgroups(c, set, idx, n);
+	if (r < 0)
+		return r;
+	/* libproc2 found no such process: it exited mid-sweep. */
+	for (size_t i = 0; i < set->n; i++) {
+		if (!set->v[i].cgroup) {
+			mw_proc_sample_release(&set->v[i]);
+			continue;
+		}
+		set->v[k++] = set->v[i];
+	}
+	set->n = k;
+	return 0;
+}
+
+static bool pid_name(const char *name, pid_t *pid)
+{
+	long v = 0;
+
+	if (!*name)
+		return false;
+	for (const char *p = name; *p; p++) {
+		if (*p < '0' || *p > '9' || v > INT32_MAX / 10)
+			return false;
+		v = v * 10 + (*p - '0');
+	}
+	*pid = (pid_t)v;
+	return v > 0;
+}
+
 int mw_proc_collect(struct mw_proc_collector *c, struct mw_proc_set *set)
 {
-	struct pids_fetch *f;
-	int r;
+	struct dirent *e;
+	DIR *d;
+	int fd, r = 0;
 
 	mw_proc_set_clear(set);
 	set->t_ns = mw_now_ns();
-	f = procps_pids_reap(c->info, PIDS_FETCH_TASKS_ONLY);
-	if (!f)
-		return errno ? -errno : -EIO;
-	r = set_reserve(set, (size_t)f->counts->total);
-	if (r < 0)
-		return r;
-	for (int i = 0; i < f->counts->total; i++) {
-		struct pids_stack *st = f->stacks[i];
-
-		if (is_kernel_thread(st))
-			continue;
-		r = fill_sample(c, st, &set->v[set->n]);
-		if (r < 0)
-			return r;
-		set->n++;
+	c->gen++;
+	fd = openat(c->procfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return -errno;
 	}
-	return 0;
+	while (r == 0 && (e = readdir(d))) {
+		pid_t pid;
+
+		if (!pid_name(e->d_name, &pid))
+			continue;
+		r = set_reserve(set, set->n + 1);
+		if (r < 0)
+			break;
+		r = read_own(c, pid, &set->v[set->n], true);
+		if (r == 0)
+			set->n++;
+		else if (r != -ENOMEM)
+			r = 0; /* exited mid-sweep, a kernel thread, or unreadable: not listed */
+	}
+	closedir(d);
+	if (r == 0)
+		r = resolve_cgroups(c, set);
+	if (r == 0)
+		r = known_prune(c);
+	return r;
 }
 
 int mw_proc_collect_one(struct mw_proc_collector *c, pid_t pid, struct mw_proc_sample *out)
 {
 	unsigned want = (unsigned)pid;
 	struct pids_fetch *f;
+	int r;
 
 	f = procps_pids_select(c->info, &want, 1, PIDS_SELECT_PID);
 	if (!f)
 		return errno ? -errno : -EIO;
 	if (f->counts->total < 1)
 		return -ESRCH;
-	if (is_kernel_thread(f->stacks[0]))
-		return -ESRCH;
-	return fill_sample(c, f->stacks[0], out);
+	r = read_own(c, pid, out, false);
+	if (r < 0)
+		return r == -EACCES ? -ESRCH : r;
+	return fill_cgroup(f->stacks[0], out);
 }
 
 long mw_clock_ticks_per_sec(void)

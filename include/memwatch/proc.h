@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Per-process collector: libproc2 for the bulk of /proc/PID, plus the few
- * things libproc2 4.0 does not read (VmPTE, the fd count).
+ * Per-process collector: /proc/PID/stat, status, cmdline and the oom files
+ * read and parsed here (one read each), the fd count, and libproc2's string
+ * for the cgroup, asked only when a process's cgroup text is new to the
+ * collector.
  */
 #ifndef MEMWATCH_PROC_H
 #define MEMWATCH_PROC_H
@@ -78,6 +80,28 @@ void mw_proc_sample_release(struct mw_proc_sample *s);
 /* Count entries of /proc/PID/fd (root-relative). -errno when unreadable (EACCES for others'
  * processes). */
 int mw_fd_count(const char *root, pid_t pid);
+
+/*
+ * /proc/PID/stat into s: pid, comm (raw bytes between the first '(' and the
+ * last ')'), ppid, minflt, majflt, threads, start_ticks; *flags gets the
+ * task flags (PF_KTHREAD). -EBADMSG when the text is not a stat line.
+ */
+int mw_proc_parse_stat(const char *text, struct mw_proc_sample *s, unsigned long *flags);
+
+/*
+ * /proc/PID/status into s: uid (effective) and the Vm and Rss sizes. Absent
+ * size lines (a zombie has no mm) are 0, VmPTE unknown. -EBADMSG without a
+ * Uid line.
+ */
+int mw_proc_parse_status(const char *text, struct mw_proc_sample *s);
+
+/*
+ * Turn the len raw bytes of a /proc/PID/cmdline (in place, NUL-terminated
+ * after) into the stored text: NULs and newlines become spaces, the final
+ * NUL goes, and an argv of just "-" is empty (how libproc2 reported an
+ * empty cmdline). Returns the new length.
+ */
+int mw_proc_cmdline_text(char *raw, size_t len);
 
 /* Parse "VmPTE:" (and friends) out of a /proc/PID/status text; MW_UNKNOWN if absent. */
 int64_t mw_status_field_kb(const char *status_text, const char *key);
