@@ -173,29 +173,15 @@ static int row_from_sample(struct top_model *m, const struct mw_proc_sample *p,
 	return 0;
 }
 
-/* Forget processes that were not in this sweep; keys first, since deletion moves entries. */
+static bool hist_keep(void *value, void *ctx)
+{
+	return ((struct top_hist *)value)->seen == ((struct top_model *)ctx)->seq;
+}
+
+/* Forget processes that were not in this sweep. */
 static int hist_prune(struct top_model *m)
 {
-	size_t pos = 0, ngone = 0, cap = mw_pidmap_size(m->hist);
-	struct {
-		pid_t pid;
-		uint64_t start;
-	} *gone = calloc(cap ? cap : 1, sizeof(*gone));
-	struct top_hist *h;
-	pid_t pid;
-	uint64_t start;
-
-	if (!gone)
-		return -ENOMEM;
-	while ((h = mw_pidmap_next(m->hist, &pos, &pid, &start)))
-		if (h->seen != m->seq) {
-			gone[ngone].pid = pid;
-			gone[ngone++].start = start;
-		}
-	for (size_t i = 0; i < ngone; i++)
-		mw_pidmap_del(m->hist, gone[i].pid, gone[i].start);
-	free(gone);
-	return 0;
+	return mw_pidmap_prune(m->hist, hist_keep, m);
 }
 
 static void embedded_sys(struct top_model *m)

@@ -202,12 +202,14 @@ static void sweep(struct metrics *m)
 }
 
 /* Each tick: per-process RSS growth against a baseline at most GROWTH_WINDOW_NS old. */
+static bool base_keep(void *value, void *ctx)
+{
+	return ((struct baseline *)value)->seen_tick == ((struct metrics *)ctx)->tick_seq;
+}
+
 static int m_collect(void *state, struct mw_daemon *d)
 {
 	struct metrics *m = state;
-	size_t pos = 0;
-	pid_t pid;
-	uint64_t start;
 	struct baseline *b;
 
 	sweep(m);
@@ -236,23 +238,8 @@ static int m_collect(void *state, struct mw_daemon *d)
 			b->t_ns = d->t_ns;
 		}
 	}
-	/* Forget processes that are gone (collected first: deletion moves entries). */
-	size_t ngone = 0, cap = mw_pidmap_size(m->base);
-	struct {
-		pid_t pid;
-		uint64_t start;
-	} *gone = calloc(cap ? cap : 1, sizeof(*gone));
-	if (!gone)
-		return -ENOMEM;
-	while ((b = mw_pidmap_next(m->base, &pos, &pid, &start)))
-		if (b->seen_tick != m->tick_seq) {
-			gone[ngone].pid = pid;
-			gone[ngone++].start = start;
-		}
-	for (size_t i = 0; i < ngone; i++)
-		mw_pidmap_del(m->base, gone[i].pid, gone[i].start);
-	free(gone);
-	return 0;
+	/* Forget processes that are gone. */
+	return mw_pidmap_prune(m->base, base_keep, m);
 }
 
 /* "foo.service" from a cgroup path, else "" (processes outside services). */

@@ -258,35 +258,23 @@ static int plan_pass(struct regions_src *s, struct mw_daemon *d)
 	return (int)n;
 }
 
+static bool track_keep(void *value, void *ctx)
+{
+	return ((struct track *)value)->seen_tick == *(const uint64_t *)ctx;
+}
+
 /* Forget processes that are gone, so the map does not grow with pid churn. */
 static int forget_gone(struct regions_src *s, struct mw_daemon *d)
 {
-	size_t pos = 0, ngone = 0, cap = mw_pidmap_size(s->track);
-	struct {
-		pid_t pid;
-		uint64_t start;
-	} * gone;
-	struct track *t;
-	pid_t pid;
-	uint64_t start;
+	uint64_t seen = d->ticks + 1;
 
 	for (size_t i = 0; i < d->procs.n; i++) {
-		t = mw_pidmap_get(s->track, d->procs.v[i].pid, d->procs.v[i].start_ticks);
+		struct track *t =
+		        mw_pidmap_get(s->track, d->procs.v[i].pid, d->procs.v[i].start_ticks);
 		if (t)
-			t->seen_tick = d->ticks + 1;
+			t->seen_tick = seen;
 	}
-	gone = calloc(cap ? cap : 1, sizeof(*gone));
-	if (!gone)
-		return -ENOMEM;
-	while ((t = mw_pidmap_next(s->track, &pos, &pid, &start)))
-		if (t->seen_tick != d->ticks + 1) {
-			gone[ngone].pid = pid;
-			gone[ngone++].start = start;
-		}
-	for (size_t i = 0; i < ngone; i++)
-		mw_pidmap_del(s->track, gone[i].pid, gone[i].start);
-	free(gone);
-	return 0;
+	return mw_pidmap_prune(s->track, track_keep, &seen);
 }
 
 /* Take the finished results of the last pass, when the worker is idle. */

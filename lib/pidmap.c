@@ -192,3 +192,29 @@ void *mw_pidmap_next(struct mw_pidmap *m, size_t *pos, pid_t *pid, uint64_t *sta
 	}
 	return NULL;
 }
+
+int mw_pidmap_prune(struct mw_pidmap *m, mw_pidmap_keep_fn keep, void *ctx)
+{
+	struct key {
+		pid_t pid;
+		uint64_t start;
+	} * gone;
+	size_t pos = 0, n = 0;
+	uint64_t start;
+	pid_t pid;
+	void *v;
+
+	if (!m->n)
+		return 0;
+	/* Keys first: deleting while iterating shifts entries under the cursor. */
+	gone = malloc(m->n * sizeof(*gone));
+	if (!gone)
+		return -ENOMEM;
+	while ((v = mw_pidmap_next(m, &pos, &pid, &start)))
+		if (!keep(v, ctx))
+			gone[n++] = (struct key){pid, start};
+	for (size_t i = 0; i < n; i++)
+		mw_pidmap_del(m, gone[i].pid, gone[i].start);
+	free(gone);
+	return 0;
+}

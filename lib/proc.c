@@ -71,33 +71,21 @@ static void known_release(struct known *k)
 	k->cg_raw = k->cg_fmt = NULL;
 }
 
+static bool known_keep(void *value, void *ctx)
+{
+	struct known *k = value;
+	const struct mw_proc_collector *c = ctx;
+
+	if (k->gen == c->gen)
+		return true;
+	known_release(k);
+	return false;
+}
+
 /* Forget processes the last sweep did not see. */
 static int known_prune(struct mw_proc_collector *c)
 {
-	size_t pos = 0, n = 0, cap = mw_pidmap_size(c->known);
-	struct {
-		pid_t pid;
-		uint64_t start;
-	} * gone;
-	struct known *k;
-	uint64_t start;
-	pid_t pid;
-
-	if (!cap)
-		return 0;
-	gone = malloc(cap * sizeof(*gone));
-	if (!gone)
-		return -ENOMEM;
-	while ((k = mw_pidmap_next(c->known, &pos, &pid, &start)))
-		if (k->gen != c->gen) {
-			known_release(k);
-			gone[n].pid = pid;
-			gone[n++].start = start;
-		}
-	for (size_t i = 0; i < n; i++)
-		mw_pidmap_del(c->known, gone[i].pid, gone[i].start);
-	free(gone);
-	return 0;
+	return mw_pidmap_prune(c->known, known_keep, c);
 }
 
 int mw_proc_collector_new(const char *root, struct mw_proc_collector **out)

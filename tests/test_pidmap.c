@@ -9,6 +9,12 @@ struct val {
 	int64_t x;
 };
 
+static bool keep_even(void *value, void *ctx)
+{
+	(void)ctx;
+	return ((struct val *)value)->x % 2 == 0;
+}
+
 int main(void)
 {
 	static int64_t ref[N]; /* 0 = absent, else value */
@@ -58,6 +64,18 @@ int main(void)
 			seen++;
 		}
 		CHECK_EQ_I64(seen, expect);
+		CHECK_EQ_I64(mw_pidmap_size(m), expect);
+	}
+	/* Prune the odd values: exactly the even ones stay, every one still found. */
+	{
+		size_t expect = 0;
+		CHECK_EQ_I64(mw_pidmap_prune(m, keep_even, NULL), 0);
+		for (int k = 0; k < N; k++) {
+			struct val *v = mw_pidmap_get(m, k / 2 + 1, (uint64_t)(k % 2) * 1000003u);
+			bool kept = ref[k] != 0 && ref[k] % 2 == 0;
+			CHECK((v != NULL) == kept);
+			expect += kept;
+		}
 		CHECK_EQ_I64(mw_pidmap_size(m), expect);
 	}
 	mw_pidmap_free(m);

@@ -35,4 +35,12 @@ size_t mw_pidmap_size(const struct mw_pidmap *m);
  */
 void *mw_pidmap_next(struct mw_pidmap *m, size_t *pos, pid_t *pid, uint64_t *start);
 
+/*
+ * Remove every entry for which keep(value, ctx) returns false (keep may
+ * release what the value owns before saying so). 0 or -ENOMEM, in which
+ * case nothing is removed.
+ */
+typedef bool (*mw_pidmap_keep_fn)(void *value, void *ctx);
+int mw_pidmap_prune(struct mw_pidmap *m, mw_pidmap_keep_fn keep, void *ctx);
+
 #endif
