@@ -2,16 +2,18 @@
 /*
  * Call sites: which code holds a process's growing mappings.
  *
- * Writer side (memwatchd): a tracker samples mmap:vm_unmapped_area (every
- * new mapping whose address the kernel picks: malloc's large blocks,
- * arenas, thread stacks, pools) system-wide with perf_event_open, copying
- * the user registers and a slice of the user stack; a per-process token bucket
- * bounds what is unwound (libdw CFI) and recorded; skipped and
- * kernel-dropped samples are counted. Every reconcile interval each
- * tracked mapping is checked against /proc/PID/maps: gone means unmapped.
- * A mapping found by two reconciles is unwound (libdw CFI, from the
- * snapshot kept since the event) and stored (docs/schema-callsite.md);
- * the many that go sooner never cost an unwind.
+ * Writer side (memwatchd): the eBPF mapping and fault programs copy the
+ * user registers and a slice of the user stack at new mappings
+ * (mmap:vm_unmapped_area: malloc's large blocks, arenas, thread stacks,
+ * pools) and at heap (brk) growth, within a per-process token bucket kept
+ * in the kernel, into one ring buffer; without eBPF, perf events on
+ * vm_unmapped_area do it for mappings (bucket in user space, storms muted
+ * by a filter). Skipped and kernel-dropped snapshots are counted. Every
+ * reconcile interval each tracked range is checked against /proc/PID/maps:
+ * gone means unmapped (or the heap shrank). A range found by two
+ * reconciles is unwound (libdw CFI, from the snapshot kept since the
+ * event) and stored (docs/schema-callsite.md); the many that go sooner
+ * never cost an unwind.
  *
  * Reader side: outstanding bytes/count per call site of one process and
  * how fast each grows, plus text and JSON renderers for reports.
