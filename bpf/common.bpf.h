@@ -324,7 +324,7 @@ static __always_inline void mw_rss_gate(struct mm_struct *mm, struct task_struct
 	/* Teardown (last user gone): the exit event has the final values. */
 	if (!owner || mm->mm_users.counter == 0)
 		return;
-	st = bpf_task_storage_get(&mw_pstate, owner, NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	st = mw_state_of(owner);
 	if (!st)
 		return;
 	for (int k = 0; k < MW_RSS_COUNT; k++) {

@@ -45,8 +45,7 @@ static __noinline int mw_heap_growth(struct task_struct *t, struct mm_struct *mm
 
 	if (!p)
 		return 0;
-	st = bpf_task_storage_get(&mw_pstate, t->group_leader, NULL,
-	                          BPF_LOCAL_STORAGE_GET_F_CREATE);
+	st = mw_state_of(t->group_leader);
 	if (!st)
 		return 0;
 	if (st->heap_mm != (__u64)mm) {
