@@ -22,10 +22,15 @@ enum mw_bpf_rss {
 	MW_RSS_COUNT = 4,
 };
 
-/* A token bucket of snapshots, in ns of refill (mw_snap_cost_ns per snapshot). */
+/* A (CLOCK_MONOTONIC ns, jiffies) pair: how long a jiffy is, for the BPF side. */
+struct mw_bpf_jclock {
+	__u64 ns, j;
+};
+
+/* A token bucket (of snapshots, of records), in ns of refill per token. */
 struct mw_bpf_bucket {
 	__u64 credit_ns, t_ns;
-	__u32 skipped; /* events over the bucket since the last snapshot */
+	__u32 skipped; /* events over the bucket since the last one let through */
 	__u32 pad;
 };
 
@@ -45,6 +50,7 @@ struct mw_bpf_pstate {
 	__u64 heap_hw;      /* end of the highest heap page faulted so far */
 	__u64 heap_snap_lo; /* growth since here has no snapshot yet */
 	struct mw_bpf_bucket heap_bucket, map_bucket;
+	struct mw_bpf_bucket rss_bucket; /* RSS-movement records */
 };
 
 /* One process, as iter/task writes it each tick. */
@@ -178,6 +184,9 @@ struct mw_bpf_counters {
 	__u64 storage_failures; /* task storage could not be created */
 	__u64 snaps_dropped;    /* call-site snapshot ring full */
 	__u64 snaps_unread;     /* the user stack could not be read */
+	/* Gate checks that found RSS moved past the threshold with the process
+	 * over its record rate (each is retried at the next check). */
+	__u64 rss_limited;
 };
 
 #endif

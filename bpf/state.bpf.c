@@ -8,12 +8,15 @@ __u64 mw_cpu_off[MW_BPF_MAX_CPUS];
 __u32 mw_cpu_off_ready;
 const volatile __u64 mw_stack_window = 8 << 20;
 const volatile __u64 mw_rss_threshold = 256;
+const volatile __u64 mw_rss_cost_ns;
+const volatile __u64 mw_rss_credit_max_ns;
 const volatile __u64 mw_rb_wakeup_bytes = 128 * 1024;
 struct mw_bpf_counters mw_counters;
 volatile __u64 mw_clock_ns;
 volatile __u32 mw_snap_stack_bytes;
 volatile __u64 mw_snap_cost_ns;
 volatile __u64 mw_snap_credit_max_ns;
+struct mw_bpf_jclock mw_jclock;
 
 extern struct task_struct *bpf_task_from_pid(s32 pid) __ksym;
 extern void bpf_task_release(struct task_struct *p) __ksym;
@@ -30,8 +33,10 @@ __noinline int mw_pending_flush(struct mw_pending *p)
 		if (t) {
 			if (t->start_boottime == p->start) {
 				st = mw_state_of(t);
-				if (st)
+				if (st) {
 					mw_pstate_add(st, p->n);
+					st->map_bucket.skipped += p->map_skipped;
+				}
 			}
 			bpf_task_release(t);
 		}

@@ -15,6 +15,8 @@ void mw_bpfmon_options_default(struct mw_bpfmon_options *o)
 	*o = (struct mw_bpfmon_options){
 	        .stack_window = 0,
 	        .rss_threshold = 1 << 20,
+	        .rss_rate = 10,
+	        .rss_burst = 20,
 	        .ringbuf_bytes = 1 << 20,
 	        .mappings_max = 16384,
 	};
@@ -104,6 +106,11 @@ void mw_bpfmon_set_clock(struct mw_bpfmon *m MW_UNUSED, uint64_t t_ns MW_UNUSED)
 {
 }
 
+int mw_bpfmon_pause(struct mw_bpfmon *m MW_UNUSED, bool paused MW_UNUSED)
+{
+	return -EOPNOTSUPP;
+}
+
 int mw_bpfmon_snaps(struct mw_bpfmon *m MW_UNUSED, uint32_t stack_bytes MW_UNUSED,
                     double rate_per_s MW_UNUSED, double burst MW_UNUSED)
 {
@@ -150,6 +157,7 @@ struct mw_bpfmon {
 	void *fn_ctx;
 	int fn_err;
 	char programs[1024];
+	bool paused[MW_NPROGS]; /* detached by mw_bpfmon_pause */
 };
 
 static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -212,6 +220,11 @@ static int skel_open(const struct mw_bpfmon_options *o, const bool want[MW_NPROG
 	skel->rodata->mw_nr_cpus = ncpus > 0 ? (uint32_t)ncpus : 1;
 	skel->rodata->mw_stack_window = stack_window(o);
 	skel->rodata->mw_rss_threshold = o->rss_threshold / 4096 ? o->rss_threshold / 4096 : 1;
+	if (o->rss_rate > 0) {
+		skel->rodata->mw_rss_cost_ns = (uint64_t)(1e9 / o->rss_rate);
+		skel->rodata->mw_rss_credit_max_ns =
+		        (uint64_t)(1e9 / o->rss_rate * (o->rss_burst >= 1 ? o->rss_burst : 1));
+	}
 	skel->rodata->mw_rb_wakeup_bytes = o->ringbuf_bytes / 2;
 	r = bpf_map__set_max_entries(skel->maps.mw_events, o->ringbuf_bytes);
 	if (r == 0)
@@ -281,6 +294,21 @@ static int load_what_works(const struct mw_bpfmon_options *o, bool want[MW_NPROG
 	return try_load(o, want, out);
 }
 
+/* Where the skeleton keeps program i's link (progs_known order). */
+static struct bpf_link **link_slot(struct memwatch_bpf *s, size_t i)
+{
+	struct bpf_link **slots[MW_NPROGS] = {
+	        &s->links.mw_fault_user,    &s->links.mw_vm_unmapped_area,
+	        &s->links.mw_rss_stat,      &s->links.mw_mark_victim,
+	        &s->links.mw_oom_adj,       &s->links.mw_process_exit,
+	        &s->links.mw_reclaim_begin, &s->links.mw_reclaim_end,
+	        &s->links.mw_iter_task,     &s->links.mw_iter_vma,
+	};
+
+	_Static_assert(MW_NPROGS == 10, "a link slot for every program");
+	return slots[i];
+}
+
 static int attach_all(struct mw_bpfmon *m, bool want[MW_NPROGS])
 {
 	struct bpf_program *p;
@@ -305,26 +333,7 @@ static int attach_all(struct mw_bpfmon *m, bool want[MW_NPROGS])
 			continue;
 		}
 		/* The skeleton destroys links it knows; keep ours in its slots. */
-		if (p == m->skel->progs.mw_fault_user)
-			m->skel->links.mw_fault_user = l;
-		else if (p == m->skel->progs.mw_vm_unmapped_area)
-			m->skel->links.mw_vm_unmapped_area = l;
-		else if (p == m->skel->progs.mw_rss_stat)
-			m->skel->links.mw_rss_stat = l;
-		else if (p == m->skel->progs.mw_mark_victim)
-			m->skel->links.mw_mark_victim = l;
-		else if (p == m->skel->progs.mw_oom_adj)
-			m->skel->links.mw_oom_adj = l;
-		else if (p == m->skel->progs.mw_process_exit)
-			m->skel->links.mw_process_exit = l;
-		else if (p == m->skel->progs.mw_reclaim_begin)
-			m->skel->links.mw_reclaim_begin = l;
-		else if (p == m->skel->progs.mw_reclaim_end)
-			m->skel->links.mw_reclaim_end = l;
-		else if (p == m->skel->progs.mw_iter_task)
-			m->skel->links.mw_iter_task = l;
-		else if (p == m->skel->progs.mw_iter_vma)
-			m->skel->links.mw_iter_vma = l;
+		*link_slot(m->skel, i) = l;
 		o += (size_t)snprintf(m->programs + o,
 		                      o < sizeof(m->programs) ? sizeof(m->programs) - o : 0, "%s%s",
 		                      n ? ", " : "", progs_known[i].what);
@@ -597,6 +606,37 @@ int mw_bpfmon_snaps(struct mw_bpfmon *m, uint32_t stack_bytes, double rate_per_s
 	/* Last: the programs read the buckets only once this is set. */
 	__atomic_store_n(&m->skel->bss->mw_snap_stack_bytes, stack_bytes, __ATOMIC_RELEASE);
 	return bpf_map__fd(m->skel->maps.mw_snaps);
+}
+
+/*
+ * Detach the event programs (not the iterators, which run only when read)
+ * and attach them again; maps and task storage stay as they are.
+ */
+int mw_bpfmon_pause(struct mw_bpfmon *m, bool paused)
+{
+	int r = 0;
+
+	for (size_t i = 0; i < MW_NPROGS; i++) {
+		struct bpf_link **slot = link_slot(m->skel, i);
+		struct bpf_program *p =
+		        bpf_object__find_program_by_name(m->skel->obj, progs_known[i].name);
+
+		if (!p || bpf_program__expected_attach_type(p) == BPF_TRACE_ITER)
+			continue;
+		if (paused && *slot) {
+			bpf_link__destroy(*slot);
+			*slot = NULL;
+			m->paused[i] = true;
+		} else if (!paused && m->paused[i]) {
+			*slot = bpf_program__attach(p);
+			if (!*slot) {
+				r = r ? r : -errno;
+				continue;
+			}
+			m->paused[i] = false;
+		}
+	}
+	return r;
 }
 
 /* Statistics are on while any descriptor from BPF_ENABLE_STATS is open. */

@@ -69,8 +69,8 @@ def test_fault_regions_and_mappings():
     m.stdin.close()
     stop(m)
 
-    # The programs' kernel-side cost is visible in status (statistics sampled one tick in 12,
-    # from tick 12 on).
+    # The programs' kernel-side cost is visible in status (statistics sampled one tick in 60,
+    # the first at tick 12).
     wait_for_ticks(db, 14, daemon)
     st = cli_json("status", "--db", db)
     print(f"status: bpf_run_cnt {st['bpf_run_cnt']}, bpf_run_time_ns {st['bpf_run_time_ns']},"

@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -29,7 +30,7 @@ static int spawn(const char *name, char *const args[], struct child *c)
 	int to[2], from[2];
 
 	snprintf(path, sizeof(path), "%s/%s", WORKLOADS_DIR, name);
-	for (int i = 0; args[i] && i < 14; i++)
+	for (int i = 0; i < 14 && args[i]; i++)
 		argv[i + 1] = args[i];
 	if (pipe(to) < 0 || pipe(from) < 0)
 		return -errno;
@@ -141,6 +142,18 @@ static void test_fault_regions(struct mw_bpfmon *m)
 	finish(&c);
 }
 
+/* Start workload NAME, snapshot into a, let it run, snapshot into b: 0 or -1. */
+static int run_between(struct mw_bpfmon *m, const char *name, char *args[], struct child *c,
+                       struct mw_bpf_snapshot *a, struct mw_bpf_snapshot *b)
+{
+	char done[128];
+
+	if (spawn(name, args, c) != 0 || mw_bpfmon_snapshot(m, a) != 0 ||
+	    go(c, done, sizeof(done)) != 0 || mw_bpfmon_snapshot(m, b) != 0)
+		return -1;
+	return 0;
+}
+
 static void test_mmap_many(struct mw_bpfmon *m)
 {
 	const uint64_t n = 200, size = 65536;
@@ -148,12 +161,8 @@ static void test_mmap_many(struct mw_bpfmon *m)
 	struct mw_bpf_snapshot a = {0}, b = {0};
 	const struct mw_bpf_proc *pa, *pb;
 	struct child c = {.in = -1};
-	char done[128];
 
-	CHECK(spawn("mmap_many", args, &c) == 0);
-	CHECK(mw_bpfmon_snapshot(m, &a) == 0);
-	CHECK(go(&c, done, sizeof(done)) == 0);
-	CHECK(mw_bpfmon_snapshot(m, &b) == 0);
+	CHECK(run_between(m, "mmap_many", args, &c, &a, &b) == 0);
 	pa = find(&a, c.pid);
 	pb = find(&b, c.pid);
 	CHECK(pb && pb->has_state);
@@ -302,6 +311,111 @@ static void test_vmas(struct mw_bpfmon *m)
 	free(v);
 }
 
+struct rss_seen {
+	pid_t pid;
+	int moves;
+};
+
+static int on_rss_move(const struct mw_bpf_event *e, void *ctx)
+{
+	struct rss_seen *s = ctx;
+
+	if (e->kind == MW_EV_RSS_MOVE && (pid_t)e->pid == s->pid)
+		s->moves++;
+	return 0;
+}
+
+/* Swing RSS by 4 MiB (4 records' worth at 1 MiB) n times. */
+static void swing_rss(int n)
+{
+	const size_t len = 4 << 20;
+
+	for (int i = 0; i < n; i++) {
+		volatile char *p =
+		        mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			_exit(1);
+		for (size_t o = 0; o < len; o += PAGE)
+			p[o] = 1;
+		munmap((void *)p, len);
+	}
+	_exit(0);
+}
+
+/*
+ * A process whose RSS swings past the threshold thousands of times a
+ * second gets its records at the configured rate, and the rest counted.
+ */
+static void test_rss_rate(void)
+{
+	struct mw_bpfmon_options o;
+	struct mw_bpfmon *m2 = NULL;
+	struct mw_bpf_counters c;
+	struct rss_seen seen = {0};
+	char why[512] = "";
+	uint64_t t0, t1;
+	double limit;
+
+	mw_bpfmon_options_default(&o);
+	o.rss_rate = 10;
+	o.rss_burst = 5;
+	CHECK_EQ_I64(mw_bpfmon_open(&o, &m2, why, sizeof(why)), 0);
+	if (!m2)
+		return;
+	t0 = mw_mono_ns();
+	seen.pid = fork();
+	if (seen.pid == 0)
+		swing_rss(600);
+	CHECK(seen.pid > 0 && waitpid(seen.pid, NULL, 0) == seen.pid);
+	t1 = mw_mono_ns();
+	CHECK(mw_bpfmon_drain(m2, on_rss_move, &seen) >= 0);
+	mw_bpfmon_counters(m2, &c);
+	limit = 5 + 10 * (double)(t1 - t0) / 1e9 + 1;
+	printf("rss rate: 600 swings of 4 MiB in %.2f s: %d records (at most %.0f), %llu checks"
+	       " held back\n",
+	       (double)(t1 - t0) / 1e9, seen.moves, limit, (unsigned long long)c.rss_limited);
+	CHECK(seen.moves >= 5);
+	CHECK(seen.moves <= limit);
+	CHECK(c.rss_limited > 600);
+	mw_bpfmon_close(m2);
+}
+
+/* New anonymous mappings counted for one run of mmap_many --count 50. */
+static int64_t mappings_counted(struct mw_bpfmon *m)
+{
+	char *args[] = {"--count", "50", "--size", "65536", "--for", "60", NULL};
+	struct mw_bpf_snapshot a = {0}, b = {0};
+	const struct mw_bpf_proc *pa, *pb;
+	struct child c = {.in = -1};
+	int64_t n = -1;
+
+	CHECK(run_between(m, "mmap_many", args, &c, &a, &b) == 0);
+	pa = find(&a, c.pid);
+	pb = find(&b, c.pid);
+	if (pb)
+		n = (int64_t)(pb->has_state ? pb->st.mmaps_anon : 0) -
+		    (int64_t)(pa && pa->has_state ? pa->st.mmaps_anon : 0);
+	mw_bpf_snapshot_release(&a);
+	mw_bpf_snapshot_release(&b);
+	finish(&c);
+	return n;
+}
+
+/* Paused, the event programs see nothing; attached again, they count as before. */
+static void test_pause(struct mw_bpfmon *m)
+{
+	int64_t paused, resumed;
+
+	CHECK_EQ_I64(mw_bpfmon_pause(m, true), 0);
+	paused = mappings_counted(m);
+	CHECK_EQ_I64(mw_bpfmon_pause(m, false), 0);
+	resumed = mappings_counted(m);
+	printf("pause: %lld mappings counted while paused, %lld after\n", (long long)paused,
+	       (long long)resumed);
+	CHECK_EQ_I64(paused, 0);
+	CHECK_EQ_I64(resumed, 50);
+}
+
 /* rss_stat is a second program on every fault: off by default, loaded when asked. */
 static void test_rss_stat_hook(struct mw_bpfmon *m)
 {
@@ -345,6 +459,8 @@ int main(void)
 	test_exit_event(m);
 	test_vmas(m);
 	test_rss_stat_hook(m);
+	test_pause(m);
+	test_rss_rate();
 	mw_bpfmon_close(m);
 	return check_done();
 }

@@ -20,8 +20,10 @@
 struct mw_bpfmon_options {
 	uint64_t stack_window;  /* bytes below start_stack counted as main stack; 0: RLIMIT_STACK */
 	uint64_t rss_threshold; /* bytes an RSS counter moves before it is recorded */
+	double rss_rate;        /* RSS-movement records per second per process (0: no limit) */
+	double rss_burst;       /* ... and at most this many at once */
 	uint32_t ringbuf_bytes; /* power of two, >= page size */
-	uint32_t mappings_max;  /* entries of the new-mapping LRU map */
+	uint32_t mappings_max;  /* entries of the snapshotted-mapping LRU map */
 	/*
 	 * Keep kernel run-time statistics on for the whole run. Off, the
 	 * caller samples them with mw_bpfmon_stats_enable: on this VM the two
@@ -83,6 +85,12 @@ struct mw_bpf_prog_stat {
 };
 
 int mw_bpfmon_prog_stats(struct mw_bpfmon *m, struct mw_bpf_prog_stat *out, size_t cap, size_t *n);
+
+/*
+ * Detach (paused) or re-attach the programs that run on kernel events,
+ * keeping every map; for benchmarks that compare with and without them.
+ */
+int mw_bpfmon_pause(struct mw_bpfmon *m, bool paused);
 
 /*
  * Turn run-time statistics on or off (sampling). Returns 0 or -errno.
