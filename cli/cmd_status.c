@@ -81,7 +81,7 @@ static void print_text(const char *path, const struct status *s)
 	printf("eBPF:       %s\n", s->bpf[0] ? s->bpf : "unknown");
 	if (s->has_cost && s->cost.window_ns == 0)
 		printf("eBPF cost:  not measured yet (run-time statistics are sampled one tick in"
-		       " twelve), %" PRId64 " events dropped\n",
+		       " sixty, first at tick 12), %" PRId64 " events dropped\n",
 		       s->cost.events_dropped);
 	else if (s->has_cost)
 		printf("eBPF cost:  %.0f ns a run over %" PRId64 " programs, %.2f %% of one CPU"
