@@ -155,8 +155,6 @@ MW_BPF_EXTERN const volatile __u64 mw_rss_cost_ns;
 MW_BPF_EXTERN const volatile __u64 mw_rss_credit_max_ns;
 MW_BPF_EXTERN const volatile __u64 mw_rb_wakeup_bytes; /* wake the reader past this fill */
 MW_BPF_EXTERN struct mw_bpf_counters mw_counters;
-/* Wall-clock time of the daemon's last tick, written by it: a clock read per mmap costs more. */
-MW_BPF_EXTERN volatile __u64 mw_clock_ns;
 /*
  * Call-site snapshots, set at run time by the call-site tracker (0: off):
  * bytes of user stack per snapshot, and each process's token buckets (one

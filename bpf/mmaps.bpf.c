@@ -119,24 +119,12 @@ int BPF_PROG(mw_vm_unmapped_area, unsigned long addr, struct vm_unmapped_area_in
 	if (old)
 		mw_snap_gone(t, addr, addr + old->len);
 	snapped = mw_snap_stack_bytes && mw_map_snapshot(t, p, addr, len);
-	if (old && snapped) {
-		old->len = len;
-		old->t_ns = mw_clock_ns;
-		old->anon = anon;
-		return 0;
-	}
-	if (old) {
-		if (bpf_map_delete_elem(&mw_mappings, &key) == 0)
-			__sync_fetch_and_add(mark, -1);
-		return 0;
-	}
-	if (!snapped)
-		return 0;
 	val.len = len;
-	val.t_ns = mw_clock_ns;
-	val.anon = anon;
-	val.snapped = 1;
-	if (bpf_map_update_elem(&mw_mappings, &key, &val, BPF_NOEXIST) == 0)
+	if (old && snapped)
+		old->len = len;
+	else if (old && bpf_map_delete_elem(&mw_mappings, &key) == 0)
+		__sync_fetch_and_add(mark, -1);
+	else if (!old && snapped && bpf_map_update_elem(&mw_mappings, &key, &val, BPF_NOEXIST) == 0)
 		__sync_fetch_and_add(mark, 1);
 	return 0;
 }

@@ -87,7 +87,7 @@ enum mw_bpf_vma_kind {
 	MW_VMA_STACK = 3,
 };
 
-/* Key and value of the per-mapping LRU map (new mappings, by process and address). */
+/* Key and value of the LRU map of snapshotted mappings (by process and address). */
 struct mw_bpf_map_key {
 	__u32 tgid;
 	__u32 pad;
@@ -95,10 +95,7 @@ struct mw_bpf_map_key {
 };
 
 struct mw_bpf_map_val {
-	__u64 len;
-	__u64 t_ns; /* CLOCK_REALTIME of the tick before the mapping (mw_bpfmon_set_clock) */
-	__u32 anon;
-	__u32 snapped; /* a call-site snapshot was sent for it */
+	__u64 len; /* for the range of the MW_SNAP_GONE record */
 };
 
 enum mw_bpf_event_kind {

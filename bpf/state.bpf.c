@@ -12,7 +12,6 @@ const volatile __u64 mw_rss_cost_ns;
 const volatile __u64 mw_rss_credit_max_ns;
 const volatile __u64 mw_rb_wakeup_bytes = 128 * 1024;
 struct mw_bpf_counters mw_counters;
-volatile __u64 mw_clock_ns;
 volatile __u32 mw_snap_stack_bytes;
 volatile __u64 mw_snap_cost_ns;
 volatile __u64 mw_snap_credit_max_ns;

@@ -244,7 +244,6 @@ static int bpf_collect(void *state, struct mw_daemon *d MW_UNUSED)
 	if (r < 0)
 		mw_debug("bpf: run-time statistics: %s", strerror(-r));
 	s->boot_to_real_ns = boot_to_real_ns();
-	mw_bpfmon_set_clock(s->mon, d->t_ns);
 	r = mw_bpfmon_drain(s->mon, queue_event, s);
 	if (r < 0)
 		mw_debug("bpf: ring buffer: %s", strerror(-r));

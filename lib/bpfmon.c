@@ -102,10 +102,6 @@ uint64_t mw_bpfmon_stats_window_ns(const struct mw_bpfmon *m MW_UNUSED)
 	return 0;
 }
 
-void mw_bpfmon_set_clock(struct mw_bpfmon *m MW_UNUSED, uint64_t t_ns MW_UNUSED)
-{
-}
-
 int mw_bpfmon_pause(struct mw_bpfmon *m MW_UNUSED, bool paused MW_UNUSED)
 {
 	return -EOPNOTSUPP;
@@ -584,11 +580,6 @@ int mw_bpfmon_prog_stats(struct mw_bpfmon *m, struct mw_bpf_prog_stat *out, size
 void mw_bpfmon_counters(struct mw_bpfmon *m, struct mw_bpf_counters *out)
 {
 	*out = m->skel->bss->mw_counters;
-}
-
-void mw_bpfmon_set_clock(struct mw_bpfmon *m, uint64_t t_ns)
-{
-	m->skel->bss->mw_clock_ns = t_ns;
 }
 
 int mw_bpfmon_snaps(struct mw_bpfmon *m, uint32_t stack_bytes, double rate_per_s, double burst)

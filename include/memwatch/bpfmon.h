@@ -99,9 +99,6 @@ int mw_bpfmon_pause(struct mw_bpfmon *m, bool paused);
 int mw_bpfmon_stats_enable(struct mw_bpfmon *m, bool on);
 uint64_t mw_bpfmon_stats_window_ns(const struct mw_bpfmon *m);
 
-/* The time stamped on new-mapping records until the next call (ns, any clock the caller likes). */
-void mw_bpfmon_set_clock(struct mw_bpfmon *m, uint64_t t_ns);
-
 /*
  * Turn call-site snapshots on (stack_bytes > 0; at most MW_SNAP_STACK_MAX)
  * or off: registers and stack_bytes of user stack at each new mapping and
