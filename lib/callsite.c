@@ -87,7 +87,7 @@ struct mw_callsite_tracker {
 	uint32_t *index; /* open addressing over stacks, value = idx + 1 */
 	size_t index_cap;
 	uint64_t last_reconcile;
-	struct mw_callsite_counters c, written;
+	struct mw_callsite_counters c, written; /* written: as last stored, ring drops included */
 	size_t pending_bytes;
 	pid_t self;
 	char (*frames)[MW_FRAME_MAX];
@@ -1219,6 +1219,7 @@ int mw_callsite_tracker_write(struct mw_callsite_tracker *t, struct mw_store *s,
 {
 	sqlite3 *db = mw_store_db(s);
 	sqlite3_stmt *ins = NULL, *upd = NULL, *cnt = NULL;
+	struct mw_callsite_counters now;
 	size_t keep = 0;
 	int r = -EIO;
 
@@ -1256,11 +1257,12 @@ int mw_callsite_tracker_write(struct mw_callsite_tracker *t, struct mw_store *s,
 			p->w_skipped = p->skipped;
 		}
 	}
-	if (r == 0 && memcmp(&t->c, &t->written, sizeof(t->c)) != 0) {
-		r = write_counters(db, cnt, tick_id, 0, t->c.samples, t->c.taken, t->c.recorded,
-		                   t->c.skipped,
-		                   (int64_t)(t->c.lost + t->c.throttled + t->kernel_dropped));
-		t->written = t->c;
+	/* As reported, the kernel's ring drops included: a change there alone is written too. */
+	mw_callsite_tracker_counters(t, &now);
+	if (r == 0 && memcmp(&now, &t->written, sizeof(now)) != 0) {
+		r = write_counters(db, cnt, tick_id, 0, now.samples, now.taken, now.recorded,
+		                   now.skipped, (int64_t)(now.lost + now.throttled));
+		t->written = now;
 	}
 	/* Processes that went and hold nothing unwritten are dropped. */
 	for (size_t i = 0; i < t->nprocs; i++) {
