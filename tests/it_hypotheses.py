@@ -158,7 +158,9 @@ def test_cgroup_limit():
     top = [h for h in reported(rep) if h["tag"] != "OOM"]
     check(top and top[0]["tag"] == "HEAP",
           f"heap_grow in a limited cgroup: HEAP first among growth hypotheses"
-          f" ({[(h['tag'], round(h['score'], 3)) for h in reported(rep)]})")
+          f" ({[(h['tag'], round(h['score'], 3)) for h in reported(rep)]}; all, below the"
+          f" threshold too: {[(h['tag'], round(h['score'], 3), h.get('evidence')) for h in rep['hypotheses']]};"
+          f" {len(rep.get('regions', []))} region rows)")
     lim = rep["limits"]
     check(lim["cgroup_limit"] == CG_LIMIT and lim["cgroup_path"].endswith(f"mw-it-hyp-{os.getpid()}"),
           f"the cgroup limit is found: {lim}")
