@@ -149,7 +149,7 @@ MW_BPF_EXTERN __u64 mw_cpu_off[MW_BPF_MAX_CPUS];
 MW_BPF_EXTERN __u32 mw_cpu_off_ready;
 MW_BPF_EXTERN const volatile __u64
         mw_stack_window; /* bytes below start_stack that count as stack */
-MW_BPF_EXTERN const volatile __u64 mw_rss_threshold;   /* pages a counter moves before a record */
+MW_BPF_EXTERN const volatile __u64 mw_rss_threshold; /* pages a counter moves before a record */
 /* Each process's RSS-movement records: ns of refill per record and at most (0: no limit). */
 MW_BPF_EXTERN const volatile __u64 mw_rss_cost_ns;
 MW_BPF_EXTERN const volatile __u64 mw_rss_credit_max_ns;
@@ -164,6 +164,21 @@ MW_BPF_EXTERN volatile __u32 mw_snap_stack_bytes;
 MW_BPF_EXTERN volatile __u64 mw_snap_cost_ns;
 MW_BPF_EXTERN volatile __u64 mw_snap_credit_max_ns;
 MW_BPF_EXTERN struct mw_bpf_jclock mw_jclock; /* see mw_jiffy_ns */
+/*
+ * Set by the loader when the kernel has the kfunc bpf_task_from_pid (6.2
+ * on), found in its BTF: the only way to reach a task other than the
+ * current one through a pointer the verifier trusts whatever the BTF's
+ * type tags. Without it (6.1), counts are folded into storage at once.
+ */
+MW_BPF_EXTERN const volatile __u32 mw_has_task_from_pid;
+/*
+ * Set by the loader on request only (MEMWATCH_BPF_VARIANT=owner-pointer):
+ * the fault program reaches the owner's storage through mm->owner, which a
+ * kernel whose BTF has no type tags refuses. It exists to check that a
+ * refused program is named, with the verifier's reason, in status and the
+ * report.
+ */
+MW_BPF_EXTERN const volatile __u32 mw_owner_pointer;
 
 static __always_inline struct mw_bpf_pstate *mw_state_of(struct task_struct *leader)
 {
@@ -192,6 +207,36 @@ static __always_inline void mw_pstate_add(struct mw_bpf_pstate *st, const __u64 
  * of libbpf 1.1 cannot merge a kfunc extern used from several objects.
  */
 int mw_pending_flush(struct mw_pending *p);
+
+/*
+ * Without bpf_task_from_pid a CPU cannot reach the process it leaves, so
+ * what this event added goes into the current process's storage now (one
+ * storage lookup an event, on 6.1 only; dead code elsewhere).
+ */
+static __always_inline void mw_pending_settle(struct task_struct *t, struct mw_pending *p)
+{
+	struct mw_bpf_pstate *st;
+
+	if (mw_has_task_from_pid)
+		return;
+	st = mw_state_of(t->group_leader);
+	if (!st)
+		return;
+	for (int k = 0; k < MW_P_COUNT; k++)
+		if (p->n[k]) {
+			__sync_fetch_and_add((__u64 *)&st->faults_heap + k, p->n[k]);
+			p->n[k] = 0;
+		}
+	st->map_bucket.skipped += p->map_skipped;
+	p->map_skipped = 0;
+}
+
+/*
+ * The RSS gate for the process with this tgid, reached by pid (a trusted,
+ * counted reference); a no-op without bpf_task_from_pid. Defined once in
+ * state.bpf.c, like mw_pending_flush.
+ */
+int mw_rss_gate_pid(__u32 tgid);
 
 /* This CPU's slot, switched over to the current process. */
 static __always_inline struct mw_pending *mw_pending_for(struct task_struct *t)
@@ -260,14 +305,68 @@ static __always_inline void mw_cpu_off_init(void)
 	mw_cpu_off_ready = 1;
 }
 
+/*
+ * mm->rss_stat changed shape in 6.2: before, struct mm_rss_stat holding
+ * atomic_long_t count[] (what /proc reads, no per-CPU parts); since, an
+ * array of struct percpu_counter. CO-RE picks the layout at load time;
+ * the branch for the other one is dead code to the verifier.
+ */
+struct mm_rss_stat___pre62 {
+	atomic_long_t count[MW_RSS_COUNT];
+} __attribute__((preserve_access_index));
+
+struct mm_struct___pre62 {
+	struct mm_rss_stat___pre62 rss_stat;
+} __attribute__((preserve_access_index));
+
+#define MW_RSS_PRE62 bpf_core_type_exists(struct mm_rss_stat___pre62)
+
+/*
+ * The old layout through probe reads, in a function of its own: clang may
+ * otherwise merge two direct loads into one load at a selected offset, and
+ * the unresolved relocation of the dead layout stays reachable.
+ */
+static __noinline __s64 mw_rss_pre62(struct mm_struct *mm, int i)
+{
+	struct mm_struct___pre62 *old = (void *)mm;
+	__s64 v = 0;
+
+	bpf_core_read(&v, sizeof(v), &old->rss_stat.count[i & (MW_RSS_COUNT - 1)].counter);
+	return v;
+}
+
+/* Direct loads need constant offsets: the verifier refuses a variable index into mm. */
+static __always_inline __s64 mw_rss_approx(struct mm_struct *mm, int i)
+{
+	if (MW_RSS_PRE62)
+		return mw_rss_pre62(mm, i);
+	switch (i) {
+	case 0:
+		return mm->rss_stat[0].count;
+	case 1:
+		return mm->rss_stat[1].count;
+	case 2:
+		return mm->rss_stat[2].count;
+	default:
+		return mm->rss_stat[3].count;
+	}
+}
+
 /* The per-CPU sum of one mm counter, as /proc/PID/status reports it. */
 static __always_inline __s64 mw_mm_counter(struct mm_struct *mm, int i)
 {
-	struct percpu_counter *fbc = &mm->rss_stat[i];
-	__s64 sum = BPF_CORE_READ(fbc, count);
-	unsigned long ctr = (unsigned long)BPF_CORE_READ(fbc, counters);
+	struct percpu_counter *fbc;
+	unsigned long ctr;
+	__s64 sum;
 	__u32 n = mw_nr_cpus;
 
+	if (MW_RSS_PRE62) {
+		sum = mw_rss_approx(mm, i);
+		return sum < 0 ? 0 : sum;
+	}
+	fbc = &mm->rss_stat[i];
+	sum = BPF_CORE_READ(fbc, count);
+	ctr = (unsigned long)BPF_CORE_READ(fbc, counters);
 	mw_cpu_off_init();
 	if (!ctr || !mw_cpu_off_ready)
 		return sum < 0 ? 0 : sum;
@@ -284,21 +383,6 @@ static __always_inline void mw_mm_counters(struct mm_struct *mm, __s64 rss[MW_RS
 {
 	for (int i = 0; i < MW_RSS_COUNT; i++)
 		rss[i] = mm ? mw_mm_counter(mm, i) : -1;
-}
-
-/* Direct loads need constant offsets: the verifier refuses a variable index into mm. */
-static __always_inline __s64 mw_rss_approx(struct mm_struct *mm, int i)
-{
-	switch (i) {
-	case 0:
-		return mm->rss_stat[0].count;
-	case 1:
-		return mm->rss_stat[1].count;
-	case 2:
-		return mm->rss_stat[2].count;
-	default:
-		return mm->rss_stat[3].count;
-	}
 }
 
 static __always_inline struct mw_bpf_event *mw_event_reserve(__u32 kind)
@@ -410,14 +494,6 @@ static __always_inline void mw_rss_gate(struct mm_struct *mm, struct task_struct
 	mw_event_task(e, owner);
 	mw_mm_counters(mm, e->rss.rss);
 	mw_event_submit(e);
-}
-
-/* Whose RSS an mm is: mm->owner where the kernel keeps it (memcg), else the leader. */
-static __always_inline struct task_struct *mw_mm_owner(struct mm_struct *mm, struct task_struct *t)
-{
-	if (bpf_core_field_exists(mm->owner))
-		return mm->owner;
-	return t->group_leader;
 }
 
 /* Wake the call-site tracker early once this much waits in the snapshot ring. */

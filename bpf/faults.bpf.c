@@ -22,10 +22,18 @@ static __noinline int mw_rss_moved(struct task_struct *t, struct mm_struct *mm,
 {
 	if (!p)
 		return 0;
-	p->rss_seen[0] = mm->rss_stat[MW_RSS_FILE].count;
-	p->rss_seen[1] = mm->rss_stat[MW_RSS_ANON].count;
-	p->rss_seen[2] = mm->rss_stat[MW_RSS_SHMEM].count;
-	mw_rss_gate(mm, mw_mm_owner(mm, t));
+	p->rss_seen[0] = mw_rss_approx(mm, MW_RSS_FILE);
+	p->rss_seen[1] = mw_rss_approx(mm, MW_RSS_ANON);
+	p->rss_seen[2] = mw_rss_approx(mm, MW_RSS_SHMEM);
+	/*
+	 * The faulting task's mm is its own: its leader owns the RSS. mm->owner
+	 * says the same but is trusted by the verifier only through the BTF's
+	 * __rcu type tag, which some kernel builds lack.
+	 */
+	if (mw_owner_pointer && bpf_core_field_exists(mm->owner))
+		mw_rss_gate(mm, mm->owner);
+	else
+		mw_rss_gate(mm, t->group_leader);
 	return 0;
 }
 
@@ -110,9 +118,10 @@ int BPF_PROG(mw_fault_user, unsigned long address, struct pt_regs *regs, unsigne
 		p->n[MW_P_MMAP]++;
 	}
 	/* This fault's own change shows at the next one: a page late, never lost. */
-	if (mm->rss_stat[MW_RSS_ANON].count != p->rss_seen[1] ||
-	    mm->rss_stat[MW_RSS_FILE].count != p->rss_seen[0] ||
-	    mm->rss_stat[MW_RSS_SHMEM].count != p->rss_seen[2])
+	if (mw_rss_approx(mm, MW_RSS_ANON) != p->rss_seen[1] ||
+	    mw_rss_approx(mm, MW_RSS_FILE) != p->rss_seen[0] ||
+	    mw_rss_approx(mm, MW_RSS_SHMEM) != p->rss_seen[2])
 		mw_rss_moved(t, mm, p);
+	mw_pending_settle(t, p);
 	return 0;
 }

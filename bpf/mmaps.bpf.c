@@ -104,6 +104,7 @@ int BPF_PROG(mw_vm_unmapped_area, unsigned long addr, struct vm_unmapped_area_in
 		p->n[MW_P_MMAPS_FILE]++;
 		p->n[MW_P_BYTES_FILE] += len;
 	}
+	mw_pending_settle(t, p);
 	key.tgid = t->tgid;
 	key.addr = addr;
 	slot = mw_mark_slot(key.tgid, addr);

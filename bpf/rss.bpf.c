@@ -41,7 +41,16 @@ int BPF_PROG(mw_rss_stat, struct mm_struct *mm, int member)
 			seen->count[k] = -1;
 	}
 	seen->count[i & (MW_RSS_COUNT - 1)] = now;
-	if (bpf_core_field_exists(mm->owner))
-		mw_rss_gate(mm, mm->owner);
+	if (!bpf_core_field_exists(mm->owner))
+		return 0;
+	/*
+	 * mm->owner is trusted by the verifier only through the BTF's __rcu
+	 * type tag; by pid it is trusted on every kernel that has the kfunc.
+	 * Before that (6.1) the verifier checked no trust, and the pointer does.
+	 */
+	if (mw_has_task_from_pid)
+		mw_rss_gate_pid(BPF_CORE_READ(mm, owner, tgid));
+	else
+		mw_rss_gate(mm, mm->owner->group_leader);
 	return 0;
 }

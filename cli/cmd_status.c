@@ -5,6 +5,7 @@
 #include "memwatch/bpfdata.h"
 #include "memwatch/format.h"
 #include "memwatch/json.h"
+#include "memwatch/report.h"
 #include "memwatch/store.h"
 #include "memwatch/util.h"
 
@@ -27,6 +28,7 @@ struct status {
 	int active; /* a writer holds the lock */
 	int64_t writer_pid, started_ms, interval_ms;
 	char bpf[1024];
+	char bpf_missing[4096];
 	struct mw_bpf_cost cost;
 	bool has_cost;
 	/* the daemon's own health (meta, written in every tick) */
@@ -79,6 +81,7 @@ static void print_text(const char *path, const struct status *s)
 	printf("rows:       %" PRId64 " process, %" PRId64 " system, %" PRId64 " events\n",
 	       s->st.proc_rows, s->st.sys_rows, s->st.events);
 	printf("eBPF:       %s\n", s->bpf[0] ? s->bpf : "unknown");
+	mw_report_bpf_missing_text(stdout, s->bpf_missing, "  missing:  ", cli_utf8());
 	if (s->has_cost && s->cost.window_ns == 0)
 		printf("eBPF cost:  not measured yet (run-time statistics are sampled one tick in"
 		       " sixty, first at tick 12), %" PRId64 " events dropped\n",
@@ -126,6 +129,7 @@ static void print_json(const char *path, const struct status *s)
 	mw_json_int(&j, "system_rows", s->st.sys_rows);
 	mw_json_int(&j, "events", s->st.events);
 	mw_json_str(&j, "bpf", s->bpf[0] ? s->bpf : NULL);
+	mw_report_bpf_missing_json(&j, "bpf_missing", s->bpf_missing);
 	mw_json_int(&j, "bpf_run_cnt", s->has_cost ? s->cost.run_cnt : MW_UNKNOWN);
 	mw_json_int(&j, "bpf_run_time_ns", s->has_cost ? s->cost.run_time_ns : MW_UNKNOWN);
 	mw_json_int(&j, "bpf_events_dropped", s->has_cost ? s->cost.events_dropped : MW_UNKNOWN);
@@ -206,6 +210,7 @@ int cmd_status(int argc, char **argv)
 	s.dropped = meta_int(st, "dropped_ticks");
 	if (mw_store_meta_get(st, "bpf", s.bpf, sizeof(s.bpf)) < 0)
 		s.bpf[0] = '\0';
+	mw_store_bpf_missing(st, s.bpf_missing, sizeof(s.bpf_missing));
 	s.has_cost = mw_store_bpf_cost(st, &s.cost) == 0 && s.cost.programs > 0;
 	mw_store_close(st);
 	if (r < 0) {

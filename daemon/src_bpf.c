@@ -549,6 +549,7 @@ static int bpf_open(struct mw_daemon *d, void **state, char *why, size_t whylen)
 {
 	struct src_bpf *s = calloc(1, sizeof(*s));
 	const char *hook = getenv("MEMWATCH_BPF_RSS_STAT");
+	const char *variant = getenv("MEMWATCH_BPF_VARIANT");
 	struct mw_bpfmon_options o;
 	char line[1200];
 	int r;
@@ -558,6 +559,8 @@ static int bpf_open(struct mw_daemon *d, void **state, char *why, size_t whylen)
 	s->hz = mw_clock_ticks_per_sec();
 	mw_bpfmon_options_default(&o);
 	o.rss_stat_hook = hook && strcmp(hook, "1") == 0;
+	o.disable = getenv("MEMWATCH_BPF_OFF");
+	o.owner_pointer = variant && strcmp(variant, "owner-pointer") == 0;
 	r = mw_pidmap_new(sizeof(struct seen), &s->prev);
 	if (r == 0)
 		r = mw_bpfmon_open(&o, &s->mon, why, whylen);
@@ -566,6 +569,7 @@ static int bpf_open(struct mw_daemon *d, void **state, char *why, size_t whylen)
 			snprintf(why, whylen, "%s", strerror(-r));
 		snprintf(line, sizeof(line), "off: %s", why);
 		mw_store_meta_set(d->store, "bpf", line);
+		mw_store_meta_set(d->store, "bpf_missing", "");
 		/* A previous run's figures would read as this run's. */
 		mw_store_meta_set(d->store, "bpf_stats", "{}");
 		bpf_close(s);
@@ -573,6 +577,7 @@ static int bpf_open(struct mw_daemon *d, void **state, char *why, size_t whylen)
 	}
 	snprintf(line, sizeof(line), "on: %s", mw_bpfmon_programs(s->mon));
 	mw_store_meta_set(d->store, "bpf", line);
+	mw_store_meta_set(d->store, "bpf_missing", mw_bpfmon_missing(s->mon));
 	mw_notice("eBPF %s", line);
 	s->d = d;
 	d->bpf = s->mon; /* for the call-site source's heap snapshots */

@@ -499,6 +499,7 @@ static void load_context(struct mw_store *s, struct mw_analysis *a)
 		a->ncallsite_lines = 0;
 	if (mw_store_bpf_status(s, a->bpf_state, sizeof(a->bpf_state)) < 0)
 		a->bpf_state[0] = '\0';
+	mw_store_bpf_missing(s, a->bpf_missing, sizeof(a->bpf_missing));
 }
 
 static void analysis_init(struct mw_analysis *a)

@@ -53,6 +53,37 @@ int mw_store_bpf_status(struct mw_store *s, char *buf, size_t cap)
 	return mw_store_meta_get(s, "bpf", buf, cap);
 }
 
+int mw_store_bpf_missing(struct mw_store *s, char *buf, size_t cap)
+{
+	if (mw_store_meta_get(s, "bpf_missing", buf, cap) < 0 && cap)
+		buf[0] = '\0';
+	return 0;
+}
+
+int mw_bpf_missing_each(const char *text, mw_bpf_missing_fn fn, void *ctx)
+{
+	for (const char *p = text; p && *p;) {
+		size_t len = strcspn(p, "\n");
+		char line[1024], *why, *evidence;
+		int r;
+
+		snprintf(line, sizeof(line), "%.*s",
+		         (int)(len < sizeof(line) ? len : sizeof(line) - 1), p);
+		p += len + (p[len] == '\n');
+		why = strchr(line, '\t');
+		if (!why)
+			continue;
+		*why++ = '\0';
+		evidence = strchr(why, '\t');
+		if (evidence)
+			*evidence++ = '\0';
+		r = fn(line, why, evidence ? evidence : "", ctx);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
 /* Sum every "key":<integer> in a flat JSON text we wrote ourselves. */
 static int64_t json_sum(const char *json, const char *key, int64_t *count)
 {

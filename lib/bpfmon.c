@@ -54,6 +54,11 @@ const char *mw_bpfmon_programs(const struct mw_bpfmon *m MW_UNUSED)
 	return "";
 }
 
+const char *mw_bpfmon_missing(const struct mw_bpfmon *m MW_UNUSED)
+{
+	return "";
+}
+
 int mw_bpfmon_fd(const struct mw_bpfmon *m MW_UNUSED)
 {
 	return -1;
@@ -124,24 +129,32 @@ int mw_bpfmon_snaps(struct mw_bpfmon *m MW_UNUSED, uint32_t stack_bytes MW_UNUSE
 
 #include "memwatch.skel.h"
 
-/* The programs, in skeleton order; the attach type is how they are named in status. */
+/*
+ * The programs, in skeleton order: how status names each, and the evidence
+ * that is missing when the kernel refuses it.
+ */
 static const struct {
 	const char *name;
 	const char *what;
+	const char *evidence;
 } progs_known[] = {
-        {"mw_fault_user", "page_fault_user (tp_btf)"},
-        {"mw_vm_unmapped_area", "vm_unmapped_area (tp_btf)"},
-        {"mw_rss_stat", "rss_stat (tp_btf)"},
-        {"mw_mark_victim", "oom/mark_victim (tracepoint)"},
-        {"mw_oom_adj", "oom_score_adj_update (tp_btf)"},
-        {"mw_process_exit", "sched_process_exit (tp_btf)"},
-        {"mw_reclaim_begin", "mm_vmscan_direct_reclaim_begin (tp_btf)"},
-        {"mw_reclaim_end", "mm_vmscan_direct_reclaim_end (tp_btf)"},
-        {"mw_iter_task", "task (iter)"},
-        {"mw_iter_vma", "task_vma (iter)"},
+        {"mw_fault_user", "page_fault_user (tp_btf)",
+         "faults by region, RSS movement, heap (brk) call sites"},
+        {"mw_vm_unmapped_area", "vm_unmapped_area (tp_btf)",
+         "new mappings by kind and bytes, mapping call sites"},
+        {"mw_rss_stat", "rss_stat (tp_btf)", "RSS movement from reclaim and migration"},
+        {"mw_mark_victim", "oom/mark_victim (tracepoint)", "OOM-kill victims with their RSS"},
+        {"mw_oom_adj", "oom_score_adj_update (tp_btf)", "oom_score_adj changes"},
+        {"mw_process_exit", "sched_process_exit (tp_btf)",
+         "exits with final counters (short-lived processes)"},
+        {"mw_reclaim_begin", "mm_vmscan_direct_reclaim_begin (tp_btf)", "direct-reclaim stalls"},
+        {"mw_reclaim_end", "mm_vmscan_direct_reclaim_end (tp_btf)", "direct-reclaim stalls"},
+        {"mw_iter_task", "task (iter)",
+         "per-process eBPF counters (faults by region, new mappings)"},
+        {"mw_iter_vma", "task_vma (iter)", "mapping lists through eBPF"},
 };
 
-#define MW_NPROGS MW_ARRAY_SIZE(progs_known)
+#define MW_NPROGS      MW_ARRAY_SIZE(progs_known)
 
 struct mw_bpfmon {
 	struct memwatch_bpf *skel;
@@ -153,6 +166,7 @@ struct mw_bpfmon {
 	void *fn_ctx;
 	int fn_err;
 	char programs[1024];
+	char missing[4096];     /* mw_bpfmon_missing */
 	bool paused[MW_NPROGS]; /* detached by mw_bpfmon_pause */
 };
 
@@ -194,6 +208,22 @@ static uint64_t stack_window(const struct mw_bpfmon_options *o)
 }
 
 /* Open a skeleton with only the programs in `want` set to load, configured. */
+/*
+ * Whether the kernel has a kfunc, from its BTF: the programs that call
+ * one are then verified with the call, else with it as dead code.
+ */
+static bool kernel_has_func(const char *name)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	bool found;
+
+	if (!btf)
+		return false;
+	found = btf__find_by_name_kind(btf, name, BTF_KIND_FUNC) > 0;
+	btf__free(btf);
+	return found;
+}
+
 static int skel_open(const struct mw_bpfmon_options *o, const bool want[MW_NPROGS],
                      struct memwatch_bpf **out)
 {
@@ -222,6 +252,8 @@ static int skel_open(const struct mw_bpfmon_options *o, const bool want[MW_NPROG
 		        (uint64_t)(1e9 / o->rss_rate * (o->rss_burst >= 1 ? o->rss_burst : 1));
 	}
 	skel->rodata->mw_rb_wakeup_bytes = o->ringbuf_bytes / 2;
+	skel->rodata->mw_has_task_from_pid = o->has_task_from_pid;
+	skel->rodata->mw_owner_pointer = o->owner_pointer;
 	r = bpf_map__set_max_entries(skel->maps.mw_events, o->ringbuf_bytes);
 	if (r == 0)
 		r = bpf_map__set_max_entries(skel->maps.mw_mappings, o->mappings_max);
@@ -234,13 +266,25 @@ static int skel_open(const struct mw_bpfmon_options *o, const bool want[MW_NPROG
 }
 
 static int try_load(const struct mw_bpfmon_options *o, const bool want[MW_NPROGS],
-                    struct memwatch_bpf **out)
+                    struct memwatch_bpf **out, char *log, size_t loglen)
 {
 	struct memwatch_bpf *skel = NULL;
 	int r = skel_open(o, want, &skel);
 
 	if (r < 0)
 		return r;
+	if (log) {
+		struct bpf_program *p;
+
+		log[0] = '\0';
+		bpf_object__for_each_program(p, skel->obj)
+		{
+			if (bpf_program__autoload(p)) {
+				bpf_program__set_log_buf(p, log, loglen);
+				bpf_program__set_log_level(p, 1);
+			}
+		}
+	}
 	r = memwatch_bpf__load(skel);
 	if (r < 0) {
 		memwatch_bpf__destroy(skel);
@@ -250,19 +294,115 @@ static int try_load(const struct mw_bpfmon_options *o, const bool want[MW_NPROGS
 	return 0;
 }
 
+/* libbpf's poison for an instruction whose CO-RE relocation did not resolve. */
+#define MW_CORE_POISON "unknown#195896080"
+
+/*
+ * The line of a verifier log that says why: the last one before the
+ * statistics the verifier appends.
+ */
+static void verifier_reason(const char *log, char *out, size_t outlen)
+{
+	const char *line = log, *best = NULL;
+	size_t best_len = 0;
+
+	out[0] = '\0';
+	while (line && *line) {
+		const char *end = strchr(line, '\n');
+		size_t len = end ? (size_t)(end - line) : strlen(line);
+
+		if (len && strncmp(line, "processed ", 10) != 0 &&
+		    strncmp(line, "verification time", 17) != 0 &&
+		    strncmp(line, "stack depth", 11) != 0 && strncmp(line, "-- END", 6) != 0) {
+			best = line;
+			best_len = len;
+		}
+		line = end ? end + 1 : NULL;
+	}
+	if (!best)
+		return;
+	if (memmem(best, best_len, MW_CORE_POISON, strlen(MW_CORE_POISON)))
+		snprintf(out, outlen,
+		         "a kernel type or field it reads is not in this kernel's BTF "
+		         "(unresolved CO-RE relocation)");
+	else
+		snprintf(out, outlen, "verifier: %.*s", (int)(best_len < 300 ? best_len : 300),
+		         best);
+}
+
+/* Note a program left out, with why and what evidence goes with it. */
+static void note_missing(struct mw_bpfmon *m, size_t i, const char *why)
+{
+	size_t o = strlen(m->missing);
+
+	mw_warn("eBPF: %s left out (%s): %s", progs_known[i].what, progs_known[i].evidence, why);
+	if (o < sizeof(m->missing))
+		snprintf(m->missing + o, sizeof(m->missing) - o, "%s\t%s\t%s\n",
+		         progs_known[i].what, why, progs_known[i].evidence);
+}
+
+/* The hook name of program i as an operator writes it: "page_fault_user", "task". */
+static bool prog_named(size_t i, const char *list)
+{
+	const char *what = progs_known[i].what;
+	size_t len = strcspn(what, " ");
+	const char *slash = memchr(what, '/', len);
+
+	if (slash) {
+		len -= (size_t)(slash + 1 - what);
+		what = slash + 1;
+	}
+	for (const char *p = list; p && *p;) {
+		size_t n = strcspn(p, ", ");
+		if (n == len && strncmp(p, what, len) == 0)
+			return true;
+		p += n;
+		p += strspn(p, ", ");
+	}
+	return false;
+}
+
+/* Why program i failed alone: the verifier's line, or the error. */
+static void probe_reason(const struct mw_bpfmon_options *o, size_t i, int r, char *why,
+                         size_t whylen)
+{
+	const size_t loglen = 8u << 20;
+	bool one[MW_NPROGS] = {false};
+	struct memwatch_bpf *skel = NULL;
+	char *log = malloc(loglen);
+
+	snprintf(why, whylen, "%s", strerror(-r));
+	if (!log)
+		return;
+	one[i] = true;
+	if (try_load(o, one, &skel, log, loglen) == 0)
+		memwatch_bpf__destroy(skel); /* loads now: keep the errno */
+	else
+		verifier_reason(log, why, whylen);
+	if (!why[0])
+		snprintf(why, whylen, "%s", strerror(-r));
+	free(log);
+}
+
 /*
  * Load everything; when that fails, find out program by program what this
- * kernel accepts (libbpf-tools style) and load that set.
+ * kernel accepts (libbpf-tools style) and load that set. Every program
+ * left out is noted, with the reason, in m->missing.
  */
-static int load_what_works(const struct mw_bpfmon_options *o, bool want[MW_NPROGS],
-                           struct memwatch_bpf **out)
+static int load_what_works(struct mw_bpfmon *m, const struct mw_bpfmon_options *o,
+                           bool want[MW_NPROGS])
 {
 	int r, first_err = 0;
 	size_t nok = 0;
 
-	for (size_t i = 0; i < MW_NPROGS; i++)
+	for (size_t i = 0; i < MW_NPROGS; i++) {
 		want[i] = o->rss_stat_hook || strcmp(progs_known[i].name, "mw_rss_stat") != 0;
-	r = try_load(o, want, out);
+		if (want[i] && prog_named(i, o->disable)) {
+			want[i] = false;
+			note_missing(m, i, "turned off by MEMWATCH_BPF_OFF");
+		}
+	}
+	r = try_load(o, want, &m->skel, NULL, 0);
 	/* Without the privilege nothing will load: say so rather than probe. */
 	if (r == 0 || r == -EPERM)
 		return r;
@@ -270,24 +410,26 @@ static int load_what_works(const struct mw_bpfmon_options *o, bool want[MW_NPROG
 	for (size_t i = 0; i < MW_NPROGS; i++) {
 		bool one[MW_NPROGS] = {false};
 		struct memwatch_bpf *skel = NULL;
+		char why[400];
 
 		if (!want[i])
 			continue;
 		one[i] = true;
-		r = try_load(o, one, &skel);
+		r = try_load(o, one, &skel, NULL, 0);
 		want[i] = r == 0;
 		if (r == 0) {
 			nok++;
 			memwatch_bpf__destroy(skel);
-		} else {
-			mw_info("eBPF: %s left out: %s", progs_known[i].what, strerror(-r));
-			if (!first_err)
-				first_err = r;
+			continue;
 		}
+		probe_reason(o, i, r, why, sizeof(why));
+		note_missing(m, i, why);
+		if (!first_err)
+			first_err = r;
 	}
 	if (!nok)
 		return first_err ? first_err : -EOPNOTSUPP;
-	return try_load(o, want, out);
+	return try_load(o, want, &m->skel, NULL, 0);
 }
 
 /* Where the skeleton keeps program i's link (progs_known order). */
@@ -323,8 +465,10 @@ static int attach_all(struct mw_bpfmon *m, bool want[MW_NPROGS])
 			continue;
 		l = bpf_program__attach(p);
 		if (!l) {
-			mw_info("eBPF: %s does not attach: %s", progs_known[i].what,
-			        strerror(errno));
+			char why[128];
+
+			snprintf(why, sizeof(why), "does not attach: %s", strerror(errno));
+			note_missing(m, i, why);
 			want[i] = false;
 			continue;
 		}
@@ -385,7 +529,8 @@ int mw_bpfmon_open(const struct mw_bpfmon_options *opt, struct mw_bpfmon **out, 
 	m->stats_fd = -1;
 	libbpf_set_print(libbpf_log);
 	ensure_tracefs();
-	r = load_what_works(&o, want, &m->skel);
+	o.has_task_from_pid = kernel_has_func("bpf_task_from_pid");
+	r = load_what_works(m, &o, want);
 	if (r < 0) {
 		explain(r, why, whylen);
 		goto fail;
@@ -425,6 +570,11 @@ void mw_bpfmon_close(struct mw_bpfmon *m)
 const char *mw_bpfmon_programs(const struct mw_bpfmon *m)
 {
 	return m->programs;
+}
+
+const char *mw_bpfmon_missing(const struct mw_bpfmon *m)
+{
+	return m->missing;
 }
 
 int mw_bpfmon_fd(const struct mw_bpfmon *m)

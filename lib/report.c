@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "memwatch/report.h"
+#include "memwatch/bpfdata.h"
 #include "memwatch/retention.h"
 #include "memwatch/format.h"
 #include "memwatch/json.h"
@@ -296,6 +297,8 @@ void mw_report_print_text(FILE *f, const struct mw_report *rep, bool utf8)
 		mw_report_bpf_line(rep->an, bpf, sizeof(bpf));
 		mw_escape_term(bpf, strlen(bpf), esc, sizeof(esc), utf8);
 		fprintf(f, "  eBPF     %s\n", esc);
+		if (rep->an)
+			mw_report_bpf_missing_text(f, rep->an->bpf_missing, "  missing  ", utf8);
 	}
 	fprintf(f, "\n  %-14s %12s %14s %16s\n", "", "now", "change", "rate");
 	for (size_t i = 0; i < MW_ARRAY_SIZE(text_rows); i++)
@@ -424,6 +427,52 @@ void mw_report_bpf_line(const struct mw_analysis *a, char *buf, size_t cap)
 		snprintf(buf, cap, "off (%s)", st + 4 + strspn(st + 4, " "));
 	else
 		snprintf(buf, cap, "%s", st);
+}
+
+struct missing_out {
+	FILE *f;
+	const char *label;
+	bool utf8;
+	struct mw_json *j;
+};
+
+static int missing_text_one(const char *hook, const char *why, const char *evidence, void *ctx)
+{
+	struct missing_out *o = ctx;
+	char line[1200], esc[2400];
+
+	snprintf(line, sizeof(line), "%s: %s missing (%s)", hook, evidence, why);
+	mw_escape_term(line, strlen(line), esc, sizeof(esc), o->utf8);
+	fprintf(o->f, "%s%s\n", o->label, esc);
+	return 0;
+}
+
+void mw_report_bpf_missing_text(FILE *f, const char *missing, const char *label, bool utf8)
+{
+	struct missing_out o = {.f = f, .label = label, .utf8 = utf8};
+
+	mw_bpf_missing_each(missing, missing_text_one, &o);
+}
+
+static int missing_json_one(const char *hook, const char *why, const char *evidence, void *ctx)
+{
+	struct missing_out *o = ctx;
+
+	mw_json_obj_open(o->j, NULL);
+	mw_json_str(o->j, "program", hook);
+	mw_json_str(o->j, "reason", why);
+	mw_json_str(o->j, "evidence", evidence);
+	mw_json_obj_close(o->j);
+	return 0;
+}
+
+void mw_report_bpf_missing_json(struct mw_json *j, const char *key, const char *missing)
+{
+	struct missing_out o = {.j = j};
+
+	mw_json_arr_open(j, key);
+	mw_bpf_missing_each(missing, missing_json_one, &o);
+	mw_json_arr_close(j);
 }
 
 void mw_report_no_leak_reason(const struct mw_analysis *a, char *buf, size_t cap)
@@ -734,5 +783,6 @@ static void json_analysis(struct mw_json *j, const struct mw_analysis *a)
 	mw_json_int(j, "mmap_bytes_anon", a->bpf.available ? a->bpf.mmap_bytes_anon : MW_UNKNOWN);
 	mw_json_int(j, "mmaps_file", a->bpf.available ? a->bpf.mmaps_file : MW_UNKNOWN);
 	mw_json_int(j, "mmap_bytes_file", a->bpf.available ? a->bpf.mmap_bytes_file : MW_UNKNOWN);
+	mw_report_bpf_missing_json(j, "missing", a->bpf_missing);
 	mw_json_obj_close(j);
 }

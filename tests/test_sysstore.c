@@ -103,8 +103,16 @@ int main(void)
 	CHECK_EQ_I64(mw_zoneinfo_read(root, &f.zones), 0);
 	CHECK_EQ_I64(mw_ipc_read(root, false, &f.ipc), 0);
 	CHECK_EQ_I64(mw_tunables_read(root, &f.tun), 0);
-	/* The recorded segment's creator pid is a process in the table (it started at boot). */
+	/*
+	 * The recorded segment's creator pid is a process in the table (it
+	 * started at this host's boot). Its ctime is the recording host's
+	 * clock, so the segment is made "now" here: the creator join compares
+	 * it with the start time, which the writer derives from this host's boot.
+	 */
 	set_proc(&f.procs, 2979, "creator");
+	for (size_t i = 0; i < f.ipc.n; i++)
+		if (f.ipc.v[i].cpid == 2979)
+			f.ipc.v[i].ctime = (int64_t)(t0 / SEC);
 
 	CHECK_EQ_I64(mw_store_open_writer(path, &(struct mw_store_options){.root = ""}, &st, NULL),
 	             0);

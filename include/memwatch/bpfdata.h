@@ -29,6 +29,16 @@ int mw_store_bpf_proc_evidence(struct mw_store *s, int64_t proc_id, int64_t sinc
 
 /* The daemon's eBPF state line ("on: ..." / "off: reason"), from meta key "bpf". */
 int mw_store_bpf_status(struct mw_store *s, char *buf, size_t cap);
+/*
+ * The programs the daemon left out, one line each, "hook\twhy\tevidence\n"
+ * ("" when none, or when nothing was recorded).
+ */
+int mw_store_bpf_missing(struct mw_store *s, char *buf, size_t cap);
+
+/* Each line of a mw_store_bpf_missing text; fn returns 0 to go on. */
+typedef int (*mw_bpf_missing_fn)(const char *hook, const char *why, const char *evidence,
+                                 void *ctx);
+int mw_bpf_missing_each(const char *text, mw_bpf_missing_fn fn, void *ctx);
 
 /*
  * The kernel-side cost of the eBPF programs, summed over programs, counted

@@ -37,6 +37,15 @@ struct mw_bpfmon_options {
 	 * records growth past the threshold.
 	 */
 	bool rss_stat_hook;
+	/* Hooks not to load, by name ("page_fault_user, task_vma"): MEMWATCH_BPF_OFF. */
+	const char *disable;
+	/*
+	 * The variant whose fault program reaches the owner through mm->owner
+	 * (MEMWATCH_BPF_VARIANT=owner-pointer): refused by kernels whose BTF
+	 * has no type tags; for testing that a refusal is reported.
+	 */
+	bool owner_pointer;
+	bool has_task_from_pid; /* set by mw_bpfmon_open from the kernel's BTF */
 };
 
 void mw_bpfmon_options_default(struct mw_bpfmon_options *o);
@@ -54,6 +63,12 @@ void mw_bpfmon_close(struct mw_bpfmon *m);
 
 /* "page_fault_user (tp_btf), ..." : what is attached. */
 const char *mw_bpfmon_programs(const struct mw_bpfmon *m);
+
+/*
+ * What is not, one line each: "hook\twhy\tevidence that is missing\n"
+ * ("" when every program is attached).
+ */
+const char *mw_bpfmon_missing(const struct mw_bpfmon *m);
 
 /* Readable when the ring buffer is filling up (-1 when none). */
 int mw_bpfmon_fd(const struct mw_bpfmon *m);

@@ -55,6 +55,14 @@ void mw_report_no_leak_reason(const struct mw_analysis *a, char *buf, size_t cap
 
 /* "on: ..." / "off (reason)" for the eBPF line. */
 void mw_report_bpf_line(const struct mw_analysis *a, char *buf, size_t cap);
+/*
+ * The eBPF programs left out (a mw_store_bpf_missing text): one line each,
+ * "<label>HOOK: EVIDENCE missing (WHY)", escaped for the terminal; or as
+ * a JSON array under key.
+ */
+struct mw_json;
+void mw_report_bpf_missing_text(FILE *f, const char *missing, const char *label, bool utf8);
+void mw_report_bpf_missing_json(struct mw_json *j, const char *key, const char *missing);
 
 /* Fill from the store for proc over [since_ms, until_ms]. */
 int mw_report_from_store(struct mw_store *s, const struct mw_proc_info *proc, int64_t since_ms,
