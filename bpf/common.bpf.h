@@ -308,67 +308,64 @@ static __always_inline void mw_cpu_off_init(void)
 /*
  * mm->rss_stat changed shape in 6.2: before, struct mm_rss_stat holding
  * atomic_long_t count[] (what /proc reads, no per-CPU parts); since, an
- * array of struct percpu_counter. CO-RE picks the layout at load time;
- * the branch for the other one is dead code to the verifier.
+ * array of struct percpu_counter. The loader reads the layout from the
+ * kernel's BTF into these offsets (from the start of mm_struct) rather
+ * than CO-RE branching on it: clang hoists the address arithmetic of the
+ * other layout out of its dead branch, and its unresolved relocation is
+ * then reached. 0: not known, counters read as -1.
  */
-struct mm_rss_stat___pre62 {
-	atomic_long_t count[MW_RSS_COUNT];
-} __attribute__((preserve_access_index));
-
-struct mm_struct___pre62 {
-	struct mm_rss_stat___pre62 rss_stat;
-} __attribute__((preserve_access_index));
-
-#define MW_RSS_PRE62 bpf_core_type_exists(struct mm_rss_stat___pre62)
+MW_BPF_EXTERN const volatile __u32 mw_rss_off[MW_RSS_COUNT];     /* the approximate count */
+MW_BPF_EXTERN const volatile __u32 mw_rss_ctr_off[MW_RSS_COUNT]; /* per-CPU parts; 0: none */
 
 /*
- * The old layout through probe reads, in a function of its own: clang may
- * otherwise merge two direct loads into one load at a selected offset, and
- * the unresolved relocation of the dead layout stays reachable.
+ * A constant offset to the verifier (read-only map), so a direct load;
+ * 6.1's verifier cannot walk into its atomic_long_t array ("not a
+ * struct"), so there (no per-CPU parts) a probe read.
  */
-static __noinline __s64 mw_rss_pre62(struct mm_struct *mm, int i)
+static __always_inline __s64 mw_rss_load(struct mm_struct *mm, const int i)
 {
-	struct mm_struct___pre62 *old = (void *)mm;
-	__s64 v = 0;
+	__u32 off = mw_rss_off[i];
+	__s64 v = -1;
 
-	bpf_core_read(&v, sizeof(v), &old->rss_stat.count[i & (MW_RSS_COUNT - 1)].counter);
+	if (!off)
+		return -1;
+	if (mw_rss_ctr_off[i])
+		return *(__s64 *)((void *)mm + off);
+	bpf_probe_read_kernel(&v, sizeof(v), (void *)mm + off);
 	return v;
 }
 
-/* Direct loads need constant offsets: the verifier refuses a variable index into mm. */
+/* The verifier refuses a variable offset into mm: one constant index per case. */
 static __always_inline __s64 mw_rss_approx(struct mm_struct *mm, int i)
 {
-	if (MW_RSS_PRE62)
-		return mw_rss_pre62(mm, i);
 	switch (i) {
 	case 0:
-		return mm->rss_stat[0].count;
+		return mw_rss_load(mm, 0);
 	case 1:
-		return mm->rss_stat[1].count;
+		return mw_rss_load(mm, 1);
 	case 2:
-		return mm->rss_stat[2].count;
+		return mw_rss_load(mm, 2);
 	default:
-		return mm->rss_stat[3].count;
+		return mw_rss_load(mm, 3);
 	}
 }
 
 /* The per-CPU sum of one mm counter, as /proc/PID/status reports it. */
 static __always_inline __s64 mw_mm_counter(struct mm_struct *mm, int i)
 {
-	struct percpu_counter *fbc;
-	unsigned long ctr;
-	__s64 sum;
+	__u32 coff = mw_rss_ctr_off[i & (MW_RSS_COUNT - 1)];
+	unsigned long ctr = 0;
+	__s64 sum = mw_rss_approx(mm, i);
 	__u32 n = mw_nr_cpus;
 
-	if (MW_RSS_PRE62) {
-		sum = mw_rss_approx(mm, i);
+	if (sum < 0)
+		return -1;
+	if (coff)
+		bpf_probe_read_kernel(&ctr, sizeof(ctr), (void *)mm + coff);
+	if (!ctr)
 		return sum < 0 ? 0 : sum;
-	}
-	fbc = &mm->rss_stat[i];
-	sum = BPF_CORE_READ(fbc, count);
-	ctr = (unsigned long)BPF_CORE_READ(fbc, counters);
 	mw_cpu_off_init();
-	if (!ctr || !mw_cpu_off_ready)
+	if (!mw_cpu_off_ready)
 		return sum < 0 ? 0 : sum;
 	for (__u32 c = 0; c < MW_BPF_MAX_CPUS && c < n; c++) {
 		__s32 part = 0;

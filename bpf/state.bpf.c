@@ -17,6 +17,8 @@ volatile __u64 mw_snap_cost_ns;
 volatile __u64 mw_snap_credit_max_ns;
 struct mw_bpf_jclock mw_jclock;
 const volatile __u32 mw_has_task_from_pid;
+const volatile __u32 mw_rss_off[MW_RSS_COUNT];
+const volatile __u32 mw_rss_ctr_off[MW_RSS_COUNT];
 const volatile __u32 mw_owner_pointer;
 
 _Static_assert(__builtin_offsetof(struct mw_bpf_pstate, mmap_bytes_file) -

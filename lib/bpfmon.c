@@ -209,19 +209,86 @@ static uint64_t stack_window(const struct mw_bpfmon_options *o)
 
 /* Open a skeleton with only the programs in `want` set to load, configured. */
 /*
- * Whether the kernel has a kfunc, from its BTF: the programs that call
- * one are then verified with the call, else with it as dead code.
+ * The byte offset of member `name` of struct or union type id, looking
+ * into anonymous members (mm_struct keeps its fields in one); -1 if none.
  */
-static bool kernel_has_func(const char *name)
+static long member_off(const struct btf *btf, __u32 id, const char *name, __u32 *type)
+{
+	const struct btf_type *t = btf__type_by_id(btf, id);
+	const struct btf_member *mb;
+
+	if (!t || !(btf_is_struct(t) || btf_is_union(t)))
+		return -1;
+	mb = btf_members(t);
+	for (__u16 k = 0; k < btf_vlen(t); k++, mb++) {
+		const char *n = btf__name_by_offset(btf, mb->name_off);
+		__s32 mt = btf__resolve_type(btf, mb->type);
+		long at = (long)(btf_member_bit_offset(t, k) / 8), inner;
+
+		if (n && n[0] && strcmp(n, name) == 0) {
+			if (type)
+				*type = mt < 0 ? mb->type : (__u32)mt;
+			return at;
+		}
+		if ((!n || !n[0]) && mt > 0 &&
+		    (inner = member_off(btf, (__u32)mt, name, type)) >= 0)
+			return at + inner;
+	}
+	return -1;
+}
+
+/*
+ * Where mm->rss_stat's counters are: since 6.2 an array of struct
+ * percpu_counter (count, and counters for the per-CPU parts); before, a
+ * struct mm_rss_stat of atomic_long_t count[] (counter). Left 0 when
+ * neither shape is found, and the programs report RSS as unknown.
+ */
+static void rss_layout(const struct btf *btf, uint32_t off[MW_RSS_COUNT],
+                       uint32_t ctr[MW_RSS_COUNT])
+{
+	__s32 mm = btf__find_by_name_kind(btf, "mm_struct", BTF_KIND_STRUCT);
+	const struct btf_type *t;
+	__u32 type = 0, elem;
+	long base, c, cc;
+
+	if (mm < 0 || (base = member_off(btf, (__u32)mm, "rss_stat", &type)) < 0)
+		return;
+	t = btf__type_by_id(btf, type);
+	if (t && btf_is_array(t)) {
+		elem = (__u32)btf__resolve_type(btf, btf_array(t)->type);
+		c = member_off(btf, elem, "count", NULL);
+		cc = member_off(btf, elem, "counters", NULL);
+		if (c < 0 || btf_array(t)->nelems < MW_RSS_COUNT)
+			return;
+		for (int k = 0; k < MW_RSS_COUNT; k++) {
+			long at = base + k * (long)btf__resolve_size(btf, elem);
+			off[k] = (uint32_t)(at + c);
+			ctr[k] = cc < 0 ? 0 : (uint32_t)(at + cc);
+		}
+	} else if (t && btf_is_struct(t)) {
+		c = member_off(btf, type, "count", NULL);
+		if (c < 0)
+			return;
+		for (int k = 0; k < MW_RSS_COUNT; k++)
+			off[k] = (uint32_t)(base + c + k * 8); /* atomic_long_t: one long */
+	}
+}
+
+/* What the programs must know of this kernel, from its BTF. */
+static void kernel_facts(struct mw_bpfmon_options *o)
 {
 	struct btf *btf = btf__load_vmlinux_btf();
-	bool found;
 
+	memset(&o->kernel, 0, sizeof(o->kernel));
 	if (!btf)
-		return false;
-	found = btf__find_by_name_kind(btf, name, BTF_KIND_FUNC) > 0;
+		return;
+	o->kernel.has_task_from_pid =
+	        btf__find_by_name_kind(btf, "bpf_task_from_pid", BTF_KIND_FUNC) > 0;
+	rss_layout(btf, o->kernel.rss_off, o->kernel.rss_ctr_off);
+	if (!o->kernel.rss_off[0])
+		mw_warn("eBPF: mm->rss_stat has a layout memwatch does not know: RSS from eBPF "
+		        "is unknown on this kernel");
 	btf__free(btf);
-	return found;
 }
 
 static int skel_open(const struct mw_bpfmon_options *o, const bool want[MW_NPROGS],
@@ -252,7 +319,11 @@ static int skel_open(const struct mw_bpfmon_options *o, const bool want[MW_NPROG
 		        (uint64_t)(1e9 / o->rss_rate * (o->rss_burst >= 1 ? o->rss_burst : 1));
 	}
 	skel->rodata->mw_rb_wakeup_bytes = o->ringbuf_bytes / 2;
-	skel->rodata->mw_has_task_from_pid = o->has_task_from_pid;
+	skel->rodata->mw_has_task_from_pid = o->kernel.has_task_from_pid;
+	for (int k = 0; k < MW_RSS_COUNT; k++) {
+		skel->rodata->mw_rss_off[k] = o->kernel.rss_off[k];
+		skel->rodata->mw_rss_ctr_off[k] = o->kernel.rss_ctr_off[k];
+	}
 	skel->rodata->mw_owner_pointer = o->owner_pointer;
 	r = bpf_map__set_max_entries(skel->maps.mw_events, o->ringbuf_bytes);
 	if (r == 0)
@@ -529,7 +600,7 @@ int mw_bpfmon_open(const struct mw_bpfmon_options *opt, struct mw_bpfmon **out, 
 	m->stats_fd = -1;
 	libbpf_set_print(libbpf_log);
 	ensure_tracefs();
-	o.has_task_from_pid = kernel_has_func("bpf_task_from_pid");
+	kernel_facts(&o);
 	r = load_what_works(m, &o, want);
 	if (r < 0) {
 		explain(r, why, whylen);

@@ -45,7 +45,11 @@ struct mw_bpfmon_options {
 	 * has no type tags; for testing that a refusal is reported.
 	 */
 	bool owner_pointer;
-	bool has_task_from_pid; /* set by mw_bpfmon_open from the kernel's BTF */
+	/* What the programs need to know of the kernel: mw_bpfmon_open reads its BTF. */
+	struct {
+		bool has_task_from_pid;
+		uint32_t rss_off[MW_RSS_COUNT], rss_ctr_off[MW_RSS_COUNT];
+	} kernel;
 };
 
 void mw_bpfmon_options_default(struct mw_bpfmon_options *o);
