@@ -29,6 +29,7 @@ struct status {
 	int64_t writer_pid, started_ms, interval_ms;
 	char bpf[1024];
 	char bpf_missing[4096];
+	char bpf_gaps[1024];
 	struct mw_bpf_cost cost;
 	bool has_cost;
 	/* the daemon's own health (meta, written in every tick) */
@@ -82,6 +83,7 @@ static void print_text(const char *path, const struct status *s)
 	       s->st.proc_rows, s->st.sys_rows, s->st.events);
 	printf("eBPF:       %s\n", s->bpf[0] ? s->bpf : "unknown");
 	mw_report_bpf_missing_text(stdout, s->bpf_missing, "  missing:  ", cli_utf8());
+	mw_report_bpf_missing_text(stdout, s->bpf_gaps, "  gap:      ", cli_utf8());
 	if (s->has_cost && s->cost.window_ns == 0)
 		printf("eBPF cost:  not measured yet (run-time statistics are sampled one tick in"
 		       " sixty, first at tick 12), %" PRId64 " events dropped\n",
@@ -130,6 +132,7 @@ static void print_json(const char *path, const struct status *s)
 	mw_json_int(&j, "events", s->st.events);
 	mw_json_str(&j, "bpf", s->bpf[0] ? s->bpf : NULL);
 	mw_report_bpf_missing_json(&j, "bpf_missing", s->bpf_missing);
+	mw_report_bpf_missing_json(&j, "bpf_gaps", s->bpf_gaps);
 	mw_json_int(&j, "bpf_run_cnt", s->has_cost ? s->cost.run_cnt : MW_UNKNOWN);
 	mw_json_int(&j, "bpf_run_time_ns", s->has_cost ? s->cost.run_time_ns : MW_UNKNOWN);
 	mw_json_int(&j, "bpf_events_dropped", s->has_cost ? s->cost.events_dropped : MW_UNKNOWN);

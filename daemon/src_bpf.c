@@ -420,6 +420,21 @@ static int write_rss_move(struct src_bpf *s, struct mw_daemon *d, sqlite3_stmt *
 	return sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
 }
 
+/*
+ * What an exit held: its final RSS, or where the kernel fires the exit
+ * after the memory is gone (before 6.14), the most it faulted in or mapped.
+ */
+static int64_t exit_size(const struct mw_bpf_event *e)
+{
+	const __s64 *rss = e->exit.rss;
+	int64_t faulted = (int64_t)e->exit.minflt * PAGE;
+	int64_t mapped = (int64_t)e->exit.st.mmap_bytes_anon;
+
+	if (rss[MW_RSS_ANON] >= 0)
+		return (rss[MW_RSS_ANON] + rss[MW_RSS_FILE] + rss[MW_RSS_SHMEM]) * PAGE;
+	return faulted > mapped ? faulted : mapped;
+}
+
 static int write_event(struct src_bpf *s, struct mw_daemon *d, const struct mw_bpf_event *e)
 {
 	char *json = NULL;
@@ -431,10 +446,7 @@ static int write_event(struct src_bpf *s, struct mw_daemon *d, const struct mw_b
 	FILE *f;
 	int r;
 
-	if (e->kind == MW_EV_PROC_EXIT && !proc &&
-	    (e->exit.rss[MW_RSS_ANON] + e->exit.rss[MW_RSS_FILE] + e->exit.rss[MW_RSS_SHMEM]) *
-	                    PAGE <
-	            EXIT_MIN_RSS) {
+	if (e->kind == MW_EV_PROC_EXIT && !proc && exit_size(e) < EXIT_MIN_RSS) {
 		s->exits_unrecorded++;
 		return 0;
 	}
@@ -570,6 +582,7 @@ static int bpf_open(struct mw_daemon *d, void **state, char *why, size_t whylen)
 		snprintf(line, sizeof(line), "off: %s", why);
 		mw_store_meta_set(d->store, "bpf", line);
 		mw_store_meta_set(d->store, "bpf_missing", "");
+		mw_store_meta_set(d->store, "bpf_gaps", "");
 		/* A previous run's figures would read as this run's. */
 		mw_store_meta_set(d->store, "bpf_stats", "{}");
 		bpf_close(s);
@@ -578,6 +591,7 @@ static int bpf_open(struct mw_daemon *d, void **state, char *why, size_t whylen)
 	snprintf(line, sizeof(line), "on: %s", mw_bpfmon_programs(s->mon));
 	mw_store_meta_set(d->store, "bpf", line);
 	mw_store_meta_set(d->store, "bpf_missing", mw_bpfmon_missing(s->mon));
+	mw_store_meta_set(d->store, "bpf_gaps", mw_bpfmon_gaps(s->mon));
 	mw_notice("eBPF %s", line);
 	s->d = d;
 	d->bpf = s->mon; /* for the call-site source's heap snapshots */

@@ -500,6 +500,7 @@ static void load_context(struct mw_store *s, struct mw_analysis *a)
 	if (mw_store_bpf_status(s, a->bpf_state, sizeof(a->bpf_state)) < 0)
 		a->bpf_state[0] = '\0';
 	mw_store_bpf_missing(s, a->bpf_missing, sizeof(a->bpf_missing));
+	mw_store_bpf_gaps(s, a->bpf_gaps, sizeof(a->bpf_gaps));
 }
 
 static void analysis_init(struct mw_analysis *a)

@@ -60,6 +60,13 @@ int mw_store_bpf_missing(struct mw_store *s, char *buf, size_t cap)
 	return 0;
 }
 
+int mw_store_bpf_gaps(struct mw_store *s, char *buf, size_t cap)
+{
+	if (mw_store_meta_get(s, "bpf_gaps", buf, cap) < 0 && cap)
+		buf[0] = '\0';
+	return 0;
+}
+
 int mw_bpf_missing_each(const char *text, mw_bpf_missing_fn fn, void *ctx)
 {
 	for (const char *p = text; p && *p;) {

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/utsname.h>
 
 void mw_bpfmon_options_default(struct mw_bpfmon_options *o)
 {
@@ -55,6 +56,11 @@ const char *mw_bpfmon_programs(const struct mw_bpfmon *m MW_UNUSED)
 }
 
 const char *mw_bpfmon_missing(const struct mw_bpfmon *m MW_UNUSED)
+{
+	return "";
+}
+
+const char *mw_bpfmon_gaps(const struct mw_bpfmon *m MW_UNUSED)
 {
 	return "";
 }
@@ -167,6 +173,7 @@ struct mw_bpfmon {
 	int fn_err;
 	char programs[1024];
 	char missing[4096];     /* mw_bpfmon_missing */
+	char gaps[1024];        /* mw_bpfmon_gaps */
 	bool paused[MW_NPROGS]; /* detached by mw_bpfmon_pause */
 };
 
@@ -272,6 +279,33 @@ static void rss_layout(const struct btf *btf, uint32_t off[MW_RSS_COUNT],
 		for (int k = 0; k < MW_RSS_COUNT; k++)
 			off[k] = (uint32_t)(base + c + k * 8); /* atomic_long_t: one long */
 	}
+}
+
+/* Whether uname's release is at least major.minor. */
+static bool kernel_at_least(int major, int minor)
+{
+	struct utsname u;
+	int a = 0, b = 0;
+
+	if (uname(&u) < 0 || sscanf(u.release, "%d.%d", &a, &b) != 2)
+		return true;
+	return a > major || (a == major && b >= minor);
+}
+
+/*
+ * Evidence a loaded program cannot give on this kernel: before 6.14,
+ * sched_process_exit fires after exit_mm() has dropped the process's
+ * memory, so exits carry no final RSS.
+ */
+static void note_gaps(struct mw_bpfmon *m)
+{
+	m->gaps[0] = '\0';
+	if (!kernel_at_least(6, 14))
+		snprintf(m->gaps, sizeof(m->gaps),
+		         "sched_process_exit (tp_btf)\tthis kernel runs it after the process's "
+		         "memory "
+		         "is released (before 6.14)\tfinal RSS at exit (the last sample stands in; "
+		         "exits are kept by mapped bytes)\n");
 }
 
 /* What the programs must know of this kernel, from its BTF. */
@@ -607,6 +641,7 @@ int mw_bpfmon_open(const struct mw_bpfmon_options *opt, struct mw_bpfmon **out, 
 		goto fail;
 	}
 	r = attach_all(m, want);
+	note_gaps(m);
 	if (r < 0) {
 		snprintf(why, whylen, "no eBPF program attaches on this kernel");
 		goto fail;
@@ -646,6 +681,11 @@ const char *mw_bpfmon_programs(const struct mw_bpfmon *m)
 const char *mw_bpfmon_missing(const struct mw_bpfmon *m)
 {
 	return m->missing;
+}
+
+const char *mw_bpfmon_gaps(const struct mw_bpfmon *m)
+{
+	return m->gaps;
 }
 
 int mw_bpfmon_fd(const struct mw_bpfmon *m)

@@ -299,6 +299,8 @@ void mw_report_print_text(FILE *f, const struct mw_report *rep, bool utf8)
 		fprintf(f, "  eBPF     %s\n", esc);
 		if (rep->an)
 			mw_report_bpf_missing_text(f, rep->an->bpf_missing, "  missing  ", utf8);
+		if (rep->an)
+			mw_report_bpf_missing_text(f, rep->an->bpf_gaps, "  gap      ", utf8);
 	}
 	fprintf(f, "\n  %-14s %12s %14s %16s\n", "", "now", "change", "rate");
 	for (size_t i = 0; i < MW_ARRAY_SIZE(text_rows); i++)
@@ -784,5 +786,6 @@ static void json_analysis(struct mw_json *j, const struct mw_analysis *a)
 	mw_json_int(j, "mmaps_file", a->bpf.available ? a->bpf.mmaps_file : MW_UNKNOWN);
 	mw_json_int(j, "mmap_bytes_file", a->bpf.available ? a->bpf.mmap_bytes_file : MW_UNKNOWN);
 	mw_report_bpf_missing_json(j, "missing", a->bpf_missing);
+	mw_report_bpf_missing_json(j, "gaps", a->bpf_gaps);
 	mw_json_obj_close(j);
 }

@@ -11,8 +11,8 @@ import signal
 import subprocess
 import time
 
-from mwtest import (WORKLOADS, check, cli_json, run, spawn, start_daemon, start_workload, stop,
-                    tmpdir)
+from mwtest import (WORKLOADS, check, cli_json, memory_cgroup, remove_cgroup, run, spawn,
+                    start_daemon, start_workload, stop, tmpdir)
 
 RECORD_S = 60
 
@@ -41,38 +41,15 @@ state = {}
 CG_LIMIT = 1 << 30
 
 
-def remove_cgroup(path):
-    """Kill what is left inside (only our workload can be) and remove the cgroup."""
-    for _ in range(50):
-        try:
-            with open(os.path.join(path, "cgroup.procs")) as f:
-                pids = [int(x) for x in f.read().split()]
-            for pid in pids:
-                os.kill(pid, signal.SIGKILL)
-            os.rmdir(path)
-            return
-        except FileNotFoundError:
-            return
-        except OSError:
-            time.sleep(0.1)
-    print(f"could not remove {path}", flush=True)
-
-
 def limited_cgroup():
-    """A child of our own v1 memory cgroup with a 1 GiB limit; None when not possible."""
+    """A child of our own memory cgroup (v1 or v2) with a 1 GiB limit; None when not possible."""
     try:
-        with open("/proc/self/cgroup") as f:
-            line = next(ln for ln in f if ln.split(":")[1].split(",").count("memory"))
-        base = "/sys/fs/cgroup/memory" + line.strip().split(":", 2)[2]
-        path = os.path.join(base, f"mw-it-hyp-{os.getpid()}")
-        os.mkdir(path)
-        atexit.register(remove_cgroup, path)
-        with open(os.path.join(path, "memory.limit_in_bytes"), "w") as f:
-            f.write(str(CG_LIMIT))
-        return path
-    except (OSError, StopIteration, IndexError) as e:
+        path, version = memory_cgroup(f"mw-it-hyp-{os.getpid()}", CG_LIMIT)
+    except OSError as e:
         print(f"no limited memory cgroup ({e}): that check is skipped", flush=True)
         return None
+    print(f"limited cgroup v{version}: {path}", flush=True)
+    return path
 
 
 def start_in_cgroup(path, name, *args):

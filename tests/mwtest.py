@@ -7,6 +7,7 @@ WORKLOADS, SRCDIR). Every process a test starts is registered and killed
 at exit, so a failing test leaves nothing running.
 """
 import atexit
+import errno
 import json
 import os
 import shutil
@@ -55,6 +56,79 @@ def check(cond, what):
 def skip(reason):
     print(f"SKIP: {reason}", flush=True)
     sys.exit(SKIP)
+
+
+def kernel_at_least(major, minor):
+    """uname's release is at least major.minor."""
+    rel = os.uname().release.split("-")[0].split(".")
+    return (int(rel[0]), int(rel[1])) >= (major, minor)
+
+
+def min_faults(nbytes):
+    """Faults that touching nbytes takes at least: 2 MiB ones where THP is always on."""
+    try:
+        with open("/sys/kernel/mm/transparent_hugepage/enabled") as f:
+            thp = "[always]" in f.read()
+    except OSError:
+        thp = False
+    return nbytes >> (21 if thp else 12)
+
+
+def _own_cgroup(match):
+    with open("/proc/self/cgroup") as f:
+        for line in f:
+            hid, ctrls, path = line.rstrip("\n").split(":", 2)
+            if match(hid, ctrls):
+                return path
+    return "/"
+
+
+def remove_cgroup(path):
+    """Kill what is left inside (only a test's own workload can be) and remove the cgroup."""
+    for _ in range(50):
+        try:
+            with open(os.path.join(path, "cgroup.procs")) as f:
+                for pid in f.read().split():
+                    os.kill(int(pid), signal.SIGKILL)
+            os.rmdir(path)
+            return True
+        except (FileNotFoundError, ProcessLookupError):
+            if not os.path.isdir(path):
+                return True
+        except OSError:
+            time.sleep(0.1)
+    print(f"could not remove {path}", flush=True)
+    return False
+
+
+def memory_cgroup(name, limit, no_swap=False):
+    """A child of our own memory cgroup limited to `limit` bytes, on cgroup v1
+    (memory.limit_in_bytes) or v2 (memory.max), removed at exit. Returns
+    (directory, version) or raises OSError when neither can be made here."""
+    if os.path.isdir("/sys/fs/cgroup/memory"):
+        base = "/sys/fs/cgroup/memory" + _own_cgroup(lambda h, c: "memory" in c.split(","))
+        version, files = 1, [("memory.limit_in_bytes", limit)]
+        if no_swap:
+            files.append(("memory.memsw.limit_in_bytes", limit))
+    elif os.path.exists("/sys/fs/cgroup/cgroup.controllers"):
+        base = "/sys/fs/cgroup" + _own_cgroup(lambda h, c: h == "0")
+        version, files = 2, [("memory.max", limit)] + ([("memory.swap.max", 0)] if no_swap else [])
+    else:
+        raise OSError(errno.ENOENT, "no memory cgroup hierarchy")
+    d = os.path.join(base, name)
+    os.mkdir(d)
+    atexit.register(remove_cgroup, d)
+    try:
+        for fname, value in files:
+            if os.path.exists(os.path.join(d, fname)):
+                with open(os.path.join(d, fname), "w") as f:
+                    f.write(str(value))
+        if version == 2 and not os.path.exists(os.path.join(d, "memory.max")):
+            raise OSError(errno.ENOTSUP, f"memory controller not delegated to {base}")
+    except OSError:
+        os.rmdir(d)
+        raise
+    return d, version
 
 
 def tmpdir(prefix="mw-it-"):

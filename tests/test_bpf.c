@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -202,10 +203,17 @@ static void test_snapshot_vs_libproc2(struct mw_bpfmon *m)
 	struct mw_bpf_snapshot snap = {0};
 	size_t compared = 0, off = 0;
 	long hz = mw_clock_ticks_per_sec();
+	/* Steady processes of our own: a guest of the kernel matrix runs few others. */
+	char *args[] = {"--size", "8388608", "--for", "60", NULL};
+	struct child quiet[5];
 
+	for (size_t k = 0; k < MW_ARRAY_SIZE(quiet); k++) {
+		quiet[k] = (struct child){.in = -1};
+		CHECK(spawn("flat", args, &quiet[k]) == 0);
+	}
 	CHECK(mw_proc_collector_new("", &pc) == 0);
 	if (!pc)
-		return;
+		goto out;
 	CHECK(mw_proc_collect(pc, &before) == 0);
 	CHECK(mw_bpfmon_snapshot(m, &snap) == 0);
 	CHECK(mw_proc_collect(pc, &after) == 0);
@@ -243,6 +251,36 @@ static void test_snapshot_vs_libproc2(struct mw_bpfmon *m)
 	free(before.v);
 	free(after.v);
 	mw_proc_collector_free(pc);
+out:
+	for (size_t k = 0; k < MW_ARRAY_SIZE(quiet); k++) {
+		if (quiet[k].pid > 0)
+			kill(quiet[k].pid, SIGTERM);
+		finish(&quiet[k]);
+	}
+}
+
+/* Before 6.14 the exit tracepoint fires after exit_mm(): no final RSS (a named gap). */
+static bool exit_has_rss(void)
+{
+	struct utsname u;
+	int a = 0, b = 0;
+
+	return uname(&u) == 0 && sscanf(u.release, "%d.%d", &a, &b) == 2 &&
+	       (a > 6 || (a == 6 && b >= 14));
+}
+
+/* Faults to touch n bytes at least: 2 MiB ones where THP is always on. */
+static uint64_t min_faults(uint64_t n)
+{
+	char buf[128] = "";
+	FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
+
+	if (f) {
+		if (!fgets(buf, sizeof(buf), f))
+			buf[0] = '\0';
+		fclose(f);
+	}
+	return strstr(buf, "[always]") ? n >> 21 : n >> 12;
 }
 
 struct exit_seen {
@@ -278,9 +316,13 @@ static void test_exit_event(struct mw_bpfmon *m)
 		printf("short_lived: exit with rss_anon %lld B, minflt %llu, lifetime %llu us\n",
 		       (long long)anon, (unsigned long long)seen.e.exit.minflt,
 		       (unsigned long long)(seen.e.exit.lifetime_ns / 1000));
-		CHECK(anon >= 16 << 20);
-		CHECK(anon < 24 << 20);
-		CHECK(seen.e.exit.minflt >= 4096);
+		if (exit_has_rss()) {
+			CHECK(anon >= 16 << 20);
+			CHECK(anon < 24 << 20);
+		} else {
+			CHECK_EQ_I64(seen.e.exit.rss[MW_RSS_ANON], -1);
+		}
+		CHECK(seen.e.exit.minflt >= min_faults(16 << 20));
 		CHECK(seen.e.exit.lifetime_ns > 0);
 		CHECK_EQ_STR(seen.e.comm, "short_lived");
 	}
@@ -376,7 +418,9 @@ static void test_rss_rate(void)
 	       (double)(t1 - t0) / 1e9, seen.moves, limit, (unsigned long long)c.rss_limited);
 	CHECK(seen.moves >= 5);
 	CHECK(seen.moves <= limit);
-	CHECK(c.rss_limited > 600);
+	/* Every swing crosses the threshold: each crossing is a record or held back. */
+	CHECK((uint64_t)seen.moves + c.rss_limited >= 600);
+	CHECK(c.rss_limited > 0);
 	mw_bpfmon_close(m2);
 }
 

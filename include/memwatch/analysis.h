@@ -106,6 +106,7 @@ struct mw_analysis {
 	struct mw_bpf_proc_evidence bpf;
 	char bpf_state[256];
 	char bpf_missing[2048]; /* mw_store_bpf_missing */
+	char bpf_gaps[1024];    /* mw_store_bpf_gaps */
 	/* Memory the process can still take: MemAvailable, or its cgroup's headroom. */
 	int64_t mem_available;              /* bytes; MW_UNKNOWN */
 	int64_t cgroup_limit, cgroup_usage; /* bytes; MW_UNKNOWN when unlimited/unknown */

@@ -34,6 +34,8 @@ int mw_store_bpf_status(struct mw_store *s, char *buf, size_t cap);
  * ("" when none, or when nothing was recorded).
  */
 int mw_store_bpf_missing(struct mw_store *s, char *buf, size_t cap);
+/* Evidence an attached program cannot give on the recording kernel, in the same form. */
+int mw_store_bpf_gaps(struct mw_store *s, char *buf, size_t cap);
 
 /* Each line of a mw_store_bpf_missing text; fn returns 0 to go on. */
 typedef int (*mw_bpf_missing_fn)(const char *hook, const char *why, const char *evidence,

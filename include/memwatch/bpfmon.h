@@ -74,6 +74,9 @@ const char *mw_bpfmon_programs(const struct mw_bpfmon *m);
  */
 const char *mw_bpfmon_missing(const struct mw_bpfmon *m);
 
+/* Evidence an attached program cannot give on this kernel, in the same form. */
+const char *mw_bpfmon_gaps(const struct mw_bpfmon *m);
+
 /* Readable when the ring buffer is filling up (-1 when none). */
 int mw_bpfmon_fd(const struct mw_bpfmon *m);
 
