@@ -10,9 +10,11 @@
 #include "memwatch/caps.h"
 
 #include <linux/capability.h>
+#include "memwatch/bpfdata.h"
 #include "memwatch/bpfmon.h"
 #include "memwatch/json.h"
 #include "memwatch/log.h"
+#include "memwatch/openmetrics.h"
 #include "memwatch/pidmap.h"
 #include "memwatch/util.h"
 
@@ -599,6 +601,35 @@ static int bpf_open(struct mw_daemon *d, void **state, char *why, size_t whylen)
 	return 0;
 }
 
+struct om_rows {
+	FILE *out;
+	const char *metric;
+};
+
+static int om_row(const char *hook, const char *why, const char *evidence, void *ctx)
+{
+	const struct om_rows *o = ctx;
+	const char *labels[] = {"program", hook, "reason", why, "evidence", evidence, NULL};
+
+	mw_om_sample_i64(o->out, o->metric, labels, 1);
+	return 0;
+}
+
+/* So an alert can fire when a kernel upgrade costs evidence. */
+static void bpf_metrics(void *state, struct mw_daemon *d MW_UNUSED, FILE *out)
+{
+	struct src_bpf *s = state;
+	struct om_rows missing = {out, "memwatch_bpf_program_missing"};
+	struct om_rows gaps = {out, "memwatch_bpf_gap"};
+
+	mw_om_family(out, missing.metric, "gauge",
+	             "An eBPF program left out (1 each): why, and the evidence that is missing.");
+	mw_bpf_missing_each(mw_bpfmon_missing(s->mon), om_row, &missing);
+	mw_om_family(out, gaps.metric, "gauge",
+	             "A program that loaded but cannot see everything on this kernel (1 each).");
+	mw_bpf_missing_each(mw_bpfmon_gaps(s->mon), om_row, &gaps);
+}
+
 const struct mw_source mw_source_bpf = {
         .name = "bpf",
         .open = bpf_open,
@@ -607,6 +638,7 @@ const struct mw_source mw_source_bpf = {
         .fd = bpf_fd,
         .on_ready = bpf_on_ready,
         .close = bpf_close,
+        .metrics = bpf_metrics,
         /* Run-time statistics are switched on and off each sampled tick: BPF_ENABLE_STATS
          * needs CAP_SYS_ADMIN; the rest keeps already-loaded programs and maps working. */
         .keep_caps = MW_CAP(CAP_SYS_ADMIN) | MW_CAP(CAP_BPF) | MW_CAP(CAP_PERFMON),

@@ -13,7 +13,7 @@ kernels=("$@")
 [ ${#kernels[@]} -gt 0 ] || kernels=(6.1.0-47-amd64 6.12.107+deb12-amd64)
 # What depends on the kernel: the programs, their events, call-site
 # snapshots, OOM kills, and cgroup limits (v2 in the guests).
-tests=(bpf bpf_faults bpf_events bpf_nopriv callsite_heap callsite_mmap callsite_ratelimit
+tests=(bpf bpf_faults bpf_events bpf_nopriv bpf_missing callsite_heap callsite_mmap callsite_ratelimit
   hypotheses)
 
 rows=() rc=0 ran=0
