@@ -23,8 +23,8 @@
 
 #include "bpf_floor.skel.h"
 #include "bpf_loops.h"
-#include "memwatch/bpfmon.h"
-#include "memwatch/callsite.h"
+#include "memwatch/collect/bpfmon.h"
+#include "memwatch/collect/callsite.h"
 
 enum { BASE, FLOOR, MEMWATCH, NMODES };
 

@@ -9,8 +9,8 @@
  *
  * Usage: gen_store DB [NPROCS] [HOURS]
  */
-#include "memwatch/store.h"
-#include "memwatch/util.h"
+#include "memwatch/store/store.h"
+#include "memwatch/base/util.h"
 
 #include <errno.h>
 #include <stdio.h>

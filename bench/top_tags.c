@@ -6,9 +6,9 @@
  *
  * Usage: top_tags DB
  */
-#include "memwatch/analysis.h"
-#include "memwatch/store.h"
-#include "memwatch/util.h"
+#include "memwatch/analyse/analysis.h"
+#include "memwatch/store/store.h"
+#include "memwatch/base/util.h"
 
 #include <sqlite3.h>
 #include <stdio.h>

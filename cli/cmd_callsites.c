@@ -2,12 +2,12 @@
 /* memwatch callsites <pid>: which code holds a process's outstanding mappings (from memwatchd). */
 #include "config.h"
 #include "cli.h"
-#include "memwatch/callsite.h"
-#include "memwatch/format.h"
-#include "memwatch/json.h"
-#include "memwatch/proc.h"
-#include "memwatch/store.h"
-#include "memwatch/util.h"
+#include "memwatch/collect/callsite.h"
+#include "memwatch/base/format.h"
+#include "memwatch/base/json.h"
+#include "memwatch/collect/proc.h"
+#include "memwatch/store/store.h"
+#include "memwatch/base/util.h"
 
 #include <errno.h>
 #include <getopt.h>

@@ -2,8 +2,8 @@
 /* memwatch ipc: SysV and POSIX IPC objects, who made them, what they hold, how they grow. */
 #include "config.h"
 #include "cli.h"
-#include "memwatch/sysreport.h"
-#include "memwatch/sysview.h"
+#include "memwatch/view/sysreport.h"
+#include "memwatch/analyse/sysview.h"
 
 static void usage(FILE *f)
 {

@@ -2,11 +2,11 @@
 /* memwatch oom: the kills so far with what grew before each, and who dies next, and when. */
 #include "config.h"
 #include "cli.h"
-#include "memwatch/oom.h"
-#include "memwatch/proc.h"
-#include "memwatch/store.h"
-#include "memwatch/sysview.h"
-#include "memwatch/util.h"
+#include "memwatch/analyse/oom.h"
+#include "memwatch/collect/proc.h"
+#include "memwatch/store/store.h"
+#include "memwatch/analyse/sysview.h"
+#include "memwatch/base/util.h"
 
 #include <stdlib.h>
 #include <string.h>

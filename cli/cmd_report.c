@@ -2,12 +2,12 @@
 /* memwatch report <pid|name>: one process's memory, from history or a short live sample. */
 #include "config.h"
 #include "cli.h"
-#include "memwatch/format.h"
-#include "memwatch/proc.h"
-#include "memwatch/report.h"
-#include "memwatch/report_html.h"
-#include "memwatch/store.h"
-#include "memwatch/util.h"
+#include "memwatch/base/format.h"
+#include "memwatch/collect/proc.h"
+#include "memwatch/view/report.h"
+#include "memwatch/view/report_html.h"
+#include "memwatch/store/store.h"
+#include "memwatch/base/util.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -2,12 +2,12 @@
 /* memwatch status: is a daemon recording, where, since when, how much. */
 #include "config.h"
 #include "cli.h"
-#include "memwatch/bpfdata.h"
-#include "memwatch/format.h"
-#include "memwatch/json.h"
-#include "memwatch/report.h"
-#include "memwatch/store.h"
-#include "memwatch/util.h"
+#include "memwatch/store/bpfdata.h"
+#include "memwatch/base/format.h"
+#include "memwatch/base/json.h"
+#include "memwatch/view/report.h"
+#include "memwatch/store/store.h"
+#include "memwatch/base/util.h"
 
 #include <errno.h>
 #include <getopt.h>

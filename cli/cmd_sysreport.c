@@ -2,9 +2,9 @@
 /* memwatch report --system: slab, IPC, reclaim and OOM risk of the machine, with hypotheses. */
 #include "config.h"
 #include "cli.h"
-#include "memwatch/oom.h"
-#include "memwatch/proc.h"
-#include "memwatch/sysreport.h"
+#include "memwatch/analyse/oom.h"
+#include "memwatch/collect/proc.h"
+#include "memwatch/view/sysreport.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -2,9 +2,9 @@
 /* memwatch top: arguments, then the interactive view or --batch text. */
 #include "config.h"
 #include "cli.h"
-#include "top.h"
+#include "top/top.h"
 
-#include "memwatch/util.h"
+#include "memwatch/base/util.h"
 
 #include <errno.h>
 #include <getopt.h>

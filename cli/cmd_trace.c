@@ -2,13 +2,13 @@
 /* memwatch trace <pid>: the costly precise hooks on one process, for a bounded time. */
 #include "config.h"
 #include "cli.h"
-#include "memwatch/format.h"
-#include "memwatch/json.h"
-#include "memwatch/symbolize.h"
-#include "memwatch/proc.h"
-#include "memwatch/store.h"
-#include "memwatch/trace.h"
-#include "memwatch/util.h"
+#include "memwatch/base/format.h"
+#include "memwatch/base/json.h"
+#include "memwatch/collect/symbolize.h"
+#include "memwatch/collect/proc.h"
+#include "memwatch/store/store.h"
+#include "memwatch/collect/trace.h"
+#include "memwatch/base/util.h"
 
 #include <errno.h>
 #include <getopt.h>

@@ -2,7 +2,7 @@
 /* memwatch: subcommand dispatch. Thin: the work is in libmemwatch. */
 #include "config.h"
 #include "cli.h"
-#include "memwatch/util.h"
+#include "memwatch/base/util.h"
 
 #include <errno.h>
 #include <langinfo.h>

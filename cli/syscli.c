@@ -2,9 +2,9 @@
 /* Shared by report --system, ipc and oom: options, and history from the store or a live sample. */
 #include "config.h"
 #include "cli.h"
-#include "memwatch/store.h"
-#include "memwatch/sysview.h"
-#include "memwatch/util.h"
+#include "memwatch/store/store.h"
+#include "memwatch/analyse/sysview.h"
+#include "memwatch/base/util.h"
 
 #include <errno.h>
 #include <getopt.h>

@@ -14,13 +14,13 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "memwatch/config.h"
+#include "memwatch/base/config.h"
 
 struct mw_bpfmon;
 
-#include "memwatch/proc.h"
-#include "memwatch/store.h"
-#include "memwatch/sysmem.h"
+#include "memwatch/collect/proc.h"
+#include "memwatch/store/store.h"
+#include "memwatch/collect/sysmem.h"
 
 #define MW_DEFAULT_SLOW_INTERVAL_NS (60ull * 1000000000ull)
 

@@ -7,15 +7,15 @@
  * mlockall and dropping capabilities once the sources are open.
  */
 #include "config.h"
-#include "memwatch/caps.h"
-#include "memwatch/config.h"
-#include "memwatch/log.h"
-#include "memwatch/notify.h"
-#include "memwatch/proc.h"
-#include "memwatch/retention.h"
-#include "memwatch/store.h"
-#include "memwatch/sysmem.h"
-#include "memwatch/util.h"
+#include "memwatch/base/caps.h"
+#include "memwatch/base/config.h"
+#include "memwatch/base/log.h"
+#include "memwatch/base/notify.h"
+#include "memwatch/collect/proc.h"
+#include "memwatch/store/retention.h"
+#include "memwatch/store/store.h"
+#include "memwatch/collect/sysmem.h"
+#include "memwatch/base/util.h"
 #include "daemon.h"
 
 #include <errno.h>

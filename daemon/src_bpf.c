@@ -7,16 +7,16 @@
  */
 #include "config.h"
 #include "daemon.h"
-#include "memwatch/caps.h"
+#include "memwatch/base/caps.h"
 
 #include <linux/capability.h>
-#include "memwatch/bpfdata.h"
-#include "memwatch/bpfmon.h"
-#include "memwatch/json.h"
-#include "memwatch/log.h"
-#include "memwatch/openmetrics.h"
-#include "memwatch/pidmap.h"
-#include "memwatch/util.h"
+#include "memwatch/store/bpfdata.h"
+#include "memwatch/collect/bpfmon.h"
+#include "memwatch/base/json.h"
+#include "memwatch/base/log.h"
+#include "memwatch/base/openmetrics.h"
+#include "memwatch/base/pidmap.h"
+#include "memwatch/base/util.h"
 
 #include <errno.h>
 #include <sqlite3.h>

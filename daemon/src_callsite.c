@@ -4,12 +4,12 @@
  * events drained when readable, reconciled against /proc/PID/maps every
  * MEMWATCH_CALLSITE_RECONCILE seconds, stored in the tick transaction.
  */
-#include "memwatch/bpfmon.h"
-#include "memwatch/callsite.h"
-#include "memwatch/log.h"
-#include "memwatch/util.h"
+#include "memwatch/collect/bpfmon.h"
+#include "memwatch/collect/callsite.h"
+#include "memwatch/base/log.h"
+#include "memwatch/base/util.h"
 #include "daemon.h"
-#include "memwatch/caps.h"
+#include "memwatch/base/caps.h"
 
 #include <linux/capability.h>
 

@@ -8,11 +8,11 @@
  * buffer is finished when the socket becomes writable again.
  */
 #include "config.h"
-#include "memwatch/log.h"
-#include "memwatch/openmetrics.h"
-#include "memwatch/pidmap.h"
-#include "memwatch/sysmem.h"
-#include "memwatch/util.h"
+#include "memwatch/base/log.h"
+#include "memwatch/base/openmetrics.h"
+#include "memwatch/base/pidmap.h"
+#include "memwatch/collect/sysmem.h"
+#include "memwatch/base/util.h"
 #include "daemon.h"
 
 #include <arpa/inet.h>

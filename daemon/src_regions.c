@@ -11,10 +11,10 @@
  * for the worker; the worker never touches the database.
  */
 #include "daemon.h"
-#include "memwatch/log.h"
-#include "memwatch/pidmap.h"
-#include "memwatch/region.h"
-#include "memwatch/util.h"
+#include "memwatch/base/log.h"
+#include "memwatch/base/pidmap.h"
+#include "memwatch/collect/region.h"
+#include "memwatch/base/util.h"
 
 #include <errno.h>
 #include <pthread.h>

@@ -6,12 +6,12 @@
  * memwatchd.conf, --slow-interval; default 60 s).
  */
 #include "daemon.h"
-#include "memwatch/ipc.h"
-#include "memwatch/log.h"
-#include "memwatch/slab.h"
-#include "memwatch/sysstore.h"
-#include "memwatch/util.h"
-#include "memwatch/vmtune.h"
+#include "memwatch/collect/ipc.h"
+#include "memwatch/base/log.h"
+#include "memwatch/collect/slab.h"
+#include "memwatch/store/sysstore.h"
+#include "memwatch/base/util.h"
+#include "memwatch/collect/vmtune.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -1,0 +1,423 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The seams of memwatch top: one function per data source that another
+ * part of memwatch provides. Each returns -EOPNOTSUPP while its source is
+ * not in this build, and the panels print "-" (never 0) for it. When a
+ * source lands, only its function here changes:
+ *
+ *   regions      region.h: mw_store_region_series (store) / mw_region_read
+ *   hypothesis   the analysis branch's per-process top-hypothesis tag
+ *   slab, IPC    the system branch's slab caches and IPC objects
+ *   OOM forecast the analysis/system branch's ranking and time to exhaustion
+ *   call sites   bpfdata.h: outstanding mmaps by call stack
+ */
+#include "top.h"
+
+#include "memwatch/base/format.h"
+#include "memwatch/collect/region.h"
+#include "memwatch/base/util.h"
+
+#include <errno.h>
+#include <math.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The analysis module (trends, hypotheses): used when its header is in the tree. */
+#if __has_include("memwatch/analyse/analysis.h")
+#include "memwatch/analyse/analysis.h"
+#define TOP_HAVE_ANALYSIS 1
+#else
+#define TOP_HAVE_ANALYSIS 0
+#endif
+
+/* The system module: slab caches, IPC objects, the OOM forecast. */
+#if __has_include("memwatch/analyse/sysview.h") && __has_include("memwatch/analyse/oom.h")
+#include "memwatch/collect/ipc.h"
+#include "memwatch/analyse/oom.h"
+#include "memwatch/analyse/sysview.h"
+#define TOP_HAVE_SYSVIEW 1
+#else
+#define TOP_HAVE_SYSVIEW 0
+#endif
+
+void top_text_free(struct top_text *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		free(t->lines[i]);
+	free(t->lines);
+	t->lines = NULL;
+	t->n = 0;
+}
+
+void top_text_scroll(struct top_text *t, size_t keep, size_t skip)
+{
+	if (keep >= t->n)
+		return;
+	if (skip > t->n - keep - 1)
+		skip = t->n - keep - 1;
+	for (size_t i = keep; i < keep + skip; i++)
+		free(t->lines[i]);
+	memmove(t->lines + keep, t->lines + keep + skip, (t->n - keep - skip) * sizeof(*t->lines));
+	t->n -= skip;
+}
+
+static int text_add(struct top_text *t, const char *fmt, ...)
+{
+	char **v = realloc(t->lines, (t->n + 1) * sizeof(*v));
+	va_list ap;
+	int r;
+
+	if (!v)
+		return -ENOMEM;
+	t->lines = v;
+	va_start(ap, fmt);
+	r = vasprintf(&t->lines[t->n], fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		return -ENOMEM;
+	t->n++;
+	return 0;
+}
+
+/* Regions (smaps, slow tier) from the store. */
+/* The latest region sample in the window (the slow tier writes one a minute or so). */
+static int latest_regions(struct top_model *m, const struct top_row *r, int64_t since_ms,
+                          struct mw_region_series *sr)
+{
+	int rc;
+
+	if (m->src != TOP_FROM_STORE || r->is_group)
+		return -EOPNOTSUPP;
+	rc = mw_store_region_series(m->store, r->proc_id, since_ms, m->now_ms, sr);
+	if (rc == 0 && (sr->n == 0 || !sr->v[sr->n - 1].reg.readable)) {
+		mw_region_series_release(sr);
+		return -ENODATA;
+	}
+	return rc;
+}
+
+int top_src_regions(struct top_model *m, struct top_row *r)
+{
+	struct mw_region_series sr = {0};
+	const struct mw_regions *g;
+	int rc = latest_regions(m, r, m->now_ms - m->window_ms, &sr);
+
+	if (rc < 0)
+		return rc;
+	g = &sr.v[sr.n - 1].reg;
+	r->reg[TOP_REG_HEAP] = g->r[MW_REG_heap].rss;
+	r->reg[TOP_REG_TSTACK] = g->r[MW_REG_thread_stacks].rss;
+	r->reg[TOP_REG_ANON] = g->r[MW_REG_anon].rss + g->r[MW_REG_arena].rss;
+	mw_region_series_release(&sr);
+	return 0;
+}
+
+int top_src_region_table(struct top_model *m, const struct top_row *r, struct top_text *out)
+{
+	struct mw_region_series sr = {0};
+	int rc = latest_regions(m, r, m->now_ms - m->window_ms, &sr);
+	char a[32], b[32], c[32];
+
+	if (rc < 0)
+		return rc;
+	rc = text_add(out, "%-14s %10s %12s %10s %6s", "region", "RSS", "change", "size", "maps");
+	for (int k = 0; k < MW_REG_COUNT && rc == 0; k++) {
+		const struct mw_region_stat *first = &sr.v[0].reg.r[k],
+		                            *last = &sr.v[sr.n - 1].reg.r[k];
+
+		if (last->count == 0 && first->count == 0)
+			continue;
+		mw_fmt_bytes(a, sizeof(a), last->rss);
+		mw_fmt_bytes_delta(b, sizeof(b), (double)(last->rss - first->rss));
+		mw_fmt_bytes(c, sizeof(c), last->size);
+		rc = text_add(out, "%-14s %10s %12s %10s %6lld", mw_region_names[k], a, b, c,
+		              (long long)last->count);
+	}
+	mw_region_series_release(&sr);
+	return rc;
+}
+
+#if TOP_HAVE_ANALYSIS
+int top_src_hypothesis(struct top_model *m, struct top_row *r)
+{
+	if (m->src != TOP_FROM_STORE || r->is_group)
+		return -EOPNOTSUPP;
+	r->tag[0] = '\0';
+	if (mw_top_hypothesis_tag(m->store, r->proc_id, m->now_ms, r->tag, sizeof(r->tag), NULL) <
+	    0)
+		return -EIO;
+	r->tag_known = true;
+	return 0;
+}
+
+int top_src_hypotheses_detail(struct top_model *m, const struct top_row *r, struct top_text *out)
+{
+	struct mw_analysis a;
+	size_t shown = 0;
+	int rc;
+
+	if (m->src != TOP_FROM_STORE || r->is_group)
+		return -EOPNOTSUPP;
+	rc = mw_analyze_process(m->store, r->proc_id, m->now_ms - m->window_ms, m->now_ms, &a);
+	for (size_t i = 0; rc == 0 && i < a.nhyp && shown < 5; i++) {
+		const struct mw_hypothesis *h = &a.hyp[i];
+		char rate[32], tte[32];
+
+		if (h->score < MW_HYP_THRESHOLD)
+			break;
+		if (mw_ametric_kinds[h->ev.metric] == 'b')
+			mw_fmt_bytes_delta(rate, sizeof(rate), h->ev.slope_per_h);
+		else
+			snprintf(rate, sizeof(rate), "%+.1f", h->ev.slope_per_h);
+		if (isnan(h->tte_s))
+			snprintf(tte, sizeof(tte), "-");
+		else
+			mw_fmt_duration(tte, sizeof(tte), (uint64_t)(h->tte_s * 1e9));
+		rc = text_add(out, "%-8s %.2f  %s", h->rule->tag, h->score, h->rule->title);
+		if (rc == 0)
+			rc = text_add(out,
+			              "         %s %s/h (Mann-Kendall p %.2g), exhaustion in %s",
+			              mw_ametric_labels[h->ev.metric], rate, h->ev.mk_p, tte);
+		if (rc == 0 && h->next_step[0])
+			rc = text_add(out, "         next: %s", h->next_step);
+		shown++;
+	}
+	if (rc == 0 && shown == 0)
+		rc = text_add(out, "no hypothesis scores above %.1f: no steady growth",
+		              MW_HYP_THRESHOLD);
+	mw_analysis_release(&a);
+	return rc;
+}
+#else
+int top_src_hypothesis(struct top_model *m MW_UNUSED, struct top_row *r)
+{
+	r->tag[0] = '\0';
+	return -EOPNOTSUPP;
+}
+
+int top_src_hypotheses_detail(struct top_model *m MW_UNUSED, const struct top_row *r MW_UNUSED,
+                              struct top_text *out MW_UNUSED)
+{
+	return -EOPNOTSUPP;
+}
+#endif
+
+int top_src_callsites(struct top_model *m MW_UNUSED, const struct top_row *r MW_UNUSED,
+                      struct top_text *out MW_UNUSED)
+{
+	return -EOPNOTSUPP;
+}
+
+#if TOP_HAVE_SYSVIEW
+static int sysview(struct top_model *m, int parts, struct mw_sysview *v)
+{
+	if (m->src != TOP_FROM_STORE)
+		return -EOPNOTSUPP;
+	return mw_sysview_from_store(m->store, "", m->now_ms - m->window_ms, m->now_ms, parts, v);
+}
+
+int top_src_slab(struct top_model *m, struct top_text *out)
+{
+	struct mw_sysview v;
+	int rc = sysview(m, MW_SV_SLAB, &v);
+	char now[32], rate[32];
+
+	if (rc < 0)
+		return rc;
+	if (!v.slab_ok) {
+		rc = text_add(out, "%s", v.slab_why[0] ? v.slab_why : "slab not recorded");
+		goto out;
+	}
+	rc = text_add(out, "%-28s %10s %12s", "cache", "bytes", "growth/min");
+	for (size_t i = 0; i < v.nslab && i < 10 && rc == 0; i++) {
+		const struct mw_slab_view *c = &v.slab[i];
+		char esc[128];
+
+		mw_escape_term(c->name, strlen(c->name), esc, sizeof(esc), m->opt.utf8);
+		mw_fmt_bytes(now, sizeof(now), c->bytes_now);
+		if (isnan(c->tr.slope))
+			snprintf(rate, sizeof(rate), "-");
+		else
+			mw_fmt_bytes_delta(rate, sizeof(rate), c->tr.slope * 60.0);
+		rc = text_add(out, "%s%-27s %10s %12s%s", c->growing ? "!" : " ", esc, now, rate,
+		              c->growing ? "  growing" : "");
+	}
+out:
+	mw_sysview_release(&v);
+	return rc;
+}
+
+static int ipc_line(struct top_model *m, struct top_text *out, const struct mw_ipc_obj *o,
+                    bool orphan, const char *creator)
+{
+	char name[400], bytes[32], esc[64];
+
+	mw_escape_term(o->name[0] ? o->name : o->ident, strlen(o->name[0] ? o->name : o->ident),
+	               name, sizeof(name), m->opt.utf8);
+	mw_escape_term(creator, strlen(creator), esc, sizeof(esc), m->opt.utf8);
+	mw_fmt_bytes(bytes, sizeof(bytes), o->bytes);
+	return text_add(out, "%s%-9s %-32.32s %10s %6lld %7d %-16s%s", orphan ? "!" : " ",
+	                mw_ipc_kind_names[o->kind], name, bytes,
+	                (long long)(o->nattch == MW_UNKNOWN ? -1 : o->nattch), (int)o->cpid, esc,
+	                orphan ? "  ORPHAN" : "");
+}
+
+int top_src_ipc(struct top_model *m, struct top_text *out)
+{
+	static const char head[] = " %-9s %-32s %10s %6s %7s %-16s";
+	int rc;
+
+	if (m->src == TOP_FROM_STORE) {
+		struct mw_sysview v;
+
+		rc = sysview(m, MW_SV_IPC, &v);
+		if (rc < 0)
+			return rc;
+		rc = text_add(out, head, "kind", "name", "bytes", "nattch", "creator", "comm");
+		for (size_t i = 0; i < v.nipc && rc == 0; i++)
+			rc = ipc_line(m, out, &v.ipc[i].o, v.ipc[i].orphan,
+			              v.ipc[i].creator_known ? v.ipc[i].creator_comm : "?");
+		if (rc == 0 && !v.ipc_ok)
+			rc = text_add(out, "%s", v.ipc_note);
+		mw_sysview_release(&v);
+		return rc;
+	}
+	/* Embedded: the objects now; an attachment-less shm segment is an orphan. */
+	{
+		struct mw_ipc_set set = {0};
+
+		rc = mw_ipc_read("", false, &set);
+		if (rc == 0)
+			rc = text_add(out, head, "kind", "name", "bytes", "nattch", "creator",
+			              "comm");
+		for (size_t i = 0; i < set.n && rc == 0; i++)
+			rc = ipc_line(m, out, &set.v[i], set.v[i].nattch == 0, "");
+		free(set.v);
+	}
+	return rc;
+}
+
+/* The rows as a process set, the shape the forecast reads. */
+static int rows_as_set(struct top_model *m, struct mw_proc_set *set)
+{
+	set->v = calloc(m->n ? m->n : 1, sizeof(*set->v));
+	if (!set->v)
+		return -ENOMEM;
+	for (size_t i = 0; i < m->n; i++) {
+		struct mw_proc_sample *p = &set->v[set->n++];
+		const struct top_row *r = &m->rows[i];
+
+		p->pid = r->pid;
+		p->ppid = r->ppid;
+		p->uid = r->uid;
+		p->start_ticks = r->start_ticks;
+		memcpy(p->comm, r->comm, sizeof(p->comm));
+		memcpy(p->m, r->m, sizeof(p->m));
+		p->cmdline = r->cmdline; /* borrowed */
+		p->cgroup = r->cgroup;
+	}
+	return 0;
+}
+
+int top_src_oom_forecast(struct top_model *m, struct top_text *out)
+{
+	struct mw_proc_set set = {0};
+	struct mw_oom_forecast f;
+	struct mw_sysview v;
+	bool have_view;
+	char t[32], avail[32];
+	int rc;
+
+	if (!m->sys.valid)
+		return -ENODATA;
+	rc = rows_as_set(m, &set);
+	if (rc < 0)
+		return rc;
+	have_view = sysview(m, 0, &v) == 0;
+	rc = mw_oom_forecast(&set, &m->sys.now, have_view ? &v : NULL, &f);
+	if (have_view)
+		mw_sysview_release(&v);
+	free(set.v);
+	if (rc < 0)
+		return rc;
+	mw_fmt_bytes(avail, sizeof(avail), f.mem_available);
+	if (isnan(f.seconds_to_oom))
+		rc = text_add(out, "MemAvailable %s, not falling%s", avail,
+		              have_view ? "" : " (trend needs a recording)");
+	else
+		rc = text_add(out, "!MemAvailable %s, exhausted in %s at the current rate", avail,
+		              mw_fmt_duration(t, sizeof(t), (uint64_t)(f.seconds_to_oom * 1e9)));
+	if (rc == 0 && f.victim_at_oom >= 0) {
+		char esc[128];
+		const struct mw_oom_candidate *c = &f.v[f.victim_at_oom];
+
+		mw_escape_term(c->comm, strlen(c->comm), esc, sizeof(esc), m->opt.utf8);
+		rc = text_add(out, "!then the kernel kills pid %d (%s)", (int)c->pid, esc);
+	}
+	for (size_t i = 0; i < f.n && i < 3 && rc == 0; i++) {
+		const struct mw_oom_candidate *c = &f.v[i];
+		char esc[128];
+
+		if (isnan(c->seconds_to_limit))
+			continue;
+		mw_escape_term(c->comm, strlen(c->comm), esc, sizeof(esc), m->opt.utf8);
+		rc = text_add(out, "!pid %d (%s) reaches its cgroup limit in %s", (int)c->pid, esc,
+		              mw_fmt_duration(t, sizeof(t), (uint64_t)(c->seconds_to_limit * 1e9)));
+	}
+	for (size_t i = 0; i < f.nprotect && rc == 0; i++) {
+		char esc[128];
+
+		mw_escape_term(f.protect[i].comm, strlen(f.protect[i].comm), esc, sizeof(esc),
+		               m->opt.utf8);
+		rc = text_add(out, "critical service %s (pid %d) can be killed: oom_score_adj %lld",
+		              esc, (int)f.protect[i].pid, (long long)f.protect[i].adj);
+	}
+	mw_oom_forecast_release(&f);
+	return rc;
+}
+#else
+int top_src_slab(struct top_model *m MW_UNUSED, struct top_text *out MW_UNUSED)
+{
+	return -EOPNOTSUPP;
+}
+
+int top_src_ipc(struct top_model *m MW_UNUSED, struct top_text *out MW_UNUSED)
+{
+	return -EOPNOTSUPP;
+}
+
+int top_src_oom_forecast(struct top_model *m MW_UNUSED, struct top_text *out MW_UNUSED)
+{
+	return -EOPNOTSUPP;
+}
+#endif
+
+/* OOM kills recorded by the daemon (events of kind oom-kill), newest first. */
+int top_src_oom_history(struct top_model *m, struct top_text *out)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, r = 0;
+
+	if (m->src != TOP_FROM_STORE)
+		return -EOPNOTSUPP;
+	rc = sqlite3_prepare_v2(mw_store_db(m->store),
+	                        "SELECT t_ms, pid, detail FROM events WHERE kind = 'oom-kill'"
+	                        " AND t_ms <= ? ORDER BY t_ms DESC LIMIT 200",
+	                        -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, m->now_ms);
+	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const unsigned char *d = sqlite3_column_text(st, 2);
+		char when[32], esc[512];
+
+		mw_fmt_time(when, sizeof(when), (uint64_t)sqlite3_column_int64(st, 0) * 1000000ull);
+		mw_escape_term(d ? (const char *)d : "", d ? strlen((const char *)d) : 0, esc,
+		               sizeof(esc), m->opt.utf8);
+		r = text_add(out, "%s  pid %-8d %s", when, sqlite3_column_int(st, 1), esc);
+	}
+	sqlite3_finalize(st);
+	return r;
+}

@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * OOM kills and the OOM forecast.
+ *
+ * History: `oom-kill` events (written by the eBPF source; detail keys
+ * victim_pid, comm, total_vm, anon_rss, file_rss, shmem_rss, pgtables,
+ * oom_score_adj, sizes in bytes) when there are any; otherwise each rise
+ * of the vmstat oom_kill counter, matched to the process that disappeared
+ * at that tick with the largest last RSS. Either way, the victim's own
+ * series from the minutes before says what grew.
+ *
+ * Forecast: the kernel's badness, points = rss + swap + page tables (in
+ * pages) + oom_score_adj * totalpages / 1000, on the processes now; the
+ * first is the next victim. With MemAvailable falling, the time until it
+ * reaches 0 and who would be killed then, projecting each process's RSS.
+ */
+#ifndef MEMWATCH_OOM_H
+#define MEMWATCH_OOM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "memwatch/collect/proc.h"
+#include "memwatch/store/store.h"
+#include "memwatch/analyse/sysview.h"
+
+#define MW_OOM_GROWTH_WINDOW_MS (5 * 60 * 1000)
+/* A MemAvailable forecast needs this much history and this much fall (or 1 % of RAM). */
+#define MW_OOM_MIN_SPAN_S 60.0
+#define MW_OOM_MIN_FALL   (64.0 * 1024 * 1024)
+
+struct mw_oom_kill {
+	int64_t t_ms;
+	pid_t pid;
+	char comm[MW_COMM_MAX];
+	bool from_event;    /* false: inferred from the oom_kill counter */
+	bool in_kernel_log; /* counter kill confirmed by "Killed process" in /dev/kmsg */
+	int64_t proc_id;    /* 0 when not in the process table */
+	/* memory at the kill: from the event, or the last sample */
+	int64_t total_vm, anon_rss, file_rss, shmem_rss, pgtables, oom_score_adj;
+	int64_t rss, swap;
+	/* what grew before it */
+	int64_t before_ms;            /* start of the growth window */
+	int64_t rss_before, rss_last; /* at the window's start and the last sample */
+	double rss_slope;             /* bytes per second, Theil–Sen; NAN when unknown */
+	int64_t last_sample_ms;
+	size_t npoints;
+	int64_t pt_ms[32];
+	int64_t pt_rss[32];
+	char cgroup[256];
+	int64_t cgroup_limit, cgroup_usage; /* memory cgroup limit/usage now; MW_UNKNOWN if none */
+};
+
+struct mw_oom_history {
+	size_t n;
+	struct mw_oom_kill *v;
+	int64_t counter_total; /* oom_kill counter rise over the window (MW_UNKNOWN without) */
+	bool have_events;
+};
+
+int mw_oom_history_from_store(struct mw_store *s, int64_t since_ms, int64_t until_ms,
+                              struct mw_oom_history *h);
+void mw_oom_history_release(struct mw_oom_history *h);
+
+struct mw_oom_candidate {
+	pid_t pid;
+	char comm[MW_COMM_MAX];
+	int64_t rss, swap, pte, adj;
+	int64_t kernel_score; /* /proc/PID/oom_score */
+	double points;        /* badness in pages */
+	int64_t score;    /* (1000 + points * 1000 / totalpages) * 2 / 3, as /proc/PID/oom_score */
+	double rss_slope; /* bytes per second over the window; NAN when unknown */
+	int64_t cgroup_limit, cgroup_usage; /* its memory cgroup; MW_UNKNOWN when unlimited */
+	double seconds_to_limit;            /* at rss_slope, until the cgroup limit; NAN */
+};
+
+struct mw_oom_forecast {
+	int64_t totalpages, page_size;
+	size_t n;
+	struct mw_oom_candidate *v; /* ranked, worst first; oom_score_adj -1000 left out */
+	size_t exempt;              /* processes left out for -1000 */
+	int64_t mem_available;
+	double avail_slope;    /* bytes per second (negative = falling) */
+	double avail_p;        /* Mann–Kendall p of the MemAvailable trend */
+	double seconds_to_oom; /* NAN when not falling */
+	long victim_at_oom;    /* index into v projected at that time; -1 */
+	/* critical services that are killable */
+	size_t nprotect;
+	struct {
+		pid_t pid;
+		char comm[MW_COMM_MAX];
+		int64_t adj;
+	} protect[16];
+};
+
+/*
+ * Rank procs (a live sweep) by badness; slopes from view (its process
+ * series) when given; MemAvailable trend from view's system series.
+ */
+int mw_oom_forecast(const struct mw_proc_set *procs, const struct mw_sys_sample *now,
+                    const struct mw_sysview *view, struct mw_oom_forecast *f);
+void mw_oom_forecast_release(struct mw_oom_forecast *f);
+
+/*
+ * The memory cgroup limit and usage for a /proc/PID/cgroup text (lines or
+ * comma-joined entries): cgroup v1 "N:memory:/path" reads
+ * root/sys/fs/cgroup/memory/path/memory.{limit_in_bytes,usage_in_bytes},
+ * v2 "0::/path" reads memory.{max,current} under root/sys/fs/cgroup (or
+ * .../unified). -ENOENT when there is no limit (or no such cgroup).
+ */
+int mw_memcg_read(const char *root, const char *cgroup, int64_t *limit, int64_t *usage);
+
+/* Is this comm a service to keep out of the OOM killer's reach (sshd, init, journald...)? */
+bool mw_oom_critical_comm(const char *comm);
+
+void mw_oom_print_text(FILE *out, const struct mw_oom_history *h, const struct mw_oom_forecast *f,
+                       const char *source_note, bool utf8);
+void mw_oom_print_json(FILE *out, const struct mw_oom_history *h, const struct mw_oom_forecast *f,
+                       const char *source_kind, const char *source_note);
+
+#endif

@@ -1,0 +1,739 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "memwatch/analyse/analysis.h"
+#include "memwatch/collect/callsite.h"
+#include "memwatch/collect/sysmem.h"
+#include "memwatch/base/util.h"
+
+#include <errno.h>
+#include <math.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const int64_t mw_analysis_windows_s[MW_ANALYSIS_NWINDOWS] = {300, 3600, 86400};
+
+#define X_NAME(name, kind, src, label)  #name,
+#define X_LABEL(name, kind, src, label) label,
+#define X_KIND(name, kind, src, label)  kind,
+#define X_SRC(name, kind, src, label)   src,
+const char *const mw_ametric_names[MW_AM_COUNT] = {MW_AMETRICS(X_NAME)};
+const char *const mw_ametric_labels[MW_AM_COUNT] = {MW_AMETRICS(X_LABEL)};
+const char mw_ametric_kinds[MW_AM_COUNT] = {MW_AMETRICS(X_KIND)};
+static const char ametric_src[MW_AM_COUNT] = {MW_AMETRICS(X_SRC)};
+
+/* Which process column each 'P' metric reads. */
+static int proc_column(int m)
+{
+	switch (m) {
+	case MW_AM_rss:
+		return MW_PM_rss;
+	case MW_AM_rss_anon:
+		return MW_PM_rss_anon;
+	case MW_AM_rss_file:
+		return MW_PM_rss_file;
+	case MW_AM_rss_shmem:
+		return MW_PM_rss_shmem;
+	case MW_AM_swap:
+		return MW_PM_swap;
+	case MW_AM_vm_stack:
+		return MW_PM_stack;
+	case MW_AM_vm_data:
+		return MW_PM_data;
+	case MW_AM_pte:
+		return MW_PM_pte;
+	case MW_AM_threads:
+		return MW_PM_threads;
+	case MW_AM_fds:
+		return MW_PM_fds;
+	default:
+		return -1;
+	}
+}
+
+static int64_t sum_known(int64_t a, int64_t b)
+{
+	return a == MW_UNKNOWN || b == MW_UNKNOWN ? MW_UNKNOWN : a + b;
+}
+
+static int64_t region_value(int m, const struct mw_region_point *p)
+{
+	const struct mw_region_stat *r = p->reg.r;
+
+	if (!p->reg.readable)
+		return MW_UNKNOWN;
+	switch (m) {
+	case MW_AM_heap:
+		return r[MW_REG_heap].rss;
+	case MW_AM_anon:
+		return sum_known(r[MW_REG_anon].rss, r[MW_REG_arena].rss);
+	case MW_AM_anon_maps:
+		return sum_known(r[MW_REG_anon].count, r[MW_REG_arena].count);
+	case MW_AM_thread_stacks:
+		return r[MW_REG_thread_stacks].size;
+	case MW_AM_thread_stack_maps:
+		return r[MW_REG_thread_stacks].count;
+	case MW_AM_main_stack:
+		return r[MW_REG_stack].rss;
+	case MW_AM_file:
+		return sum_known(r[MW_REG_file_exec].rss, r[MW_REG_file_data].rss);
+	case MW_AM_file_maps:
+		return sum_known(r[MW_REG_file_exec].count, r[MW_REG_file_data].count);
+	case MW_AM_so_files:
+		return p->reg.so_files;
+	case MW_AM_shm:
+		return sum_known(sum_known(r[MW_REG_shm_sysv].rss, r[MW_REG_shm_posix].rss),
+		                 r[MW_REG_memfd].rss);
+	default:
+		return MW_UNKNOWN;
+	}
+}
+
+static int64_t fd_value(int m, const struct mw_region_point *p)
+{
+	const int64_t *n = p->fds.n;
+
+	if (!p->fds.readable)
+		return MW_UNKNOWN;
+	switch (m) {
+	case MW_AM_fd_socket:
+		return n[MW_FD_socket];
+	case MW_AM_fd_pipe:
+		return n[MW_FD_pipe];
+	case MW_AM_fd_file:
+		return n[MW_FD_file];
+	case MW_AM_fd_other:
+		return n[MW_FD_eventfd] + n[MW_FD_anon_other] + n[MW_FD_other];
+	default:
+		return MW_UNKNOWN;
+	}
+}
+
+static int ipc_index(int m)
+{
+	return m == MW_AM_ipc_shm_orphan_bytes ? 1 : 0;
+}
+
+/* A metric's raw points, in time order, unknown values dropped. */
+struct raw {
+	size_t n;
+	int64_t *t;
+	double *y;
+};
+
+static int raw_fill(const struct mw_analysis *a, int m, struct raw *out)
+{
+	const struct mw_ipc_series *ipc = ametric_src[m] == 'Q' ? &a->ipc[ipc_index(m)] : NULL;
+	size_t cap = ametric_src[m] == 'P' ? a->proc.n : ipc ? ipc->n : a->reg.n;
+
+	out->n = 0;
+	out->t = malloc((cap ? cap : 1) * sizeof(*out->t));
+	out->y = malloc((cap ? cap : 1) * sizeof(*out->y));
+	if (!out->t || !out->y)
+		return -ENOMEM;
+	for (size_t i = 0; i < cap; i++) {
+		int64_t v, t;
+		if (ametric_src[m] == 'P') {
+			v = a->proc.m[i][proc_column(m)];
+			t = a->proc.t_ms[i];
+		} else if (ipc) {
+			v = ipc->v[i];
+			t = ipc->t_ms[i];
+		} else {
+			v = ametric_src[m] == 'R' ? region_value(m, &a->reg.v[i])
+			                          : fd_value(m, &a->reg.v[i]);
+			t = a->reg.v[i].t_ms;
+		}
+		if (v == MW_UNKNOWN)
+			continue;
+		out->t[out->n] = t;
+		out->y[out->n++] = (double)v;
+	}
+	return 0;
+}
+
+static void raw_release(struct raw *r)
+{
+	free(r->t);
+	free(r->y);
+}
+
+/* Below this, a rise is noise: a page of RSS, or half a thread/fd. */
+static double noise_floor(int m)
+{
+	return mw_ametric_kinds[m] == 'b' ? 65536.0 : 0.5;
+}
+
+/*
+ * Seconds the grid has spent within tolerance of its final maximum: long
+ * for a series that grew and then stopped, short for one still rising.
+ */
+static double plateau_of(int m, const double *t, const double *y, size_t n)
+{
+	double mx = y[0], mn = y[0], tol;
+
+	for (size_t i = 1; i < n; i++) {
+		mx = y[i] > mx ? y[i] : mx;
+		mn = y[i] < mn ? y[i] : mn;
+	}
+	tol = fmax(noise_floor(m), 0.02 * (mx - mn));
+	for (size_t i = 0; i < n; i++)
+		if (y[i] >= mx - tol)
+			return t[n - 1] - t[i];
+	return 0;
+}
+
+/* Sample the step function of raw at a regular grid over [lo, hi] (ms). */
+static size_t resample(const struct raw *r, int64_t lo, int64_t hi, double step_ms, double *gt,
+                       double *gy, size_t cap)
+{
+	size_t n = 0, j = 0, total = (size_t)((double)(hi - lo) / step_ms) + 1;
+	bool have = false;
+	double cur = 0;
+
+	if (total > cap)
+		total = cap;
+	/* Anchored at hi: the last grid point is the latest sample. */
+	for (size_t k = 0; k < total; k++) {
+		double tk = (double)hi - step_ms * (double)(total - 1 - k);
+		while (j < r->n && (double)r->t[j] <= tk) {
+			cur = r->y[j++];
+			have = true;
+		}
+		if (!have)
+			continue;
+		gt[n] = tk / 1000.0;
+		gy[n++] = cur;
+	}
+	return n;
+}
+
+static int window_stats(struct mw_analysis *a, int m, const struct raw *r, int wi, double *gt,
+                        double *gy, size_t *gn)
+{
+	struct mw_metric_window *w = &a->m[m].w[wi];
+	int64_t hi = r->t[r->n - 1], lo = hi - mw_analysis_windows_s[wi] * 1000;
+	double step;
+	size_t n;
+
+	if (lo < r->t[0])
+		lo = r->t[0];
+	if (lo < a->since_ms)
+		lo = a->since_ms;
+	memset(w, 0, sizeof(*w));
+	w->window_s = mw_analysis_windows_s[wi];
+	if (hi <= lo)
+		return 0;
+	step = fmax((double)(hi - lo) / (double)(a->max_points - 1), (double)a->interval_ms);
+	n = resample(r, lo, hi, step, gt, gy, (size_t)a->max_points + 1);
+	*gn = n;
+	if (n < 3)
+		return 0;
+	int rc = mw_trend_compute(gt, gy, n, &w->tr);
+	if (rc < 0)
+		return rc;
+	w->valid = true;
+	w->from_ms = lo;
+	w->to_ms = hi;
+	w->step_s = step / 1000.0;
+	w->slope_per_h = w->tr.slope * 3600.0;
+	w->floor_slope_per_h = w->tr.floor_slope * 3600.0;
+	w->min = w->max = gy[0];
+	for (size_t i = 1; i < n; i++) {
+		w->min = fmin(w->min, gy[i]);
+		w->max = fmax(w->max, gy[i]);
+		if (gy[i] > gy[i - 1])
+			w->rise += gy[i] - gy[i - 1];
+		else
+			w->fall += gy[i - 1] - gy[i];
+	}
+	w->plateau_s = plateau_of(m, gt, gy, n);
+	return 0;
+}
+
+static int keep_grid(struct mw_metric_analysis *ma, const double *gt, const double *gy, size_t n)
+{
+	free(ma->grid_t);
+	free(ma->grid_y);
+	ma->grid_t = malloc(n * sizeof(double));
+	ma->grid_y = malloc(n * sizeof(double));
+	ma->grid_n = 0;
+	if (!ma->grid_t || !ma->grid_y)
+		return -ENOMEM;
+	memcpy(ma->grid_t, gt, n * sizeof(double));
+	memcpy(ma->grid_y, gy, n * sizeof(double));
+	ma->grid_n = n;
+	return 0;
+}
+
+static int analyze_metric(struct mw_analysis *a, int m)
+{
+	struct mw_metric_analysis *ma = &a->m[m];
+	struct raw r = {0};
+	size_t cap = (size_t)a->max_points + 1, gn = 0;
+	double *gt = malloc(cap * sizeof(*gt)), *gy = malloc(cap * sizeof(*gy));
+	int64_t prev_from = MW_UNKNOWN;
+	int rc = -ENOMEM;
+
+	if (!gt || !gy)
+		goto out;
+	rc = raw_fill(a, m, &r);
+	if (rc < 0 || r.n == 0)
+		goto out;
+	ma->available = true;
+	for (int wi = 0; wi < a->nwindows; wi++) {
+		rc = window_stats(a, m, &r, wi, gt, gy, &gn);
+		if (rc < 0)
+			goto out;
+		if (!ma->w[wi].valid)
+			continue;
+		/* A longer window over the same data says nothing new. */
+		if (ma->w[wi].from_ms == prev_from) {
+			ma->w[wi].valid = false;
+			continue;
+		}
+		prev_from = ma->w[wi].from_ms;
+		rc = keep_grid(ma, gt, gy, gn);
+		if (rc < 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	raw_release(&r);
+	free(gt);
+	free(gy);
+	return rc;
+}
+
+static bool table_exists(sqlite3 *db, const char *name)
+{
+	sqlite3_stmt *st = NULL;
+	bool yes = false;
+
+	if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+	                       -1, &st, NULL) != SQLITE_OK)
+		return false;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	yes = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return yes;
+}
+
+static int64_t query_i64(sqlite3 *db, const char *sql, int64_t a1, int64_t a2)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t v = MW_UNKNOWN;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return MW_UNKNOWN;
+	sqlite3_bind_int64(st, 1, a1);
+	sqlite3_bind_int64(st, 2, a2);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* The daemon's tick interval over the window: span / (ticks - 1). */
+static int64_t store_interval_ms(sqlite3 *db, int64_t since, int64_t until)
+{
+	int64_t n = query_i64(db, "SELECT count(*) FROM ticks WHERE t_ms BETWEEN ?1 AND ?2", since,
+	                      until);
+	int64_t lo = query_i64(db, "SELECT min(t_ms) FROM ticks WHERE t_ms BETWEEN ?1 AND ?2",
+	                       since, until);
+	int64_t hi = query_i64(db, "SELECT max(t_ms) FROM ticks WHERE t_ms BETWEEN ?1 AND ?2",
+	                       since, until);
+
+	if (n == MW_UNKNOWN || n < 2 || lo == MW_UNKNOWN || hi == MW_UNKNOWN || hi <= lo)
+		return 5000;
+	return (hi - lo) / (n - 1) > 0 ? (hi - lo) / (n - 1) : 1;
+}
+
+static int load_regions(struct mw_store *s, struct mw_analysis *a)
+{
+	if (!table_exists(mw_store_db(s), "region_samples"))
+		return 0;
+	int r = mw_store_region_series(s, a->proc_id, a->since_ms, a->until_ms, &a->reg);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < a->reg.n; i++) {
+		a->have_regions |= a->reg.v[i].reg.readable;
+		a->have_fd_kinds |= a->reg.v[i].fds.readable;
+	}
+	return 0;
+}
+
+#define MAX_IPC_OBJECTS 256
+
+/* The objects of one series: last value, and when each was removed. */
+struct ipc_objs {
+	size_t n;
+	int64_t id[MAX_IPC_OBJECTS], last[MAX_IPC_OBJECTS], gone_ms[MAX_IPC_OBJECTS];
+};
+
+/* Append (t, sum of the live objects' last values). */
+static int ipc_push(struct mw_ipc_series *sr, size_t *cap, int64_t t, const struct ipc_objs *o)
+{
+	int64_t sum = 0;
+
+	if (sr->n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 64;
+		int64_t *tt = realloc(sr->t_ms, nc * sizeof(*tt));
+		if (!tt)
+			return -ENOMEM;
+		sr->t_ms = tt;
+		int64_t *vv = realloc(sr->v, nc * sizeof(*vv));
+		if (!vv)
+			return -ENOMEM;
+		sr->v = vv;
+		*cap = nc;
+	}
+	for (size_t i = 0; i < o->n; i++)
+		if (o->gone_ms[i] == MW_UNKNOWN || t < o->gone_ms[i])
+			sum += o->last[i];
+	sr->t_ms[sr->n] = t;
+	sr->v[sr->n++] = sum;
+	return 0;
+}
+
+/*
+ * Sum per tick over the IPC objects the process created, each object's
+ * value carried forward (rows are change-only) until it is removed.
+ */
+static int load_ipc(sqlite3 *db, struct mw_analysis *a, const char *sql, struct mw_ipc_series *sr)
+{
+	struct ipc_objs *o = calloc(1, sizeof(*o));
+	int64_t cur_t = MW_UNKNOWN;
+	size_t cap = 0;
+	sqlite3_stmt *st = NULL;
+	int r = 0;
+
+	if (!o)
+		return -ENOMEM;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		goto out; /* an older or different IPC schema: nothing to say */
+	sqlite3_bind_int64(st, 1, a->proc_id);
+	sqlite3_bind_int64(st, 2, a->since_ms);
+	sqlite3_bind_int64(st, 3, a->until_ms);
+	while (r == 0 && sqlite3_step(st) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(st, 0), t = sqlite3_column_int64(st, 1);
+		size_t q = 0;
+		if (cur_t != MW_UNKNOWN && t != cur_t)
+			r = ipc_push(sr, &cap, cur_t, o);
+		cur_t = t;
+		while (q < o->n && o->id[q] != id)
+			q++;
+		if (q == o->n && o->n < MAX_IPC_OBJECTS) {
+			o->id[q] = id;
+			o->gone_ms[q] = sqlite3_column_type(st, 3) == SQLITE_NULL
+			                        ? MW_UNKNOWN
+			                        : sqlite3_column_int64(st, 3);
+			o->n++;
+		}
+		if (q < o->n)
+			o->last[q] = sqlite3_column_int64(st, 2);
+	}
+	if (r == 0 && cur_t != MW_UNKNOWN)
+		r = ipc_push(sr, &cap, cur_t, o);
+	/* Carried forward to the end of the process series, like every step series. */
+	if (r == 0 && sr->n && a->to_ms > sr->t_ms[sr->n - 1])
+		r = ipc_push(sr, &cap, a->to_ms, o);
+out:
+	sqlite3_finalize(st);
+	free(o);
+	return r;
+}
+
+/* ?1 proc, ?2 since, ?3 until; columns: object, t_ms, value, removal time. */
+#define IPC_SQL(value, kinds)                                                                      \
+	"SELECT o.id, t.t_ms, " value ", (SELECT t_ms FROM ticks WHERE id = o.gone_tick)"          \
+	" FROM ipc_objects o JOIN ipc_samples s ON s.object = o.id JOIN ticks t ON t.id ="         \
+	" s.tick WHERE o.creator = ?1 AND o.kind IN (" kinds ") AND t.t_ms BETWEEN ?2 AND ?3"      \
+	" ORDER BY s.tick"
+
+static void load_ipc_series(sqlite3 *db, struct mw_analysis *a)
+{
+	static const char *const sql[2] = {
+	        IPC_SQL("coalesce(s.bytes, 0)", "'sysv-msg', 'posix-mqueue'"),
+	        /* A SysV segment counts while nobody has it attached; a POSIX object always
+	         * (its file stays in /dev/shm until unlinked). */
+	        IPC_SQL("CASE WHEN o.kind = 'sysv-shm' AND coalesce(s.nattch, 0) > 0 THEN 0"
+	                " ELSE coalesce(s.size, 0) END",
+	                "'sysv-shm', 'posix-shm'"),
+	};
+	for (int i = 0; i < 2; i++)
+		if (load_ipc(db, a, sql[i], &a->ipc[i]) < 0)
+			a->ipc[i].n = 0; /* out of memory: say nothing about IPC rather than fail */
+}
+
+static void load_context(struct mw_store *s, struct mw_analysis *a)
+{
+	sqlite3 *db = mw_store_db(s);
+	sqlite3_stmt *st = NULL;
+
+	a->mem_available =
+	        query_i64(db,
+	                  "SELECT mem_available FROM sys_samples WHERE tick <= (SELECT"
+	                  " max(id) FROM ticks WHERE t_ms <= ?1) ORDER BY tick DESC LIMIT 1",
+	                  a->until_ms, 0);
+	if (sqlite3_prepare_v2(db,
+	                       "SELECT p.pid, (SELECT value FROM strings WHERE id = p.cgroup)"
+	                       " FROM procs p WHERE p.id = ?",
+	                       -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_int64(st, 1, a->proc_id);
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			const char *cg = (const char *)sqlite3_column_text(st, 1);
+			a->pid = (pid_t)sqlite3_column_int64(st, 0);
+			if (cg)
+				mw_cgroup_memory_limit("", cg, &a->cgroup_limit, &a->cgroup_usage,
+				                       a->cgroup_path, sizeof(a->cgroup_path));
+		}
+		sqlite3_finalize(st);
+	}
+	a->ipc_tables = table_exists(db, "ipc_objects") && table_exists(db, "ipc_samples");
+	if (a->ipc_tables)
+		load_ipc_series(db, a);
+	mw_store_bpf_proc_evidence(s, a->proc_id, a->from_ms, a->to_ms, &a->bpf);
+	if (mw_callsite_evidence(s, a->proc_id, a->since_ms, a->until_ms, 3, &a->callsite_lines,
+	                         &a->ncallsite_lines) < 0)
+		a->ncallsite_lines = 0;
+	if (mw_store_bpf_status(s, a->bpf_state, sizeof(a->bpf_state)) < 0)
+		a->bpf_state[0] = '\0';
+	mw_store_bpf_missing(s, a->bpf_missing, sizeof(a->bpf_missing));
+	mw_store_bpf_gaps(s, a->bpf_gaps, sizeof(a->bpf_gaps));
+}
+
+static void analysis_init(struct mw_analysis *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->mem_available = a->cgroup_limit = a->cgroup_usage = MW_UNKNOWN;
+	a->oom_score = a->oom_adj = MW_UNKNOWN;
+	a->nwindows = MW_ANALYSIS_NWINDOWS;
+	a->max_points = MW_ANALYSIS_MAX_POINTS;
+}
+
+/* Trends for every metric with data, then the hypotheses. */
+static int analysis_run(struct mw_analysis *a)
+{
+	int r;
+
+	if (a->proc.n == 0)
+		return -ENODATA;
+	a->from_ms = a->proc.t_ms[0];
+	a->to_ms = a->proc.t_ms[a->proc.n - 1];
+	a->oom_score = a->proc.m[a->proc.n - 1][MW_PM_oom_score];
+	a->oom_adj = a->proc.m[a->proc.n - 1][MW_PM_oom_adj];
+	for (int m = 0; m < MW_AM_COUNT; m++) {
+		if (ametric_src[m] == 'R' && !a->have_regions)
+			continue;
+		if (ametric_src[m] == 'F' && !a->have_fd_kinds)
+			continue;
+		if (ametric_src[m] == 'Q' && a->ipc[ipc_index(m)].n == 0)
+			continue;
+		r = analyze_metric(a, m);
+		if (r < 0)
+			return r;
+	}
+	return mw_hypotheses_eval(a);
+}
+
+static int analyze_store(struct mw_store *s, int64_t proc_id, int64_t since_ms, int64_t until_ms,
+                         struct mw_analysis *a)
+{
+	int r;
+
+	a->proc_id = proc_id;
+	a->since_ms = since_ms;
+	a->until_ms = until_ms;
+	r = mw_store_proc_series(s, proc_id, since_ms, until_ms, &a->proc);
+	if (r < 0)
+		return r;
+	if (a->proc.n == 0)
+		return -ENODATA;
+	a->from_ms = a->proc.t_ms[0];
+	a->to_ms = a->proc.t_ms[a->proc.n - 1];
+	a->interval_ms = store_interval_ms(mw_store_db(s), since_ms, until_ms);
+	r = load_regions(s, a);
+	if (r < 0)
+		return r;
+	load_context(s, a);
+	return analysis_run(a);
+}
+
+int mw_analyze_process(struct mw_store *s, int64_t proc_id, int64_t since_ms, int64_t until_ms,
+                       struct mw_analysis *out)
+{
+	analysis_init(out);
+	return analyze_store(s, proc_id, since_ms, until_ms, out);
+}
+
+int mw_analyze_series(struct mw_series *proc, pid_t pid, int64_t interval_ms, const char *root,
+                      const char *cgroup, struct mw_analysis *out)
+{
+	struct mw_sys_sample sys;
+
+	analysis_init(out);
+	out->pid = pid;
+	out->proc = *proc;
+	memset(proc, 0, sizeof(*proc));
+	out->interval_ms = interval_ms > 0 ? interval_ms : 1000;
+	if (out->proc.n) {
+		out->since_ms = out->proc.t_ms[0];
+		out->until_ms = out->proc.t_ms[out->proc.n - 1];
+	}
+	if (mw_sys_sample_read(root ? root : "", &sys) == 0)
+		out->mem_available = sys.mem[MW_MI_mem_available];
+	if (cgroup)
+		mw_cgroup_memory_limit(root ? root : "", cgroup, &out->cgroup_limit,
+		                       &out->cgroup_usage, out->cgroup_path,
+		                       sizeof(out->cgroup_path));
+	snprintf(out->bpf_state, sizeof(out->bpf_state),
+	         "off: not recorded (live sampling by this command)");
+	return analysis_run(out);
+}
+
+void mw_analysis_release(struct mw_analysis *a)
+{
+	mw_callsite_evidence_free(a->callsite_lines, a->ncallsite_lines);
+	a->callsite_lines = NULL;
+	a->ncallsite_lines = 0;
+	mw_series_release(&a->proc);
+	mw_region_series_release(&a->reg);
+	for (int i = 0; i < 2; i++) {
+		free(a->ipc[i].t_ms);
+		free(a->ipc[i].v);
+		memset(&a->ipc[i], 0, sizeof(a->ipc[i]));
+	}
+	for (int m = 0; m < MW_AM_COUNT; m++) {
+		free(a->m[m].grid_t);
+		free(a->m[m].grid_y);
+		a->m[m].grid_t = a->m[m].grid_y = NULL;
+	}
+}
+
+int mw_top_hypothesis_tag(struct mw_store *s, int64_t proc_id, int64_t until_ms, char *tag,
+                          size_t cap, double *score)
+{
+	struct mw_analysis *a = malloc(sizeof(*a));
+	int r;
+
+	if (!a)
+		return -ENOMEM;
+	analysis_init(a);
+	a->nwindows = 1;
+	a->max_points = 60;
+	r = analyze_store(s, proc_id, until_ms - mw_analysis_windows_s[0] * 1000, until_ms, a);
+	if (cap)
+		tag[0] = '\0';
+	if (score)
+		*score = 0;
+	if (r == 0 && a->nhyp && a->hyp[0].score >= MW_HYP_THRESHOLD) {
+		snprintf(tag, cap, "%s", a->hyp[0].rule->tag);
+		if (score)
+			*score = a->hyp[0].score;
+	}
+	mw_analysis_release(a);
+	free(a);
+	return r == -ENODATA ? 0 : r;
+}
+
+/* ---- cgroup memory limits ---- */
+
+/* The v1 memory controller's path, else the v2 path; NULL when neither. */
+static const char *cgroup_find(const char *text, bool *v2, char *buf, size_t cap)
+{
+	const char *p = text;
+	const char *v2path = NULL;
+	size_t v2len = 0;
+
+	while (p && *p) {
+		const char *end = p + strcspn(p, ",\n");
+		const char *c1 = memchr(p, ':', (size_t)(end - p));
+		const char *c2 = c1 ? memchr(c1 + 1, ':', (size_t)(end - c1 - 1)) : NULL;
+		if (c2) {
+			size_t clen = (size_t)(c2 - c1 - 1);
+			bool mem = false;
+			for (const char *q = c1 + 1; q < c2;) {
+				size_t l = strcspn(q, ",:");
+				mem |= l == 6 && memcmp(q, "memory", 6) == 0;
+				q += l + 1;
+			}
+			if (mem && (size_t)(end - c2 - 1) < cap) {
+				memcpy(buf, c2 + 1, (size_t)(end - c2 - 1));
+				buf[end - c2 - 1] = '\0';
+				*v2 = false;
+				return buf;
+			}
+			if (clen == 0 && c1 - p == 1 && *p == '0') {
+				v2path = c2 + 1;
+				v2len = (size_t)(end - c2 - 1);
+			}
+		}
+		p = *end ? end + 1 : NULL;
+	}
+	if (!v2path || v2len >= cap)
+		return NULL;
+	memcpy(buf, v2path, v2len);
+	buf[v2len] = '\0';
+	*v2 = true;
+	return buf;
+}
+
+static int64_t read_limit_file(const char *root, const char *dir, const char *name)
+{
+	char rel[1200], path[1400], buf[64];
+	size_t len = 0;
+	int64_t v;
+
+	snprintf(rel, sizeof(rel), "%s/%s", dir, name);
+	if (mw_path(path, sizeof(path), root, rel) < 0 ||
+	    mw_read_file(path, buf, sizeof(buf), &len) < 0)
+		return MW_UNKNOWN;
+	buf[strcspn(buf, "\n")] = '\0';
+	if (strcmp(buf, "max") == 0)
+		return INT64_MAX;
+	if (mw_parse_i64(buf, &v) < 0)
+		return MW_UNKNOWN;
+	return v;
+}
+
+int mw_cgroup_memory_limit(const char *root, const char *cgroup, int64_t *limit, int64_t *usage,
+                           char *path, size_t cap)
+{
+	char cg[512], dir[1024];
+	int64_t best_room = INT64_MAX;
+	bool v2 = false;
+
+	*limit = *usage = MW_UNKNOWN;
+	if (cap)
+		path[0] = '\0';
+	if (!cgroup || !cgroup_find(cgroup, &v2, cg, sizeof(cg)) || cg[0] != '/' ||
+	    strstr(cg, "/../"))
+		return -ENOENT;
+	/* Walk from the process's cgroup up to the root: the tightest headroom limits it. */
+	for (;;) {
+		snprintf(dir, sizeof(dir), "/sys/fs/cgroup%s%s", v2 ? "" : "/memory",
+		         strcmp(cg, "/") == 0 ? "" : cg);
+		int64_t lim =
+		        read_limit_file(root, dir, v2 ? "memory.max" : "memory.limit_in_bytes");
+		int64_t use =
+		        read_limit_file(root, dir, v2 ? "memory.current" : "memory.usage_in_bytes");
+		/* v1 prints a page-rounded LONG_MAX for "no limit". */
+		if (lim != MW_UNKNOWN && use != MW_UNKNOWN && lim < (INT64_C(1) << 62) &&
+		    lim - use < best_room) {
+			best_room = lim - use;
+			*limit = lim;
+			*usage = use;
+			if (cap)
+				snprintf(path, cap, "%s", dir);
+		}
+		char *slash = strrchr(cg, '/');
+		if (!slash || strcmp(cg, "/") == 0)
+			break;
+		if (slash == cg)
+			cg[1] = '\0';
+		else
+			*slash = '\0';
+	}
+	return 0;
+}

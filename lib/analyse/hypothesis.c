@@ -1,0 +1,425 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "memwatch/analyse/hypothesis.h"
+#include "memwatch/analyse/analysis.h"
+#include "memwatch/base/util.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MiB (1024.0 * 1024.0)
+#define KiB 1024.0
+
+/* Growth of a leak-sized process in bytes: 1 MiB/h is worth saying, 256 MiB/h is loud. */
+#define BYTES_RATES 1 * MiB, 256 * MiB, 512 * KiB
+
+const struct mw_rule mw_rules[] = {
+        {"heap-growth", "HEAP", "heap", "heap growth: malloc'd memory that is never freed",
+         MW_RULE_GROWTH, MW_AM_heap, MW_AM_rss_anon, MW_AM_vm_data, false, BYTES_RATES, 1.0,
+         "pmap -X {pid} (the [heap] line); on a test instance: valgrind --tool=massif or "
+         "heaptrack"},
+        {"heap-fragmentation", "FRAG", "heap",
+         "heap fragmentation: RSS saws up and down while its floor rises (live bytes unknown)",
+         MW_RULE_SAWTOOTH, MW_AM_heap, MW_AM_rss_anon, MW_AM_vm_data, false, BYTES_RATES, 0.7,
+         "gdb -p {pid} -batch -ex 'call (void)malloc_stats()' (free-but-held bytes, or "
+         "mallinfo2());"
+         " valgrind --tool=massif; try MALLOC_ARENA_MAX, M_TRIM_THRESHOLD, jemalloc/tcmalloc"},
+        {"anon-mmap-leak", "MMAP", "anon",
+         "anonymous mmap leak: mappings created and never unmapped (large mallocs, arenas, pools)",
+         MW_RULE_GROWTH, MW_AM_anon, MW_AM_NONE, MW_AM_anon_maps, false, BYTES_RATES, 1.0,
+         "pmap -X {pid} (unnamed anon mappings); memwatch trace {pid}; strace -f -e "
+         "trace=mmap,munmap"
+         " -p {pid}"},
+        {"thread-leak", "THREADS", "thread_stacks",
+         "thread leak: threads created and never joined or detached, one stack mapping each",
+         MW_RULE_GROWTH, MW_AM_threads, MW_AM_NONE, MW_AM_thread_stacks, false, 2, 200, 3, 1.0,
+         "ls /proc/{pid}/task | wc -l; gdb -p {pid} -batch -ex 'thread apply all bt' (who creates"
+         " them, who should join)"},
+        {"stack-growth", "STACK", "stack", "main stack growth: deep recursion or large locals",
+         MW_RULE_GROWTH, MW_AM_vm_stack, MW_AM_NONE, MW_AM_main_stack, false, 256 * KiB, 64 * MiB,
+         128 * KiB, 1.0,
+         "gdb -p {pid} -batch -ex bt (recursion depth); grep VmStk /proc/{pid}/status"},
+        {"file-mapping-growth", "FILES", "file",
+         "file mapping growth: files mapped and never unmapped", MW_RULE_GROWTH, MW_AM_file,
+         MW_AM_rss_file, MW_AM_file_maps, false, 1 * MiB, 256 * MiB, 1 * MiB, 0.9,
+         "pmap -X {pid} (file-backed mappings); lsof -p {pid} | grep ' mem '"},
+        {"library-growth", "FILES", "file_exec",
+         "library growth: new shared objects mapped (dlopen without dlclose)", MW_RULE_GROWTH,
+         MW_AM_so_files, MW_AM_NONE, MW_AM_file_maps, false, 1, 50, 2, 1.0,
+         "awk '$6 ~ /\\.so/ {print $6}' /proc/{pid}/maps | sort | uniq -c (dlopen without "
+         "dlclose?)"},
+        {"shm-leak", "SHM", "shm",
+         "shared memory leak: segments attached and never detached or removed", MW_RULE_GROWTH,
+         MW_AM_shm, MW_AM_rss_shmem, MW_AM_NONE, false, BYTES_RATES, 1.0,
+         "ipcs -m -p; ls -l /dev/shm; pmap -X {pid} | grep -e SYSV -e /dev/shm -e memfd"},
+        /* Outside the process's RSS: segments it created and left unattached outlive it. */
+        {"shm-orphaned", "SHM", "shm",
+         "shared memory left behind: segments it created that nobody attaches (they outlive it)",
+         MW_RULE_GROWTH, MW_AM_ipc_shm_orphan_bytes, MW_AM_NONE, MW_AM_NONE, false, BYTES_RATES,
+         1.0,
+         "ipcs -m -p (cpid {pid}, nattch 0); ls -l /dev/shm; once unused: ipcrm -m ID,"
+         " rm /dev/shm/NAME"},
+        {"fd-leak-sockets", "FDS", "kernel", "socket descriptor leak: kernel buffers outside RSS",
+         MW_RULE_GROWTH, MW_AM_fd_socket, MW_AM_NONE, MW_AM_fds, false, 2, 500, 5, 1.0,
+         "ss -tanp | grep 'pid={pid},'; lsof -p {pid} -a -i"},
+        {"fd-leak-pipes", "FDS", "kernel", "pipe descriptor leak: pipe buffers outside RSS",
+         MW_RULE_GROWTH, MW_AM_fd_pipe, MW_AM_NONE, MW_AM_fds, false, 2, 500, 5, 1.0,
+         "lsof -p {pid} | grep FIFO; ls -l /proc/{pid}/fd | grep pipe"},
+        {"fd-leak-files", "FDS", "kernel", "file descriptor leak: files opened and never closed",
+         MW_RULE_GROWTH, MW_AM_fd_file, MW_AM_NONE, MW_AM_fds, false, 2, 500, 5, 1.0,
+         "lsof -p {pid} | grep REG; ls -l /proc/{pid}/fd"},
+        {"fd-leak-other", "FDS", "kernel",
+         "eventfd/anon-inode descriptor leak (eventfd, epoll, timerfd, ...)", MW_RULE_GROWTH,
+         MW_AM_fd_other, MW_AM_NONE, MW_AM_fds, false, 2, 500, 5, 1.0,
+         "ls -l /proc/{pid}/fd | grep anon_inode; cat /proc/{pid}/fdinfo/FD"},
+        /* Without fd kinds (no region tier): one generic descriptor hypothesis. */
+        {"fd-leak", "FDS", "kernel", "descriptor leak: fds never closed (kinds not recorded)",
+         MW_RULE_GROWTH, MW_AM_fd_socket, MW_AM_fds, MW_AM_NONE, true, 2, 500, 5, 0.9,
+         "lsof -p {pid}; ls -l /proc/{pid}/fd"},
+        {"ipc-backlog", "IPC", "kernel",
+         "IPC backlog: a SysV message queue of this process fills because nobody reads",
+         MW_RULE_IPC, MW_AM_ipc_queue_bytes, MW_AM_NONE, MW_AM_NONE, false, 64 * KiB, 64 * MiB,
+         16 * KiB, 1.0, "ipcs -q -p; ipcs -q -i ID (lrpid: the reader that stopped)"},
+        {"oom-risk", "OOM", "total",
+         "OOM risk: at this rate the process exhausts the memory available to it", MW_RULE_OOM,
+         MW_AM_rss, MW_AM_NONE, MW_AM_swap, false, BYTES_RATES, 0.9,
+         "cat /proc/{pid}/oom_score /proc/{pid}/oom_score_adj; memwatch oom; cap it with a cgroup"
+         " memory limit so it fails alone"},
+};
+const size_t mw_nrules = MW_ARRAY_SIZE(mw_rules);
+
+static double clamp01(double v)
+{
+	return v < 0 ? 0 : v > 1 ? 1 : v;
+}
+
+/* p 0.05 -> 0, p 1e-4 -> 1, log-linear between. */
+static double significance(double p)
+{
+	if (!(p > 0))
+		return 1;
+	return clamp01((-log10(p) - 1.3) / 2.7);
+}
+
+static double magnitude(const struct mw_rule *r, double rate_h)
+{
+	if (rate_h <= r->min_rate_h)
+		return 0;
+	return clamp01(log(rate_h / r->min_rate_h) / log(r->strong_rate_h / r->min_rate_h));
+}
+
+/* How much of the movement is downward: 0 for a ramp, near 1 for a sawtooth. */
+static double sawtoothness(const struct mw_metric_window *w)
+{
+	return w->rise > 0 ? clamp01(2.0 * w->fall / w->rise) : 0;
+}
+
+/* The rate that counts: the floor's when the series dropped, so eviction cancels filling. */
+static double effective_rate(const struct mw_metric_window *w)
+{
+	double rate = w->slope_per_h;
+	if (w->tr.floor_n >= 3 && isfinite(w->floor_slope_per_h))
+		rate = fmin(rate, w->floor_slope_per_h);
+	return rate;
+}
+
+/*
+ * Grew, then stopped: no new high for a quarter of the widest span
+ * (capped at 1 h). Returns that plateau in seconds, 0 when still rising.
+ */
+static double stabilised(const struct mw_metric_analysis *ma, int nwin)
+{
+	const struct mw_metric_window *wide = NULL;
+	for (int i = 0; i < nwin; i++)
+		if (ma->w[i].valid)
+			wide = &ma->w[i];
+	if (!wide)
+		return 0;
+	double span_s = (double)(wide->to_ms - wide->from_ms) / 1000.0;
+	bool flat = wide->plateau_s >= fmin(0.25 * span_s, 3600.0) &&
+	            wide->plateau_s > 2 * wide->step_s;
+	return flat ? wide->plateau_s : 0;
+}
+
+static double window_score(const struct mw_rule *r, const struct mw_metric_window *w)
+{
+	double span_h = (double)(w->to_ms - w->from_ms) / 3.6e6;
+	double rate, need;
+
+	if (!w->valid || span_h <= 0)
+		return 0;
+	if (r->kind == MW_RULE_SAWTOOTH) {
+		/* Fragmentation: real drops, yet the floor still climbs. */
+		if (w->tr.floor_n < 4 || !isfinite(w->floor_slope_per_h))
+			return 0;
+		rate = w->floor_slope_per_h;
+	} else {
+		rate = effective_rate(w);
+	}
+	need = fmax(r->min_abs, 0.005 * fabs(w->tr.first));
+	if (!(rate >= r->min_rate_h) || rate * span_h < need)
+		return 0;
+	double s = significance(w->tr.mk_p) * (0.6 + 0.4 * magnitude(r, rate));
+	double saw = sawtoothness(w);
+	/* A ramp is growth; a sawtooth with a rising floor is more likely fragmentation. */
+	return r->kind == MW_RULE_SAWTOOTH ? s * saw : s * (1.0 - 0.5 * saw);
+}
+
+/* Bytes the process can still take before the tighter of MemAvailable and its cgroup limit. */
+static double headroom(const struct mw_analysis *a, const char **basis)
+{
+	double room = a->mem_available == MW_UNKNOWN ? NAN : (double)a->mem_available;
+	*basis = isfinite(room) ? "MemAvailable" : NULL;
+	if (a->cgroup_limit != MW_UNKNOWN && a->cgroup_usage != MW_UNKNOWN) {
+		double cg = (double)(a->cgroup_limit - a->cgroup_usage);
+		if (!isfinite(room) || cg < room) {
+			room = cg < 0 ? 0 : cg;
+			*basis = "cgroup memory limit";
+		}
+	}
+	return room;
+}
+
+static int metric_for(const struct mw_analysis *a, const struct mw_rule *r, bool *fallback)
+{
+	*fallback = false;
+	if (r->fallback_only)
+		return r->metric >= 0 && a->m[r->metric].available ? MW_AM_NONE : r->fallback;
+	if (r->metric >= 0 && a->m[r->metric].available)
+		return r->metric;
+	*fallback = true;
+	return r->fallback >= 0 && a->m[r->fallback].available ? r->fallback : MW_AM_NONE;
+}
+
+static void bpf_support(const struct mw_analysis *a, const struct mw_rule *r,
+                        struct mw_hyp_evidence *ev)
+{
+	ev->bpf_available = a->bpf.available;
+	if (!a->bpf.available)
+		return;
+	if (strcmp(r->region, "heap") == 0)
+		ev->bpf_faults = a->bpf.faults_heap;
+	else if (strcmp(r->region, "stack") == 0)
+		ev->bpf_faults = a->bpf.faults_stack;
+	else if (strcmp(r->region, "anon") == 0 || strcmp(r->region, "thread_stacks") == 0)
+		ev->bpf_faults = a->bpf.faults_mmap;
+	if (strcmp(r->region, "file") == 0 || strcmp(r->region, "file_exec") == 0) {
+		ev->bpf_mmaps = a->bpf.mmaps_file;
+		ev->bpf_mmap_bytes = a->bpf.mmap_bytes_file;
+	} else if (strcmp(r->region, "anon") == 0 || strcmp(r->region, "thread_stacks") == 0) {
+		ev->bpf_mmaps = a->bpf.mmaps_anon;
+		ev->bpf_mmap_bytes = a->bpf.mmap_bytes_anon;
+	}
+}
+
+static void fill_evidence(const struct mw_analysis *a, const struct mw_rule *r, int m, bool fb,
+                          int wi, struct mw_hyp_evidence *ev)
+{
+	const struct mw_metric_window *w = &a->m[m].w[wi];
+
+	ev->metric = m;
+	ev->fallback = fb;
+	ev->window_s = w->window_s;
+	ev->from_ms = w->from_ms;
+	ev->to_ms = w->to_ms;
+	ev->n = w->tr.n;
+	ev->first = w->tr.first;
+	ev->last = w->tr.last;
+	ev->slope_per_h = w->slope_per_h;
+	ev->mk_p = w->tr.mk_p;
+	ev->mk_z = w->tr.mk_z;
+	ev->floor_slope_per_h = w->floor_slope_per_h;
+	ev->floor_n = w->tr.floor_n;
+	ev->plateau_s = w->plateau_s;
+	ev->support = r->support;
+	ev->support_slope_per_h = NAN;
+	ev->support_last = NAN;
+	if (r->support >= 0 && a->m[r->support].available && a->m[r->support].w[wi].valid) {
+		ev->support_slope_per_h = a->m[r->support].w[wi].slope_per_h;
+		ev->support_last = a->m[r->support].w[wi].tr.last;
+	}
+	bpf_support(a, r, ev);
+}
+
+static void next_step(const struct mw_rule *r, pid_t pid, char *out, size_t cap)
+{
+	const char *p = r->next_step;
+	size_t o = 0;
+
+	while (*p && o + 1 < cap) {
+		if (strncmp(p, "{pid}", 5) == 0) {
+			int k = snprintf(out + o, cap - o, "%d", (int)pid);
+			o += k > 0 ? (size_t)k : 0;
+			p += 5;
+			if (o >= cap)
+				o = cap - 1;
+		} else {
+			out[o++] = *p++;
+		}
+	}
+	out[o] = '\0';
+}
+
+/* Time to exhaustion: bytes metrics at their own rate, counts at the process's RSS rate. */
+static void exhaustion(const struct mw_analysis *a, struct mw_hypothesis *h, int wi)
+{
+	double rate_h = h->ev.slope_per_h;
+	const char *basis;
+	double room = headroom(a, &basis);
+
+	h->tte_s = NAN;
+	h->tte_basis = NULL;
+	if (mw_ametric_kinds[h->ev.metric] != 'b') {
+		const struct mw_metric_window *w = &a->m[MW_AM_rss].w[wi];
+		rate_h = w->valid ? effective_rate(w) : NAN;
+	} else if (h->ev.floor_n >= 3 && isfinite(h->ev.floor_slope_per_h)) {
+		rate_h = fmin(rate_h, h->ev.floor_slope_per_h);
+	}
+	if (!isfinite(room) || !(rate_h > 0))
+		return;
+	h->tte_s = room / (rate_h / 3600.0);
+	h->tte_basis = basis;
+}
+
+/* The OOM hypothesis scores urgency: how soon, not how steep. */
+static double oom_urgency(double tte_s)
+{
+	static const struct {
+		double within_s, urgency;
+	} steps[] = {{3600, 1.0},
+	             {6 * 3600, 0.8},
+	             {24 * 3600, 0.6},
+	             {3 * 86400, 0.45},
+	             {7 * 86400, 0.3}};
+	if (!isfinite(tte_s))
+		return 0;
+	for (size_t i = 0; i < MW_ARRAY_SIZE(steps); i++)
+		if (tte_s <= steps[i].within_s)
+			return steps[i].urgency;
+	return 0.1;
+}
+
+/* The kernel's view: its badness score and the user's bias (-1000 exempts). */
+static void oom_note(const struct mw_analysis *a, struct mw_hypothesis *h)
+{
+	size_t l = strlen(h->note);
+
+	if (a->oom_score == MW_UNKNOWN)
+		return;
+	snprintf(h->note + l, sizeof(h->note) - l, "%soom_score %lld, oom_score_adj %lld%s",
+	         l ? "; " : "", (long long)a->oom_score, (long long)a->oom_adj,
+	         a->oom_adj == -1000 ? " (exempt: something else is killed instead)" : "");
+}
+
+/* The best window's score for rule r on metric m; -1 when no window is valid. */
+static int best_window(const struct mw_analysis *a, const struct mw_rule *r, int m, double *score)
+{
+	int best = -1;
+
+	*score = 0;
+	for (int wi = 0; wi < a->nwindows; wi++) {
+		if (!a->m[m].w[wi].valid)
+			continue;
+		double s = window_score(r, &a->m[m].w[wi]);
+		if (best < 0 || s > *score) {
+			*score = s;
+			best = wi;
+		}
+	}
+	return best;
+}
+
+/* Dampers and bonuses that apply whatever the window: stabilised, fallback, OOM, eBPF. */
+static double adjust(const struct mw_analysis *a, const struct mw_rule *r, int m, bool fb,
+                     struct mw_hypothesis *h, double s)
+{
+	double plateau = stabilised(&a->m[m], a->nwindows);
+	size_t l;
+
+	if (plateau > 0 && s > 0) {
+		s *= 0.2;
+		snprintf(h->note, sizeof(h->note), "no new high for %.0f s: grew, then stabilised",
+		         plateau);
+	}
+	l = strlen(h->note);
+	if (fb && s > 0)
+		snprintf(h->note + l, sizeof(h->note) - l,
+		         "%sno region breakdown recorded: read from"
+		         " a process-wide figure",
+		         l ? "; " : "");
+	if (r->kind == MW_RULE_OOM) {
+		s *= oom_urgency(h->tte_s);
+		oom_note(a, h);
+	}
+	if (fb)
+		s *= 0.85;
+	if (s > 0 && h->ev.bpf_available && h->ev.bpf_faults > 0)
+		s += 0.05; /* the kernel saw this region being touched */
+	return clamp01(s * r->weight);
+}
+
+static void eval_rule(struct mw_analysis *a, const struct mw_rule *r, struct mw_hypothesis *h)
+{
+	bool fb;
+	int m = metric_for(a, r, &fb), best;
+	double s;
+
+	memset(h, 0, sizeof(*h));
+	h->rule = r;
+	h->tte_s = NAN;
+	h->ev.metric = MW_AM_NONE;
+	h->ev.support = MW_AM_NONE;
+	next_step(r, a->pid, h->next_step, sizeof(h->next_step));
+	if (m == MW_AM_NONE) {
+		if (r->kind == MW_RULE_IPC)
+			snprintf(h->note, sizeof(h->note), "%s",
+			         a->ipc_tables ? "this process created no message queue"
+			                       : "not evaluated: the store has no IPC samples");
+		return;
+	}
+	best = best_window(a, r, m, &s);
+	if (best < 0)
+		return;
+	fill_evidence(a, r, m, fb, best, &h->ev);
+	exhaustion(a, h, best);
+	h->score = adjust(a, r, m, fb, h, s);
+	/* Heap too: malloc's large blocks are mmaps, and without region data anon growth is guessed
+	 * heap. */
+	if (r->kind == MW_RULE_GROWTH && (r->metric == MW_AM_anon || r->metric == MW_AM_heap) &&
+	    h->score > 0)
+		mw_hyp_mmap_call_sites(a, &h->ev);
+}
+
+static int cmp_hyp(const void *x, const void *y)
+{
+	const struct mw_hypothesis *a = x, *b = y;
+	if (a->score != b->score)
+		return a->score < b->score ? 1 : -1;
+	return (a->rule > b->rule) - (a->rule < b->rule); /* table order breaks ties */
+}
+
+int mw_hypotheses_eval(struct mw_analysis *a)
+{
+	a->nhyp = 0;
+	for (size_t i = 0; i < mw_nrules && a->nhyp < MW_HYP_MAX; i++)
+		eval_rule(a, &mw_rules[i], &a->hyp[a->nhyp++]);
+	mw_qsort(a->hyp, a->nhyp, sizeof(a->hyp[0]), cmp_hyp);
+	return 0;
+}
+
+size_t mw_hypotheses_reported(const struct mw_analysis *a)
+{
+	size_t k = 0;
+	while (k < a->nhyp && a->hyp[k].score >= MW_HYP_THRESHOLD)
+		k++;
+	return k;
+}
+
+int mw_hyp_mmap_call_sites(const struct mw_analysis *a, struct mw_hyp_evidence *ev)
+{
+	ev->ncall_sites = a->ncallsite_lines;
+	ev->call_sites = (const char *const *)a->callsite_lines;
+	return a->ncallsite_lines ? 0 : -ENODATA;
+}

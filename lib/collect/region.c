@@ -1,0 +1,859 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Region breakdown from /proc/PID/smaps and descriptor kinds from
+ * /proc/PID/fd. The rules (docs/schema-regions.md has the long form):
+ *
+ * - named pseudo-paths: [heap], [stack], other [..] are special, except
+ *   [anon:NAME] (prctl-named anon memory) which is anon;
+ * - /SYSV........ is SysV shm, /dev/shm/... POSIX shm, /memfd:... memfd;
+ * - any other path is a file mapping, file_exec when executable;
+ * - unnamed memory is anon, except
+ *   . thread stacks: a ---p guard (at most 1 MiB) directly followed by
+ *     a rw-p mapping of exactly the thread stack size, or the two
+ *     together of that size (glibc maps stack + guard and mprotects the
+ *     lowest page(s) as the guard; before 2.27 the guard came out of the
+ *     stack size);
+ *   . glibc arena heaps: a 64 MiB-aligned rw-p part directly followed by
+ *     a ---p remainder, together 64 MiB (HEAP_MAX_SIZE on 64-bit: glibc
+ *     reserves an aligned 64 MiB and opens it up as the arena grows),
+ *     or a whole aligned 64 MiB that is all rw-p or all ---p;
+ *   . bss: rw-p right after a file-backed rw-p mapping is that file's
+ *     zero-filled data and counts as file_data.
+ */
+#include "memwatch/collect/region.h"
+#include "memwatch/store/store.h"
+#include "memwatch/base/util.h"
+
+#include <ctype.h>
+#include <sqlite3.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define X_NAME(name, str) str,
+const char *const mw_region_names[MW_REG_COUNT] = {MW_REGION_KINDS(X_NAME)};
+#undef X_NAME
+#define X_NAME(name) #name,
+const char *const mw_fd_kind_names[MW_FD_COUNT] = {MW_FD_KINDS(X_NAME)};
+#undef X_NAME
+
+#define ARENA_SPAN    (64ull << 20)
+#define DEFAULT_STACK (8ull << 20)
+/* A guard larger than this is not a pthread guard (glibc default is one page). */
+#define GUARD_MAX (1ull << 20)
+
+enum pathkind { P_ANON, P_HEAP, P_STACK, P_SPECIAL, P_SYSV, P_POSIX, P_MEMFD, P_FILE };
+
+enum { PERM_R = 1, PERM_W = 2, PERM_X = 4, PERM_S = 8 };
+
+/* One mapping, reduced to what classification needs. */
+struct vma {
+	uint64_t start, end;
+	int64_t rss, swap; /* bytes */
+	uint64_t path_hash;
+	uint8_t perms;
+	uint8_t pathkind;
+	bool so;
+};
+
+struct vma_list {
+	struct vma *v;
+	size_t n, cap;
+	bool any_line; /* a header or field was recognised */
+};
+
+static uint64_t fnv1a(const char *s, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
+/* splitmix64 finaliser: a sum of mixed hashes is order-independent yet sensitive to each member. */
+static uint64_t mix(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ull;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebull;
+	return x ^ (x >> 31);
+}
+
+static bool starts(const char *s, size_t n, const char *prefix)
+{
+	size_t k = strlen(prefix);
+
+	return n >= k && memcmp(s, prefix, k) == 0;
+}
+
+/* A shared object: the basename holds ".so" followed by its end, a version dot, or " (deleted)". */
+static bool is_shared_object(const char *path, size_t n)
+{
+	size_t base = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (path[i] == '/')
+			base = i + 1;
+	for (size_t i = base; i + 3 <= n; i++) {
+		if (memcmp(path + i, ".so", 3) != 0)
+			continue;
+		if (i + 3 == n || path[i + 3] == '.' || path[i + 3] == ' ')
+			return true;
+	}
+	return false;
+}
+
+static enum pathkind path_kind(const char *p, size_t n)
+{
+	if (n == 0)
+		return P_ANON;
+	if (p[0] == '[') {
+		if (n == 6 && memcmp(p, "[heap]", 6) == 0)
+			return P_HEAP;
+		if (n == 7 && memcmp(p, "[stack]", 7) == 0)
+			return P_STACK;
+		if (starts(p, n, "[anon:") || starts(p, n, "[anon_shmem:"))
+			return P_ANON;
+		return P_SPECIAL;
+	}
+	if (starts(p, n, "/SYSV"))
+		return P_SYSV;
+	if (starts(p, n, "/dev/shm/"))
+		return P_POSIX;
+	if (starts(p, n, "/memfd:"))
+		return P_MEMFD;
+	return P_FILE;
+}
+
+static int parse_hex(const char **pp, const char *end, uint64_t *out)
+{
+	const char *p = *pp;
+	uint64_t v = 0;
+	int digits = 0;
+
+	while (p < end && isxdigit((unsigned char)*p) && digits < 17) {
+		int c = (unsigned char)*p;
+		v = v * 16 + (uint64_t)(isdigit(c) ? c - '0' : (tolower(c) - 'a' + 10));
+		p++;
+		digits++;
+	}
+	if (digits == 0 || digits > 16)
+		return -EINVAL;
+	*pp = p;
+	*out = v;
+	return 0;
+}
+
+static const char *skip_blanks(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	return p;
+}
+
+static const char *skip_token(const char *p, const char *end)
+{
+	while (p < end && *p != ' ' && *p != '\t')
+		p++;
+	return p;
+}
+
+/* "start-end perms offset dev inode [path]": false when the line is not a header. */
+static bool parse_header(const char *p, const char *end, struct vma *v)
+{
+	const char *path, *pend;
+
+	memset(v, 0, sizeof(*v));
+	if (parse_hex(&p, end, &v->start) < 0 || p >= end || *p != '-')
+		return false;
+	p++;
+	if (parse_hex(&p, end, &v->end) < 0 || p >= end || *p != ' ' || v->end < v->start)
+		return false;
+	p = skip_blanks(p, end);
+	if (end - p < 4)
+		return false;
+	v->perms = (uint8_t)((p[0] == 'r' ? PERM_R : 0) | (p[1] == 'w' ? PERM_W : 0) |
+	                     (p[2] == 'x' ? PERM_X : 0) | (p[3] == 's' ? PERM_S : 0));
+	p = skip_token(p, end);
+	/* offset, dev, inode */
+	for (int i = 0; i < 3; i++) {
+		p = skip_blanks(p, end);
+		if (p >= end)
+			return false;
+		p = skip_token(p, end);
+	}
+	/* The path is the rest of the line: it may hold spaces. */
+	path = skip_blanks(p, end);
+	pend = end;
+	while (pend > path && (pend[-1] == ' ' || pend[-1] == '\t' || pend[-1] == '\r'))
+		pend--;
+	v->pathkind = (uint8_t)path_kind(path, (size_t)(pend - path));
+	if (v->pathkind == P_FILE) {
+		v->path_hash = fnv1a(path, (size_t)(pend - path));
+		v->so = is_shared_object(path, (size_t)(pend - path));
+	}
+	return true;
+}
+
+/* "Key:   1234 kB": the value in bytes, or -1 when the line is not that key. */
+static int64_t field_kb(const char *p, const char *end, const char *key)
+{
+	size_t k = strlen(key);
+	int64_t v = 0;
+	int digits = 0;
+
+	if ((size_t)(end - p) <= k || memcmp(p, key, k) != 0 || p[k] != ':')
+		return -1;
+	p = skip_blanks(p + k + 1, end);
+	while (p < end && isdigit((unsigned char)*p) && digits < 15) {
+		v = v * 10 + (*p - '0');
+		p++;
+		digits++;
+	}
+	return digits ? v * 1024 : -1;
+}
+
+static int vma_push(struct vma_list *l, const struct vma *v)
+{
+	if (l->n == l->cap) {
+		size_t nc = l->cap ? l->cap * 2 : 256;
+		struct vma *nv = realloc(l->v, nc * sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		l->v = nv;
+		l->cap = nc;
+	}
+	l->v[l->n++] = *v;
+	return 0;
+}
+
+/* One line of smaps text (no newline). */
+static int feed_line(struct vma_list *l, const char *p, const char *end)
+{
+	struct vma v;
+	int64_t x;
+
+	if (p < end && isxdigit((unsigned char)*p) && parse_header(p, end, &v)) {
+		l->any_line = true;
+		return vma_push(l, &v);
+	}
+	if (p >= end || !isupper((unsigned char)*p) || !memchr(p, ':', (size_t)(end - p)))
+		return 0;
+	l->any_line = true;
+	if (l->n == 0)
+		return 0;
+	if ((x = field_kb(p, end, "Rss")) >= 0)
+		l->v[l->n - 1].rss = x;
+	else if ((x = field_kb(p, end, "Swap")) >= 0)
+		l->v[l->n - 1].swap = x;
+	return 0;
+}
+
+static bool anon_perms(const struct vma *v, uint8_t perms)
+{
+	return v->pathkind == P_ANON && v->perms == perms;
+}
+
+static uint64_t vsize(const struct vma *v)
+{
+	return v->end - v->start;
+}
+
+static void add(struct mw_regions *out, enum mw_region_kind k, const struct vma *v)
+{
+	out->r[k].size += (int64_t)vsize(v);
+	out->r[k].rss += v->rss;
+	out->r[k].swap += v->swap;
+	out->r[k].count++;
+}
+
+/* Arena heap (see the top of the file): returns how many mappings from i it covers, or 0. */
+static size_t arena_at(const struct vma *v, size_t n, size_t i)
+{
+	const struct vma *a = &v[i];
+
+	if (a->pathkind != P_ANON || a->start % ARENA_SPAN != 0)
+		return 0;
+	if ((a->perms == (PERM_R | PERM_W) || a->perms == 0) && vsize(a) == ARENA_SPAN)
+		return 1;
+	if (a->perms == (PERM_R | PERM_W) && vsize(a) < ARENA_SPAN && i + 1 < n &&
+	    anon_perms(&v[i + 1], 0) && v[i + 1].start == a->end &&
+	    v[i + 1].end - a->start == ARENA_SPAN)
+		return 2;
+	return 0;
+}
+
+/*
+ * Thread stack: guard at i, stack at i + 1. glibc 2.27+ maps the stack
+ * size plus the guard; older ones (and musl-like layouts) carve the guard
+ * out of the stack size: either total is accepted.
+ */
+static bool stack_at(const struct vma *v, size_t n, size_t i, uint64_t stack_size)
+{
+	if (i + 1 >= n || !anon_perms(&v[i], 0) || vsize(&v[i]) > GUARD_MAX ||
+	    !anon_perms(&v[i + 1], PERM_R | PERM_W) || v[i + 1].start != v[i].end)
+		return false;
+	return vsize(&v[i + 1]) == stack_size || v[i + 1].end - v[i].start == stack_size;
+}
+
+static bool is_bss(const struct vma *v, size_t i)
+{
+	return i > 0 && anon_perms(&v[i], PERM_R | PERM_W) && v[i - 1].pathkind == P_FILE &&
+	       (v[i - 1].perms & PERM_W) && v[i - 1].end == v[i].start;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Distinct files and shared objects, by path hash. */
+static int count_files(const struct vma_list *l, struct mw_regions *out)
+{
+	uint64_t *h = malloc((l->n ? l->n : 1) * sizeof(*h) * 2), *so;
+	size_t nh = 0, nso = 0;
+
+	if (!h)
+		return -ENOMEM;
+	so = h + (l->n ? l->n : 1);
+	for (size_t i = 0; i < l->n; i++) {
+		if (l->v[i].pathkind != P_FILE)
+			continue;
+		h[nh++] = l->v[i].path_hash;
+		if (l->v[i].so)
+			so[nso++] = l->v[i].path_hash;
+	}
+	mw_qsort(h, nh, sizeof(*h), cmp_u64);
+	mw_qsort(so, nso, sizeof(*so), cmp_u64);
+	for (size_t i = 0; i < nh; i++)
+		out->files += i == 0 || h[i] != h[i - 1];
+	for (size_t i = 0; i < nso; i++)
+		if (i == 0 || so[i] != so[i - 1]) {
+			out->so_files++;
+			out->so_hash += mix(so[i]);
+		}
+	free(h);
+	return 0;
+}
+
+static void classify(const struct vma_list *l, uint64_t stack_size, struct mw_regions *out)
+{
+	const struct vma *v = l->v;
+	static const enum mw_region_kind by_path[] = {
+	        [P_HEAP] = MW_REG_heap,       [P_STACK] = MW_REG_stack,
+	        [P_SPECIAL] = MW_REG_special, [P_SYSV] = MW_REG_shm_sysv,
+	        [P_POSIX] = MW_REG_shm_posix, [P_MEMFD] = MW_REG_memfd,
+	};
+
+	for (size_t i = 0; i < l->n; i++) {
+		size_t k;
+
+		if (v[i].pathkind == P_FILE) {
+			add(out, v[i].perms & PERM_X ? MW_REG_file_exec : MW_REG_file_data, &v[i]);
+		} else if (v[i].pathkind != P_ANON) {
+			add(out, by_path[v[i].pathkind], &v[i]);
+		} else if ((k = arena_at(v, l->n, i)) > 0) {
+			for (size_t j = 0; j < k; j++)
+				add(out, MW_REG_arena, &v[i + j]);
+			i += k - 1;
+		} else if (stack_at(v, l->n, i, stack_size)) {
+			add(out, MW_REG_thread_stacks, &v[i]);
+			add(out, MW_REG_thread_stacks, &v[i + 1]);
+			out->stacks++;
+			i++;
+		} else if (is_bss(v, i)) {
+			add(out, MW_REG_file_data, &v[i]);
+		} else {
+			add(out, MW_REG_anon, &v[i]);
+		}
+	}
+}
+
+int mw_region_parse_smaps(const char *text, uint64_t stack_size, struct mw_regions *out)
+{
+	struct vma_list l = {0};
+	int r = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (!text)
+		return -EINVAL;
+	if (stack_size == 0)
+		stack_size = DEFAULT_STACK;
+	for (const char *p = text; *p && r == 0;) {
+		const char *nl = strchr(p, '\n');
+		const char *end = nl ? nl : p + strlen(p);
+		r = feed_line(&l, p, end);
+		p = nl ? nl + 1 : end;
+	}
+	if (r == 0 && !l.any_line && text[strspn(text, " \t\r\n")] != '\0')
+		r = -EINVAL;
+	if (r == 0)
+		r = count_files(&l, out);
+	if (r == 0) {
+		classify(&l, stack_size, out);
+		out->readable = true;
+	}
+	free(l.v);
+	if (r < 0)
+		memset(out, 0, sizeof(*out));
+	return r;
+}
+
+/* /proc/PID is gone: ESRCH, whatever the step that found out. */
+static int gone_as_esrch(int r)
+{
+	return r == -ENOENT ? -ESRCH : r;
+}
+
+uint64_t mw_region_stack_limit(const char *root, pid_t pid)
+{
+	char rel[64], path[4200], buf[4096];
+	uint64_t v = 0;
+	const char *p;
+
+	snprintf(rel, sizeof(rel), "/proc/%d/limits", (int)pid);
+	if (mw_path(path, sizeof(path), root, rel) < 0 ||
+	    mw_read_file(path, buf, sizeof(buf), NULL) < 0)
+		return 0;
+	p = strstr(buf, "Max stack size");
+	if (!p)
+		return 0;
+	p += strlen("Max stack size");
+	while (*p == ' ')
+		p++;
+	if (!isdigit((unsigned char)*p))
+		return 0; /* "unlimited": glibc then uses its 8 MiB default, as does our 0 */
+	v = strtoull(p, NULL, 10);
+	/* glibc rounds the stack to whole pages. */
+	return (v + 4095) & ~4095ull;
+}
+
+/*
+ * Streamed, since the smaps of a process with many mappings runs to tens
+ * of MB: only the compact per-mapping records are kept.
+ */
+int mw_region_read(const char *root, pid_t pid, struct mw_regions *out)
+{
+	char rel[64], path[4200];
+	_cleanup_fclose_ FILE *f = NULL;
+	_cleanup_free_ char *line = NULL;
+	struct vma_list l = {0};
+	uint64_t t0 = mw_mono_ns();
+	size_t cap = 0;
+	ssize_t n;
+	int r = 0;
+
+	memset(out, 0, sizeof(*out));
+	snprintf(rel, sizeof(rel), "/proc/%d/smaps", (int)pid);
+	r = mw_path(path, sizeof(path), root, rel);
+	if (r == 0) {
+		f = fopen(path, "re");
+		if (!f)
+			r = gone_as_esrch(-errno);
+	}
+	if (r == 0) {
+		errno = 0;
+		while (r == 0 && (n = getline(&line, &cap, f)) > 0) {
+			const char *end = line + n;
+			if (end[-1] == '\n')
+				end--;
+			r = feed_line(&l, line, end);
+		}
+		if (r == 0 && ferror(f))
+			r = gone_as_esrch(errno ? -errno : -EIO);
+	}
+	if (r == 0)
+		r = count_files(&l, out);
+	/* Every user-space process has mappings: none means it exited (a zombie). */
+	if (r == 0 && l.n == 0)
+		r = -ESRCH;
+	if (r == 0) {
+		classify(&l, mw_region_stack_limit(root, pid) ?: DEFAULT_STACK, out);
+		out->readable = true;
+		out->read_us = (int64_t)((mw_mono_ns() - t0) / 1000);
+	}
+	free(l.v);
+	if (r < 0) {
+		memset(out, 0, sizeof(*out));
+		out->err = r;
+	}
+	return r;
+}
+
+bool mw_regions_equal(const struct mw_regions *a, const struct mw_regions *b)
+{
+	if (a->readable != b->readable)
+		return false;
+	if (!a->readable)
+		return a->err == b->err;
+	return memcmp(a->r, b->r, sizeof(a->r)) == 0 && a->files == b->files &&
+	       a->so_files == b->so_files && a->so_hash == b->so_hash && a->stacks == b->stacks;
+}
+
+bool mw_fd_kinds_equal(const struct mw_fd_kinds *a, const struct mw_fd_kinds *b)
+{
+	if (a->readable != b->readable)
+		return false;
+	if (!a->readable)
+		return a->err == b->err;
+	return memcmp(a->n, b->n, sizeof(a->n)) == 0;
+}
+
+enum mw_fd_kind mw_fd_kind_of(const char *t)
+{
+	if (strncmp(t, "socket:[", 8) == 0)
+		return MW_FD_socket;
+	if (strncmp(t, "pipe:[", 6) == 0)
+		return MW_FD_pipe;
+	if (strcmp(t, "anon_inode:[eventfd]") == 0)
+		return MW_FD_eventfd;
+	if (strncmp(t, "anon_inode:", 11) == 0)
+		return MW_FD_anon_other;
+	if (t[0] == '/')
+		return MW_FD_file;
+	return MW_FD_other;
+}
+
+int mw_fd_kinds_read(const char *root, pid_t pid, struct mw_fd_kinds *out)
+{
+	char rel[64], path[4200], target[4200];
+	_cleanup_closedir_ DIR *d = NULL;
+	struct dirent *e;
+	int r = 0;
+
+	memset(out, 0, sizeof(*out));
+	snprintf(rel, sizeof(rel), "/proc/%d/fd", (int)pid);
+	r = mw_path(path, sizeof(path), root, rel);
+	if (r == 0) {
+		d = opendir(path);
+		if (!d)
+			r = gone_as_esrch(-errno);
+	}
+	while (r == 0 && (errno = 0, e = readdir(d))) {
+		ssize_t k;
+		if (e->d_name[0] == '.')
+			continue;
+		k = readlinkat(dirfd(d), e->d_name, target, sizeof(target) - 1);
+		if (k < 0) {
+			/* Closed since readdir: not a descriptor any more. */
+			if (errno == ENOENT)
+				continue;
+			r = -errno;
+			break;
+		}
+		target[k] = '\0';
+		out->n[mw_fd_kind_of(target)]++;
+	}
+	if (r == 0 && errno)
+		r = gone_as_esrch(-errno);
+	if (r < 0) {
+		memset(out, 0, sizeof(*out));
+		out->err = r;
+		return r;
+	}
+	out->readable = true;
+	return 0;
+}
+
+/* ---- store: writer and step-series reader (docs/schema-regions.md) ---- */
+
+struct mw_region_writer {
+	sqlite3 *db;
+	sqlite3_stmt *reg, *fd;
+};
+
+#define REG_VALUE_COLS(name, str) ",?,?,?,?"
+#define REG_NAME_COLS(name, str)  "," str "_size," str "_rss," str "_swap," str "_count"
+#define FD_NAME_COLS(name)        "," #name
+#define FD_VALUE_COLS(name)       ",?"
+
+static const char reg_insert_sql[] =
+        "INSERT OR REPLACE INTO region_samples(proc,tick,t_ms,full,err,files,so_files,so_hash,"
+        "stacks,read_us" MW_REGION_KINDS(
+                REG_NAME_COLS) ") VALUES(?,?,?,?,?,?,?,?,?,?" MW_REGION_KINDS(REG_VALUE_COLS) ")";
+static const char fd_insert_sql[] =
+        "INSERT OR REPLACE INTO fd_samples(proc,tick,t_ms,full,err" MW_FD_KINDS(
+                FD_NAME_COLS) ") VALUES(?,?,?,?,?" MW_FD_KINDS(FD_VALUE_COLS) ")";
+
+static int sqlite_errno(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return -EBUSY;
+	case SQLITE_FULL:
+		return -ENOSPC;
+	case SQLITE_NOMEM:
+		return -ENOMEM;
+	case SQLITE_READONLY:
+	case SQLITE_PERM:
+		return -EACCES;
+	default:
+		return -EIO;
+	}
+}
+
+int mw_region_writer_new(struct mw_store *s, struct mw_region_writer **out)
+{
+	struct mw_region_writer *w = calloc(1, sizeof(*w));
+	int rc;
+
+	if (!w)
+		return -ENOMEM;
+	w->db = mw_store_db(s);
+	rc = sqlite3_prepare_v3(w->db, reg_insert_sql, -1, SQLITE_PREPARE_PERSISTENT, &w->reg,
+	                        NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v3(w->db, fd_insert_sql, -1, SQLITE_PREPARE_PERSISTENT, &w->fd,
+		                        NULL);
+	if (rc != SQLITE_OK) {
+		mw_region_writer_free(w);
+		return sqlite_errno(rc);
+	}
+	*out = w;
+	return 0;
+}
+
+void mw_region_writer_free(struct mw_region_writer *w)
+{
+	if (!w)
+		return;
+	sqlite3_finalize(w->reg);
+	sqlite3_finalize(w->fd);
+	free(w);
+}
+
+static int step_reset(sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_DONE ? 0 : sqlite_errno(rc);
+}
+
+static void bind_head(sqlite3_stmt *st, int64_t proc_id, int64_t tick, int64_t t_ms, bool full,
+                      bool readable, int err)
+{
+	sqlite3_bind_int64(st, 1, proc_id);
+	sqlite3_bind_int64(st, 2, tick);
+	sqlite3_bind_int64(st, 3, t_ms);
+	sqlite3_bind_int(st, 4, full);
+	if (!readable)
+		sqlite3_bind_int(st, 5, err < 0 ? -err : EIO);
+}
+
+/* Unbound parameters are NULL: an unreadable sample stores only its error code. */
+int mw_region_write(struct mw_region_writer *w, int64_t proc_id, int64_t tick, int64_t t_ms,
+                    bool full, const struct mw_regions *reg)
+{
+	sqlite3_stmt *st = w->reg;
+	int idx = 6;
+
+	bind_head(st, proc_id, tick, t_ms, full, reg->readable, reg->err);
+	if (reg->readable) {
+		sqlite3_bind_int64(st, idx++, reg->files);
+		sqlite3_bind_int64(st, idx++, reg->so_files);
+		sqlite3_bind_int64(st, idx++, (int64_t)reg->so_hash);
+		sqlite3_bind_int64(st, idx++, reg->stacks);
+		sqlite3_bind_int64(st, idx++, reg->read_us);
+		for (int k = 0; k < MW_REG_COUNT; k++) {
+			sqlite3_bind_int64(st, idx++, reg->r[k].size);
+			sqlite3_bind_int64(st, idx++, reg->r[k].rss);
+			sqlite3_bind_int64(st, idx++, reg->r[k].swap);
+			sqlite3_bind_int64(st, idx++, reg->r[k].count);
+		}
+	}
+	return step_reset(st);
+}
+
+int mw_fd_kinds_write(struct mw_region_writer *w, int64_t proc_id, int64_t tick, int64_t t_ms,
+                      bool full, const struct mw_fd_kinds *fds)
+{
+	sqlite3_stmt *st = w->fd;
+
+	bind_head(st, proc_id, tick, t_ms, full, fds->readable, fds->err);
+	if (fds->readable)
+		for (int k = 0; k < MW_FD_COUNT; k++)
+			sqlite3_bind_int64(st, 6 + k, fds->n[k]);
+	return step_reset(st);
+}
+
+/* A row's values; column 0 is t_ms, 1 err, then the values in insert order. */
+static void row_regions(sqlite3_stmt *st, struct mw_regions *r)
+{
+	int idx = 2;
+
+	memset(r, 0, sizeof(*r));
+	if (sqlite3_column_type(st, 1) != SQLITE_NULL) {
+		r->err = -sqlite3_column_int(st, 1);
+		return;
+	}
+	r->readable = true;
+	r->files = sqlite3_column_int64(st, idx++);
+	r->so_files = sqlite3_column_int64(st, idx++);
+	r->so_hash = (uint64_t)sqlite3_column_int64(st, idx++);
+	r->stacks = sqlite3_column_int64(st, idx++);
+	r->read_us = sqlite3_column_int64(st, idx++);
+	for (int k = 0; k < MW_REG_COUNT; k++) {
+		r->r[k].size = sqlite3_column_int64(st, idx++);
+		r->r[k].rss = sqlite3_column_int64(st, idx++);
+		r->r[k].swap = sqlite3_column_int64(st, idx++);
+		r->r[k].count = sqlite3_column_int64(st, idx++);
+	}
+}
+
+static void row_fds(sqlite3_stmt *st, struct mw_fd_kinds *f)
+{
+	memset(f, 0, sizeof(*f));
+	if (sqlite3_column_type(st, 1) != SQLITE_NULL) {
+		f->err = -sqlite3_column_int(st, 1);
+		return;
+	}
+	f->readable = true;
+	for (int k = 0; k < MW_FD_COUNT; k++)
+		f->n[k] = sqlite3_column_int64(st, 2 + k);
+}
+
+#define REG_SELECT_COLS(name, str) ",s." str "_size,s." str "_rss,s." str "_swap,s." str "_count"
+#define FD_SELECT_COLS(name)       ",s." #name
+
+/* The last row at or before since, every row inside, up to until (like mw_store_proc_series). */
+#define WINDOW_SQL(table)                                                                          \
+	" FROM " table " s WHERE s.proc = ?1 AND s.t_ms <= ?3 AND (s.t_ms >= ?2 OR s.tick ="       \
+	" (SELECT max(s2.tick) FROM " table " s2 WHERE s2.proc = ?1 AND s2.t_ms < ?2))"            \
+	" ORDER BY s.tick"
+
+static const char reg_series_sql[] =
+        "SELECT s.t_ms,s.err,s.files,s.so_files,s.so_hash,"
+        "s.stacks,s.read_us" MW_REGION_KINDS(REG_SELECT_COLS) WINDOW_SQL("region_samples");
+static const char fd_series_sql[] =
+        "SELECT s.t_ms,s.err" MW_FD_KINDS(FD_SELECT_COLS) WINDOW_SQL("fd_samples");
+
+static int series_push(struct mw_region_series *sr, size_t *cap, const struct mw_region_point *p)
+{
+	if (sr->n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 32;
+		struct mw_region_point *nv = realloc(sr->v, nc * sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		sr->v = nv;
+		*cap = nc;
+	}
+	sr->v[sr->n++] = *p;
+	return 0;
+}
+
+static int prepare_window(sqlite3 *db, const char *sql, int64_t proc_id, int64_t since,
+                          int64_t until, sqlite3_stmt **st)
+{
+	int rc = sqlite3_prepare_v2(db, sql, -1, st, NULL);
+
+	if (rc != SQLITE_OK)
+		return sqlite_errno(rc);
+	sqlite3_bind_int64(*st, 1, proc_id);
+	sqlite3_bind_int64(*st, 2, since);
+	sqlite3_bind_int64(*st, 3, until);
+	return 0;
+}
+
+static int step_row(sqlite3_stmt *st, bool *have)
+{
+	int rc = sqlite3_step(st);
+
+	*have = rc == SQLITE_ROW;
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : sqlite_errno(rc);
+}
+
+/* The last time the process was seen alive, bounded by until; MW_UNKNOWN when not known. */
+static int64_t last_alive_ms(sqlite3 *db, int64_t proc_id, int64_t until)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t t = MW_UNKNOWN;
+
+	if (sqlite3_prepare_v2(db,
+	                       "SELECT (SELECT t_ms FROM ticks WHERE id < coalesce(p.exit_tick,"
+	                       " 9223372036854775807) ORDER BY id DESC LIMIT 1) FROM procs p"
+	                       " WHERE p.id = ?",
+	                       -1, &st, NULL) != SQLITE_OK)
+		return MW_UNKNOWN;
+	sqlite3_bind_int64(st, 1, proc_id);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+		t = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return t != MW_UNKNOWN && t > until ? until : t;
+}
+
+/*
+ * Merge the two tables by time: a point wherever either changed, the
+ * other's value carried forward (unknown -- readable = false, err 0 --
+ * before its first row).
+ */
+int mw_store_region_series(struct mw_store *s, int64_t proc_id, int64_t since_ms, int64_t until_ms,
+                           struct mw_region_series *out)
+{
+	sqlite3 *db = mw_store_db(s);
+	sqlite3_stmt *rs = NULL, *fs = NULL;
+	struct mw_region_point cur = {0};
+	bool hr = false, hf = false;
+	size_t cap = 0;
+	int64_t end;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	r = prepare_window(db, reg_series_sql, proc_id, since_ms, until_ms, &rs);
+	if (r == 0)
+		r = prepare_window(db, fd_series_sql, proc_id, since_ms, until_ms, &fs);
+	if (r == 0)
+		r = step_row(rs, &hr);
+	if (r == 0)
+		r = step_row(fs, &hf);
+	while (r == 0 && (hr || hf)) {
+		int64_t tr = hr ? sqlite3_column_int64(rs, 0) : INT64_MAX;
+		int64_t tf = hf ? sqlite3_column_int64(fs, 0) : INT64_MAX;
+		int64_t t = tr < tf ? tr : tf;
+
+		if (tr == t) {
+			row_regions(rs, &cur.reg);
+			r = step_row(rs, &hr);
+		}
+		if (r == 0 && tf == t) {
+			row_fds(fs, &cur.fds);
+			r = step_row(fs, &hf);
+		}
+		cur.t_ms = t < since_ms ? since_ms : t;
+		/* Rows before the window collapse into its start. */
+		if (r == 0 && out->n && out->v[out->n - 1].t_ms == cur.t_ms)
+			out->v[out->n - 1] = cur;
+		else if (r == 0)
+			r = series_push(out, &cap, &cur);
+	}
+	if (r == 0 && out->n) {
+		end = last_alive_ms(db, proc_id, until_ms);
+		if (end != MW_UNKNOWN && end > out->v[out->n - 1].t_ms) {
+			cur = out->v[out->n - 1];
+			cur.t_ms = end;
+			r = series_push(out, &cap, &cur);
+		}
+	}
+	sqlite3_finalize(rs);
+	sqlite3_finalize(fs);
+	if (r < 0)
+		mw_region_series_release(out);
+	return r;
+}
+
+void mw_region_series_release(struct mw_region_series *sr)
+{
+	free(sr->v);
+	memset(sr, 0, sizeof(*sr));
+}

@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The eBPF evidence readers (bpfdata.h) against the tables schema step 2
+ * creates, in a real SQLite file, filled the way the daemon's eBPF source
+ * fills them.
+ */
+#include "check.h"
+#include "memwatch/store/bpfdata.h"
+#include "memwatch/store/store.h"
+#include "memwatch/base/util.h"
+
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#define SEC 1000000000ull
+
+static char dir[] = "/tmp/mw-test-bpfdata-XXXXXX";
+
+static int add_tick(struct mw_store *st, uint64_t t, pid_t pid, int64_t *tick, int64_t *proc,
+                    const int64_t row[7])
+{
+	static const char sql[] =
+	        "INSERT INTO bpf_proc_samples(proc, tick, faults_heap, faults_stack, faults_mmap,"
+	        " mmaps_anon, mmap_bytes_anon, mmaps_file, mmap_bytes_file) "
+	        "VALUES(?,?,?,?,?,?,?,?,?)";
+	struct mw_proc_sample s = {.pid = pid, .ppid = 1, .start_ticks = 4242};
+	struct mw_proc_set set = {.v = &s, .n = 1, .cap = 1, .t_ns = t};
+	struct mw_tick tk = {.t_ns = t, .procs = &set};
+	sqlite3_stmt *q = NULL;
+	int r;
+
+	snprintf(s.comm, sizeof(s.comm), "grower");
+	for (int i = 0; i < MW_PM_COUNT; i++)
+		s.m[i] = (int64_t)t;
+	r = mw_store_tick_begin(st, &tk, tick);
+	if (r == 0)
+		r = mw_store_tick_write_procs(st, *tick, &tk);
+	*proc = mw_store_live_proc_id(st, pid, 4242);
+	if (r == 0 && row) {
+		r = sqlite3_prepare_v2(mw_store_db(st), sql, -1, &q, NULL) == SQLITE_OK ? 0 : -1;
+		sqlite3_bind_int64(q, 1, *proc);
+		sqlite3_bind_int64(q, 2, *tick);
+		for (int i = 0; i < 7; i++)
+			sqlite3_bind_int64(q, 3 + i, row[i]);
+		if (r == 0 && sqlite3_step(q) != SQLITE_DONE)
+			r = -1;
+		sqlite3_finalize(q);
+	}
+	if (r < 0) {
+		mw_store_tick_rollback(st);
+		return r;
+	}
+	return mw_store_tick_commit(st);
+}
+
+int main(void)
+{
+	static const int64_t a[7] = {10, 1, 100, 2, 8192, 1, 4096};
+	static const int64_t b[7] = {5, 0, 50, 1, 4096, 0, 0};
+	struct mw_bpf_proc_evidence ev;
+	struct mw_bpf_cost cost;
+	struct mw_store *st = NULL;
+	char path[256], state[64];
+	int64_t tick = 0, proc = 0;
+	uint64_t t0 = 1700000000ull * SEC;
+
+	if (!mkdtemp(dir))
+		return 1;
+	snprintf(path, sizeof(path), "%s/mw.db", dir);
+	CHECK(mw_store_open_writer(path, NULL, &st, NULL) == 0);
+	if (!st)
+		return check_done();
+
+	/* Before anything is recorded: not available, zeros, and no cost. */
+	CHECK(add_tick(st, t0, 777, &tick, &proc, NULL) == 0);
+	CHECK(proc > 0);
+	CHECK(mw_store_bpf_proc_evidence(st, proc, 0, INT64_MAX, &ev) == 0);
+	CHECK(!ev.available);
+	CHECK(mw_store_bpf_cost(st, &cost) < 0);
+
+	CHECK(add_tick(st, t0 + 5 * SEC, 777, &tick, &proc, a) == 0);
+	CHECK(add_tick(st, t0 + 10 * SEC, 777, &tick, &proc, b) == 0);
+	CHECK(mw_store_bpf_proc_evidence(st, proc, 0, INT64_MAX, &ev) == 0);
+	CHECK(ev.available);
+	CHECK_EQ_I64(ev.faults_heap, 15);
+	CHECK_EQ_I64(ev.faults_stack, 1);
+	CHECK_EQ_I64(ev.faults_mmap, 150);
+	CHECK_EQ_I64(ev.mmaps_anon, 3);
+	CHECK_EQ_I64(ev.mmap_bytes_anon, 12288);
+	CHECK_EQ_I64(ev.mmaps_file, 1);
+	CHECK_EQ_I64(ev.mmap_bytes_file, 4096);
+	/* A window holding only the second row. */
+	CHECK(mw_store_bpf_proc_evidence(st, proc, (int64_t)((t0 + 8 * SEC) / 1000000), INT64_MAX,
+	                                 &ev) == 0);
+	CHECK_EQ_I64(ev.faults_heap, 5);
+
+	CHECK(mw_store_meta_set(st, "bpf", "on: page_fault_user (tp_btf)") == 0);
+	CHECK(mw_store_bpf_status(st, state, sizeof(state)) == 0);
+	CHECK_EQ_STR(state, "on: page_fault_user (tp_btf)");
+	CHECK(mw_store_meta_set(
+	              st, "bpf_stats",
+	              "{\"programs\":[{\"name\":\"a\",\"run_cnt\":10,\"run_time_ns\":500},"
+	              "{\"name\":\"b\",\"run_cnt\":5,\"run_time_ns\":100}],"
+	              "\"events_dropped\":3,\"events_lost\":1,\"storage_failures\":0,"
+	              "\"stats_window_ns\":5000000000}") == 0);
+	CHECK(mw_store_bpf_cost(st, &cost) == 0);
+	CHECK_EQ_I64(cost.programs, 2);
+	CHECK_EQ_I64(cost.run_cnt, 15);
+	CHECK_EQ_I64(cost.run_time_ns, 600);
+	CHECK_EQ_I64(cost.events_dropped, 4);
+	CHECK_EQ_I64(cost.window_ns, 5000000000ll);
+
+	mw_store_close(st);
+	unlink(path);
+	{
+		char extra[300];
+		snprintf(extra, sizeof(extra), "%s-wal", path);
+		unlink(extra);
+		snprintf(extra, sizeof(extra), "%s-shm", path);
+		unlink(extra);
+	}
+	rmdir(dir);
+	return check_done();
+}

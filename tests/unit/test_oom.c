@@ -1,0 +1,177 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* OOM badness ranking on built process sets, and memory cgroup limits from recorded v1/v2 trees. */
+#include "check.h"
+#include "memwatch/analyse/oom.h"
+#include "memwatch/store/store.h"
+#include "memwatch/base/util.h"
+
+#include <errno.h>
+#include <math.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifndef SRCDIR
+#define SRCDIR "."
+#endif
+
+static void proc(struct mw_proc_sample *p, pid_t pid, const char *comm, int64_t rss, int64_t swap,
+                 int64_t pte, int64_t adj)
+{
+	memset(p, 0, sizeof(*p));
+	p->pid = pid;
+	snprintf(p->comm, sizeof(p->comm), "%s", comm);
+	for (int i = 0; i < MW_PM_COUNT; i++)
+		p->m[i] = 0;
+	p->m[MW_PM_rss] = rss;
+	p->m[MW_PM_swap] = swap;
+	p->m[MW_PM_pte] = pte;
+	p->m[MW_PM_oom_adj] = adj;
+	p->cgroup = NULL;
+	p->cmdline = NULL;
+}
+
+static void test_ranking(void)
+{
+	struct mw_proc_sample v[6];
+	struct mw_proc_set set = {.v = v, .n = 6, .cap = 6};
+	struct mw_sys_sample now;
+	struct mw_oom_forecast f;
+	int64_t page = sysconf(_SC_PAGESIZE);
+
+	for (int i = 0; i < MW_MI_COUNT; i++)
+		now.mem[i] = MW_UNKNOWN;
+	now.mem[MW_MI_mem_total] = 1000 * 1000 * page; /* 1e6 pages */
+	now.mem[MW_MI_swap_total] = 0;
+	now.mem[MW_MI_mem_available] = 500 * 1000 * page;
+	proc(&v[0], 1, "init", 900000 * page, 0, 0, 0); /* never chosen */
+	proc(&v[1], 10, "big", 300000 * page, 0, 0, 0);
+	proc(&v[2], 11, "swapper", 100000 * page, 150000 * page, 100 * page, 0);
+	proc(&v[3], 12, "biased", 10000 * page, 0, 0, 500);    /* + 500000 pages */
+	proc(&v[4], 13, "sshd", 5000 * page, 0, 0, 0);         /* killable: protect */
+	proc(&v[5], 14, "exempt", 800000 * page, 0, 0, -1000); /* never chosen */
+	CHECK_EQ_I64(mw_oom_forecast(&set, &now, NULL, &f), 0);
+	CHECK_EQ_I64(f.totalpages, 1000000);
+	CHECK_EQ_I64(f.n, 4);
+	CHECK_EQ_I64(f.exempt, 2);
+	CHECK_EQ_I64(f.v[0].pid, 12);
+	CHECK_EQ_I64(f.v[1].pid, 10);
+	CHECK_EQ_I64(f.v[2].pid, 11);
+	CHECK_EQ_I64(f.v[3].pid, 13);
+	CHECK_NEAR(f.v[2].points, 250100, 0.5);
+	/* (1000 + 510000 * 1000 / 1e6) * 2 / 3 = 1006 */
+	CHECK_EQ_I64(f.v[0].score, 1006);
+	CHECK_EQ_I64(f.v[1].score, 866);
+	CHECK_EQ_I64(f.nprotect, 1);
+	CHECK_EQ_STR(f.protect[0].comm, "sshd");
+	CHECK(isnan(f.seconds_to_oom)); /* no history: no forecast of exhaustion */
+	CHECK_EQ_I64(f.victim_at_oom, -1);
+	mw_oom_forecast_release(&f);
+	now.mem[MW_MI_mem_total] = 0;
+	CHECK_EQ_I64(mw_oom_forecast(&set, &now, NULL, &f), -EINVAL);
+}
+
+static void test_memcg(void)
+{
+	char v1[4096], v2[4096];
+	int64_t lim, use;
+
+	snprintf(v1, sizeof(v1), "%s/tests/data/root-6.18", SRCDIR);
+	snprintf(v2, sizeof(v2), "%s/tests/data/root-numa", SRCDIR);
+	CHECK_EQ_I64(mw_memcg_read(v1, "5:devices:/,4:memory:/app,0::/", &lim, &use), 0);
+	CHECK_EQ_I64(lim, 268435456);
+	CHECK_EQ_I64(use, 1048576);
+	CHECK_EQ_I64(mw_memcg_read(v1, "9:name=systemd:/\n4:memory:/app\n0::/\n", &lim, &use), 0);
+	CHECK_EQ_I64(lim, 268435456);
+	CHECK_EQ_I64(mw_memcg_read(v1, "4:memory:/unlimited", &lim, &use), -ENOENT);
+	CHECK_EQ_I64(lim, MW_UNKNOWN);
+	CHECK_EQ_I64(mw_memcg_read(v1, "4:memory:/missing", &lim, &use), -ENOENT);
+	CHECK(mw_memcg_read(v1, "4:memory:/../../etc", &lim, &use) < 0);
+	CHECK_EQ_I64(mw_memcg_read(v2, "0::/svc", &lim, &use), 0);
+	CHECK_EQ_I64(lim, 536870912);
+	CHECK_EQ_I64(use, 4096);
+	CHECK_EQ_I64(mw_memcg_read(v2, "0::/free", &lim, &use), -ENOENT);
+	CHECK_EQ_I64(mw_memcg_read(v2, "", &lim, &use), -ENOENT);
+	CHECK_EQ_I64(mw_memcg_read(v2, "garbage", &lim, &use), -ENOENT);
+	CHECK_EQ_I64(mw_memcg_read(v2, NULL, &lim, &use), -ENOENT);
+}
+
+/*
+ * A store where a process grows and disappears at the tick the oom_kill
+ * counter rises; with_event adds the eBPF source's oom-kill event.
+ */
+static void history_case(bool with_event)
+{
+	char dir[] = "/tmp/mw-test-oom-XXXXXX", path[300], cmd[400];
+	struct mw_store *st = NULL;
+	struct mw_oom_history h = {0};
+	struct mw_proc_sample v[2];
+	struct mw_proc_set set = {.v = v, .cap = 2};
+	struct mw_sys_sample sys;
+	uint64_t t0 = mw_now_ns() - 60ull * 1000000000ull;
+	int64_t kill_ms = 0;
+
+	if (!mkdtemp(dir))
+		return;
+	snprintf(path, sizeof(path), "%s/oom.db", dir);
+	CHECK_EQ_I64(mw_store_open_writer(path, NULL, &st, NULL), 0);
+	if (!st)
+		return;
+	for (int i = 0; i < MW_MI_COUNT; i++)
+		sys.mem[i] = 1 << 30;
+	for (int i = 0; i < MW_VM_COUNT; i++)
+		sys.vm[i] = 0;
+	for (int i = 0; i < MW_PSI_COUNT; i++)
+		sys.psi[i] = 0;
+	sys.vm[MW_VM_oom_kill] = 3;
+	for (int k = 0; k < 8; k++) {
+		uint64_t t = t0 + (uint64_t)k * 1000000000ull;
+		struct mw_tick tk = {.t_ns = t, .procs = &set, .sys = &sys};
+		proc(&v[0], 500, "keeper", 100 << 20, 0, 0, 0);
+		proc(&v[1], 501, "grower", (int64_t)(k + 1) << 24, 0, 0, 0);
+		v[0].start_ticks = v[1].start_ticks = 10;
+		v[0].cgroup = v[1].cgroup = (char *)"4:memory:/box";
+		/* At tick 7 the grower is gone and the counter has risen by one. */
+		set.n = k < 7 ? 2 : 1;
+		if (k == 7) {
+			sys.vm[MW_VM_oom_kill] = 4;
+			kill_ms = (int64_t)(t / 1000000ull);
+		}
+		CHECK_EQ_I64(mw_store_write_tick(st, &tk), 0);
+	}
+	if (with_event)
+		CHECK_EQ_I64(mw_store_add_event(
+		                     st, (uint64_t)(kill_ms - 300) * 1000000ull, "oom-kill", 0, 501,
+		                     "{\"victim_pid\":501,\"comm\":\"grower\",\"total_vm\":"
+		                     "200000000,\"anon_rss\":117440512,\"file_rss\":4096,"
+		                     "\"shmem_rss\":0,\"pgtables\":8192,\"oom_score_adj\":0}"),
+		             0);
+	mw_store_close(st);
+	CHECK_EQ_I64(mw_store_open_reader(path, &st), 0);
+	CHECK_EQ_I64(mw_oom_history_from_store(st, kill_ms - 3600000, kill_ms + 1000, &h), 0);
+	CHECK_EQ_I64(h.counter_total, 1);
+	CHECK_EQ_I64(h.n, 1); /* the event and the counter rise are one kill */
+	if (h.n == 1) {
+		CHECK_EQ_I64(h.v[0].pid, 501);
+		CHECK_EQ_STR(h.v[0].comm, "grower");
+		CHECK(h.v[0].from_event == with_event);
+		CHECK_EQ_I64(h.v[0].rss, with_event ? 117440512 + 4096 : 7 << 24);
+		CHECK_EQ_I64(h.v[0].rss_last, 7 << 24);
+		CHECK_EQ_I64(h.v[0].rss_before, 1 << 24);
+		CHECK_NEAR(h.v[0].rss_slope, 1 << 24, 1);
+		CHECK(h.v[0].npoints >= 7);
+		CHECK_EQ_STR(h.v[0].cgroup, "4:memory:/box");
+	}
+	mw_oom_history_release(&h);
+	mw_store_close(st);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	CHECK_EQ_I64(system(cmd), 0);
+}
+
+int main(void)
+{
+	test_ranking();
+	test_memcg();
+	history_case(false);
+	history_case(true);
+	return check_done();
+}

@@ -1,0 +1,609 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Region classifier against smaps texts recorded from real processes
+ * (tests/data/smaps, expected totals worked out by hand from the mapping
+ * lists, see the comments), hand-made odd inputs, live reads of this
+ * process and of children, the fd-kind reader against a child holding
+ * known descriptors, and the store round trip of region/fd samples.
+ */
+#include "check.h"
+#include "memwatch/collect/region.h"
+#include "memwatch/store/store.h"
+#include "memwatch/base/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <sqlite3.h>
+
+#ifndef SRCDIR
+#define SRCDIR "."
+#endif
+
+#define KiB 1024ll
+#define MiB (1024ll * 1024)
+
+static char *load(const char *name)
+{
+	char path[4096];
+	char *text = NULL;
+
+	snprintf(path, sizeof(path), "%s/tests/data/smaps/%s", SRCDIR, name);
+	if (mw_read_file_alloc(path, &text, NULL) < 0) {
+		fprintf(stderr, "cannot read %s\n", path);
+		return NULL;
+	}
+	return text;
+}
+
+static void expect(const struct mw_regions *g, enum mw_region_kind k, int64_t size, int64_t rss,
+                   int64_t count)
+{
+	if (g->r[k].size != size || g->r[k].rss != rss || g->r[k].count != count)
+		fprintf(stderr, "region %s: got size %lld rss %lld count %lld\n",
+		        mw_region_names[k], (long long)g->r[k].size, (long long)g->r[k].rss,
+		        (long long)g->r[k].count);
+	CHECK_EQ_I64(g->r[k].size, size);
+	CHECK_EQ_I64(g->r[k].rss, rss);
+	CHECK_EQ_I64(g->r[k].count, count);
+}
+
+/* Whatever the rules, every byte of every mapping lands in exactly one region. */
+static void expect_totals(const struct mw_regions *g, int64_t size, int64_t rss, int64_t count)
+{
+	int64_t s = 0, r = 0, c = 0;
+
+	for (int k = 0; k < MW_REG_COUNT; k++) {
+		s += g->r[k].size;
+		r += g->r[k].rss;
+		c += g->r[k].count;
+	}
+	CHECK_EQ_I64(s, size);
+	CHECK_EQ_I64(r, rss);
+	CHECK_EQ_I64(c, count);
+}
+
+/*
+ * thread_leak --rate 4 --malloc 200000 after 2 s: main + 8 threads, each
+ * with an 8 MiB stack plus a 4 KiB guard, each with its own glibc arena
+ * (64 MiB aligned reservation, 0x21000 of it rw-p), and each 200000-byte
+ * malloc above the mmap threshold (8 x 200704 merged into one anon VMA).
+ */
+static void test_threads_arenas(void)
+{
+	char *text = load("threads_arenas.smaps");
+	struct mw_regions g;
+
+	if (!text) {
+		CHECK(text != NULL);
+		return;
+	}
+	CHECK_EQ_I64(mw_region_parse_smaps(text, 8 * MiB, &g), 0);
+	CHECK(g.readable);
+	expect(&g, MW_REG_heap, 0x21000, 8 * KiB, 1);
+	expect(&g, MW_REG_stack, 0x21000, 12 * KiB, 1);
+	expect(&g, MW_REG_arena, 8 * 64 * MiB, 8 * 4 * KiB, 16);
+	expect(&g, MW_REG_thread_stacks, 8 * (8 * MiB + 4 * KiB), 8 * 8 * KiB, 16);
+	CHECK_EQ_I64(g.stacks, 8);
+	/* 0x188000 of large mallocs, 0x3000 below libc (TLS), 0x2000 between libc and ld.so. */
+	expect(&g, MW_REG_anon, 0x188000 + 0x3000 + 0x2000, (1568 + 8 + 4) * KiB, 3);
+	/* thread_leak, libc, ld.so r-xp */
+	expect(&g, MW_REG_file_exec, 0x1000 + 0x156000 + 0x26000, (4 + 944 + 152) * KiB, 3);
+	/* 4 + 4 + 4 file r--p/rw-p mappings, plus libc's bss (0xd000) */
+	expect(&g, MW_REG_file_data,
+	       4 * 0x1000 + 0x26000 + 0x53000 + 0x4000 + 0x2000 + 0xd000 + 0x1000 + 0xa000 +
+	               0x2000 + 0x2000,
+	       (16 + 152 + 152 + 16 + 8 + 20 + 4 + 40 + 8 + 8) * KiB, 13);
+	/* [vvar] [vvar_vclock] [vdso] [vsyscall] */
+	expect(&g, MW_REG_special, 0x4000 + 0x2000 + 0x2000 + 0x1000, 4 * KiB, 4);
+	expect(&g, MW_REG_shm_sysv, 0, 0, 0);
+	expect(&g, MW_REG_shm_posix, 0, 0, 0);
+	expect(&g, MW_REG_memfd, 0, 0, 0);
+	CHECK_EQ_I64(g.files, 3);
+	CHECK_EQ_I64(g.so_files, 2);
+	/* Sums over every mapping header / Rss line of the file (computed separately). */
+	expect_totals(&g, 608157696, 3224 * KiB, 57);
+
+	/* Told a different stack size, the same stacks are plain anon memory. */
+	CHECK_EQ_I64(mw_region_parse_smaps(text, 2 * MiB, &g), 0);
+	expect(&g, MW_REG_thread_stacks, 0, 0, 0);
+	CHECK_EQ_I64(g.r[MW_REG_anon].size, 0x188000 + 0x3000 + 0x2000 + 8 * (8 * MiB + 4 * KiB));
+	free(text);
+}
+
+/* shm_mix: a 2 MiB SysV segment, a 3 MiB /dev/shm object, a 1 MiB memfd, each half touched. */
+static void test_shm_mix(void)
+{
+	char *text = load("shm_mix.smaps");
+	struct mw_regions g;
+
+	if (!text) {
+		CHECK(text != NULL);
+		return;
+	}
+	CHECK_EQ_I64(mw_region_parse_smaps(text, 0, &g), 0);
+	expect(&g, MW_REG_shm_sysv, 2 * MiB, 1 * MiB, 1);
+	expect(&g, MW_REG_shm_posix, 3 * MiB, 1536 * KiB, 1);
+	expect(&g, MW_REG_memfd, 1 * MiB, 512 * KiB, 1);
+	expect(&g, MW_REG_heap, 0x21000, 8 * KiB, 1);
+	expect(&g, MW_REG_stack, 0x21000, 16 * KiB, 1);
+	expect(&g, MW_REG_anon, 0x3000 + 0x2000, 12 * KiB, 2);
+	expect(&g, MW_REG_thread_stacks, 0, 0, 0);
+	expect(&g, MW_REG_arena, 0, 0, 0);
+	CHECK_EQ_I64(g.stacks, 0);
+	/* shm and memfd are not "files" for the distinct-file count. */
+	CHECK_EQ_I64(g.files, 3);
+	CHECK_EQ_I64(g.so_files, 2);
+	expect_totals(&g, 8830976, 4636 * KiB, 27);
+	free(text);
+}
+
+/* dash: its bss (0x2000 after its rw-p) and libc's bss (0xd000) count as file data. */
+static void test_shell(void)
+{
+	char *text = load("sh.smaps");
+	struct mw_regions g, t;
+
+	if (!text) {
+		CHECK(text != NULL);
+		return;
+	}
+	CHECK_EQ_I64(mw_region_parse_smaps(text, 0, &g), 0);
+	expect(&g, MW_REG_heap, 0x21000, 4 * KiB, 1);
+	expect(&g, MW_REG_stack, 0x21000, 12 * KiB, 1);
+	expect(&g, MW_REG_anon, 0x3000 + 0x2000, 12 * KiB, 2);
+	expect(&g, MW_REG_file_exec, 0x13000 + 0x156000 + 0x26000, (76 + 984 + 152) * KiB, 3);
+	expect(&g, MW_REG_file_data,
+	       0x4000 + 0x6000 + 0x2000 + 0x1000 + 0x2000 + 0x26000 + 0x53000 + 0x4000 + 0x2000 +
+	               0xd000 + 0x1000 + 0xa000 + 0x2000 + 0x2000,
+	       (52 + 4 + 304 + 20 + 60) * KiB, 14);
+	expect(&g, MW_REG_special, 0x9000, 4 * KiB, 4);
+	CHECK_EQ_I64(g.files, 3);
+	CHECK_EQ_I64(g.so_files, 2);
+	expect_totals(&g, 2658304, 1684 * KiB, 25);
+	/* The same .so set, the same hash: the text parsed twice agrees. */
+	CHECK_EQ_I64(mw_region_parse_smaps(text, 0, &t), 0);
+	CHECK(mw_regions_equal(&g, &t));
+	free(text);
+}
+
+static const char odd_text[] =
+        /* a path with spaces, deleted, a versioned .so */
+        "7f0000000000-7f0000002000 r-xp 00000000 08:01 1234       /tmp/my lib.so.1 (deleted)\n"
+        "Size:                  8 kB\n"
+        "Rss:                   8 kB\n"
+        "Swap:                  0 kB\n"
+        /* no fields at all */
+        "7f0000002000-7f0000003000 r--p 00002000 08:01 1234       /tmp/my lib.so.1 (deleted)\n"
+        /* not shared objects */
+        "7f0000010000-7f0000011000 r--p 00000000 08:01 99 /data/so.txt\n"
+        "Rss: 4 kB\n"
+        "7f0000011000-7f0000012000 r--p 00000000 08:01 98 /data/x.sox\n"
+        /* prctl-named anon memory, uprobes */
+        "7f0000020000-7f0000030000 rw-p 00000000 00:00 0 [anon:jit cache]\n"
+        "Rss: 64 kB\n"
+        "Swap: 12 kB\n"
+        "VmFlags: rd wr mr mw me ac\n"
+        "7f0000030000-7f0000031000 r-xp 00000000 00:00 0 [uprobes]\n"
+        /* an untouched 64 MiB-aligned arena reservation, all PROT_NONE */
+        "7f0004000000-7f0008000000 ---p 00000000 00:00 0\n"
+        /* a 1 MiB thread stack (pthread_attr_setstacksize) with a 64 KiB guard */
+        "7f0010000000-7f0010010000 ---p 00000000 00:00 0\n"
+        "7f0010010000-7f0010110000 rw-p 00000000 00:00 0\n"
+        "Rss: 16 kB\n"
+        /* garbage lines and an address too long to be one */
+        "this is not smaps\n"
+        "12345678901234567-12345678901234568 rw-p 00000000 00:00 0\n"
+        "\n"
+        /* truncated in the middle of the last mapping's fields */
+        "7f0020000000-7f0020100000 rw-p 00000000 00:00 0 \n"
+        "Size:               1024 kB\n"
+        "Rss:                  12";
+
+static void test_odd(void)
+{
+	struct mw_regions g;
+
+	CHECK_EQ_I64(mw_region_parse_smaps(odd_text, 1 * MiB, &g), 0);
+	CHECK(g.readable);
+	expect(&g, MW_REG_file_exec, 0x2000, 8 * KiB, 1);
+	expect(&g, MW_REG_file_data, 0x3000, 4 * KiB, 3);
+	CHECK_EQ_I64(g.files, 3);
+	CHECK_EQ_I64(g.so_files, 1);
+	expect(&g, MW_REG_special, 0x1000, 0, 1);
+	expect(&g, MW_REG_arena, 64 * MiB, 0, 1);
+	expect(&g, MW_REG_thread_stacks, 0x10000 + 0x100000, 16 * KiB, 2);
+	CHECK_EQ_I64(g.stacks, 1);
+	/* [anon:jit cache] and the truncated last mapping, whose Rss still counts */
+	expect(&g, MW_REG_anon, 0x10000 + 0x100000, (64 + 12) * KiB, 2);
+	CHECK_EQ_I64(g.r[MW_REG_anon].swap, 12 * KiB);
+
+	/* Nothing at all is a process without mappings, not an error of the parser. */
+	CHECK_EQ_I64(mw_region_parse_smaps("", 0, &g), 0);
+	CHECK(g.readable);
+	CHECK_EQ_I64(g.r[MW_REG_anon].count, 0);
+	/* Text that is not smaps is refused rather than read as "no memory". */
+	CHECK_EQ_I64(mw_region_parse_smaps("hello\nworld\n", 0, &g), -EINVAL);
+	CHECK(!g.readable);
+	CHECK_EQ_I64(mw_region_parse_smaps(NULL, 0, &g), -EINVAL);
+}
+
+/*
+ * Every truncation of a real smaps text parses without error (a cut
+ * header is dropped, a cut field reads as what is there), and the total
+ * size only grows with the prefix, never past the whole text's.
+ */
+static void test_truncations(void)
+{
+	char *text = load("threads_arenas.smaps");
+	size_t len;
+	int64_t prev = 0, whole = 0, bad = 0, shrank = 0;
+	struct mw_regions g;
+
+	if (!text) {
+		CHECK(text != NULL);
+		return;
+	}
+	len = strlen(text);
+	CHECK_EQ_I64(mw_region_parse_smaps(text, 0, &g), 0);
+	for (int k = 0; k < MW_REG_COUNT; k++)
+		whole += g.r[k].size;
+	/* Start past the first line: a prefix like "556f4f1b6000-55" is no smaps at all. */
+	for (size_t cut = (size_t)(strchr(text, '\n') - text); cut <= len; cut += 3) {
+		char *prefix = strndup(text, cut);
+		int64_t total = 0;
+		if (!prefix)
+			break;
+		if (mw_region_parse_smaps(prefix, 0, &g) != 0)
+			bad++;
+		for (int k = 0; k < MW_REG_COUNT; k++)
+			total += g.r[k].size;
+		if (total < prev || total > whole)
+			shrank++;
+		prev = total;
+		free(prefix);
+	}
+	CHECK_EQ_I64(bad, 0);
+	CHECK_EQ_I64(shrank, 0);
+	CHECK_EQ_I64(prev, whole);
+	free(text);
+}
+
+/* The .so set hash ignores order and changes when a library appears. */
+static void test_so_hash(void)
+{
+	const char a[] = "7f0000000000-7f0000001000 r-xp 0 08:01 1 /lib/liba.so\n"
+	                 "7f0000001000-7f0000002000 r-xp 0 08:01 2 /lib/libb.so.2\n";
+	const char b[] = "7f0000000000-7f0000001000 r-xp 0 08:01 2 /lib/libb.so.2\n"
+	                 "7f0000001000-7f0000002000 r--p 0 08:01 1 /lib/liba.so\n"
+	                 "7f0000002000-7f0000003000 r-xp 0 08:01 1 /lib/liba.so\n";
+	const char c[] = "7f0000000000-7f0000001000 r-xp 0 08:01 1 /lib/liba.so\n"
+	                 "7f0000001000-7f0000002000 r-xp 0 08:01 2 /lib/libb.so.2\n"
+	                 "7f0000002000-7f0000003000 r-xp 0 08:01 3 /tmp/payload-7.so\n";
+	struct mw_regions ga, gb, gc;
+
+	CHECK_EQ_I64(mw_region_parse_smaps(a, 0, &ga), 0);
+	CHECK_EQ_I64(mw_region_parse_smaps(b, 0, &gb), 0);
+	CHECK_EQ_I64(mw_region_parse_smaps(c, 0, &gc), 0);
+	CHECK_EQ_I64(ga.so_files, 2);
+	CHECK_EQ_I64(gb.so_files, 2);
+	CHECK_EQ_I64(gc.so_files, 3);
+	CHECK(ga.so_hash == gb.so_hash);
+	CHECK(ga.so_hash != gc.so_hash);
+	CHECK(ga.so_hash != 0);
+}
+
+static void *blocker(void *arg)
+{
+	int fd = *(int *)arg;
+	char c;
+
+	/* Returns when the test closes the write end. */
+	while (read(fd, &c, 1) > 0)
+		;
+	return NULL;
+}
+
+static int64_t vm_size(void)
+{
+	char *status = NULL;
+	int64_t v = -1;
+
+	if (mw_read_file_alloc("/proc/self/status", &status, NULL) == 0)
+		v = mw_status_field_kb(status, "VmSize");
+	free(status);
+	return v;
+}
+
+/* This process, live: threads created here show up as stacks; the totals match /proc's own. */
+static void test_live_self(void)
+{
+	struct mw_regions g;
+	pthread_t t[3];
+	int p[2], before;
+
+	CHECK_EQ_I64(pipe(p), 0);
+	CHECK_EQ_I64(mw_region_read("", getpid(), &g), 0);
+	before = (int)g.stacks;
+	for (int i = 0; i < 3; i++)
+		CHECK_EQ_I64(pthread_create(&t[i], NULL, blocker, &p[0]), 0);
+	CHECK_EQ_I64(mw_region_read("", getpid(), &g), 0);
+	CHECK(g.readable);
+	CHECK_EQ_I64(g.stacks, before + 3);
+	CHECK(g.r[MW_REG_file_exec].count > 0);
+	CHECK(g.r[MW_REG_stack].size > 0);
+	CHECK(g.r[MW_REG_special].count > 0);
+	CHECK(g.so_files >= 1);
+	/*
+	 * VmSize is every mapping but [vsyscall] (outside the mm). Reading
+	 * allocates (and a sanitizer's allocator maps), so compare only when
+	 * VmSize did not move across the read.
+	 */
+	bool compared = false;
+	for (int attempt = 0; attempt < 5 && !compared; attempt++) {
+		int64_t vsz0 = vm_size(), vsz1, sum = 0;
+		CHECK_EQ_I64(mw_region_read("", getpid(), &g), 0);
+		vsz1 = vm_size();
+		if (vsz0 != vsz1 || vsz0 < 0)
+			continue;
+		for (int k = 0; k < MW_REG_COUNT; k++)
+			sum += g.r[k].size;
+		if (sum - vsz0 != 0 && sum - vsz0 != 4096)
+			fprintf(stderr, "sum %lld vsz %lld\n", (long long)sum, (long long)vsz0);
+		CHECK(sum - vsz0 == 0 || sum - vsz0 == 4096);
+		compared = true;
+	}
+	CHECK(compared);
+	close(p[1]);
+	for (int i = 0; i < 3; i++)
+		pthread_join(t[i], NULL);
+	close(p[0]);
+	CHECK_EQ_I64(mw_region_stack_limit("", getpid()) % 4096, 0);
+}
+
+/* A vanished process and a zombie are "gone", not "zero"; another user's process is EACCES. */
+static void test_unreadable(void)
+{
+	struct mw_regions g;
+	struct mw_fd_kinds f;
+	pid_t child = fork();
+	int status;
+
+	if (child == 0)
+		_exit(0);
+	/* A zombie until reaped: its smaps is empty. */
+	usleep(100000);
+	CHECK_EQ_I64(mw_region_read("", child, &g), -ESRCH);
+	CHECK(!g.readable);
+	CHECK_EQ_I64(g.err, -ESRCH);
+	waitpid(child, &status, 0);
+	CHECK_EQ_I64(mw_region_read("", child, &g), -ESRCH);
+	CHECK_EQ_I64(g.err, -ESRCH);
+	CHECK_EQ_I64(mw_fd_kinds_read("", child, &f), -ESRCH);
+	CHECK(!f.readable);
+	CHECK_EQ_I64(f.err, -ESRCH);
+
+	if (geteuid() != 0)
+		return;
+	/* As nobody, our (root's) smaps and fds are off limits. */
+	child = fork();
+	if (child == 0) {
+		int code = 0;
+		pid_t parent = getppid();
+		if (setresgid(65534, 65534, 65534) < 0 || setresuid(65534, 65534, 65534) < 0)
+			_exit(10);
+		code |= mw_region_read("", parent, &g) == -EACCES && !g.readable && g.err == -EACCES
+		                ? 0
+		                : 1;
+		code |= mw_fd_kinds_read("", parent, &f) == -EACCES && !f.readable ? 0 : 2;
+		_exit(code);
+	}
+	CHECK(waitpid(child, &status, 0) == child);
+	CHECK(WIFEXITED(status));
+	CHECK_EQ_I64(WEXITSTATUS(status), 0);
+}
+
+static void test_fd_kind_of(void)
+{
+	CHECK_EQ_I64(mw_fd_kind_of("socket:[12345]"), MW_FD_socket);
+	CHECK_EQ_I64(mw_fd_kind_of("pipe:[7]"), MW_FD_pipe);
+	CHECK_EQ_I64(mw_fd_kind_of("anon_inode:[eventfd]"), MW_FD_eventfd);
+	CHECK_EQ_I64(mw_fd_kind_of("anon_inode:[eventpoll]"), MW_FD_anon_other);
+	CHECK_EQ_I64(mw_fd_kind_of("anon_inode:bpf-map"), MW_FD_anon_other);
+	CHECK_EQ_I64(mw_fd_kind_of("/dev/null"), MW_FD_file);
+	CHECK_EQ_I64(mw_fd_kind_of("/tmp/x (deleted)"), MW_FD_file);
+	CHECK_EQ_I64(mw_fd_kind_of("net:[4026531840]"), MW_FD_other);
+	CHECK_EQ_I64(mw_fd_kind_of(""), MW_FD_other);
+}
+
+/*
+ * A child with exactly: 0-2 and one more on /dev/null (4 files), 2
+ * sockets, 1 pipe (2 ends), 1 eventfd, 1 epoll (other anon inode).
+ */
+static void test_fd_child(void)
+{
+	int sync[2], sv[2], pp[2];
+	struct mw_fd_kinds f;
+	char c;
+	pid_t child;
+
+	CHECK_EQ_I64(pipe(sync), 0);
+	child = fork();
+	if (child == 0) {
+		int keep = fcntl(sync[1], F_DUPFD, 100);
+		if (keep < 0 || close_range(0, 99, 0) < 0 || close_range(101, ~0u, 0) < 0)
+			_exit(1);
+		for (int i = 0; i < 4; i++)
+			if (open("/dev/null", O_RDONLY) < 0)
+				_exit(1);
+		if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0 || pipe(pp) < 0 ||
+		    eventfd(0, 0) < 0 || epoll_create1(0) < 0)
+			_exit(1);
+		/* EOF on the parent's side says "ready". */
+		close(keep);
+		pause();
+		_exit(0);
+	}
+	close(sync[1]);
+	while (read(sync[0], &c, 1) > 0)
+		;
+	close(sync[0]);
+	CHECK_EQ_I64(mw_fd_kinds_read("", child, &f), 0);
+	CHECK(f.readable);
+	CHECK_EQ_I64(f.n[MW_FD_file], 4);
+	CHECK_EQ_I64(f.n[MW_FD_socket], 2);
+	CHECK_EQ_I64(f.n[MW_FD_pipe], 2);
+	CHECK_EQ_I64(f.n[MW_FD_eventfd], 1);
+	CHECK_EQ_I64(f.n[MW_FD_anon_other], 1);
+	CHECK_EQ_I64(f.n[MW_FD_other], 0);
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+}
+
+/* ---- store round trip ---- */
+
+static int write_tick(struct mw_store *st, struct mw_proc_set *set, uint64_t t, int64_t *tick)
+{
+	struct mw_tick tk = {.t_ns = t, .procs = set};
+	int r = mw_store_tick_begin(st, &tk, tick);
+
+	if (r == 0)
+		r = mw_store_tick_write_procs(st, *tick, &tk);
+	return r;
+}
+
+static void test_store(void)
+{
+	char dir[] = "/tmp/mw-test-region-XXXXXX", path[256];
+	struct mw_store *st = NULL, *rd = NULL;
+	struct mw_region_writer *w = NULL;
+	struct mw_proc_sample p = {.pid = 4242, .start_ticks = 77, .comm = "grower"};
+	struct mw_proc_set set = {.v = &p, .n = 1, .cap = 1};
+	struct mw_region_series sr = {0};
+	struct mw_regions reg = {.readable = true};
+	struct mw_fd_kinds fds = {.readable = true};
+	const uint64_t sec = 1000000000ull, t0 = 1700000000ull * sec;
+	int64_t tick, id;
+
+	if (!mkdtemp(dir)) {
+		CHECK(0);
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/mw.db", dir);
+	p.cmdline = "grower";
+	p.cgroup = "0::/";
+	CHECK_EQ_I64(mw_store_open_writer(path, NULL, &st, NULL), 0);
+	if (!st)
+		return;
+	CHECK_EQ_I64(mw_region_writer_new(st, &w), 0);
+	/* Ticks 0..5 at 10 s: regions stored at 0 (heap 1 MiB), 2 (2 MiB), 4 (unreadable); fds at 1
+	 * and 4. */
+	for (int k = 0; k < 6; k++) {
+		uint64_t t = t0 + (uint64_t)k * 10 * sec;
+		int64_t t_ms = (int64_t)(t / 1000000);
+		CHECK_EQ_I64(write_tick(st, &set, t, &tick), 0);
+		id = mw_store_live_proc_id(st, p.pid, p.start_ticks);
+		reg.r[MW_REG_heap].size = (k >= 2 ? 2 : 1) * MiB;
+		reg.so_hash = 0xfedcba9876543210ull; /* above INT64_MAX: must round-trip */
+		if (k == 0 || k == 2)
+			CHECK_EQ_I64(mw_region_write(w, id, tick, t_ms, k == 0, &reg), 0);
+		fds.n[MW_FD_socket] = k;
+		if (k == 1)
+			CHECK_EQ_I64(mw_fd_kinds_write(w, id, tick, t_ms, true, &fds), 0);
+		if (k == 4) {
+			struct mw_regions bad = {.readable = false, .err = -EACCES};
+			struct mw_fd_kinds badf = {.readable = false, .err = -EACCES};
+			CHECK_EQ_I64(mw_region_write(w, id, tick, t_ms, false, &bad), 0);
+			CHECK_EQ_I64(mw_fd_kinds_write(w, id, tick, t_ms, false, &badf), 0);
+		}
+		CHECK_EQ_I64(mw_store_tick_commit(st), 0);
+	}
+	mw_region_writer_free(w);
+	mw_store_close(st);
+
+	CHECK_EQ_I64(mw_store_open_reader(path, &rd), 0);
+	if (!rd)
+		return;
+	{
+		sqlite3_stmt *q = NULL;
+		sqlite3_prepare_v2(
+		        mw_store_db(rd),
+		        "SELECT count(*) FROM region_samples WHERE err = 13 AND heap_size IS"
+		        " NULL AND files IS NULL",
+		        -1, &q, NULL);
+		CHECK(q && sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int(q, 0) == 1);
+		sqlite3_finalize(q);
+	}
+	CHECK_EQ_I64(mw_store_region_series(rd, id, (int64_t)(t0 / 1000000),
+	                                    (int64_t)(t0 / 1000000) + 100000, &sr),
+	             0);
+	/* Points at 0, 10 (fds), 20 (heap 2 MiB), 40 (unreadable), 50 (last alive). */
+	CHECK_EQ_I64(sr.n, 5);
+	if (sr.n == 5) {
+		int64_t base = (int64_t)(t0 / 1000000);
+		CHECK_EQ_I64(sr.v[0].t_ms, base);
+		CHECK(sr.v[0].reg.readable);
+		CHECK(!sr.v[0].fds.readable); /* not known yet */
+		CHECK_EQ_I64(sr.v[0].fds.err, 0);
+		CHECK_EQ_I64(sr.v[0].reg.r[MW_REG_heap].size, 1 * MiB);
+		CHECK(sr.v[0].reg.so_hash == 0xfedcba9876543210ull);
+		CHECK_EQ_I64(sr.v[1].t_ms, base + 10000);
+		CHECK(sr.v[1].fds.readable);
+		CHECK_EQ_I64(sr.v[1].fds.n[MW_FD_socket], 1);
+		CHECK_EQ_I64(sr.v[1].reg.r[MW_REG_heap].size, 1 * MiB);
+		CHECK_EQ_I64(sr.v[2].t_ms, base + 20000);
+		CHECK_EQ_I64(sr.v[2].reg.r[MW_REG_heap].size, 2 * MiB);
+		CHECK_EQ_I64(sr.v[2].fds.n[MW_FD_socket], 1);
+		CHECK_EQ_I64(sr.v[3].t_ms, base + 40000);
+		CHECK(!sr.v[3].reg.readable);
+		CHECK_EQ_I64(sr.v[3].reg.err, -EACCES);
+		CHECK(!sr.v[3].fds.readable);
+		CHECK_EQ_I64(sr.v[4].t_ms, base + 50000);
+		CHECK(!sr.v[4].reg.readable);
+	}
+	mw_region_series_release(&sr);
+	/* A window starting later: the row before it stands for its start. */
+	CHECK_EQ_I64(mw_store_region_series(rd, id, (int64_t)(t0 / 1000000) + 25000,
+	                                    (int64_t)(t0 / 1000000) + 35000, &sr),
+	             0);
+	CHECK_EQ_I64(sr.n, 2);
+	if (sr.n == 2) {
+		CHECK_EQ_I64(sr.v[0].t_ms, (int64_t)(t0 / 1000000) + 25000);
+		CHECK_EQ_I64(sr.v[0].reg.r[MW_REG_heap].size, 2 * MiB);
+		CHECK_EQ_I64(sr.v[0].fds.n[MW_FD_socket], 1);
+		CHECK_EQ_I64(sr.v[1].t_ms, (int64_t)(t0 / 1000000) + 35000);
+	}
+	mw_region_series_release(&sr);
+	/* An unknown process: an empty series, not an error. */
+	CHECK_EQ_I64(mw_store_region_series(rd, 999, 0, INT64_MAX, &sr), 0);
+	CHECK_EQ_I64(sr.n, 0);
+	mw_region_series_release(&sr);
+	mw_store_close(rd);
+	{
+		char cmd[512];
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+		CHECK_EQ_I64(system(cmd), 0);
+	}
+}
+
+int main(void)
+{
+	test_threads_arenas();
+	test_shm_mix();
+	test_shell();
+	test_odd();
+	test_truncations();
+	test_so_hash();
+	test_live_self();
+	test_unreadable();
+	test_fd_kind_of();
+	test_fd_child();
+	test_store();
+	return check_done();
+}
