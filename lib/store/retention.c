@@ -12,6 +12,7 @@
  *  - freed pages go back with PRAGMA incremental_vacuum, bounded per step.
  */
 #include "memwatch/store/retention.h"
+#include "sql.h"
 #include "memwatch/base/log.h"
 #include "memwatch/store/store.h"
 #include "memwatch/collect/sysmem.h"
@@ -552,11 +553,6 @@ static int rollup_grow(struct mw_rollup_series *o, size_t *cap)
 	return 0;
 }
 
-static int64_t col_or_unknown(sqlite3_stmt *st, int c)
-{
-	return sqlite3_column_type(st, c) == SQLITE_NULL ? MW_UNKNOWN : sqlite3_column_int64(st, c);
-}
-
 int mw_store_proc_rollup_series(struct mw_store *s, int64_t proc_id, int res_s, int64_t since_ms,
                                 int64_t until_ms, struct mw_rollup_series *out)
 {
@@ -588,14 +584,14 @@ int mw_store_proc_rollup_series(struct mw_store *s, int64_t proc_id, int res_s, 
 		out->t_ms[out->n] = sqlite3_column_int64(st, 0);
 		out->nrows[out->n] = sqlite3_column_int64(st, 1);
 		for (int m = 0; m < MW_PM_COUNT; m++) {
-			out->last[out->n][m] = col_or_unknown(st, 2 + m);
+			out->last[out->n][m] = mw_sql_i64(st, 2 + m);
 			out->min[out->n][m] = out->max[out->n][m] = MW_UNKNOWN;
 		}
 		for (size_t k = 0; k < MW_ARRAY_SIZE(minmax_metrics); k++) {
 			out->min[out->n][minmax_metrics[k]] =
-			        col_or_unknown(st, 2 + MW_PM_COUNT + 2 * (int)k);
+			        mw_sql_i64(st, 2 + MW_PM_COUNT + 2 * (int)k);
 			out->max[out->n][minmax_metrics[k]] =
-			        col_or_unknown(st, 3 + MW_PM_COUNT + 2 * (int)k);
+			        mw_sql_i64(st, 3 + MW_PM_COUNT + 2 * (int)k);
 		}
 		out->n++;
 	}

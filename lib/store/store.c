@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "memwatch/store/store.h"
+#include "sql.h"
 #include "memwatch/base/log.h"
 #include "memwatch/base/pidmap.h"
 #include "memwatch/collect/region.h"
@@ -219,36 +220,11 @@ static const struct migration migrations[] = {
         MW_MIGRATION(7, schema_tick_indexes),
 };
 
-static int sql_err(sqlite3 *db, int rc, const char *what)
-{
-	mw_debug("sqlite: %s: %s", what, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
-	switch (rc & 0xff) {
-	case SQLITE_BUSY:
-	case SQLITE_LOCKED:
-		return -EBUSY;
-	case SQLITE_FULL:
-		return -ENOSPC;
-	case SQLITE_READONLY:
-	case SQLITE_PERM:
-	case SQLITE_AUTH:
-		return -EACCES;
-	case SQLITE_NOMEM:
-		return -ENOMEM;
-	case SQLITE_CORRUPT:
-	case SQLITE_NOTADB:
-		return -ENOTRECOVERABLE;
-	case SQLITE_CANTOPEN:
-		return -ENOENT;
-	default:
-		return -EIO;
-	}
-}
-
 static int exec_sql(sqlite3 *db, const char *sql)
 {
 	int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
 
-	return rc == SQLITE_OK ? 0 : sql_err(db, rc, sql);
+	return rc == SQLITE_OK ? 0 : mw_sql_err(db, rc, sql);
 }
 
 /* Run a single-integer query; *out untouched when there is no row. */
@@ -258,12 +234,12 @@ static int query_int(sqlite3 *db, const char *sql, int64_t *out)
 	int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
 
 	if (rc != SQLITE_OK)
-		return sql_err(db, rc, sql);
+		return mw_sql_err(db, rc, sql);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		*out = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : sql_err(db, rc, sql);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : mw_sql_err(db, rc, sql);
 }
 
 static bool column_exists(sqlite3 *db, const char *table, const char *column)
@@ -412,7 +388,7 @@ static int prepare_writer(struct mw_store *s)
 		int rc = sqlite3_prepare_v3(s->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->q[i],
 		                            NULL);
 		if (rc != SQLITE_OK)
-			return sql_err(s->db, rc, sql[i]);
+			return mw_sql_err(s->db, rc, sql[i]);
 	}
 	return 0;
 }
@@ -423,7 +399,7 @@ static int open_db(const char *path, int flags, sqlite3 **out)
 	int rc = sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_NOMUTEX, NULL);
 
 	if (rc != SQLITE_OK) {
-		int r = sql_err(db, rc, path);
+		int r = mw_sql_err(db, rc, path);
 		sqlite3_close(db);
 		return r;
 	}
@@ -487,7 +463,7 @@ static int check_file(sqlite3 *db)
 		return -EPROTONOSUPPORT;
 	rc = sqlite3_prepare_v2(db, "PRAGMA quick_check(1)", -1, &st, NULL);
 	if (rc != SQLITE_OK)
-		return sql_err(db, rc, "quick_check");
+		return mw_sql_err(db, rc, "quick_check");
 	rc = sqlite3_step(st);
 	v = rc == SQLITE_ROW ? sqlite3_column_text(st, 0) : NULL;
 	r = v && strcmp((const char *)v, "ok") == 0 ? 0 : -ENOTRECOVERABLE;
@@ -543,14 +519,14 @@ static int register_boot(struct mw_store *s)
 	        " DO UPDATE SET btime = excluded.btime RETURNING id",
 	        -1, &st, NULL);
 	if (rc != SQLITE_OK)
-		return sql_err(s->db, rc, "boots");
+		return mw_sql_err(s->db, rc, "boots");
 	sqlite3_bind_text(st, 1, boot_id, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 2, (int64_t)s->btime_s);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		s->boot = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
-	return rc == SQLITE_ROW ? 0 : sql_err(s->db, rc, "boots");
+	return rc == SQLITE_ROW ? 0 : mw_sql_err(s->db, rc, "boots");
 }
 
 /*
@@ -567,7 +543,7 @@ static int load_live_procs(struct mw_store *s)
 	                        " WHERE p.exit_tick IS NULL AND p.boot = ?",
 	                        -1, &st, NULL);
 	if (rc != SQLITE_OK)
-		return sql_err(s->db, rc, "load live");
+		return mw_sql_err(s->db, rc, "load live");
 	sqlite3_bind_int64(st, 1, s->boot);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct live_proc *lp = mw_pidmap_put(s->live, (pid_t)sqlite3_column_int(st, 1),
@@ -585,7 +561,7 @@ static int load_live_procs(struct mw_store *s)
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
-		return sql_err(s->db, rc, "load live");
+		return mw_sql_err(s->db, rc, "load live");
 	/* Processes of earlier boots are gone for sure. */
 	return exec_sql(s->db, "UPDATE procs SET exit_tick = (SELECT max(id) FROM ticks)"
 	                       " WHERE exit_tick IS NULL AND boot <> (SELECT max(id) FROM boots)");
@@ -745,7 +721,7 @@ static int step_done(sqlite3 *db, sqlite3_stmt *st)
 
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
-	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : sql_err(db, rc, sqlite3_sql(st));
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : mw_sql_err(db, rc, sqlite3_sql(st));
 }
 
 static void bind_i64_or_null(sqlite3_stmt *st, int idx, int64_t v)
@@ -776,7 +752,7 @@ static int intern(struct mw_store *s, const char *str, int64_t *id)
 	}
 	sqlite3_reset(f);
 	if (rc != SQLITE_DONE)
-		return sql_err(s->db, rc, "string find");
+		return mw_sql_err(s->db, rc, "string find");
 	sqlite3_bind_text(ins, 1, str, (int)strlen(str), SQLITE_STATIC);
 	rc = step_done(s->db, ins);
 	if (rc < 0)
@@ -1138,12 +1114,12 @@ int mw_store_meta_set(struct mw_store *s, const char *key, const char *value)
 	rc = sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO meta(key, value) VALUES(?, ?)", -1,
 	                        &st, NULL);
 	if (rc != SQLITE_OK)
-		return sql_err(s->db, rc, "meta set");
+		return mw_sql_err(s->db, rc, "meta set");
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : sql_err(s->db, rc, "meta set");
+	return rc == SQLITE_DONE ? 0 : mw_sql_err(s->db, rc, "meta set");
 }
 
 int mw_store_meta_get(struct mw_store *s, const char *key, char *buf, size_t cap)
@@ -1153,7 +1129,7 @@ int mw_store_meta_get(struct mw_store *s, const char *key, char *buf, size_t cap
 
 	rc = sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = ?", -1, &st, NULL);
 	if (rc != SQLITE_OK)
-		return sql_err(s->db, rc, "meta get");
+		return mw_sql_err(s->db, rc, "meta get");
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
@@ -1161,7 +1137,7 @@ int mw_store_meta_get(struct mw_store *s, const char *key, char *buf, size_t cap
 		snprintf(buf, cap, "%s", v ? (const char *)v : "");
 		r = 0;
 	} else if (rc != SQLITE_DONE) {
-		r = sql_err(s->db, rc, "meta get");
+		r = mw_sql_err(s->db, rc, "meta get");
 	}
 	sqlite3_finalize(st);
 	return r;
@@ -1200,7 +1176,7 @@ int mw_store_find_proc(struct mw_store *s, const char *boot_id, pid_t pid, uint6
 	memset(out, 0, sizeof(*out));
 	rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
 	if (rc != SQLITE_OK)
-		return sql_err(s->db, rc, "find proc");
+		return mw_sql_err(s->db, rc, "find proc");
 	sqlite3_bind_text(st, 1, boot_id, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 2, pid);
 	sqlite3_bind_int64(st, 3, (int64_t)start_ticks);
@@ -1223,7 +1199,7 @@ int mw_store_find_proc(struct mw_store *s, const char *boot_id, pid_t pid, uint6
 		out->cgroup = column_strdup(st, 11);
 		r = out->cmdline && out->cgroup ? 0 : -ENOMEM;
 	} else if (rc != SQLITE_DONE) {
-		r = sql_err(s->db, rc, "find proc");
+		r = mw_sql_err(s->db, rc, "find proc");
 	}
 	sqlite3_finalize(st);
 	return r;
@@ -1241,7 +1217,7 @@ int mw_store_find_latest_proc(struct mw_store *s, const char *boot_id, pid_t pid
 	                        " WHERE b.boot_id = ? AND p.pid = ? ORDER BY p.id DESC LIMIT 1",
 	                        -1, &q, NULL);
 	if (rc != SQLITE_OK)
-		return sql_err(s->db, rc, "find latest");
+		return mw_sql_err(s->db, rc, "find latest");
 	sqlite3_bind_text(q, 1, boot_id, -1, SQLITE_STATIC);
 	sqlite3_bind_int(q, 2, pid);
 	rc = sqlite3_step(q);
@@ -1249,7 +1225,7 @@ int mw_store_find_latest_proc(struct mw_store *s, const char *boot_id, pid_t pid
 		start = sqlite3_column_int64(q, 0);
 	sqlite3_finalize(q);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return sql_err(s->db, rc, "find latest");
+		return mw_sql_err(s->db, rc, "find latest");
 	if (start < 0)
 		return -ENOENT;
 	return mw_store_find_proc(s, boot_id, pid, (uint64_t)start, out);
@@ -1316,7 +1292,7 @@ int mw_store_proc_series(struct mw_store *s, int64_t proc_id, int64_t since_ms, 
 	         " (" FIRST_TICK_SQL ")) ORDER BY s.tick");
 	rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
 	if (rc != SQLITE_OK)
-		return sql_err(s->db, rc, "series");
+		return mw_sql_err(s->db, rc, "series");
 	sqlite3_bind_int64(st, 1, proc_id);
 	sqlite3_bind_int64(st, 2, since_ms);
 	sqlite3_bind_int64(st, 3, until_ms);
@@ -1332,7 +1308,7 @@ int mw_store_proc_series(struct mw_store *s, int64_t proc_id, int64_t since_ms, 
 	}
 	sqlite3_finalize(st);
 	if (r == 0 && rc != SQLITE_DONE && rc != SQLITE_ROW)
-		r = sql_err(s->db, rc, "series");
+		r = mw_sql_err(s->db, rc, "series");
 	if (r < 0 || !have)
 		goto out;
 	rc = sqlite3_prepare_v2(s->db,
@@ -1341,7 +1317,7 @@ int mw_store_proc_series(struct mw_store *s, int64_t proc_id, int64_t since_ms, 
 	                        " WHERE p.id = ?",
 	                        -1, &st, NULL);
 	if (rc != SQLITE_OK) {
-		r = sql_err(s->db, rc, "series end");
+		r = mw_sql_err(s->db, rc, "series end");
 		goto out;
 	}
 	sqlite3_bind_int64(st, 1, proc_id);

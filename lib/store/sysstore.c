@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "memwatch/store/sysstore.h"
+#include "sql.h"
 #include "memwatch/base/json.h"
 #include "memwatch/base/util.h"
 
@@ -65,29 +66,13 @@ struct mw_sysw {
 	uint64_t last_t_ns;       /* and its time */
 };
 
-static int db_err(sqlite3 *db, int rc)
-{
-	(void)db;
-	switch (rc & 0xff) {
-	case SQLITE_BUSY:
-	case SQLITE_LOCKED:
-		return -EBUSY;
-	case SQLITE_FULL:
-		return -ENOSPC;
-	case SQLITE_NOMEM:
-		return -ENOMEM;
-	default:
-		return -EIO;
-	}
-}
-
 static int step(sqlite3 *db, sqlite3_stmt *st)
 {
 	int rc = sqlite3_step(st);
 
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
-	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : db_err(db, rc);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : mw_sql_err(db, rc, NULL);
 }
 
 static void bind_v(sqlite3_stmt *st, int i, int64_t v)
@@ -107,7 +92,7 @@ static int step_int(sqlite3 *db, sqlite3_stmt *st, int64_t *out)
 		*out = sqlite3_column_int64(st, 0);
 		r = 0;
 	} else {
-		r = rc == SQLITE_DONE ? -ENOENT : db_err(db, rc);
+		r = rc == SQLITE_DONE ? -ENOENT : mw_sql_err(db, rc, NULL);
 	}
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
@@ -153,7 +138,7 @@ static int load_state(struct mw_sysw *w)
 	        " DESC LIMIT 1) FROM slab_caches c JOIN strings s ON s.id = c.name",
 	        -1, &st, NULL);
 	if (rc != SQLITE_OK)
-		return db_err(w->db, rc);
+		return mw_sql_err(w->db, rc, NULL);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (w->ncaches == w->capcaches) {
 			size_t nc = w->capcaches ? w->capcaches * 2 : 256;
@@ -179,14 +164,14 @@ static int load_state(struct mw_sysw *w)
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
-		return db_err(w->db, rc);
+		return mw_sql_err(w->db, rc, NULL);
 	/* The tunables as last stored, so a change across a restart is still an event. */
 	rc = sqlite3_prepare_v2(w->db,
 	                        "SELECT name, value FROM tunables t WHERE tick = (SELECT max(tick)"
 	                        " FROM tunables u WHERE u.name = t.name)",
 	                        -1, &st, NULL);
 	if (rc != SQLITE_OK)
-		return db_err(w->db, rc);
+		return mw_sql_err(w->db, rc, NULL);
 	for (int i = 0; i < MW_TUN_COUNT; i++)
 		w->tun.v[i] = MW_UNKNOWN;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -201,13 +186,13 @@ static int load_state(struct mw_sysw *w)
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
-		return db_err(w->db, rc);
+		return mw_sql_err(w->db, rc, NULL);
 	/* Objects the database still calls live: gone_tick is set at the first sample without them.
 	 */
 	rc = sqlite3_prepare_v2(w->db, "SELECT id, ident FROM ipc_objects WHERE gone_tick IS NULL",
 	                        -1, &st, NULL);
 	if (rc != SQLITE_OK)
-		return db_err(w->db, rc);
+		return mw_sql_err(w->db, rc, NULL);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (w->nobjs == w->capobjs) {
 			size_t nc = w->capobjs ? w->capobjs * 2 : 64;
@@ -228,7 +213,7 @@ static int load_state(struct mw_sysw *w)
 			os->v[i] = MW_UNKNOWN;
 	}
 	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : db_err(w->db, rc);
+	return rc == SQLITE_DONE ? 0 : mw_sql_err(w->db, rc, NULL);
 }
 
 int mw_sysw_new(struct mw_store *s, const char *root, struct mw_sysw **out)
@@ -274,7 +259,7 @@ int mw_sysw_new(struct mw_store *s, const char *root, struct mw_sysw **out)
 		int rc = sqlite3_prepare_v3(w->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &w->q[i],
 		                            NULL);
 		if (rc != SQLITE_OK) {
-			r = db_err(w->db, rc);
+			r = mw_sql_err(w->db, rc, NULL);
 			mw_sysw_free(w);
 			return r;
 		}
