@@ -8,6 +8,7 @@
  * buffer is finished when the socket becomes writable again.
  */
 #include "config.h"
+#include "memwatch/collect/cgroup.h"
 #include "memwatch/base/log.h"
 #include "memwatch/base/openmetrics.h"
 #include "memwatch/base/pidmap.h"
@@ -242,24 +243,6 @@ static int m_collect(void *state, struct mw_daemon *d)
 	return mw_pidmap_prune(m->base, base_keep, m);
 }
 
-/* "foo.service" from a cgroup path, else "" (processes outside services). */
-static void service_of(const char *cgroup, char *buf, size_t cap)
-{
-	const char *svc = NULL;
-
-	buf[0] = '\0';
-	for (const char *p = cgroup ? strstr(cgroup, ".service") : NULL; p;
-	     p = strstr(p + 1, ".service"))
-		if (p[8] == '\0' || p[8] == '/' || p[8] == '\n')
-			svc = p;
-	if (!svc)
-		return;
-	const char *b = svc;
-	while (b > cgroup && b[-1] != '/' && b[-1] != ':')
-		b--;
-	snprintf(buf, cap, "%.*s", (int)(svc + 8 - b), b);
-}
-
 struct ranked {
 	const struct mw_proc_sample *p;
 	double key;
@@ -276,7 +259,7 @@ static void proc_labels(const struct mw_proc_sample *p, char *pidbuf, char *svc,
                         const char **l)
 {
 	snprintf(pidbuf, 16, "%d", (int)p->pid);
-	service_of(p->cgroup, svc, svccap);
+	mw_cgroup_unit(p->cgroup, svc, svccap, false);
 	l[0] = "pid";
 	l[1] = pidbuf;
 	l[2] = "comm";

@@ -6,6 +6,7 @@
  */
 #include "top.h"
 
+#include "memwatch/collect/cgroup.h"
 #include "memwatch/base/util.h"
 
 #include <errno.h>
@@ -67,40 +68,12 @@ static struct top_row *rows_add(struct top_model *m)
 	return r;
 }
 
-/*
- * The unit or scope a process belongs to: the last cgroup path component
- * ending in .service/.scope, else the leaf. "0::/system.slice/x.service"
- * and v1 "12:memory:/user.slice/..." both work.
- */
+/* The unit or scope a process belongs to, else its cgroup's leaf, else "-". */
 static void group_of(const char *cgroup, char *out, size_t cap)
 {
-	const char *best = NULL, *leaf = NULL;
-	size_t best_len = 0, leaf_len = 0;
-
-	snprintf(out, cap, "%s", "-");
-	if (!cgroup || !*cgroup)
-		return;
-	for (const char *p = cgroup; *p;) {
-		const char *e = p + strcspn(p, "/,:");
-		size_t len = (size_t)(e - p);
-
-		if (len) {
-			leaf = p;
-			leaf_len = len;
-			if ((len > 8 && strncmp(e - 8, ".service", 8) == 0) ||
-			    (len > 6 && strncmp(e - 6, ".scope", 6) == 0)) {
-				best = p;
-				best_len = len;
-			}
-		}
-		p = *e ? e + 1 : e;
-	}
-	if (!best) {
-		best = leaf;
-		best_len = leaf_len;
-	}
-	if (best)
-		snprintf(out, cap, "%.*s", (int)(best_len < cap ? best_len : cap - 1), best);
+	mw_cgroup_unit(cgroup, out, cap, true);
+	if (!out[0])
+		snprintf(out, cap, "%s", "-");
 }
 
 /* ---- embedded source ---- */

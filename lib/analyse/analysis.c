@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "memwatch/analyse/analysis.h"
+#include "memwatch/collect/cgroup.h"
 #include "memwatch/collect/callsite.h"
 #include "memwatch/collect/sysmem.h"
 #include "memwatch/base/util.h"
@@ -466,6 +467,17 @@ static void load_ipc_series(sqlite3 *db, struct mw_analysis *a)
 			a->ipc[i].n = 0; /* out of memory: say nothing about IPC rather than fail */
 }
 
+static void cgroup_limit(const char *root, const char *text, struct mw_analysis *a)
+{
+	struct mw_cgroup_limit cl;
+
+	if (mw_cgroup_memory_limit(root, text, &cl) < 0)
+		return;
+	a->cgroup_limit = cl.limit;
+	a->cgroup_usage = cl.limit == MW_UNKNOWN ? MW_UNKNOWN : cl.usage;
+	snprintf(a->cgroup_path, sizeof(a->cgroup_path), "%s", cl.path);
+}
+
 static void load_context(struct mw_store *s, struct mw_analysis *a)
 {
 	sqlite3 *db = mw_store_db(s);
@@ -485,8 +497,7 @@ static void load_context(struct mw_store *s, struct mw_analysis *a)
 			const char *cg = (const char *)sqlite3_column_text(st, 1);
 			a->pid = (pid_t)sqlite3_column_int64(st, 0);
 			if (cg)
-				mw_cgroup_memory_limit("", cg, &a->cgroup_limit, &a->cgroup_usage,
-				                       a->cgroup_path, sizeof(a->cgroup_path));
+				cgroup_limit("", cg, a);
 		}
 		sqlite3_finalize(st);
 	}
@@ -584,9 +595,7 @@ int mw_analyze_series(struct mw_series *proc, pid_t pid, int64_t interval_ms, co
 	if (mw_sys_sample_read(root ? root : "", &sys) == 0)
 		out->mem_available = sys.mem[MW_MI_mem_available];
 	if (cgroup)
-		mw_cgroup_memory_limit(root ? root : "", cgroup, &out->cgroup_limit,
-		                       &out->cgroup_usage, out->cgroup_path,
-		                       sizeof(out->cgroup_path));
+		cgroup_limit(root ? root : "", cgroup, out);
 	snprintf(out->bpf_state, sizeof(out->bpf_state),
 	         "off: not recorded (live sampling by this command)");
 	return analysis_run(out);
@@ -635,105 +644,4 @@ int mw_top_hypothesis_tag(struct mw_store *s, int64_t proc_id, int64_t until_ms,
 	mw_analysis_release(a);
 	free(a);
 	return r == -ENODATA ? 0 : r;
-}
-
-/* ---- cgroup memory limits ---- */
-
-/* The v1 memory controller's path, else the v2 path; NULL when neither. */
-static const char *cgroup_find(const char *text, bool *v2, char *buf, size_t cap)
-{
-	const char *p = text;
-	const char *v2path = NULL;
-	size_t v2len = 0;
-
-	while (p && *p) {
-		const char *end = p + strcspn(p, ",\n");
-		const char *c1 = memchr(p, ':', (size_t)(end - p));
-		const char *c2 = c1 ? memchr(c1 + 1, ':', (size_t)(end - c1 - 1)) : NULL;
-		if (c2) {
-			size_t clen = (size_t)(c2 - c1 - 1);
-			bool mem = false;
-			for (const char *q = c1 + 1; q < c2;) {
-				size_t l = strcspn(q, ",:");
-				mem |= l == 6 && memcmp(q, "memory", 6) == 0;
-				q += l + 1;
-			}
-			if (mem && (size_t)(end - c2 - 1) < cap) {
-				memcpy(buf, c2 + 1, (size_t)(end - c2 - 1));
-				buf[end - c2 - 1] = '\0';
-				*v2 = false;
-				return buf;
-			}
-			if (clen == 0 && c1 - p == 1 && *p == '0') {
-				v2path = c2 + 1;
-				v2len = (size_t)(end - c2 - 1);
-			}
-		}
-		p = *end ? end + 1 : NULL;
-	}
-	if (!v2path || v2len >= cap)
-		return NULL;
-	memcpy(buf, v2path, v2len);
-	buf[v2len] = '\0';
-	*v2 = true;
-	return buf;
-}
-
-static int64_t read_limit_file(const char *root, const char *dir, const char *name)
-{
-	char rel[1200], path[1400], buf[64];
-	size_t len = 0;
-	int64_t v;
-
-	snprintf(rel, sizeof(rel), "%s/%s", dir, name);
-	if (mw_path(path, sizeof(path), root, rel) < 0 ||
-	    mw_read_file(path, buf, sizeof(buf), &len) < 0)
-		return MW_UNKNOWN;
-	buf[strcspn(buf, "\n")] = '\0';
-	if (strcmp(buf, "max") == 0)
-		return INT64_MAX;
-	if (mw_parse_i64(buf, &v) < 0)
-		return MW_UNKNOWN;
-	return v;
-}
-
-int mw_cgroup_memory_limit(const char *root, const char *cgroup, int64_t *limit, int64_t *usage,
-                           char *path, size_t cap)
-{
-	char cg[512], dir[1024];
-	int64_t best_room = INT64_MAX;
-	bool v2 = false;
-
-	*limit = *usage = MW_UNKNOWN;
-	if (cap)
-		path[0] = '\0';
-	if (!cgroup || !cgroup_find(cgroup, &v2, cg, sizeof(cg)) || cg[0] != '/' ||
-	    strstr(cg, "/../"))
-		return -ENOENT;
-	/* Walk from the process's cgroup up to the root: the tightest headroom limits it. */
-	for (;;) {
-		snprintf(dir, sizeof(dir), "/sys/fs/cgroup%s%s", v2 ? "" : "/memory",
-		         strcmp(cg, "/") == 0 ? "" : cg);
-		int64_t lim =
-		        read_limit_file(root, dir, v2 ? "memory.max" : "memory.limit_in_bytes");
-		int64_t use =
-		        read_limit_file(root, dir, v2 ? "memory.current" : "memory.usage_in_bytes");
-		/* v1 prints a page-rounded LONG_MAX for "no limit". */
-		if (lim != MW_UNKNOWN && use != MW_UNKNOWN && lim < (INT64_C(1) << 62) &&
-		    lim - use < best_room) {
-			best_room = lim - use;
-			*limit = lim;
-			*usage = use;
-			if (cap)
-				snprintf(path, cap, "%s", dir);
-		}
-		char *slash = strrchr(cg, '/');
-		if (!slash || strcmp(cg, "/") == 0)
-			break;
-		if (slash == cg)
-			cg[1] = '\0';
-		else
-			*slash = '\0';
-	}
-	return 0;
 }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "memwatch/analyse/oom.h"
+#include "memwatch/collect/cgroup.h"
 #include "memwatch/base/format.h"
 #include "memwatch/base/json.h"
 #include "memwatch/analyse/trend.h"
@@ -329,6 +330,19 @@ static int history_counter(sqlite3 *db, int64_t since, int64_t until, struct mw_
 	return r;
 }
 
+/* The binding memory-cgroup limit of a process's cgroup text; -ENOENT when none. */
+static int memcg_read(const char *text, int64_t *limit, int64_t *usage)
+{
+	struct mw_cgroup_limit cl;
+
+	*limit = *usage = MW_UNKNOWN;
+	if (mw_cgroup_memory_limit("", text, &cl) < 0 || cl.limit == MW_UNKNOWN)
+		return -ENOENT;
+	*limit = cl.limit;
+	*usage = cl.usage;
+	return 0;
+}
+
 static int cmp_kill(const void *a, const void *b)
 {
 	const struct mw_oom_kill *x = a, *y = b;
@@ -380,87 +394,8 @@ int mw_oom_history_from_store(struct mw_store *s, int64_t since_ms, int64_t unti
 		}
 	}
 	for (size_t i = 0; i < h->n; i++)
-		mw_memcg_read("", h->v[i].cgroup, &h->v[i].cgroup_limit, &h->v[i].cgroup_usage);
+		memcg_read(h->v[i].cgroup, &h->v[i].cgroup_limit, &h->v[i].cgroup_usage);
 	mw_qsort(h->v, h->n, sizeof(*h->v), cmp_kill);
-	return 0;
-}
-
-/* The path of entry "prefix" (e.g. "memory:" after "N:") in a cgroup text. */
-static bool cgroup_path(const char *cg, bool v2, char *out, size_t cap)
-{
-	const char *p = cg;
-
-	while (p && *p) {
-		const char *end = p + strcspn(p, ",\n");
-		const char *c1 = memchr(p, ':', (size_t)(end - p));
-		const char *c2 = c1 ? memchr(c1 + 1, ':', (size_t)(end - c1 - 1)) : NULL;
-		if (c1 && c2) {
-			size_t clen = (size_t)(c2 - c1 - 1);
-			bool match = v2 ? clen == 0 && c1 - p == 1 && *p == '0'
-			                : clen >= 6 && (strncmp(c1 + 1, "memory", 6) == 0) &&
-			                             (clen == 6 || c1[7] == ',');
-			if (match && (size_t)(end - c2 - 1) < cap) {
-				memcpy(out, c2 + 1, (size_t)(end - c2 - 1));
-				out[end - c2 - 1] = '\0';
-				return out[0] == '/' && !strstr(out, "..");
-			}
-		}
-		p = *end ? end + 1 : NULL;
-	}
-	return false;
-}
-
-static int read_i64_file(const char *root, const char *dir, const char *path, const char *file,
-                         int64_t *v)
-{
-	char rel[1024], full[4096], buf[64];
-	int r;
-
-	snprintf(rel, sizeof(rel), "%s%s/%s", dir, strcmp(path, "/") == 0 ? "" : path, file);
-	r = mw_path(full, sizeof(full), root, rel);
-	if (r < 0)
-		return r;
-	r = mw_read_file(full, buf, sizeof(buf), NULL);
-	if (r < 0)
-		return r;
-	buf[strcspn(buf, "\n")] = '\0';
-	if (strcmp(buf, "max") == 0) {
-		*v = INT64_MAX;
-		return 0;
-	}
-	return mw_parse_i64(buf, v);
-}
-
-int mw_memcg_read(const char *root, const char *cgroup, int64_t *limit, int64_t *usage)
-{
-	static const char *const v2dirs[] = {"/sys/fs/cgroup", "/sys/fs/cgroup/unified"};
-	char path[512];
-	int r = -ENOENT;
-
-	*limit = *usage = MW_UNKNOWN;
-	if (!cgroup)
-		return -ENOENT;
-	if (cgroup_path(cgroup, false, path, sizeof(path))) {
-		r = read_i64_file(root, "/sys/fs/cgroup/memory", path, "memory.limit_in_bytes",
-		                  limit);
-		if (r == 0)
-			read_i64_file(root, "/sys/fs/cgroup/memory", path, "memory.usage_in_bytes",
-			              usage);
-	}
-	if (r < 0 && cgroup_path(cgroup, true, path, sizeof(path))) {
-		for (size_t i = 0; i < MW_ARRAY_SIZE(v2dirs) && r < 0; i++) {
-			r = read_i64_file(root, v2dirs[i], path, "memory.max", limit);
-			if (r == 0)
-				read_i64_file(root, v2dirs[i], path, "memory.current", usage);
-		}
-	}
-	if (r < 0)
-		return r;
-	/* v1 prints "no limit" as a huge page-aligned number, v2 as "max". */
-	if (*limit >= (INT64_C(1) << 60)) {
-		*limit = *usage = MW_UNKNOWN;
-		return -ENOENT;
-	}
 	return 0;
 }
 
@@ -608,7 +543,7 @@ int mw_oom_forecast(const struct mw_proc_set *procs, const struct mw_sys_sample 
 		c->rss_slope = proc_slope(view, p->pid);
 		c->seconds_to_limit = NAN;
 		/* A memory cgroup limit is reached long before the machine runs out. */
-		if (mw_memcg_read("", p->cgroup, &c->cgroup_limit, &c->cgroup_usage) == 0 &&
+		if (memcg_read(p->cgroup, &c->cgroup_limit, &c->cgroup_usage) == 0 &&
 		    c->cgroup_usage != MW_UNKNOWN && isfinite(c->rss_slope) && c->rss_slope > 0)
 			c->seconds_to_limit = (double)(c->cgroup_limit > c->cgroup_usage
 			                                       ? c->cgroup_limit - c->cgroup_usage

@@ -236,58 +236,6 @@ static void test_top_tag(struct mw_store *st)
 	CHECK_EQ_STR(tag, "");
 }
 
-static void write_file(const char *rel, const char *text)
-{
-	char p[512], d[600];
-	snprintf(p, sizeof(p), "%s/%s", dir, rel);
-	snprintf(d, sizeof(d), "mkdir -p '%s'", p);
-	*strrchr(d, '/') = '\0';
-	strcat(d, "'");
-	if (system(d) != 0)
-		return;
-	FILE *f = fopen(p, "w");
-	if (f) {
-		fputs(text, f);
-		fclose(f);
-	}
-}
-
-static void test_cgroup(void)
-{
-	char root[300], where[256];
-	int64_t lim, use;
-
-	snprintf(root, sizeof(root), "%s", dir);
-	/* v1: the child has no limit, its parent 1 GiB with 600 MiB used: the parent limits. */
-	write_file("sys/fs/cgroup/memory/svc/memory.limit_in_bytes", "1073741824\n");
-	write_file("sys/fs/cgroup/memory/svc/memory.usage_in_bytes", "629145600\n");
-	write_file("sys/fs/cgroup/memory/svc/job/memory.limit_in_bytes", "9223372036854771712\n");
-	write_file("sys/fs/cgroup/memory/svc/job/memory.usage_in_bytes", "1000\n");
-	CHECK_EQ_I64(mw_cgroup_memory_limit(root, "4:memory:/svc/job,0::/", &lim, &use, where,
-	                                    sizeof(where)),
-	             0);
-	CHECK_EQ_I64(lim, 1073741824);
-	CHECK_EQ_I64(use, 629145600);
-	CHECK_EQ_STR(where, "/sys/fs/cgroup/memory/svc");
-	/* v2: memory.max "max" is unlimited; a number limits. */
-	write_file("sys/fs/cgroup/app/memory.max", "max\n");
-	write_file("sys/fs/cgroup/app/memory.current", "5\n");
-	CHECK_EQ_I64(mw_cgroup_memory_limit(root, "0::/app\n", &lim, &use, where, sizeof(where)),
-	             0);
-	CHECK_EQ_I64(lim, MW_UNKNOWN);
-	write_file("sys/fs/cgroup/app/memory.max", "536870912\n");
-	CHECK_EQ_I64(mw_cgroup_memory_limit(root, "0::/app\n", &lim, &use, where, sizeof(where)),
-	             0);
-	CHECK_EQ_I64(lim, 536870912);
-	CHECK_EQ_I64(use, 5);
-	/* No memory controller named, or a path escaping upwards: refused. */
-	CHECK_EQ_I64(mw_cgroup_memory_limit(root, "3:cpu:/x", &lim, &use, where, sizeof(where)),
-	             -ENOENT);
-	CHECK_EQ_I64(
-	        mw_cgroup_memory_limit(root, "0::/a/../../etc", &lim, &use, where, sizeof(where)),
-	        -ENOENT);
-}
-
 /*
  * The region path: process rows plus region_samples/fd_samples rows in
  * the same tick transaction, as the daemon's slow tier writes them. Every
@@ -587,7 +535,6 @@ int main(void)
 		test_top_tag(st);
 		mw_store_close(st);
 	}
-	test_cgroup();
 	test_regions();
 	{
 		char cmd[300];

@@ -70,31 +70,6 @@ static void test_ranking(void)
 	CHECK_EQ_I64(mw_oom_forecast(&set, &now, NULL, &f), -EINVAL);
 }
 
-static void test_memcg(void)
-{
-	char v1[4096], v2[4096];
-	int64_t lim, use;
-
-	snprintf(v1, sizeof(v1), "%s/tests/data/root-6.18", SRCDIR);
-	snprintf(v2, sizeof(v2), "%s/tests/data/root-numa", SRCDIR);
-	CHECK_EQ_I64(mw_memcg_read(v1, "5:devices:/,4:memory:/app,0::/", &lim, &use), 0);
-	CHECK_EQ_I64(lim, 268435456);
-	CHECK_EQ_I64(use, 1048576);
-	CHECK_EQ_I64(mw_memcg_read(v1, "9:name=systemd:/\n4:memory:/app\n0::/\n", &lim, &use), 0);
-	CHECK_EQ_I64(lim, 268435456);
-	CHECK_EQ_I64(mw_memcg_read(v1, "4:memory:/unlimited", &lim, &use), -ENOENT);
-	CHECK_EQ_I64(lim, MW_UNKNOWN);
-	CHECK_EQ_I64(mw_memcg_read(v1, "4:memory:/missing", &lim, &use), -ENOENT);
-	CHECK(mw_memcg_read(v1, "4:memory:/../../etc", &lim, &use) < 0);
-	CHECK_EQ_I64(mw_memcg_read(v2, "0::/svc", &lim, &use), 0);
-	CHECK_EQ_I64(lim, 536870912);
-	CHECK_EQ_I64(use, 4096);
-	CHECK_EQ_I64(mw_memcg_read(v2, "0::/free", &lim, &use), -ENOENT);
-	CHECK_EQ_I64(mw_memcg_read(v2, "", &lim, &use), -ENOENT);
-	CHECK_EQ_I64(mw_memcg_read(v2, "garbage", &lim, &use), -ENOENT);
-	CHECK_EQ_I64(mw_memcg_read(v2, NULL, &lim, &use), -ENOENT);
-}
-
 /*
  * A store where a process grows and disappears at the tick the oom_kill
  * counter rises; with_event adds the eBPF source's oom-kill event.
@@ -170,7 +145,6 @@ static void history_case(bool with_event)
 int main(void)
 {
 	test_ranking();
-	test_memcg();
 	history_case(false);
 	history_case(true);
 	return check_done();

@@ -110,7 +110,7 @@ struct mw_analysis {
 	/* Memory the process can still take: MemAvailable, or its cgroup's headroom. */
 	int64_t mem_available;              /* bytes; MW_UNKNOWN */
 	int64_t cgroup_limit, cgroup_usage; /* bytes; MW_UNKNOWN when unlimited/unknown */
-	char cgroup_path[512];              /* the limiting cgroup, when there is one */
+	char cgroup_path[1024];             /* the limiting cgroup, when there is one */
 	int64_t oom_score, oom_adj;
 	bool ipc_tables; /* the store has IPC object samples */
 	/*
@@ -158,14 +158,5 @@ void mw_analysis_release(struct mw_analysis *a);
  */
 int mw_top_hypothesis_tag(struct mw_store *s, int64_t proc_id, int64_t until_ms, char *tag,
                           size_t cap, double *score);
-
-/*
- * Memory limit of a cgroup from its /proc/PID/cgroup text (v1 "N:memory:/path"
- * or v2 "0::/path", lines or comma-joined), walking up to the tightest
- * ancestor. *limit and *usage are MW_UNKNOWN when unlimited. path receives
- * the limiting cgroup. root "" for the live /sys.
- */
-int mw_cgroup_memory_limit(const char *root, const char *cgroup, int64_t *limit, int64_t *usage,
-                           char *path, size_t cap);
 
 #endif

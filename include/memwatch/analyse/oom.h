@@ -103,15 +103,6 @@ int mw_oom_forecast(const struct mw_proc_set *procs, const struct mw_sys_sample 
                     const struct mw_sysview *view, struct mw_oom_forecast *f);
 void mw_oom_forecast_release(struct mw_oom_forecast *f);
 
-/*
- * The memory cgroup limit and usage for a /proc/PID/cgroup text (lines or
- * comma-joined entries): cgroup v1 "N:memory:/path" reads
- * root/sys/fs/cgroup/memory/path/memory.{limit_in_bytes,usage_in_bytes},
- * v2 "0::/path" reads memory.{max,current} under root/sys/fs/cgroup (or
- * .../unified). -ENOENT when there is no limit (or no such cgroup).
- */
-int mw_memcg_read(const char *root, const char *cgroup, int64_t *limit, int64_t *usage);
-
 /* Is this comm a service to keep out of the OOM killer's reach (sshd, init, journald...)? */
 bool mw_oom_critical_comm(const char *comm);
 
