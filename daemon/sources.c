@@ -7,11 +7,12 @@
 extern const struct mw_source mw_source_bpf;
 extern const struct mw_source mw_source_regions;
 extern const struct mw_source mw_source_system;
+extern const struct mw_source mw_source_cgroup;
 extern const struct mw_source mw_source_callsite;
 extern const struct mw_source mw_source_metrics;
 
 const struct mw_source *const mw_sources[] = {
-        &mw_source_bpf,      &mw_source_regions, &mw_source_system,
+        &mw_source_bpf,      &mw_source_regions, &mw_source_system, &mw_source_cgroup,
         &mw_source_callsite, &mw_source_metrics,
 };
 

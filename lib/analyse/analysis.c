@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "memwatch/analyse/analysis.h"
+#include "memwatch/store/procread.h"
 #include "memwatch/collect/cgroup.h"
 #include "memwatch/collect/callsite.h"
 #include "memwatch/collect/sysmem.h"
@@ -7,7 +8,6 @@
 
 #include <errno.h>
 #include <math.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -306,53 +306,9 @@ out:
 	return rc;
 }
 
-static bool table_exists(sqlite3 *db, const char *name)
-{
-	sqlite3_stmt *st = NULL;
-	bool yes = false;
-
-	if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
-	                       -1, &st, NULL) != SQLITE_OK)
-		return false;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	yes = sqlite3_step(st) == SQLITE_ROW;
-	sqlite3_finalize(st);
-	return yes;
-}
-
-static int64_t query_i64(sqlite3 *db, const char *sql, int64_t a1, int64_t a2)
-{
-	sqlite3_stmt *st = NULL;
-	int64_t v = MW_UNKNOWN;
-
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-		return MW_UNKNOWN;
-	sqlite3_bind_int64(st, 1, a1);
-	sqlite3_bind_int64(st, 2, a2);
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return v;
-}
-
-/* The daemon's tick interval over the window: span / (ticks - 1). */
-static int64_t store_interval_ms(sqlite3 *db, int64_t since, int64_t until)
-{
-	int64_t n = query_i64(db, "SELECT count(*) FROM ticks WHERE t_ms BETWEEN ?1 AND ?2", since,
-	                      until);
-	int64_t lo = query_i64(db, "SELECT min(t_ms) FROM ticks WHERE t_ms BETWEEN ?1 AND ?2",
-	                       since, until);
-	int64_t hi = query_i64(db, "SELECT max(t_ms) FROM ticks WHERE t_ms BETWEEN ?1 AND ?2",
-	                       since, until);
-
-	if (n == MW_UNKNOWN || n < 2 || lo == MW_UNKNOWN || hi == MW_UNKNOWN || hi <= lo)
-		return 5000;
-	return (hi - lo) / (n - 1) > 0 ? (hi - lo) / (n - 1) : 1;
-}
-
 static int load_regions(struct mw_store *s, struct mw_analysis *a)
 {
-	if (!table_exists(mw_store_db(s), "region_samples"))
+	if (!mw_store_has_table(s, "region_samples"))
 		return 0;
 	int r = mw_store_region_series(s, a->proc_id, a->since_ms, a->until_ms, &a->reg);
 	if (r < 0)
@@ -364,146 +320,30 @@ static int load_regions(struct mw_store *s, struct mw_analysis *a)
 	return 0;
 }
 
-#define MAX_IPC_OBJECTS 256
-
-/* The objects of one series: last value, and when each was removed. */
-struct ipc_objs {
-	size_t n;
-	int64_t id[MAX_IPC_OBJECTS], last[MAX_IPC_OBJECTS], gone_ms[MAX_IPC_OBJECTS];
-};
-
-/* Append (t, sum of the live objects' last values). */
-static int ipc_push(struct mw_ipc_series *sr, size_t *cap, int64_t t, const struct ipc_objs *o)
+static void set_cgroup_limit(struct mw_analysis *a, const struct mw_cgroup_limit *cl)
 {
-	int64_t sum = 0;
-
-	if (sr->n == *cap) {
-		size_t nc = *cap ? *cap * 2 : 64;
-		int64_t *tt = realloc(sr->t_ms, nc * sizeof(*tt));
-		if (!tt)
-			return -ENOMEM;
-		sr->t_ms = tt;
-		int64_t *vv = realloc(sr->v, nc * sizeof(*vv));
-		if (!vv)
-			return -ENOMEM;
-		sr->v = vv;
-		*cap = nc;
-	}
-	for (size_t i = 0; i < o->n; i++)
-		if (o->gone_ms[i] == MW_UNKNOWN || t < o->gone_ms[i])
-			sum += o->last[i];
-	sr->t_ms[sr->n] = t;
-	sr->v[sr->n++] = sum;
-	return 0;
-}
-
-/*
- * Sum per tick over the IPC objects the process created, each object's
- * value carried forward (rows are change-only) until it is removed.
- */
-static int load_ipc(sqlite3 *db, struct mw_analysis *a, const char *sql, struct mw_ipc_series *sr)
-{
-	struct ipc_objs *o = calloc(1, sizeof(*o));
-	int64_t cur_t = MW_UNKNOWN;
-	size_t cap = 0;
-	sqlite3_stmt *st = NULL;
-	int r = 0;
-
-	if (!o)
-		return -ENOMEM;
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-		goto out; /* an older or different IPC schema: nothing to say */
-	sqlite3_bind_int64(st, 1, a->proc_id);
-	sqlite3_bind_int64(st, 2, a->since_ms);
-	sqlite3_bind_int64(st, 3, a->until_ms);
-	while (r == 0 && sqlite3_step(st) == SQLITE_ROW) {
-		int64_t id = sqlite3_column_int64(st, 0), t = sqlite3_column_int64(st, 1);
-		size_t q = 0;
-		if (cur_t != MW_UNKNOWN && t != cur_t)
-			r = ipc_push(sr, &cap, cur_t, o);
-		cur_t = t;
-		while (q < o->n && o->id[q] != id)
-			q++;
-		if (q == o->n && o->n < MAX_IPC_OBJECTS) {
-			o->id[q] = id;
-			o->gone_ms[q] = sqlite3_column_type(st, 3) == SQLITE_NULL
-			                        ? MW_UNKNOWN
-			                        : sqlite3_column_int64(st, 3);
-			o->n++;
-		}
-		if (q < o->n)
-			o->last[q] = sqlite3_column_int64(st, 2);
-	}
-	if (r == 0 && cur_t != MW_UNKNOWN)
-		r = ipc_push(sr, &cap, cur_t, o);
-	/* Carried forward to the end of the process series, like every step series. */
-	if (r == 0 && sr->n && a->to_ms > sr->t_ms[sr->n - 1])
-		r = ipc_push(sr, &cap, a->to_ms, o);
-out:
-	sqlite3_finalize(st);
-	free(o);
-	return r;
-}
-
-/* ?1 proc, ?2 since, ?3 until; columns: object, t_ms, value, removal time. */
-#define IPC_SQL(value, kinds)                                                                      \
-	"SELECT o.id, t.t_ms, " value ", (SELECT t_ms FROM ticks WHERE id = o.gone_tick)"          \
-	" FROM ipc_objects o JOIN ipc_samples s ON s.object = o.id JOIN ticks t ON t.id ="         \
-	" s.tick WHERE o.creator = ?1 AND o.kind IN (" kinds ") AND t.t_ms BETWEEN ?2 AND ?3"      \
-	" ORDER BY s.tick"
-
-static void load_ipc_series(sqlite3 *db, struct mw_analysis *a)
-{
-	static const char *const sql[2] = {
-	        IPC_SQL("coalesce(s.bytes, 0)", "'sysv-msg', 'posix-mqueue'"),
-	        /* A SysV segment counts while nobody has it attached; a POSIX object always
-	         * (its file stays in /dev/shm until unlinked). */
-	        IPC_SQL("CASE WHEN o.kind = 'sysv-shm' AND coalesce(s.nattch, 0) > 0 THEN 0"
-	                " ELSE coalesce(s.size, 0) END",
-	                "'sysv-shm', 'posix-shm'"),
-	};
-	for (int i = 0; i < 2; i++)
-		if (load_ipc(db, a, sql[i], &a->ipc[i]) < 0)
-			a->ipc[i].n = 0; /* out of memory: say nothing about IPC rather than fail */
-}
-
-static void cgroup_limit(const char *root, const char *text, struct mw_analysis *a)
-{
-	struct mw_cgroup_limit cl;
-
-	if (mw_cgroup_memory_limit(root, text, &cl) < 0)
+	if (cl->limit == MW_UNKNOWN)
 		return;
-	a->cgroup_limit = cl.limit;
-	a->cgroup_usage = cl.limit == MW_UNKNOWN ? MW_UNKNOWN : cl.usage;
-	snprintf(a->cgroup_path, sizeof(a->cgroup_path), "%s", cl.path);
+	a->cgroup_limit = cl->limit;
+	a->cgroup_usage = cl->usage;
+	snprintf(a->cgroup_path, sizeof(a->cgroup_path), "%s", cl->path);
 }
 
+/* Everything as recorded: a copied database replays with the recording host's limits. */
 static void load_context(struct mw_store *s, struct mw_analysis *a)
 {
-	sqlite3 *db = mw_store_db(s);
-	sqlite3_stmt *st = NULL;
+	struct mw_proc_context ctx;
 
-	a->mem_available =
-	        query_i64(db,
-	                  "SELECT mem_available FROM sys_samples WHERE tick <= (SELECT"
-	                  " max(id) FROM ticks WHERE t_ms <= ?1) ORDER BY tick DESC LIMIT 1",
-	                  a->until_ms, 0);
-	if (sqlite3_prepare_v2(db,
-	                       "SELECT p.pid, (SELECT value FROM strings WHERE id = p.cgroup)"
-	                       " FROM procs p WHERE p.id = ?",
-	                       -1, &st, NULL) == SQLITE_OK) {
-		sqlite3_bind_int64(st, 1, a->proc_id);
-		if (sqlite3_step(st) == SQLITE_ROW) {
-			const char *cg = (const char *)sqlite3_column_text(st, 1);
-			a->pid = (pid_t)sqlite3_column_int64(st, 0);
-			if (cg)
-				cgroup_limit("", cg, a);
-		}
-		sqlite3_finalize(st);
+	if (mw_store_proc_context(s, a->proc_id, a->until_ms, &ctx) == 0) {
+		a->pid = ctx.pid;
+		a->mem_available = ctx.mem_available;
+		set_cgroup_limit(a, &ctx.memcg);
 	}
-	a->ipc_tables = table_exists(db, "ipc_objects") && table_exists(db, "ipc_samples");
-	if (a->ipc_tables)
-		load_ipc_series(db, a);
+	a->ipc_tables =
+	        mw_store_has_table(s, "ipc_objects") && mw_store_has_table(s, "ipc_samples");
+	if (mw_store_ipc_series(s, a->proc_id, a->since_ms, a->until_ms, a->to_ms, a->ipc) < 0)
+		a->ipc[0].n = a->ipc[1].n =
+		        0; /* out of memory: say nothing about IPC rather than fail */
 	mw_store_bpf_proc_evidence(s, a->proc_id, a->from_ms, a->to_ms, &a->bpf);
 	if (mw_callsite_evidence(s, a->proc_id, a->since_ms, a->until_ms, 3, &a->callsite_lines,
 	                         &a->ncallsite_lines) < 0)
@@ -563,7 +403,7 @@ static int analyze_store(struct mw_store *s, int64_t proc_id, int64_t since_ms, 
 		return -ENODATA;
 	a->from_ms = a->proc.t_ms[0];
 	a->to_ms = a->proc.t_ms[a->proc.n - 1];
-	a->interval_ms = store_interval_ms(mw_store_db(s), since_ms, until_ms);
+	a->interval_ms = mw_store_interval_ms(s, since_ms, until_ms);
 	r = load_regions(s, a);
 	if (r < 0)
 		return r;
@@ -594,8 +434,11 @@ int mw_analyze_series(struct mw_series *proc, pid_t pid, int64_t interval_ms, co
 	}
 	if (mw_sys_sample_read(root ? root : "", &sys) == 0)
 		out->mem_available = sys.mem[MW_MI_mem_available];
-	if (cgroup)
-		cgroup_limit(root ? root : "", cgroup, out);
+	if (cgroup) {
+		struct mw_cgroup_limit cl;
+		if (mw_cgroup_memory_limit(root ? root : "", cgroup, &cl) == 0)
+			set_cgroup_limit(out, &cl);
+	}
 	snprintf(out->bpf_state, sizeof(out->bpf_state),
 	         "off: not recorded (live sampling by this command)");
 	return analysis_run(out);
@@ -608,11 +451,8 @@ void mw_analysis_release(struct mw_analysis *a)
 	a->ncallsite_lines = 0;
 	mw_series_release(&a->proc);
 	mw_region_series_release(&a->reg);
-	for (int i = 0; i < 2; i++) {
-		free(a->ipc[i].t_ms);
-		free(a->ipc[i].v);
-		memset(&a->ipc[i], 0, sizeof(a->ipc[i]));
-	}
+	for (int i = 0; i < 2; i++)
+		mw_ipc_series_release(&a->ipc[i]);
 	for (int m = 0; m < MW_AM_COUNT; m++) {
 		free(a->m[m].grid_t);
 		free(a->m[m].grid_y);

@@ -147,6 +147,7 @@ int mw_cgroup_memory_limit(const char *root, const char *text, struct mw_cgroup_
 	out->path[0] = '\0';
 	if (!text || !mw_cgroup_memory_path(text, cg, sizeof(cg), &v2))
 		return -ENOENT;
+	out->v2 = v2;
 	base = v2 ? v2_base(root) : "/sys/fs/cgroup/memory";
 	for (;;) {
 		snprintf(dir, sizeof(dir), "%s%s", base, strcmp(cg, "/") == 0 ? "" : cg);
@@ -169,5 +170,18 @@ int mw_cgroup_memory_limit(const char *root, const char *text, struct mw_cgroup_
 		else
 			*slash = '\0';
 	}
+	return 0;
+}
+
+int mw_cgroup_memory_usage(const char *root, struct mw_cgroup_limit *cl)
+{
+	int64_t use;
+
+	if (!cl->path[0])
+		return -ENOENT;
+	use = read_bytes(root, cl->path, cl->v2 ? "memory.current" : "memory.usage_in_bytes");
+	if (use == MW_UNKNOWN)
+		return -ENOENT;
+	cl->usage = use;
 	return 0;
 }

@@ -30,6 +30,7 @@ enum {
 	Q_SAMPLE_INSERT,
 	Q_SYS_INSERT,
 	Q_EVENT_INSERT,
+	Q_MEMCG_INSERT,
 	Q_COUNT
 };
 
@@ -213,11 +214,26 @@ static const char *const schema_tick_indexes[] = {
         "CREATE INDEX IF NOT EXISTS callsite_counters_tick ON callsite_counters(tick)",
 };
 
+/*
+ * Step 8: the memory-cgroup limit binding each process, as recorded, so
+ * the analysis and the OOM history replay a copied database with the
+ * limits of the host and the moment it was recorded (not today's, read
+ * from whatever host runs the report). Rows only for cgroups that have a
+ * limit, keyed by the /proc/PID/cgroup text procs.cgroup names.
+ */
+static const char *const schema_memcg[] = {
+        "CREATE TABLE IF NOT EXISTS memcg_samples(cgroup INTEGER NOT NULL REFERENCES strings(id),"
+        " tick INTEGER NOT NULL REFERENCES ticks(id), path INTEGER NOT NULL REFERENCES"
+        " strings(id), limit_bytes INTEGER NOT NULL, usage_bytes INTEGER,"
+        " PRIMARY KEY(cgroup, tick)) WITHOUT ROWID",
+        "CREATE INDEX IF NOT EXISTS memcg_samples_tick ON memcg_samples(tick)",
+};
+
 static const struct migration migrations[] = {
         MW_MIGRATION(1, schema_v1),           MW_MIGRATION(2, schema_v2),
         MW_MIGRATION(3, schema_system),       MW_MIGRATION(4, schema_bpf),
         MW_MIGRATION(5, schema_callsite),     MW_MIGRATION(6, schema_retention),
-        MW_MIGRATION(7, schema_tick_indexes),
+        MW_MIGRATION(7, schema_tick_indexes), MW_MIGRATION(8, schema_memcg),
 };
 
 static int exec_sql(sqlite3 *db, const char *sql)
@@ -373,6 +389,8 @@ static int prepare_writer(struct mw_store *s)
 	        [Q_SYS_INSERT] = sys_sql,
 	        [Q_EVENT_INSERT] =
 	                "INSERT INTO events(t_ms, kind, proc, pid, detail) VALUES(?,?,?,?,?)",
+	        [Q_MEMCG_INSERT] = "INSERT OR REPLACE INTO memcg_samples(cgroup, tick, path,"
+	                           " limit_bytes, usage_bytes) VALUES(?,?,?,?,?)",
 	};
 	int r;
 
@@ -776,6 +794,33 @@ int mw_store_add_event(struct mw_store *s, uint64_t t_ns, const char *kind, int6
 		sqlite3_bind_int(st, 4, pid);
 	if (detail_json)
 		sqlite3_bind_text(st, 5, detail_json, -1, SQLITE_STATIC);
+	return step_done(s->db, st);
+}
+
+int mw_store_write_memcg(struct mw_store *s, int64_t tick_id, const char *cgroup_text,
+                         const struct mw_cgroup_limit *cl)
+{
+	sqlite3_stmt *st = s->q[Q_MEMCG_INSERT];
+	int64_t text_id, path_id;
+	int r;
+
+	if (!s->writer)
+		return -EBADF;
+	if (!cgroup_text || cl->limit == MW_UNKNOWN)
+		return -EINVAL;
+	r = intern(s, cgroup_text, &text_id);
+	if (r == 0)
+		r = intern(s, cl->path, &path_id);
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, text_id);
+	sqlite3_bind_int64(st, 2, tick_id);
+	sqlite3_bind_int64(st, 3, path_id);
+	sqlite3_bind_int64(st, 4, cl->limit);
+	if (cl->usage != MW_UNKNOWN)
+		sqlite3_bind_int64(st, 5, cl->usage);
+	else
+		sqlite3_bind_null(st, 5);
 	return step_done(s->db, st);
 }
 

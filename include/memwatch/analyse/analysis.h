@@ -19,6 +19,7 @@
 #include "memwatch/store/bpfdata.h"
 #include "memwatch/analyse/hypothesis.h"
 #include "memwatch/collect/region.h"
+#include "memwatch/store/procread.h"
 #include "memwatch/store/store.h"
 #include "memwatch/analyse/trend.h"
 
@@ -118,11 +119,7 @@ struct mw_analysis {
 	 * module's tables: [0] bytes queued in its message queues, [1] size of
 	 * its shared memory nobody has attached (SysV nattch 0, POSIX objects).
 	 */
-	struct mw_ipc_series {
-		size_t n;
-		int64_t *t_ms;
-		int64_t *v;
-	} ipc[2];
+	struct mw_ipc_series ipc[2];
 	/* Call sites holding its anonymous mappings (lib/callsite.c); owned, n 0 without. */
 	char **callsite_lines;
 	size_t ncallsite_lines;

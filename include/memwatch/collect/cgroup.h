@@ -30,6 +30,7 @@ struct mw_cgroup_limit {
 	int64_t limit;   /* bytes, MW_UNKNOWN when no ancestor has a limit */
 	int64_t usage;   /* bytes charged to the cgroup holding that limit */
 	char path[1024]; /* that cgroup's directory, e.g. /sys/fs/cgroup/a/b */
+	bool v2;         /* the unified hierarchy (memory.max) rather than v1 */
 };
 
 /*
@@ -39,5 +40,8 @@ struct mw_cgroup_limit {
  * ("" for the live system). -ENOENT when the text names no memory cgroup.
  */
 int mw_cgroup_memory_limit(const char *root, const char *text, struct mw_cgroup_limit *out);
+
+/* Refresh cl->usage from the cgroup mw_cgroup_memory_limit found (one read). */
+int mw_cgroup_memory_usage(const char *root, struct mw_cgroup_limit *cl);
 
 #endif

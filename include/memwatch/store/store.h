@@ -14,13 +14,14 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "memwatch/collect/cgroup.h"
 #include "memwatch/collect/proc.h"
 #include "memwatch/collect/sysmem.h"
 
 /* 'MWAT': tells our files from other SQLite databases. */
 #define MW_STORE_APPLICATION_ID 0x4d574154
 /* The last step of the migrations table in lib/store.c. */
-#define MW_STORE_SCHEMA_VERSION 7
+#define MW_STORE_SCHEMA_VERSION 8
 
 struct sqlite3;
 struct mw_store;
@@ -87,6 +88,13 @@ void mw_store_tick_rollback(struct mw_store *s);
 int64_t mw_store_live_proc_id(struct mw_store *s, pid_t pid, uint64_t start_ticks);
 
 /* Append an event (kind: "daemon-start", "oom-kill", ...); proc_id 0 when none. */
+/*
+ * Inside the tick transaction: the memory-cgroup limit binding processes
+ * whose /proc/PID/cgroup text is cgroup_text (cl->limit known).
+ */
+int mw_store_write_memcg(struct mw_store *s, int64_t tick_id, const char *cgroup_text,
+                         const struct mw_cgroup_limit *cl);
+
 int mw_store_add_event(struct mw_store *s, uint64_t t_ns, const char *kind, int64_t proc_id,
                        pid_t pid, const char *detail_json);
 
