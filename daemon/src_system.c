@@ -33,6 +33,21 @@ struct system_state {
 	bool have_ipc;
 };
 
+static int slab_aliases(void *ctx, const char *cache, char *buf, size_t cap)
+{
+	const struct mw_daemon *d = ctx;
+
+	return mw_slab_aliases(d->root, cache, buf, cap);
+}
+
+static int ipc_holders(void *ctx, const struct mw_ipc_obj *o, struct mw_ipc_holder *out,
+                       size_t cap)
+{
+	const struct mw_daemon *d = ctx;
+
+	return mw_ipc_holders(d->root, o, out, cap);
+}
+
 static int system_open(struct mw_daemon *d, void **state, char *why, size_t whylen)
 {
 	struct system_state *s = calloc(1, sizeof(*s));
@@ -41,7 +56,11 @@ static int system_open(struct mw_daemon *d, void **state, char *why, size_t whyl
 
 	if (!s)
 		return -ENOMEM;
-	r = mw_sysw_new(d->store, d->root, &s->w);
+	r = mw_sysw_new(d->store,
+	                &(struct mw_sysw_lookup){.slab_aliases = slab_aliases,
+	                                         .ipc_holders = ipc_holders,
+	                                         .ctx = d},
+	                &s->w);
 	if (r < 0) {
 		snprintf(why, whylen, "cannot prepare system tables: %s", strerror(-r));
 		free(s);

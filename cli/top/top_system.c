@@ -2,6 +2,7 @@
 /* The system view: memory meter, reclaim activity, PSI, swap, slab, time to exhaustion. */
 #include "top_ui.h"
 
+#include "memwatch/analyse/syshyp.h"
 #include "memwatch/base/format.h"
 #include "memwatch/base/util.h"
 

@@ -9,11 +9,25 @@
 #include <string.h>
 #include <unistd.h>
 
+int64_t mw_vmstat_allocstall(const int64_t vm[MW_VM_COUNT])
+{
+	const int idx[] = {MW_VM_allocstall_dma, MW_VM_allocstall_dma32, MW_VM_allocstall_normal,
+	                   MW_VM_allocstall_movable, MW_VM_allocstall_device};
+	int64_t sum = MW_UNKNOWN;
+
+	for (size_t i = 0; i < MW_ARRAY_SIZE(idx); i++) {
+		if (vm[idx[i]] == MW_UNKNOWN)
+			continue;
+		sum = (sum == MW_UNKNOWN ? 0 : sum) + vm[idx[i]];
+	}
+	return sum;
+}
+
 static struct mw_syshyp *hyp_new(struct mw_syshyp_set *set, const char *rule, int item)
 {
 	struct mw_syshyp *h;
 
-	if (set->n >= MW_HYP_MAX)
+	if (set->n >= MW_SYSHYP_MAX)
 		return NULL;
 	h = &set->v[set->n++];
 	memset(h, 0, sizeof(*h));

@@ -75,20 +75,6 @@ void mw_vmstat_parse(const char *text, int64_t vm[MW_VM_COUNT])
 	parse_kv(text, vmstat_keys, MW_VM_COUNT, vm, ' ', 1);
 }
 
-int64_t mw_vmstat_allocstall(const int64_t vm[MW_VM_COUNT])
-{
-	const int idx[] = {MW_VM_allocstall_dma, MW_VM_allocstall_dma32, MW_VM_allocstall_normal,
-	                   MW_VM_allocstall_movable, MW_VM_allocstall_device};
-	int64_t sum = MW_UNKNOWN;
-
-	for (size_t i = 0; i < MW_ARRAY_SIZE(idx); i++) {
-		if (vm[idx[i]] == MW_UNKNOWN)
-			continue;
-		sum = (sum == MW_UNKNOWN ? 0 : sum) + vm[idx[i]];
-	}
-	return sum;
-}
-
 /* "avg10=1.25" -> 125 (hundredths); "total=123" -> 123. */
 static int psi_value(const char *tok, const char *name, int64_t *out)
 {

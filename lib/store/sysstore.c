@@ -53,7 +53,7 @@ struct ipc_state {
 struct mw_sysw {
 	struct mw_store *store;
 	sqlite3 *db;
-	const char *root;
+	struct mw_sysw_lookup lookup;
 	sqlite3_stmt *q[W_COUNT];
 	struct cache_state *caches;
 	size_t ncaches, capcaches;
@@ -216,7 +216,7 @@ static int load_state(struct mw_sysw *w)
 	return rc == SQLITE_DONE ? 0 : mw_sql_err(w->db, rc, NULL);
 }
 
-int mw_sysw_new(struct mw_store *s, const char *root, struct mw_sysw **out)
+int mw_sysw_new(struct mw_store *s, const struct mw_sysw_lookup *lookup, struct mw_sysw **out)
 {
 	static const char *const sql[W_COUNT] = {
 	        [W_STRING_FIND] = "SELECT id FROM strings WHERE value = ?",
@@ -254,7 +254,8 @@ int mw_sysw_new(struct mw_store *s, const char *root, struct mw_sysw **out)
 		return -ENOMEM;
 	w->store = s;
 	w->db = mw_store_db(s);
-	w->root = root ? root : "";
+	if (lookup)
+		w->lookup = *lookup;
 	for (int i = 0; i < W_COUNT; i++) {
 		int rc = sqlite3_prepare_v3(w->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &w->q[i],
 		                            NULL);
@@ -366,7 +367,9 @@ static struct cache_state *cache_get(struct mw_sysw *w, const struct mw_slab_cac
 		w->capcaches = nc;
 	}
 	*err = intern(w, c->name, &name_id);
-	if (*err == 0 && mw_slab_aliases(w->root, c->name, aliases, sizeof(aliases)) == 0 &&
+	aliases[0] = '\0';
+	if (*err == 0 && w->lookup.slab_aliases &&
+	    w->lookup.slab_aliases(w->lookup.ctx, c->name, aliases, sizeof(aliases)) == 0 &&
 	    aliases[0])
 		*err = intern(w, aliases, &alias_id);
 	if (*err < 0)
@@ -534,8 +537,8 @@ static int queue_creator(struct mw_sysw *w, int64_t tick, uint64_t t_ns, const s
 
 	if (o->kind == MW_IPC_msg) {
 		pid = o->lpid;
-	} else if (o->kind == MW_IPC_mqueue) {
-		int n = mw_ipc_holders(w->root, o, h, MW_ARRAY_SIZE(h));
+	} else if (o->kind == MW_IPC_mqueue && w->lookup.ipc_holders) {
+		int n = w->lookup.ipc_holders(w->lookup.ctx, o, h, MW_ARRAY_SIZE(h));
 		for (int i = 0; i < n && !pid; i++)
 			if (h[i].writer)
 				pid = h[i].pid;

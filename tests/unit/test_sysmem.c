@@ -2,6 +2,7 @@
 /* Parsers for /proc/meminfo, /proc/vmstat, /proc/pressure/memory: live, recorded, and broken input.
  */
 #include "check.h"
+#include "memwatch/analyse/syshyp.h"
 #include "memwatch/collect/sysmem.h"
 #include "memwatch/base/util.h"
 

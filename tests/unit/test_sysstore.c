@@ -85,6 +85,18 @@ static void set_proc(struct mw_proc_set *ps, pid_t pid, const char *comm)
 		p->m[i] = 10;
 }
 
+/* The collector's side of the writer's lookups, on the recorded tree. */
+static int fixture_aliases(void *ctx, const char *cache, char *buf, size_t cap)
+{
+	return mw_slab_aliases(ctx, cache, buf, cap);
+}
+
+static int fixture_holders(void *ctx, const struct mw_ipc_obj *o, struct mw_ipc_holder *out,
+                           size_t cap)
+{
+	return mw_ipc_holders(ctx, o, out, cap);
+}
+
 int main(void)
 {
 	struct fixture f = {0};
@@ -92,6 +104,7 @@ int main(void)
 	struct mw_sysw *w = NULL;
 	struct mw_sysview v = {0};
 	char root[4096];
+	struct mw_sysw_lookup look = {fixture_aliases, fixture_holders, root};
 	uint64_t t0 = mw_now_ns() - 100 * SEC;
 
 	if (!mkdtemp(dir))
@@ -118,7 +131,7 @@ int main(void)
 	             0);
 	if (!st)
 		return check_done();
-	CHECK_EQ_I64(mw_sysw_new(st, root, &w), 0);
+	CHECK_EQ_I64(mw_sysw_new(st, &look, &w), 0);
 	CHECK_EQ_I64(tick(st, w, &f, t0, false), 0);
 	CHECK_EQ_I64(count("SELECT count(*) FROM slab_samples"), (int64_t)f.slab.n);
 	CHECK_EQ_I64(count("SELECT count(*) FROM tunables"), MW_TUN_COUNT);
@@ -203,7 +216,7 @@ int main(void)
 	unlink(path);
 	CHECK_EQ_I64(mw_store_open_writer(path, &(struct mw_store_options){.root = ""}, &st, NULL),
 	             0);
-	if (st && mw_sysw_new(st, root, &w) == 0) {
+	if (st && mw_sysw_new(st, &look, &w) == 0) {
 		uint64_t t1 = t0 - 7200 * SEC;
 		CHECK_EQ_I64(tick(st, w, &f, t1, false), 0);
 		CHECK_EQ_I64(tick(st, w, &f, t1 + 3599 * SEC, false), 0);

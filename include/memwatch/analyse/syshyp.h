@@ -18,7 +18,7 @@
 #include "memwatch/collect/vmtune.h"
 
 #define MW_HYP_EVIDENCE 8
-#define MW_HYP_MAX      16
+#define MW_SYSHYP_MAX   16
 #define MW_HYP_ADVICE   4
 
 struct mw_syshyp {
@@ -40,7 +40,7 @@ struct mw_syshyp {
 
 struct mw_syshyp_set {
 	size_t n;
-	struct mw_syshyp v[MW_HYP_MAX];
+	struct mw_syshyp v[MW_SYSHYP_MAX];
 };
 
 /* Thresholds (documented in docs/schema-system.md, "System hypotheses"). */
@@ -58,5 +58,8 @@ void mw_syshyp_tune_input(const struct mw_sysview *v, struct mw_tune_input *in);
 /* Run every rule. forecast may be NULL (then item 11 is skipped). */
 void mw_syshyp_eval(const struct mw_sysview *v, const struct mw_oom_forecast *forecast,
                     struct mw_syshyp_set *out);
+
+/* allocstall_* summed over zones; MW_UNKNOWN when none is printed. */
+int64_t mw_vmstat_allocstall(const int64_t vm[MW_VM_COUNT]);
 
 #endif

@@ -18,8 +18,20 @@
 
 struct mw_sysw;
 
-/* root: where slab aliases are read ("" live). */
-int mw_sysw_new(struct mw_store *s, const char *root, struct mw_sysw **out);
+/*
+ * What the writer asks of the live machine, and only for an object it has
+ * not seen before (a new slab cache's aliases, a new queue's writer): the
+ * collector provides it, so the store never reads /proc or /sys itself.
+ * Either function may be NULL (then nothing is asked).
+ */
+struct mw_sysw_lookup {
+	int (*slab_aliases)(void *ctx, const char *cache, char *buf, size_t cap);
+	int (*ipc_holders)(void *ctx, const struct mw_ipc_obj *o, struct mw_ipc_holder *out,
+	                   size_t cap);
+	void *ctx;
+};
+
+int mw_sysw_new(struct mw_store *s, const struct mw_sysw_lookup *lookup, struct mw_sysw **out);
 void mw_sysw_free(struct mw_sysw *w);
 
 /* Tunables at the first call and whenever one changes (event "tunable-change"). */
