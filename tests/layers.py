@@ -33,6 +33,7 @@ SQL_LITERAL = re.compile(
     r'ROLLBACK|SAVEPOINT|VACUUM|ATTACH)\b', re.I)
 SQLITE = re.compile(r"\bsqlite3_[a-z0-9_]+\s*\(|#\s*include\s*<sqlite3\.h>")
 INCLUDE = re.compile(r'#\s*include\s*"memwatch/([a-z]+)/[a-z0-9_]+\.h"')
+PRIVATE_SQL = re.compile(r'#\s*include\s*"sql\.h"')
 
 
 def layer_of(rel):
@@ -86,7 +87,8 @@ def check_sources(srcdir, problems):
                                 f"{line.strip()}")
             if m and m.group(1) not in RANK:
                 problems.append(f"{rel}:{n}: no such layer {m.group(1)!r}")
-            if not in_store and (SQLITE.search(line) or SQL_LITERAL.search(line)):
+            if not in_store and (SQLITE.search(line) or SQL_LITERAL.search(line) or
+                                 PRIVATE_SQL.search(line)):
                 problems.append(f"{rel}:{n}: SQL outside the store: {line.strip()}")
 
 
