@@ -14,6 +14,7 @@
 #include "memwatch/base/log.h"
 #include "memwatch/base/pidmap.h"
 #include "memwatch/collect/region.h"
+#include "memwatch/store/regionstore.h"
 #include "memwatch/base/util.h"
 
 #include <errno.h>
