@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "memwatch/analyse/analysis.h"
 #include "memwatch/collect/cgroup.h"
-#include "memwatch/collect/callsite.h"
+#include "memwatch/store/callsitestore.h"
 #include "memwatch/collect/sysmem.h"
 #include "memwatch/base/util.h"
 
