@@ -7,6 +7,7 @@
 #include "memwatch/collect/callsite.h"
 #include "memwatch/base/log.h"
 #include "memwatch/collect/perfev.h"
+#include "memwatch/collect/proc.h"
 #include "memwatch/collect/unwind.h"
 #include "memwatch/base/util.h"
 
@@ -335,30 +336,6 @@ void mw_callsite_tracker_set_dropped(struct mw_callsite_tracker *t, uint64_t n)
 	t->kernel_dropped = n;
 }
 
-/* Field 22 of /proc/PID/stat: with the pid, the process's identity. */
-static int read_start_ticks(pid_t pid, uint64_t *out)
-{
-	char path[64], buf[1024], *p;
-	unsigned long long v;
-	int r;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	r = mw_read_file(path, buf, sizeof(buf), NULL);
-	if (r < 0 && r != -EFBIG)
-		return r;
-	p = strrchr(buf, ')');
-	if (!p)
-		return -EBADMSG;
-	/* after ") ": state is field 3, starttime is field 22 */
-	if (sscanf(p + 2,
-	           "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d "
-	           "%llu",
-	           &v) != 1)
-		return -EBADMSG;
-	*out = v;
-	return 0;
-}
-
 static void read_exe(pid_t pid, uint64_t *dev, uint64_t *ino)
 {
 	char path[64];
@@ -391,7 +368,8 @@ static struct cs_proc *proc_get(struct mw_callsite_tracker *t, pid_t pid, uint64
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return NULL;
-	if (read_start_ticks(pid, &p->start_ticks) < 0) {
+	/* Perf events and eBPF see the live system: so does the tracker, under no root prefix. */
+	if (mw_proc_start_ticks("", pid, &p->start_ticks) < 0) {
 		free(p);
 		return NULL; /* gone already: nothing to reconcile against */
 	}
@@ -1008,7 +986,7 @@ int mw_callsite_tracker_reconcile(struct mw_callsite_tracker *t, uint64_t mono_n
 		uint64_t st, dev, ino;
 		read_exe(p->pid, &dev, &ino);
 		/* An exec replaced every mapping: what was tracked is gone. */
-		sm[i].gone = read_start_ticks(p->pid, &st) < 0 || st != p->start_ticks ||
+		sm[i].gone = mw_proc_start_ticks("", p->pid, &st) < 0 || st != p->start_ticks ||
 		             dev != p->exe_dev || ino != p->exe_ino;
 		/* Nothing tracked: whether it lives is all there is to know. */
 		if (!sm[i].gone && p->n > 0)
@@ -1109,7 +1087,7 @@ static int adopt_open_row(void *arg, const struct mw_callsite_open_map *o)
 	int r;
 
 	if (a->k->proc_id(a->k->ctx, o->pid, o->start_ticks) &&
-	    read_start_ticks(o->pid, &st) == 0 && st == o->start_ticks)
+	    mw_proc_start_ticks("", o->pid, &st) == 0 && st == o->start_ticks)
 		p = proc_get(t, o->pid, mw_mono_ns());
 	if (!p || p->start_ticks != o->start_ticks)
 		return a->k->gone(a->k->ctx, o->row, ns_ms(a->now_ns));
