@@ -2,11 +2,12 @@
 /* memwatch callsites <pid>: which code holds a process's outstanding mappings (from memwatchd). */
 #include "config.h"
 #include "cli.h"
-#include "memwatch/collect/callsite.h"
 #include "memwatch/base/format.h"
 #include "memwatch/base/json.h"
 #include "memwatch/collect/proc.h"
+#include "memwatch/store/callsitestore.h"
 #include "memwatch/store/store.h"
+#include "memwatch/view/callsiteview.h"
 #include "memwatch/base/util.h"
 
 #include <errno.h>

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Call sites of new mappings and brk growth (lib/callsite.c): per-cpu perf
- * events drained when readable, reconciled against /proc/PID/maps every
- * MEMWATCH_CALLSITE_RECONCILE seconds, stored in the tick transaction.
+ * Call sites of new mappings and brk growth (lib/collect/callsite.c):
+ * per-cpu perf events drained when readable, reconciled against
+ * /proc/PID/maps every MEMWATCH_CALLSITE_RECONCILE seconds, stored in the
+ * tick transaction (lib/store/callsitestore.c).
  */
 #include "memwatch/collect/bpfmon.h"
 #include "memwatch/collect/callsite.h"
+#include "memwatch/store/callsitestore.h"
 #include "memwatch/base/log.h"
 #include "memwatch/base/util.h"
 #include "daemon.h"
@@ -83,7 +85,14 @@ static int cs_collect(void *state, struct mw_daemon *d)
 
 static int cs_write(void *state, struct mw_daemon *d)
 {
-	return mw_callsite_tracker_write(state, d->store, d->tick_id, d->t_ns);
+	struct mw_callsite_writer *w = NULL;
+	int r = mw_callsite_writer_new(d->store, &w);
+
+	if (r == 0)
+		r = mw_callsite_tracker_write(state, mw_callsite_writer_sink(w), d->tick_id,
+		                              d->t_ns);
+	mw_callsite_writer_free(w);
+	return r;
 }
 
 static int cs_fd(void *state)

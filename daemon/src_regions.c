@@ -13,7 +13,9 @@
 #include "daemon.h"
 #include "memwatch/base/log.h"
 #include "memwatch/base/pidmap.h"
+#include "memwatch/collect/proc.h"
 #include "memwatch/collect/region.h"
+#include "memwatch/store/regionstore.h"
 #include "memwatch/base/util.h"
 
 #include <errno.h>
@@ -94,31 +96,6 @@ struct regions_src {
 	uint64_t passes;
 };
 
-/* Field 22 of /proc/PID/stat: tells a reused pid from the process we meant. */
-static int start_ticks_of(const char *root, pid_t pid, uint64_t *out)
-{
-	char rel[64], path[4200], buf[1024];
-	const char *p;
-	int r;
-
-	snprintf(rel, sizeof(rel), "/proc/%d/stat", (int)pid);
-	r = mw_path(path, sizeof(path), root, rel);
-	if (r == 0)
-		r = mw_read_file(path, buf, sizeof(buf), NULL);
-	if (r < 0 && r != -EFBIG)
-		return r;
-	p = strrchr(buf, ')');
-	if (!p)
-		return -EINVAL;
-	/* After ")": state is field 3, starttime field 22. */
-	for (int field = 2; field < 22 && p; field++)
-		p = strchr(p + 1, ' ');
-	if (!p)
-		return -EINVAL;
-	*out = strtoull(p + 1, NULL, 10);
-	return 0;
-}
-
 static void read_one(const char *root, struct result *res)
 {
 	uint64_t start = 0;
@@ -127,7 +104,7 @@ static void read_one(const char *root, struct result *res)
 	mw_fd_kinds_read(root, res->job.pid, &res->fds);
 	res->t_ns = mw_now_ns();
 	/* Gone, or the pid now belongs to someone else: nothing to store. */
-	if (start_ticks_of(root, res->job.pid, &start) < 0 || start != res->job.start) {
+	if (mw_proc_start_ticks(root, res->job.pid, &start) < 0 || start != res->job.start) {
 		memset(&res->reg, 0, sizeof(res->reg));
 		memset(&res->fds, 0, sizeof(res->fds));
 		res->reg.err = res->fds.err = -ESRCH;

@@ -15,6 +15,7 @@
 
 #include "memwatch/base/format.h"
 #include "memwatch/collect/region.h"
+#include "memwatch/store/regionstore.h"
 #include "memwatch/base/util.h"
 
 #include <errno.h>

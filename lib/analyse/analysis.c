@@ -2,7 +2,7 @@
 #include "memwatch/analyse/analysis.h"
 #include "memwatch/store/procread.h"
 #include "memwatch/collect/cgroup.h"
-#include "memwatch/collect/callsite.h"
+#include "memwatch/store/callsitestore.h"
 #include "memwatch/collect/sysmem.h"
 #include "memwatch/base/util.h"
 

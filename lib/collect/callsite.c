@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Call-site tracker (writer side). The reader is in callsite_read.c. */
+/*
+ * Call-site tracker: capture, reconcile, unwind. What it finds goes out
+ * through a struct mw_callsite_sink; the store's is lib/store/callsitestore.c.
+ */
 #include "config.h"
 #include "memwatch/collect/callsite.h"
 #include "memwatch/base/log.h"
 #include "memwatch/collect/perfev.h"
-#include "memwatch/store/store.h"
+#include "memwatch/collect/proc.h"
 #include "memwatch/collect/unwind.h"
 #include "memwatch/base/util.h"
 
@@ -13,7 +16,6 @@
 #include <linux/perf_event.h>
 #include <malloc.h>
 #include <math.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
 #include <signal.h>
@@ -334,30 +336,6 @@ void mw_callsite_tracker_set_dropped(struct mw_callsite_tracker *t, uint64_t n)
 	t->kernel_dropped = n;
 }
 
-/* Field 22 of /proc/PID/stat: with the pid, the process's identity. */
-static int read_start_ticks(pid_t pid, uint64_t *out)
-{
-	char path[64], buf[1024], *p;
-	unsigned long long v;
-	int r;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	r = mw_read_file(path, buf, sizeof(buf), NULL);
-	if (r < 0 && r != -EFBIG)
-		return r;
-	p = strrchr(buf, ')');
-	if (!p)
-		return -EBADMSG;
-	/* after ") ": state is field 3, starttime is field 22 */
-	if (sscanf(p + 2,
-	           "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d "
-	           "%llu",
-	           &v) != 1)
-		return -EBADMSG;
-	*out = v;
-	return 0;
-}
-
 static void read_exe(pid_t pid, uint64_t *dev, uint64_t *ino)
 {
 	char path[64];
@@ -390,7 +368,8 @@ static struct cs_proc *proc_get(struct mw_callsite_tracker *t, pid_t pid, uint64
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return NULL;
-	if (read_start_ticks(pid, &p->start_ticks) < 0) {
+	/* Perf events and eBPF see the live system: so does the tracker, under no root prefix. */
+	if (mw_proc_start_ticks("", pid, &p->start_ticks) < 0) {
 		free(p);
 		return NULL; /* gone already: nothing to reconcile against */
 	}
@@ -1007,7 +986,7 @@ int mw_callsite_tracker_reconcile(struct mw_callsite_tracker *t, uint64_t mono_n
 		uint64_t st, dev, ino;
 		read_exe(p->pid, &dev, &ino);
 		/* An exec replaced every mapping: what was tracked is gone. */
-		sm[i].gone = read_start_ticks(p->pid, &st) < 0 || st != p->start_ticks ||
+		sm[i].gone = mw_proc_start_ticks("", p->pid, &st) < 0 || st != p->start_ticks ||
 		             dev != p->exe_dev || ino != p->exe_ino;
 		/* Nothing tracked: whether it lives is all there is to know. */
 		if (!sm[i].gone && p->n > 0)
@@ -1027,55 +1006,22 @@ int mw_callsite_tracker_reconcile(struct mw_callsite_tracker *t, uint64_t mono_n
 	return 1;
 }
 
-/* ---- writing ---- */
-
-static int step(sqlite3 *db, sqlite3_stmt *st)
-{
-	int rc = sqlite3_step(st);
-
-	sqlite3_reset(st);
-	if (rc == SQLITE_DONE || rc == SQLITE_ROW)
-		return 0;
-	mw_debug("callsite: sqlite: %s", sqlite3_errmsg(db));
-	return -EIO;
-}
+/* ---- writing, through the sink (the store's: memwatch/store/callsitestore.h) ---- */
 
 static int64_t ns_ms(uint64_t ns)
 {
 	return (int64_t)(ns / 1000000ull);
 }
 
-static int write_stack(sqlite3 *db, struct cs_stack *s)
+static int write_stack(const struct mw_callsite_sink *k, struct cs_stack *s)
 {
-	sqlite3_stmt *ins = NULL, *sel = NULL;
-	int r = -EIO;
-
 	if (s->row)
 		return 0;
-	if (sqlite3_prepare_v2(
-	            db, "INSERT OR IGNORE INTO callsite_stacks(hash, depth, frames) VALUES(?,?,?)",
-	            -1, &ins, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, "SELECT id FROM callsite_stacks WHERE hash = ?", -1, &sel,
-	                       NULL) != SQLITE_OK)
-		goto out;
-	sqlite3_bind_int64(ins, 1, (int64_t)s->hash);
-	sqlite3_bind_int(ins, 2, (int)s->depth);
-	sqlite3_bind_text(ins, 3, s->frames, -1, SQLITE_STATIC);
-	if (step(db, ins) < 0)
-		goto out;
-	sqlite3_bind_int64(sel, 1, (int64_t)s->hash);
-	if (sqlite3_step(sel) == SQLITE_ROW) {
-		s->row = sqlite3_column_int64(sel, 0);
-		r = 0;
-	}
-out:
-	sqlite3_finalize(ins);
-	sqlite3_finalize(sel);
-	return r;
+	return k->stack(k->ctx, s->hash, s->depth, s->frames, &s->row);
 }
 
-static int write_proc_maps(struct mw_callsite_tracker *t, sqlite3 *db, struct cs_proc *p,
-                           int64_t proc_id, sqlite3_stmt *ins, sqlite3_stmt *upd)
+static int write_proc_maps(struct mw_callsite_tracker *t, const struct mw_callsite_sink *k,
+                           struct cs_proc *p, int64_t proc_id)
 {
 	size_t keep = 0;
 	int r = 0;
@@ -1088,25 +1034,16 @@ static int write_proc_maps(struct mw_callsite_tracker *t, sqlite3 *db, struct cs
 			continue;
 		}
 		if (m->gone) {
-			sqlite3_bind_int64(upd, 1, ns_ms(m->gone_ns));
-			sqlite3_bind_int64(upd, 2, m->row);
-			r = step(db, upd);
+			r = k->gone(k->ctx, m->row, ns_ms(m->gone_ns));
 			continue;
 		}
 		if (m->reconciled && !m->row && m->stack != NO_STACK) {
 			struct cs_stack *s = &t->stacks[m->stack];
-			r = write_stack(db, s);
+			r = write_stack(k, s);
 			if (r < 0)
 				break;
-			sqlite3_bind_int64(ins, 1, proc_id);
-			sqlite3_bind_int64(ins, 2, s->row);
-			sqlite3_bind_text(ins, 3, kind_names[m->kind], -1, SQLITE_STATIC);
-			sqlite3_bind_int64(ins, 4, (int64_t)m->addr);
-			sqlite3_bind_int64(ins, 5, (int64_t)m->len);
-			sqlite3_bind_int64(ins, 6, ns_ms(m->t_ns));
-			r = step(db, ins);
-			if (r == 0)
-				m->row = sqlite3_last_insert_rowid(db);
+			r = k->map(k->ctx, proc_id, s->row, kind_names[m->kind], m->addr, m->len,
+			           ns_ms(m->t_ns), &m->row);
 		}
 		p->m[keep++] = *m;
 	}
@@ -1114,26 +1051,6 @@ static int write_proc_maps(struct mw_callsite_tracker *t, sqlite3 *db, struct cs
 	if (r == 0)
 		p->n = keep;
 	return r;
-}
-
-static int write_counters(sqlite3 *db, sqlite3_stmt *st, int64_t tick, int64_t proc_id,
-                          uint64_t samples, uint64_t taken, uint64_t recorded, uint64_t skipped,
-                          int64_t lost)
-{
-	sqlite3_bind_int64(st, 1, tick);
-	if (proc_id)
-		sqlite3_bind_int64(st, 2, proc_id);
-	else
-		sqlite3_bind_null(st, 2);
-	sqlite3_bind_int64(st, 3, (int64_t)samples);
-	sqlite3_bind_int64(st, 4, (int64_t)taken);
-	sqlite3_bind_int64(st, 5, (int64_t)recorded);
-	sqlite3_bind_int64(st, 6, (int64_t)skipped);
-	if (lost >= 0)
-		sqlite3_bind_int64(st, 7, lost);
-	else
-		sqlite3_bind_null(st, 7);
-	return step(db, st);
 }
 
 /* A stack read back from the store, interned under its stored hash and row. */
@@ -1149,109 +1066,72 @@ static int intern_stored(struct mw_callsite_tracker *t, uint64_t hash, const cha
 	return stack_add(t, hash, strdup(frames), depth, row, out);
 }
 
+struct adopt {
+	struct mw_callsite_tracker *t;
+	const struct mw_callsite_sink *k;
+	uint64_t now_ns;
+};
+
 /*
  * Mappings an earlier daemon run left outstanding: those of processes
  * still alive are tracked again (their rows reused), the rest are closed
  * now, so a restart neither forgets a leak nor keeps a dead one open.
  */
-static int adopt_open_rows(struct mw_callsite_tracker *t, struct mw_store *s, uint64_t now_ns)
+static int adopt_open_row(void *arg, const struct mw_callsite_open_map *o)
 {
-	sqlite3 *db = mw_store_db(s);
-	sqlite3_stmt *sel = NULL, *upd = NULL;
-	int rc, r = 0;
+	struct adopt *a = arg;
+	struct mw_callsite_tracker *t = a->t;
+	struct cs_proc *p = NULL;
+	uint64_t st = 0;
+	uint32_t stack;
+	int r;
 
-	if (sqlite3_prepare_v2(
-	            db,
-	            "SELECT m.id, m.addr, m.len, m.t_ms, m.kind, p.pid, p.start_ticks,"
-	            " s.id, s.hash, s.depth, s.frames FROM callsite_maps m"
-	            " JOIN procs p ON p.id = m.proc JOIN callsite_stacks s ON s.id = m.stack"
-	            " WHERE m.gone_ms IS NULL",
-	            -1, &sel, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, "UPDATE callsite_maps SET gone_ms = ? WHERE id = ?", -1, &upd,
-	                       NULL) != SQLITE_OK) {
-		r = -EIO;
-		goto out;
+	if (a->k->proc_id(a->k->ctx, o->pid, o->start_ticks) &&
+	    mw_proc_start_ticks("", o->pid, &st) == 0 && st == o->start_ticks)
+		p = proc_get(t, o->pid, mw_mono_ns());
+	if (!p || p->start_ticks != o->start_ticks)
+		return a->k->gone(a->k->ctx, o->row, ns_ms(a->now_ns));
+	r = intern_stored(t, o->stack_hash, o->frames, o->depth, o->stack_row, &stack);
+	if (r == 0)
+		r = proc_add_map(p, o->addr, o->len, (uint64_t)o->t_ms * 1000000ull, NULL, 0);
+	if (r == 0) {
+		struct cs_map *m = &p->m[p->n - 1];
+		m->stack = stack;
+		m->row = o->row;
+		m->sightings = 2;
+		m->reconciled = true;
+		for (uint8_t k = 0; k < MW_ARRAY_SIZE(kind_names); k++)
+			if (o->kind && strcmp(o->kind, kind_names[k]) == 0)
+				m->kind = k;
 	}
-	while (r == 0 && (rc = sqlite3_step(sel)) == SQLITE_ROW) {
-		pid_t pid = (pid_t)sqlite3_column_int(sel, 5);
-		uint64_t start = (uint64_t)sqlite3_column_int64(sel, 6), st = 0;
-		const char *kind = (const char *)sqlite3_column_text(sel, 4);
-		struct cs_proc *p = NULL;
-		uint32_t stack;
-
-		if (mw_store_live_proc_id(s, pid, start) && read_start_ticks(pid, &st) == 0 &&
-		    st == start)
-			p = proc_get(t, pid, mw_mono_ns());
-		if (!p || p->start_ticks != start) {
-			sqlite3_bind_int64(upd, 1, ns_ms(now_ns));
-			sqlite3_bind_int64(upd, 2, sqlite3_column_int64(sel, 0));
-			r = step(db, upd);
-			continue;
-		}
-		r = intern_stored(t, (uint64_t)sqlite3_column_int64(sel, 8),
-		                  (const char *)sqlite3_column_text(sel, 10),
-		                  (uint32_t)sqlite3_column_int(sel, 9),
-		                  sqlite3_column_int64(sel, 7), &stack);
-		if (r == 0)
-			r = proc_add_map(p, (uint64_t)sqlite3_column_int64(sel, 1),
-			                 (uint64_t)sqlite3_column_int64(sel, 2),
-			                 (uint64_t)sqlite3_column_int64(sel, 3) * 1000000ull, NULL,
-			                 0);
-		if (r == 0) {
-			struct cs_map *m = &p->m[p->n - 1];
-			m->stack = stack;
-			m->row = sqlite3_column_int64(sel, 0);
-			m->sightings = 2;
-			m->reconciled = true;
-			for (uint8_t k = 0; k < MW_ARRAY_SIZE(kind_names); k++)
-				if (kind && strcmp(kind, kind_names[k]) == 0)
-					m->kind = k;
-		}
-	}
-out:
-	sqlite3_finalize(sel);
-	sqlite3_finalize(upd);
 	return r;
 }
 
-int mw_callsite_tracker_write(struct mw_callsite_tracker *t, struct mw_store *s, int64_t tick_id,
-                              uint64_t t_ns)
+int mw_callsite_tracker_write(struct mw_callsite_tracker *t, const struct mw_callsite_sink *k,
+                              int64_t tick_id, uint64_t t_ns)
 {
-	sqlite3 *db = mw_store_db(s);
-	sqlite3_stmt *ins = NULL, *upd = NULL, *cnt = NULL;
 	struct mw_callsite_counters now;
 	size_t keep = 0;
-	int r = -EIO;
+	int r = 0;
 
 	if (!t->adopted) {
-		r = adopt_open_rows(t, s, t_ns);
+		struct adopt a = {t, k, t_ns};
+		r = k->open_maps(k->ctx, adopt_open_row, &a);
 		if (r < 0)
 			return r;
 		t->adopted = true;
 	}
-	if (sqlite3_prepare_v2(db,
-	                       "INSERT INTO callsite_maps(proc, stack, kind, addr, len, t_ms)"
-	                       " VALUES(?,?,?,?,?,?)",
-	                       -1, &ins, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, "UPDATE callsite_maps SET gone_ms = ? WHERE id = ?", -1, &upd,
-	                       NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db,
-	                       "INSERT INTO callsite_counters(tick, proc, samples, taken, recorded,"
-	                       " skipped, lost) VALUES(?,?,?,?,?,?,?)",
-	                       -1, &cnt, NULL) != SQLITE_OK)
-		goto out;
-	r = 0;
 	for (size_t i = 0; i < t->nprocs && r == 0; i++) {
 		struct cs_proc *p = t->procs[i];
-		int64_t proc_id = mw_store_live_proc_id(s, p->pid, p->start_ticks);
+		int64_t proc_id = k->proc_id(k->ctx, p->pid, p->start_ticks);
 		if (proc_id == 0 && !p->dead)
 			continue; /* the store records it from its second tick on */
-		r = write_proc_maps(t, db, p, proc_id, ins, upd);
+		r = write_proc_maps(t, k, p, proc_id);
 		if (r == 0 && proc_id &&
 		    (p->samples != p->w_samples || p->recorded != p->w_recorded ||
 		     p->skipped != p->w_skipped)) {
-			r = write_counters(db, cnt, tick_id, proc_id, p->samples, p->taken,
-			                   p->recorded, p->skipped, -1);
+			r = k->counters(k->ctx, tick_id, proc_id, p->samples, p->taken, p->recorded,
+			                p->skipped, -1);
 			p->w_samples = p->samples;
 			p->w_recorded = p->recorded;
 			p->w_skipped = p->skipped;
@@ -1260,8 +1140,8 @@ int mw_callsite_tracker_write(struct mw_callsite_tracker *t, struct mw_store *s,
 	/* As reported, the kernel's ring drops included: a change there alone is written too. */
 	mw_callsite_tracker_counters(t, &now);
 	if (r == 0 && memcmp(&now, &t->written, sizeof(now)) != 0) {
-		r = write_counters(db, cnt, tick_id, 0, now.samples, now.taken, now.recorded,
-		                   now.skipped, (int64_t)(now.lost + now.throttled));
+		r = k->counters(k->ctx, tick_id, 0, now.samples, now.taken, now.recorded,
+		                now.skipped, (int64_t)(now.lost + now.throttled));
 		t->written = now;
 	}
 	/* Processes that went and hold nothing unwritten are dropped. */
@@ -1274,9 +1154,5 @@ int mw_callsite_tracker_write(struct mw_callsite_tracker *t, struct mw_store *s,
 		t->procs[keep++] = p;
 	}
 	t->nprocs = keep;
-out:
-	sqlite3_finalize(ins);
-	sqlite3_finalize(upd);
-	sqlite3_finalize(cnt);
 	return r;
 }

@@ -729,6 +729,30 @@ int mw_proc_collect_one(struct mw_proc_collector *c, pid_t pid, struct mw_proc_s
 	return fill_cgroup(f->stacks[0], out);
 }
 
+int mw_proc_start_ticks(const char *root, pid_t pid, uint64_t *ticks)
+{
+	char rel[64], path[4200], buf[1024];
+	struct mw_proc_sample s = {0};
+	unsigned long flags = 0;
+	int r;
+
+	snprintf(rel, sizeof(rel), "/proc/%d/stat", (int)pid);
+	r = mw_path(path, sizeof(path), root, rel);
+	if (r == 0)
+		r = mw_read_file(path, buf, sizeof(buf), NULL);
+	/* Cut short is fine: starttime comes long before the line can fill the buffer. */
+	if (r == -EFBIG)
+		r = 0;
+	if (r == -ENOENT)
+		r = -ESRCH;
+	/* The one stat parser: comm may hold ')', spaces and newlines. */
+	if (r == 0 && (mw_proc_parse_stat(buf, &s, &flags) < 0 || s.pid != pid))
+		r = -EBADMSG;
+	if (r == 0)
+		*ticks = s.start_ticks;
+	return r;
+}
+
 long mw_clock_ticks_per_sec(void)
 {
 	long hz = sysconf(_SC_CLK_TCK);

@@ -8,6 +8,7 @@
 #include "check.h"
 #include "memwatch/analyse/analysis.h"
 #include "memwatch/collect/region.h"
+#include "memwatch/store/regionstore.h"
 #include "memwatch/store/store.h"
 #include "memwatch/base/util.h"
 

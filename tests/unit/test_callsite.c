@@ -6,7 +6,8 @@
  * them (docs/schema-callsite.md).
  */
 #include "check.h"
-#include "memwatch/collect/callsite.h"
+#include "memwatch/store/callsitestore.h"
+#include "memwatch/view/callsiteview.h"
 #include "memwatch/base/json.h"
 #include "memwatch/store/store.h"
 #include "memwatch/base/util.h"

@@ -247,6 +247,69 @@ static void test_stat_parse(void)
 	}
 }
 
+/* text as ROOT/proc/PID/stat. */
+static void put_stat(const char *root, int pid, const char *text)
+{
+	char p[512];
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s/proc", root);
+	CHECK(mkdir(p, 0755) == 0 || errno == EEXIST);
+	snprintf(p, sizeof(p), "%s/proc/%d", root, pid);
+	CHECK(mkdir(p, 0755) == 0 || errno == EEXIST);
+	snprintf(p, sizeof(p), "%s/proc/%d/stat", root, pid);
+	f = fopen(p, "w");
+	CHECK(f != NULL);
+	if (f) {
+		fputs(text, f);
+		fclose(f);
+	}
+}
+
+static void test_start_ticks(struct mw_proc_collector *c)
+{
+	char root[] = "/tmp/mw-test-proc-XXXXXX", cmd[128], line[2048];
+	struct mw_proc_sample s;
+	uint64_t t = 0;
+	char *text;
+	int n;
+
+	/* Live: the identity the collector gives. */
+	CHECK_EQ_I64(mw_proc_collect_one(c, getpid(), &s), 0);
+	CHECK_EQ_I64(mw_proc_start_ticks("", getpid(), &t), 0);
+	CHECK_EQ_I64(t, s.start_ticks);
+	mw_proc_sample_release(&s);
+
+	CHECK(mkdtemp(root) != NULL);
+	/* Recorded lines under a root: a comm holding ')', digits and a newline; a zombie. */
+	text = read_data("hostile-stat.txt");
+	put_stat(root, 18270, text);
+	CHECK_EQ_I64(mw_proc_start_ticks(root, 18270, &t), 0);
+	CHECK_EQ_I64(t, 1347940);
+	/* Another process's line is not this pid's identity. */
+	put_stat(root, 12, text);
+	CHECK_EQ_I64(mw_proc_start_ticks(root, 12, &t), -EBADMSG);
+	free(text);
+	text = read_data("zombie-stat.txt");
+	put_stat(root, 18265, text);
+	CHECK_EQ_I64(mw_proc_start_ticks(root, 18265, &t), 0);
+	CHECK_EQ_I64(t, 1347910);
+	free(text);
+	/* The root is honoured: pid 1 lives, but not under it. */
+	CHECK_EQ_I64(mw_proc_start_ticks(root, 1, &t), -ESRCH);
+	put_stat(root, 13, "13 (x) S 1 0 0 0 -1 0 1 0 2");
+	CHECK_EQ_I64(mw_proc_start_ticks(root, 13, &t), -EBADMSG);
+	/* Longer than the read: starttime comes early enough. */
+	n = snprintf(line, sizeof(line), "14 (x) S 1 0 0 0 -1 0 1 0 2 0 0 0 0 0 20 0 1 0 4242");
+	while (n < 1500)
+		n += snprintf(line + n, sizeof(line) - (size_t)n, " 18446744073709551615");
+	put_stat(root, 14, line);
+	CHECK_EQ_I64(mw_proc_start_ticks(root, 14, &t), 0);
+	CHECK_EQ_I64(t, 4242);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+	CHECK_EQ_I64(system(cmd), 0);
+}
+
 static void test_status_parse_fields(void)
 {
 	struct mw_proc_sample s;
@@ -868,6 +931,7 @@ int main(int argc, char **argv)
 	test_vanished(c);
 	test_status_parse();
 	test_stat_parse();
+	test_start_ticks(c);
 	test_cmdline_text();
 	test_status_parse_fields();
 	test_reference(c);

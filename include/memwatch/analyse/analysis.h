@@ -18,8 +18,8 @@
 
 #include "memwatch/store/bpfdata.h"
 #include "memwatch/analyse/hypothesis.h"
-#include "memwatch/collect/region.h"
 #include "memwatch/store/procread.h"
+#include "memwatch/store/regionstore.h"
 #include "memwatch/store/store.h"
 #include "memwatch/analyse/trend.h"
 

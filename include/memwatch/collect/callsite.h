@@ -15,8 +15,10 @@
  * event) and stored (docs/schema-callsite.md); the many that go sooner
  * never cost an unwind.
  *
- * Reader side: outstanding bytes/count per call site of one process and
- * how fast each grows, plus text and JSON renderers for reports.
+ * The tracker knows no store: mw_callsite_tracker_write hands its rows to
+ * a struct mw_callsite_sink, which the store implements
+ * (memwatch/store/callsitestore.h, which also has the reader); the report
+ * renderers are in memwatch/view/callsiteview.h.
  */
 #ifndef MEMWATCH_CALLSITE_H
 #define MEMWATCH_CALLSITE_H
@@ -24,11 +26,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <sys/types.h>
-
-struct mw_store;
-struct mw_json;
 
 struct mw_callsite_options {
 	uint32_t stack_bytes;  /* user stack slice per snapshot: 8192..16384 (rounded to 8) */
@@ -77,13 +75,56 @@ int mw_callsite_tracker_poll(struct mw_callsite_tracker *t);
 /* Check tracked mappings against /proc/PID/maps when the interval has passed. */
 int mw_callsite_tracker_reconcile(struct mw_callsite_tracker *t, uint64_t mono_ns, bool force);
 
+/* A mapping row an earlier daemon run left outstanding, as the sink read it back. */
+struct mw_callsite_open_map {
+	int64_t row; /* of the mapping */
+	uint64_t addr, len;
+	int64_t t_ms;
+	const char *kind; /* may be NULL */
+	pid_t pid;
+	uint64_t start_ticks;
+	int64_t stack_row;
+	uint64_t stack_hash;
+	uint32_t depth;
+	const char *frames; /* joined by '\n' */
+};
+
+/*
+ * Where mw_callsite_tracker_write puts its rows (docs/schema-callsite.md),
+ * so that the tracker needs no store: memwatch/store/callsitestore.h gives
+ * one writing to the tick's transaction. Each returns 0 or -errno unless
+ * said otherwise; ctx is passed back to every call.
+ */
+struct mw_callsite_sink {
+	void *ctx;
+	/* The live process row of (pid, start); 0 when not known (yet). */
+	int64_t (*proc_id)(void *ctx, pid_t pid, uint64_t start_ticks);
+	/*
+	 * Call fn on every mapping row still outstanding, as long as fn
+	 * returns 0; its last result is returned.
+	 */
+	int (*open_maps)(void *ctx, int (*fn)(void *arg, const struct mw_callsite_open_map *m),
+	                 void *arg);
+	/* The row of the stack with this hash in *row, added when new. */
+	int (*stack)(void *ctx, uint64_t hash, uint32_t depth, const char *frames, int64_t *row);
+	/* A mapping that outlived its reconciles; *row gets its row. */
+	int (*map)(void *ctx, int64_t proc_id, int64_t stack_row, const char *kind, uint64_t addr,
+	           uint64_t len, int64_t t_ms, int64_t *row);
+	/* The mapping of row was seen gone at gone_ms. */
+	int (*gone)(void *ctx, int64_t row, int64_t gone_ms);
+	/* Counters of proc_id, or machine-wide when proc_id is 0; lost < 0 is not known. */
+	int (*counters)(void *ctx, int64_t tick, int64_t proc_id, uint64_t samples, uint64_t taken,
+	                uint64_t recorded, uint64_t skipped, int64_t lost);
+};
+
 /*
  * Inside the tick transaction: store mappings that survived a reconcile,
- * unmaps seen since, and changed counters. proc_id(pid, start) comes from
- * the store (mw_store_live_proc_id); processes it does not know yet wait.
+ * unmaps seen since, and changed counters, through sink. Processes whose
+ * proc_id(pid, start) the sink does not know yet wait. The first call
+ * takes over the rows an earlier run left open.
  */
-int mw_callsite_tracker_write(struct mw_callsite_tracker *t, struct mw_store *s, int64_t tick_id,
-                              uint64_t t_ns);
+int mw_callsite_tracker_write(struct mw_callsite_tracker *t, const struct mw_callsite_sink *sink,
+                              int64_t tick_id, uint64_t t_ns);
 
 struct mw_callsite_counters {
 	uint64_t samples;   /* mapping events seen (after the daemon's own) */
@@ -101,57 +142,5 @@ void mw_callsite_tracker_counters(const struct mw_callsite_tracker *t,
 
 /* Snapshots the eBPF programs could not queue (their ring was full), counted as lost. */
 void mw_callsite_tracker_set_dropped(struct mw_callsite_tracker *t, uint64_t n);
-
-/* ---- reading ---- */
-
-struct mw_callsite {
-	int64_t stack_id;
-	char kind[8];           /* "anon", "heap", "file", "other" */
-	int64_t bytes, count;   /* outstanding at the end of the window */
-	double growth_per_hour; /* outstanding bytes per hour over the window */
-	size_t nframes;
-	char **frames; /* "function+0xoff (module)", innermost first */
-};
-
-struct mw_callsite_list {
-	size_t n;
-	struct mw_callsite *v; /* by outstanding bytes, largest first */
-	int64_t since_ms, until_ms;
-	/* this process's counters, as last stored */
-	int64_t recorded, skipped;
-	/* machine-wide: samples the kernel dropped */
-	int64_t lost;
-	bool available; /* the store has call-site tables and the daemon recorded them */
-};
-
-/* Top max sites of one process in [since_ms, until_ms]. */
-int mw_store_callsites(struct mw_store *s, int64_t proc_id, int64_t since_ms, int64_t until_ms,
-                       size_t max, struct mw_callsite_list *out);
-void mw_callsite_list_release(struct mw_callsite_list *l);
-
-/* The "call sites" section of a text report (escaped for the terminal). */
-void mw_callsite_print(FILE *f, const struct mw_callsite_list *l, bool utf8);
-
-/* The same as a JSON object under key. */
-void mw_callsite_json(struct mw_json *j, const char *key, const struct mw_callsite_list *l);
-
-/*
- * One-line hooks for `memwatch report`: read the top 5 sites of proc_id in
- * the window and print the section / emit it under key ("callsites").
- */
-int mw_callsite_report_text(struct mw_store *s, int64_t proc_id, int64_t since_ms, int64_t until_ms,
-                            FILE *f, bool utf8);
-int mw_callsite_report_json(struct mw_store *s, int64_t proc_id, int64_t since_ms, int64_t until_ms,
-                            struct mw_json *j, const char *key);
-
-/*
- * Evidence lines for the anonymous-mmap hypothesis: up to max anon/heap
- * sites of proc_id, each "caller-frame <- its caller: BYTES in N mappings,
- * +RATE/h" with the allocator's and libc's own frames skipped. *lines is
- * NULL and *n 0 when nothing is recorded. Free with mw_callsite_evidence_free.
- */
-int mw_callsite_evidence(struct mw_store *s, int64_t proc_id, int64_t since_ms, int64_t until_ms,
-                         size_t max, char ***lines, size_t *n);
-void mw_callsite_evidence_free(char **lines, size_t n);
 
 #endif

@@ -89,6 +89,14 @@ int mw_fd_count(const char *root, pid_t pid);
 int mw_proc_parse_stat(const char *text, struct mw_proc_sample *s, unsigned long *flags);
 
 /*
+ * Field 22 of /proc/PID/stat under root (start time since boot, USER_HZ):
+ * with the pid, the process's identity, to tell a reused pid from the
+ * process meant. -ESRCH when it is gone, -EBADMSG when the line is not
+ * the stat line of pid.
+ */
+int mw_proc_start_ticks(const char *root, pid_t pid, uint64_t *ticks);
+
+/*
  * /proc/PID/status into s: uid (effective) and the Vm and Rss sizes. Absent
  * size lines (a zombie has no mm) are 0, VmPTE unknown. -EBADMSG without a
  * Uid line.

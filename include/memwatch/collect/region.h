@@ -88,38 +88,4 @@ enum mw_fd_kind mw_fd_kind_of(const char *target);
 int mw_fd_kinds_read(const char *root, pid_t pid, struct mw_fd_kinds *out);
 bool mw_fd_kinds_equal(const struct mw_fd_kinds *a, const struct mw_fd_kinds *b);
 
-/*
- * Stored region samples (slow tier, table region_samples and fd_samples;
- * see docs/schema-regions.md): a step series like mw_store_proc_series.
- */
-struct mw_store;
-
-/*
- * Writer side, inside a tick transaction (the daemon's regions source):
- * one row of region_samples / fd_samples. t_ms is when smaps was read,
- * tick the transaction's tick. The caller decides when a row is due.
- */
-struct mw_region_writer;
-int mw_region_writer_new(struct mw_store *s, struct mw_region_writer **out);
-void mw_region_writer_free(struct mw_region_writer *w);
-int mw_region_write(struct mw_region_writer *w, int64_t proc_id, int64_t tick, int64_t t_ms,
-                    bool full, const struct mw_regions *reg);
-int mw_fd_kinds_write(struct mw_region_writer *w, int64_t proc_id, int64_t tick, int64_t t_ms,
-                      bool full, const struct mw_fd_kinds *fds);
-
-struct mw_region_point {
-	int64_t t_ms;
-	struct mw_regions reg;
-	struct mw_fd_kinds fds;
-};
-
-struct mw_region_series {
-	size_t n;
-	struct mw_region_point *v;
-};
-
-int mw_store_region_series(struct mw_store *s, int64_t proc_id, int64_t since_ms, int64_t until_ms,
-                           struct mw_region_series *out);
-void mw_region_series_release(struct mw_region_series *sr);
-
 #endif
