@@ -5,6 +5,7 @@
  * callsite_read.c.
  */
 #include "memwatch/store/callsitestore.h"
+#include "sql.h"
 #include "memwatch/collect/callsite.h"
 #include "memwatch/base/log.h"
 #include "memwatch/store/store.h"
@@ -27,8 +28,7 @@ static int step(sqlite3 *db, sqlite3_stmt *st)
 	sqlite3_reset(st);
 	if (rc == SQLITE_DONE || rc == SQLITE_ROW)
 		return 0;
-	mw_debug("callsite: sqlite: %s", sqlite3_errmsg(db));
-	return -EIO;
+	return mw_sql_err(db, rc, "callsite");
 }
 
 static int64_t sink_proc_id(void *ctx, pid_t pid, uint64_t start_ticks)

@@ -6,6 +6,7 @@
  * memwatch/collect/region.h, as the schema in store.c does.
  */
 #include "memwatch/store/regionstore.h"
+#include "sql.h"
 #include "memwatch/store/store.h"
 #include "memwatch/base/util.h"
 
@@ -32,24 +33,6 @@ static const char fd_insert_sql[] =
         "INSERT OR REPLACE INTO fd_samples(proc,tick,t_ms,full,err" MW_FD_KINDS(
                 FD_NAME_COLS) ") VALUES(?,?,?,?,?" MW_FD_KINDS(FD_VALUE_COLS) ")";
 
-static int sqlite_errno(int rc)
-{
-	switch (rc & 0xff) {
-	case SQLITE_BUSY:
-	case SQLITE_LOCKED:
-		return -EBUSY;
-	case SQLITE_FULL:
-		return -ENOSPC;
-	case SQLITE_NOMEM:
-		return -ENOMEM;
-	case SQLITE_READONLY:
-	case SQLITE_PERM:
-		return -EACCES;
-	default:
-		return -EIO;
-	}
-}
-
 int mw_region_writer_new(struct mw_store *s, struct mw_region_writer **out)
 {
 	struct mw_region_writer *w = calloc(1, sizeof(*w));
@@ -65,7 +48,7 @@ int mw_region_writer_new(struct mw_store *s, struct mw_region_writer **out)
 		                        NULL);
 	if (rc != SQLITE_OK) {
 		mw_region_writer_free(w);
-		return sqlite_errno(rc);
+		return mw_sql_err(NULL, rc, "regions");
 	}
 	*out = w;
 	return 0;
@@ -86,7 +69,7 @@ static int step_reset(sqlite3_stmt *st)
 
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
-	return rc == SQLITE_DONE ? 0 : sqlite_errno(rc);
+	return rc == SQLITE_DONE ? 0 : mw_sql_err(NULL, rc, "regions");
 }
 
 static void bind_head(sqlite3_stmt *st, int64_t proc_id, int64_t tick, int64_t t_ms, bool full,
@@ -207,7 +190,7 @@ static int prepare_window(sqlite3 *db, const char *sql, int64_t proc_id, int64_t
 	int rc = sqlite3_prepare_v2(db, sql, -1, st, NULL);
 
 	if (rc != SQLITE_OK)
-		return sqlite_errno(rc);
+		return mw_sql_err(NULL, rc, "regions");
 	sqlite3_bind_int64(*st, 1, proc_id);
 	sqlite3_bind_int64(*st, 2, since);
 	sqlite3_bind_int64(*st, 3, until);
@@ -219,7 +202,7 @@ static int step_row(sqlite3_stmt *st, bool *have)
 	int rc = sqlite3_step(st);
 
 	*have = rc == SQLITE_ROW;
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : sqlite_errno(rc);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : mw_sql_err(NULL, rc, "regions");
 }
 
 /* The last time the process was seen alive, bounded by until; MW_UNKNOWN when not known. */

@@ -57,25 +57,6 @@ const char *const mw_rollup_sys_columns[] = {
         MW_MEMINFO_FIELDS(X_SROLL_MEM) MW_VMSTAT_FIELDS(X_SROLL_VM) MW_PSI_FIELDS(X_SROLL_PSI)};
 const size_t mw_rollup_sys_ncolumns = MW_ARRAY_SIZE(mw_rollup_sys_columns);
 
-static int rc_err(sqlite3 *db, int rc, const char *what)
-{
-	mw_debug("retention: %s: %s", what, sqlite3_errmsg(db));
-	switch (rc & 0xff) {
-	case SQLITE_FULL:
-		return -ENOSPC;
-	case SQLITE_BUSY:
-	case SQLITE_LOCKED:
-		return -EBUSY;
-	case SQLITE_NOMEM:
-		return -ENOMEM;
-	case SQLITE_CORRUPT:
-	case SQLITE_NOTADB:
-		return -ENOTRECOVERABLE;
-	default:
-		return -EIO;
-	}
-}
-
 /* Run sql with up to 4 integer parameters; the first column of the first row into *out. */
 static int run(sqlite3 *db, const char *sql, int np, const int64_t *p, int64_t *out,
                int64_t *changes)
@@ -84,18 +65,17 @@ static int run(sqlite3 *db, const char *sql, int np, const int64_t *p, int64_t *
 	int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
 
 	if (rc != SQLITE_OK)
-		return rc_err(db, rc, sql);
+		return mw_sql_err(db, rc, sql);
 	for (int i = 0; i < np; i++)
 		sqlite3_bind_int64(st, i + 1, p[i]);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW && out)
-		*out = sqlite3_column_type(st, 0) == SQLITE_NULL ? MW_UNKNOWN
-		                                                 : sqlite3_column_int64(st, 0);
+		*out = mw_sql_i64(st, 0);
 	while (rc == SQLITE_ROW)
 		rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
-		return rc_err(db, rc, sql);
+		return mw_sql_err(db, rc, sql);
 	if (changes)
 		*changes += sqlite3_changes(db);
 	return 0;
@@ -174,7 +154,7 @@ static int meta_i64(sqlite3 *db, const char *key, int64_t *v)
 
 	*v = MW_UNKNOWN;
 	if (rc != SQLITE_OK)
-		return rc_err(db, rc, "meta");
+		return mw_sql_err(db, rc, "meta");
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		*v = sqlite3_column_int64(st, 0);
@@ -189,12 +169,12 @@ static int meta_set_i64(sqlite3 *db, const char *key, int64_t v)
 	                            &st, NULL);
 
 	if (rc != SQLITE_OK)
-		return rc_err(db, rc, "meta set");
+		return mw_sql_err(db, rc, "meta set");
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, v);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : rc_err(db, rc, "meta set");
+	return rc == SQLITE_DONE ? 0 : mw_sql_err(db, rc, "meta set");
 }
 
 static int step_reset(sqlite3 *db, sqlite3_stmt *st, const int64_t *p, int np)
@@ -205,7 +185,7 @@ static int step_reset(sqlite3 *db, sqlite3_stmt *st, const int64_t *p, int np)
 		sqlite3_bind_int64(st, i + 1, p[i]);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : rc_err(db, rc, "rollup insert");
+	return rc == SQLITE_DONE ? 0 : mw_sql_err(db, rc, "rollup insert");
 }
 
 /* Build up to `budget` buckets of one tier; returns the tier's watermark in *wm_out. */
@@ -256,12 +236,12 @@ static int roll_tier(sqlite3 *db, int res_s, int64_t keep_ms, int64_t now_ms, in
 			int64_t q[4] = {lo, hi, res_s, v};
 			if (!pst &&
 			    (rc = sqlite3_prepare_v2(db, psql, -1, &pst, NULL)) != SQLITE_OK) {
-				r = rc_err(db, rc, "rollup sql");
+				r = mw_sql_err(db, rc, "rollup sql");
 				break;
 			}
 			if (!sst &&
 			    (rc = sqlite3_prepare_v2(db, ssql, -1, &sst, NULL)) != SQLITE_OK) {
-				r = rc_err(db, rc, "rollup sql");
+				r = mw_sql_err(db, rc, "rollup sql");
 				break;
 			}
 			r = step_reset(db, pst, q, 4);
@@ -299,7 +279,7 @@ static int delete_ticks_upto(sqlite3 *db, int64_t hi, int64_t *deleted)
 	                        " AND m.name <> 'tunables'",
 	                        -1, &st, NULL);
 	if (rc != SQLITE_OK)
-		return rc_err(db, rc, "tick tables");
+		return mw_sql_err(db, rc, "tick tables");
 	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		char *sql = sqlite3_mprintf("DELETE FROM \"%w\" WHERE tick <= ?1",
 		                            (const char *)sqlite3_column_text(st, 0));
@@ -463,12 +443,12 @@ int mw_retention_step(struct mw_store *s, const struct mw_retention_policy *p, u
 	memset(st, 0, sizeof(*st));
 	rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
 	if (rc != SQLITE_OK)
-		return rc_err(db, rc, "begin");
+		return mw_sql_err(db, rc, "begin");
 	r = step_body(db, p, now_ms, st);
 	if (r == 0) {
 		rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 		if (rc != SQLITE_OK)
-			r = rc_err(db, rc, "commit");
+			r = mw_sql_err(db, rc, "commit");
 	}
 	if (r < 0) {
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
@@ -572,7 +552,7 @@ int mw_store_proc_rollup_series(struct mw_store *s, int64_t proc_id, int res_s, 
 	         " ORDER BY t_ms");
 	rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
 	if (rc != SQLITE_OK)
-		return rc_err(db, rc, "rollup series");
+		return mw_sql_err(db, rc, "rollup series");
 	sqlite3_bind_int64(st, 1, proc_id);
 	sqlite3_bind_int(st, 2, res_s);
 	sqlite3_bind_int64(st, 3, since_ms);
@@ -597,7 +577,7 @@ int mw_store_proc_rollup_series(struct mw_store *s, int64_t proc_id, int res_s, 
 	}
 	sqlite3_finalize(st);
 	if (r == 0 && rc != SQLITE_DONE)
-		r = rc_err(db, rc, "rollup series");
+		r = mw_sql_err(db, rc, "rollup series");
 	if (r < 0)
 		mw_rollup_series_release(out);
 	return r;

@@ -155,12 +155,9 @@ static int load_state(struct mw_sysw *w)
 		c->id = sqlite3_column_int64(st, 0);
 		snprintf(c->name, sizeof(c->name), "%s", name ? (const char *)name : "");
 		/* The last stored values: a cache that did not change stays unstored. */
-		c->active = sqlite3_column_type(st, 2) == SQLITE_NULL ? MW_UNKNOWN
-		                                                      : sqlite3_column_int64(st, 2);
-		c->num = sqlite3_column_type(st, 3) == SQLITE_NULL ? MW_UNKNOWN
-		                                                   : sqlite3_column_int64(st, 3);
-		c->bytes = sqlite3_column_type(st, 4) == SQLITE_NULL ? MW_UNKNOWN
-		                                                     : sqlite3_column_int64(st, 4);
+		c->active = mw_sql_i64(st, 2);
+		c->num = mw_sql_i64(st, 3);
+		c->bytes = mw_sql_i64(st, 4);
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
@@ -178,9 +175,7 @@ static int load_state(struct mw_sysw *w)
 		const unsigned char *name = sqlite3_column_text(st, 0);
 		for (int i = 0; name && i < MW_TUN_COUNT; i++)
 			if (strcmp((const char *)name, mw_tunable_names[i]) == 0) {
-				w->tun.v[i] = sqlite3_column_type(st, 1) == SQLITE_NULL
-				                      ? MW_UNKNOWN
-				                      : sqlite3_column_int64(st, 1);
+				w->tun.v[i] = mw_sql_i64(st, 1);
 				w->have_tun = true;
 			}
 	}

@@ -8,6 +8,7 @@
 #ifndef MEMWATCH_PROC_H
 #define MEMWATCH_PROC_H
 
+#include "memwatch/base/host.h"
 #include <stdint.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -113,12 +114,5 @@ int mw_proc_cmdline_text(char *raw, size_t len);
 
 /* Parse "VmPTE:" (and friends) out of a /proc/PID/status text; MW_UNKNOWN if absent. */
 int64_t mw_status_field_kb(const char *status_text, const char *key);
-
-/* USER_HZ and boot time, for turning start_ticks into wall-clock time. */
-long mw_clock_ticks_per_sec(void);
-int mw_boot_time(const char *root, uint64_t *btime_s);
-
-/* The kernel's per-boot random id, so (pid, start) is unique across reboots. */
-int mw_boot_id(const char *root, char *buf, size_t cap);
 
 #endif
