@@ -5,11 +5,11 @@
  * fills them.
  */
 #include "check.h"
+#include "memwatch/store/inspect.h"
 #include "memwatch/store/bpfdata.h"
 #include "memwatch/store/store.h"
 #include "memwatch/base/util.h"
 
-#include <sqlite3.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -27,7 +27,7 @@ static int add_tick(struct mw_store *st, uint64_t t, pid_t pid, int64_t *tick, i
 	struct mw_proc_sample s = {.pid = pid, .ppid = 1, .start_ticks = 4242};
 	struct mw_proc_set set = {.v = &s, .n = 1, .cap = 1, .t_ns = t};
 	struct mw_tick tk = {.t_ns = t, .procs = &set};
-	sqlite3_stmt *q = NULL;
+	int64_t args[9];
 	int r;
 
 	snprintf(s.comm, sizeof(s.comm), "grower");
@@ -38,14 +38,11 @@ static int add_tick(struct mw_store *st, uint64_t t, pid_t pid, int64_t *tick, i
 		r = mw_store_tick_write_procs(st, *tick, &tk);
 	*proc = mw_store_live_proc_id(st, pid, 4242);
 	if (r == 0 && row) {
-		r = sqlite3_prepare_v2(mw_store_db(st), sql, -1, &q, NULL) == SQLITE_OK ? 0 : -1;
-		sqlite3_bind_int64(q, 1, *proc);
-		sqlite3_bind_int64(q, 2, *tick);
+		args[0] = *proc;
+		args[1] = *tick;
 		for (int i = 0; i < 7; i++)
-			sqlite3_bind_int64(q, 3 + i, row[i]);
-		if (r == 0 && sqlite3_step(q) != SQLITE_DONE)
-			r = -1;
-		sqlite3_finalize(q);
+			args[2 + i] = row[i];
+		r = mw_inspect_store_exec(st, sql, args, 9) == 0 ? 0 : -1;
 	}
 	if (r < 0) {
 		mw_store_tick_rollback(st);
@@ -56,13 +53,10 @@ static int add_tick(struct mw_store *st, uint64_t t, pid_t pid, int64_t *tick, i
 
 static int64_t query_i64(struct mw_store *st, const char *sql)
 {
-	sqlite3_stmt *q = NULL;
 	int64_t v = -1;
 
-	if (sqlite3_prepare_v2(mw_store_db(st), sql, -1, &q, NULL) == SQLITE_OK &&
-	    sqlite3_step(q) == SQLITE_ROW)
-		v = sqlite3_column_int64(q, 0);
-	sqlite3_finalize(q);
+	if (mw_inspect_store_i64(st, sql, NULL, 0, &v) < 0)
+		v = -1;
 	return v;
 }
 
