@@ -10,7 +10,6 @@
 #include "memwatch/store/store.h"
 #include "memwatch/base/util.h"
 
-#include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
 

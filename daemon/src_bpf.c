@@ -19,7 +19,6 @@
 #include "memwatch/base/util.h"
 
 #include <errno.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -290,37 +289,31 @@ static int64_t proc_id_of(struct src_bpf *s, struct mw_daemon *d, pid_t pid, uin
 
 static int write_rows(struct src_bpf *s, struct mw_daemon *d)
 {
-	static const char sql[] =
-	        "INSERT INTO bpf_proc_samples(proc, tick, faults_heap, faults_stack, faults_mmap,"
-	        " mmaps_anon, mmap_bytes_anon, mmaps_file, mmap_bytes_file)"
-	        " VALUES(?,?,?,?,?,?,?,?,?) ON CONFLICT(proc, tick) DO UPDATE SET"
-	        " faults_heap = faults_heap + excluded.faults_heap,"
-	        " faults_stack = faults_stack + excluded.faults_stack,"
-	        " faults_mmap = faults_mmap + excluded.faults_mmap,"
-	        " mmaps_anon = mmaps_anon + excluded.mmaps_anon,"
-	        " mmap_bytes_anon = mmap_bytes_anon + excluded.mmap_bytes_anon,"
-	        " mmaps_file = mmaps_file + excluded.mmaps_file,"
-	        " mmap_bytes_file = mmap_bytes_file + excluded.mmap_bytes_file";
-	sqlite3 *db = mw_store_db(d->store);
-	sqlite3_stmt *st = NULL;
-	int rc = sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+	struct mw_bpf_proc_sample *v = calloc(s->nrows + 1, sizeof(*v));
+	size_t n = 0;
+	int r;
 
-	if (rc != SQLITE_OK)
-		return -EIO;
-	rc = SQLITE_DONE;
-	for (size_t i = 0; i < s->nrows && rc == SQLITE_DONE; i++) {
-		int64_t proc = mw_store_live_proc_id(d->store, s->rows[i].pid, s->rows[i].start);
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->nrows; i++) {
+		const struct row *w = &s->rows[i];
+		int64_t proc = mw_store_live_proc_id(d->store, w->pid, w->start);
 		if (!proc)
 			continue; /* never sampled from /proc: too short-lived for a row */
-		sqlite3_reset(st);
-		sqlite3_bind_int64(st, 1, proc);
-		sqlite3_bind_int64(st, 2, d->tick_id);
-		for (int k = 0; k < D_COUNT; k++)
-			sqlite3_bind_int64(st, 3 + k, s->rows[i].d[k]);
-		rc = sqlite3_step(st);
+		v[n++] = (struct mw_bpf_proc_sample){
+		        .proc = proc,
+		        .faults_heap = w->d[D_HEAP],
+		        .faults_stack = w->d[D_STACK],
+		        .faults_mmap = w->d[D_MMAP],
+		        .mmaps_anon = w->d[D_MMAPS_ANON],
+		        .mmap_bytes_anon = w->d[D_BYTES_ANON],
+		        .mmaps_file = w->d[D_MMAPS_FILE],
+		        .mmap_bytes_file = w->d[D_BYTES_FILE],
+		};
 	}
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : -EIO;
+	r = mw_store_bpf_add_proc_samples(d->store, d->tick_id, v, n);
+	free(v);
+	return r;
 }
 
 static uint64_t real_ns(const struct src_bpf *s, uint64_t boot_ns)
@@ -396,8 +389,9 @@ static void event_json(const struct mw_bpf_event *e, FILE *f, const char **kind)
 	mw_json_obj_close(&j);
 }
 
-static int write_rss_move(struct src_bpf *s, struct mw_daemon *d, sqlite3_stmt *st,
-                          const struct mw_bpf_event *e)
+/* The row of an RSS movement; false when it has no process to attach to. */
+static bool rss_move(struct src_bpf *s, struct mw_daemon *d, const struct mw_bpf_event *e,
+                     struct mw_bpf_rss_move *m)
 {
 	uint64_t start = mw_bpf_start_ticks(e->start_boottime_ns, s->hz);
 	int64_t proc = proc_id_of(s, d, (pid_t)e->pid, start);
@@ -409,17 +403,17 @@ static int write_rss_move(struct src_bpf *s, struct mw_daemon *d, sqlite3_stmt *
 	 * few processes a second these rows were most of the store's growth.
 	 */
 	if (!proc)
-		return 0;
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	sqlite3_bind_int64(st, 1, (int64_t)(real_ns(s, e->t_ns) / 1000000));
-	sqlite3_bind_int64(st, 2, proc);
-	sqlite3_bind_int(st, 3, (int)e->pid);
-	sqlite3_bind_int64(st, 4, e->rss.rss[MW_RSS_ANON] * PAGE);
-	sqlite3_bind_int64(st, 5, e->rss.rss[MW_RSS_FILE] * PAGE);
-	sqlite3_bind_int64(st, 6, e->rss.rss[MW_RSS_SHMEM] * PAGE);
-	sqlite3_bind_int64(st, 7, e->rss.rss[MW_RSS_SWAP] * PAGE);
-	return sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
+		return false;
+	*m = (struct mw_bpf_rss_move){
+	        .t_ms = (int64_t)(real_ns(s, e->t_ns) / 1000000),
+	        .proc = proc,
+	        .pid = (pid_t)e->pid,
+	        .rss_anon = e->rss.rss[MW_RSS_ANON] * PAGE,
+	        .rss_file = e->rss.rss[MW_RSS_FILE] * PAGE,
+	        .rss_shmem = e->rss.rss[MW_RSS_SHMEM] * PAGE,
+	        .swap = e->rss.rss[MW_RSS_SWAP] * PAGE,
+	};
+	return true;
 }
 
 /*
@@ -469,18 +463,21 @@ static int write_event(struct src_bpf *s, struct mw_daemon *d, const struct mw_b
 
 static int write_events(struct src_bpf *s, struct mw_daemon *d)
 {
-	static const char sql[] = "INSERT INTO bpf_rss_moves(t_ms, proc, pid, rss_anon, rss_file,"
-	                          " rss_shmem, swap) VALUES(?,?,?,?,?,?,?)";
-	sqlite3_stmt *st = NULL;
+	struct mw_bpf_rss_move *moves = calloc(s->nev + 1, sizeof(*moves));
+	size_t nmoves = 0;
 	int r = 0;
 
-	if (sqlite3_prepare_v3(mw_store_db(d->store), sql, -1, SQLITE_PREPARE_PERSISTENT, &st,
-	                       NULL) != SQLITE_OK)
-		return -EIO;
-	for (size_t i = 0; i < s->nev && r == 0; i++)
-		r = s->ev[i].kind == MW_EV_RSS_MOVE ? write_rss_move(s, d, st, &s->ev[i])
-		                                    : write_event(s, d, &s->ev[i]);
-	sqlite3_finalize(st);
+	if (!moves)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->nev && r == 0; i++) {
+		if (s->ev[i].kind != MW_EV_RSS_MOVE)
+			r = write_event(s, d, &s->ev[i]);
+		else if (rss_move(s, d, &s->ev[i], &moves[nmoves]))
+			nmoves++;
+	}
+	if (r == 0)
+		r = mw_store_bpf_add_rss_moves(d->store, moves, nmoves);
+	free(moves);
 	return r;
 }
 

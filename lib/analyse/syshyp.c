@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "memwatch/analyse/syshyp.h"
+#include "memwatch/analyse/tuneadvice.h"
 #include "memwatch/base/format.h"
 #include "memwatch/base/util.h"
 

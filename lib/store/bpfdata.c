@@ -1,12 +1,96 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "memwatch/store/bpfdata.h"
 #include "memwatch/store/store.h"
+#include "sql.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sqlite3.h>
 #include <string.h>
+
+int mw_store_bpf_add_proc_samples(struct mw_store *s, int64_t tick_id,
+                                  const struct mw_bpf_proc_sample *v, size_t n)
+{
+	static const char sql[] =
+	        "INSERT INTO bpf_proc_samples(proc, tick, faults_heap, faults_stack, faults_mmap,"
+	        " mmaps_anon, mmap_bytes_anon, mmaps_file, mmap_bytes_file)"
+	        " VALUES(?,?,?,?,?,?,?,?,?) ON CONFLICT(proc, tick) DO UPDATE SET"
+	        " faults_heap = faults_heap + excluded.faults_heap,"
+	        " faults_stack = faults_stack + excluded.faults_stack,"
+	        " faults_mmap = faults_mmap + excluded.faults_mmap,"
+	        " mmaps_anon = mmaps_anon + excluded.mmaps_anon,"
+	        " mmap_bytes_anon = mmap_bytes_anon + excluded.mmap_bytes_anon,"
+	        " mmaps_file = mmaps_file + excluded.mmaps_file,"
+	        " mmap_bytes_file = mmap_bytes_file + excluded.mmap_bytes_file";
+	sqlite3 *db = mw_store_db(s);
+	sqlite3_stmt *st = NULL;
+	int rc, r = 0;
+
+	/* Persistent: prepared once a tick, stepped for every process that moved. */
+	rc = sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+	if (rc != SQLITE_OK) {
+		r = mw_sql_err(db, rc, "bpf_proc_samples: prepare");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct mw_bpf_proc_sample *p = &v[i];
+
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, p->proc);
+		sqlite3_bind_int64(st, 2, tick_id);
+		sqlite3_bind_int64(st, 3, p->faults_heap);
+		sqlite3_bind_int64(st, 4, p->faults_stack);
+		sqlite3_bind_int64(st, 5, p->faults_mmap);
+		sqlite3_bind_int64(st, 6, p->mmaps_anon);
+		sqlite3_bind_int64(st, 7, p->mmap_bytes_anon);
+		sqlite3_bind_int64(st, 8, p->mmaps_file);
+		sqlite3_bind_int64(st, 9, p->mmap_bytes_file);
+		rc = sqlite3_step(st);
+		if (rc != SQLITE_DONE) {
+			r = mw_sql_err(db, rc, "bpf_proc_samples: insert");
+			goto out;
+		}
+	}
+out:
+	sqlite3_finalize(st);
+	return r;
+}
+
+int mw_store_bpf_add_rss_moves(struct mw_store *s, const struct mw_bpf_rss_move *v, size_t n)
+{
+	static const char sql[] = "INSERT INTO bpf_rss_moves(t_ms, proc, pid, rss_anon, rss_file,"
+	                          " rss_shmem, swap) VALUES(?,?,?,?,?,?,?)";
+	sqlite3 *db = mw_store_db(s);
+	sqlite3_stmt *st = NULL;
+	int rc, r = 0;
+
+	rc = sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+	if (rc != SQLITE_OK) {
+		r = mw_sql_err(db, rc, "bpf_rss_moves: prepare");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct mw_bpf_rss_move *m = &v[i];
+
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, m->t_ms);
+		sqlite3_bind_int64(st, 2, m->proc);
+		sqlite3_bind_int(st, 3, (int)m->pid);
+		sqlite3_bind_int64(st, 4, m->rss_anon);
+		sqlite3_bind_int64(st, 5, m->rss_file);
+		sqlite3_bind_int64(st, 6, m->rss_shmem);
+		sqlite3_bind_int64(st, 7, m->swap);
+		rc = sqlite3_step(st);
+		if (rc != SQLITE_DONE) {
+			r = mw_sql_err(db, rc, "bpf_rss_moves: insert");
+			goto out;
+		}
+	}
+out:
+	sqlite3_finalize(st);
+	return r;
+}
 
 int mw_store_bpf_proc_evidence(struct mw_store *s, int64_t proc_id, int64_t since_ms,
                                int64_t until_ms, struct mw_bpf_proc_evidence *out)

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "memwatch/view/report_html.h"
+#include "htmlstyle.h"
 #include "memwatch/base/format.h"
 #include "memwatch/base/util.h"
 
@@ -13,20 +14,6 @@
 #define PAD_B   20
 #define PAD_T   10
 
-static const char css[] =
-        "body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222;max-width:1100px}"
-        "h1{font-size:1.4em}h2{font-size:1.15em;border-bottom:1px solid #ccc;margin-top:1.6em}"
-        "table{border-collapse:collapse}td,th{padding:2px 10px;text-align:right}"
-        "td:first-child,th:first-child,td.l{text-align:left}"
-        "table.id td{text-align:left}.verdict{font-weight:bold;padding:.5em;border-radius:4px}"
-        ".leak{background:#fde2e1}.ok{background:#e3f6e5}.tag{font-family:monospace;"
-        "background:#333;color:#fff;padding:0 4px;border-radius:3px}"
-        "li.hyp{margin-bottom:1em}code{background:#f3f3f3;padding:1px 3px}"
-        "svg.region-chart{background:#fafafa;border:1px solid #ddd}"
-        "svg .line{fill:none;stroke:#1f6fb2;stroke-width:1.5}svg .area{fill:#1f6fb233}"
-        "svg text{font-size:11px;fill:#555}figure{margin:1em 0}"
-        "figcaption{font-weight:bold}.grow{color:#b00}";
-
 static void value(char *buf, size_t cap, int metric, double v, bool delta)
 {
 	if (!isfinite(v))
@@ -39,15 +26,12 @@ static void value(char *buf, size_t cap, int metric, double v, bool delta)
 
 static void header(FILE *f, const struct mw_report *rep)
 {
-	char t1[32], t2[32], bpf[300];
+	char t1[32], t2[32], bpf[300], title[64 + MW_COMM_MAX];
 
-	fprintf(f,
-	        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-	        "<title>memwatch report: %d (",
-	        (int)rep->proc.pid);
-	mw_html_escape(f, rep->proc.comm);
-	fprintf(f, ")</title><style>%s</style></head><body>\n<h1>memwatch report: process %d (",
-	        css, (int)rep->proc.pid);
+	snprintf(title, sizeof(title), "memwatch report: %d (%s)", (int)rep->proc.pid,
+	         rep->proc.comm);
+	mw_html_head(f, MW_HTML_PROCESS, title);
+	fprintf(f, "<h1>memwatch report: process %d (", (int)rep->proc.pid);
 	mw_html_escape(f, rep->proc.comm);
 	fprintf(f, ")%s</h1>\n<table class=\"id\">\n<tr><td>cmdline</td><td><code>",
 	        rep->alive ? "" : " [exited]");

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "memwatch/view/sysreport.h"
+#include "memwatch/analyse/tuneadvice.h"
+#include "htmlstyle.h"
 #include "memwatch/base/format.h"
 #include "memwatch/base/json.h"
 #include "memwatch/base/util.h"
@@ -442,13 +444,7 @@ void mw_sysreport_print_html(FILE *f, const struct mw_sysreport *r)
 	const struct mw_sysview *v = &r->v;
 	char a[32], b[32];
 
-	fputs("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>memwatch: system"
-	      " report</"
-	      "title>\n<style>body{font-family:sans-serif;margin:2em}table{border-collapse:"
-	      "collapse}td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}"
-	      "td:first-child,th:first-child{text-align:left}.h{margin:1em 0;padding:.5em;"
-	      "border-left:4px solid #c33;background:#fee}</style></head><body>\n",
-	      f);
+	mw_html_head(f, MW_HTML_SYSTEM, "memwatch: system report");
 	fputs("<h1>System memory report</h1>\n<p>", f);
 	mw_html_escape(f, r->source_note);
 	fputs("</p>\n<h2>Hypotheses</h2>\n", f);

@@ -8,13 +8,13 @@
 #include "check.h"
 #include "memwatch/analyse/analysis.h"
 #include "memwatch/collect/region.h"
+#include "memwatch/store/inspect.h"
 #include "memwatch/store/regionstore.h"
 #include "memwatch/store/store.h"
 #include "memwatch/base/util.h"
 
 #include <errno.h>
 #include <math.h>
-#include <sqlite3.h>
 #include <sys/stat.h>
 
 #define SEC   1000000000ull
@@ -397,12 +397,10 @@ static void add_queue(const char *p)
 	        " PRIMARY KEY(proc, tick))",
 	        "INSERT INTO bpf_proc_samples SELECT 1, id, 64, 0, 1, 0, 0, 0, 0 FROM ticks",
 	};
-	sqlite3 *db = NULL;
 
-	CHECK_EQ_I64(sqlite3_open(p, &db), SQLITE_OK);
 	for (size_t i = 0; i < MW_ARRAY_SIZE(sql); i++)
-		if (sqlite3_exec(db, sql[i], NULL, NULL, NULL) != SQLITE_OK) {
-			fprintf(stderr, "%s: %s\n", sql[i], sqlite3_errmsg(db));
+		if (mw_inspect_exec(p, sql[i]) != 0) {
+			fprintf(stderr, "%s: failed\n", sql[i]);
 			CHECK(!"ipc sql");
 		}
 	/*
@@ -419,11 +417,11 @@ static void add_queue(const char *p)
 		        "INSERT INTO ipc_samples(object, tick, size, nattch) VALUES (%d, %d, %d, "
 		        "0)",
 		        1000 + k, k, R_ORPHAN + 1, k + 1, 1000 + k, k + 1, 1 << 20);
-		CHECK_EQ_I64(sqlite3_exec(db, q, NULL, NULL, NULL), SQLITE_OK);
+		CHECK_EQ_I64(mw_inspect_exec(p, q), 0);
 	}
 	CHECK_EQ_I64(
-	        sqlite3_exec(
-	                db,
+	        mw_inspect_exec(
+	                p,
 	                "INSERT INTO ipc_objects(id, boot, kind, ident, creator, first_tick) VALUES"
 	                " (2000, 1, 'sysv-shm', 'sysv-shm:kept', 8, 1);"
 	                "INSERT INTO ipc_samples(object, tick, size, nattch) VALUES (2000, 1, "
@@ -434,10 +432,8 @@ static void add_queue(const char *p)
 	                " VALUES (2001, 1, 'sysv-shm', 'sysv-shm:gone', 8, 1, 3);"
 	                "INSERT INTO ipc_samples(object, tick, size, nattch) VALUES (2001, 1, "
 	                "67108864,"
-	                " 0)",
-	                NULL, NULL, NULL),
-	        SQLITE_OK);
-	sqlite3_close(db);
+	                " 0)"),
+	        0);
 }
 
 static void test_regions(void)

@@ -5,11 +5,11 @@
  * fills them.
  */
 #include "check.h"
+#include "memwatch/store/inspect.h"
 #include "memwatch/store/bpfdata.h"
 #include "memwatch/store/store.h"
 #include "memwatch/base/util.h"
 
-#include <sqlite3.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -27,7 +27,7 @@ static int add_tick(struct mw_store *st, uint64_t t, pid_t pid, int64_t *tick, i
 	struct mw_proc_sample s = {.pid = pid, .ppid = 1, .start_ticks = 4242};
 	struct mw_proc_set set = {.v = &s, .n = 1, .cap = 1, .t_ns = t};
 	struct mw_tick tk = {.t_ns = t, .procs = &set};
-	sqlite3_stmt *q = NULL;
+	int64_t args[9];
 	int r;
 
 	snprintf(s.comm, sizeof(s.comm), "grower");
@@ -38,20 +38,87 @@ static int add_tick(struct mw_store *st, uint64_t t, pid_t pid, int64_t *tick, i
 		r = mw_store_tick_write_procs(st, *tick, &tk);
 	*proc = mw_store_live_proc_id(st, pid, 4242);
 	if (r == 0 && row) {
-		r = sqlite3_prepare_v2(mw_store_db(st), sql, -1, &q, NULL) == SQLITE_OK ? 0 : -1;
-		sqlite3_bind_int64(q, 1, *proc);
-		sqlite3_bind_int64(q, 2, *tick);
+		args[0] = *proc;
+		args[1] = *tick;
 		for (int i = 0; i < 7; i++)
-			sqlite3_bind_int64(q, 3 + i, row[i]);
-		if (r == 0 && sqlite3_step(q) != SQLITE_DONE)
-			r = -1;
-		sqlite3_finalize(q);
+			args[2 + i] = row[i];
+		r = mw_inspect_store_exec(st, sql, args, 9) == 0 ? 0 : -1;
 	}
 	if (r < 0) {
 		mw_store_tick_rollback(st);
 		return r;
 	}
 	return mw_store_tick_commit(st);
+}
+
+static int64_t query_i64(struct mw_store *st, const char *sql)
+{
+	int64_t v = -1;
+
+	if (mw_inspect_store_i64(st, sql, NULL, 0, &v) < 0)
+		v = -1;
+	return v;
+}
+
+/* The daemon's writers, inside a tick's transaction: committed, then rolled back. */
+static void check_writers(struct mw_store *st, uint64_t t, pid_t pid)
+{
+	struct mw_proc_sample ps = {.pid = pid, .ppid = 1, .start_ticks = 4242};
+	struct mw_proc_set set = {.v = &ps, .n = 1, .cap = 1, .t_ns = t};
+	struct mw_tick tk = {.t_ns = t, .procs = &set};
+	int64_t tick = 0, proc;
+	struct mw_bpf_proc_sample v[2];
+	struct mw_bpf_rss_move m[2];
+
+	snprintf(ps.comm, sizeof(ps.comm), "grower");
+	CHECK(mw_store_tick_begin(st, &tk, &tick) == 0);
+	CHECK(mw_store_tick_write_procs(st, tick, &tk) == 0);
+	proc = mw_store_live_proc_id(st, pid, 4242);
+	CHECK(proc > 0);
+	/* An exit's final delta and a snapshot in one tick: one row, summed. */
+	v[0] = (struct mw_bpf_proc_sample){proc, 1, 2, 3, 4, 5, 6, 7};
+	v[1] = (struct mw_bpf_proc_sample){proc, 10, 20, 30, 40, 50, 60, 70};
+	m[0] = (struct mw_bpf_rss_move){.t_ms = 1000,
+	                                .proc = proc,
+	                                .pid = pid,
+	                                .rss_anon = 4096,
+	                                .rss_file = 8192,
+	                                .rss_shmem = 0,
+	                                .swap = 12288};
+	m[1] = m[0];
+	m[1].t_ms = 2000;
+	CHECK(mw_store_bpf_add_proc_samples(st, tick, v, 2) == 0);
+	CHECK(mw_store_bpf_add_proc_samples(st, tick, NULL, 0) == 0);
+	CHECK(mw_store_bpf_add_rss_moves(st, m, 2) == 0);
+	CHECK(mw_store_bpf_add_rss_moves(st, NULL, 0) == 0);
+	CHECK(mw_store_tick_commit(st) == 0);
+	CHECK_EQ_I64(query_i64(st, "SELECT count(*) FROM bpf_proc_samples WHERE tick ="
+	                           " (SELECT max(id) FROM ticks)"),
+	             1);
+	CHECK_EQ_I64(query_i64(st,
+	                       "SELECT faults_heap * 1000000 + faults_stack * 100000 +"
+	                       " faults_mmap * 10000 + mmaps_anon * 1000 + mmap_bytes_anon * 100 +"
+	                       " mmaps_file * 10 + mmap_bytes_file FROM bpf_proc_samples"
+	                       " WHERE tick = (SELECT max(id) FROM ticks)"),
+	             11 * 1000000 + 22 * 100000 + 33 * 10000 + 44 * 1000 + 55 * 100 + 66 * 10 + 77);
+	CHECK_EQ_I64(query_i64(st, "SELECT count(*) FROM bpf_rss_moves"), 2);
+	CHECK_EQ_I64(query_i64(st, "SELECT sum(t_ms) FROM bpf_rss_moves"), 3000);
+	CHECK_EQ_I64(query_i64(st, "SELECT rss_anon + rss_file * 10 + rss_shmem * 100 + swap * 1000"
+	                           " FROM bpf_rss_moves WHERE t_ms = 2000"),
+	             4096 + 81920 + 12288000);
+	CHECK_EQ_I64(query_i64(st, "SELECT count(*) FROM bpf_rss_moves WHERE pid = 777"), 2);
+
+	/* A failed tick takes its rows with it (two from the readers' ticks, one from above). */
+	CHECK_EQ_I64(query_i64(st, "SELECT count(*) FROM bpf_proc_samples"), 3);
+	tk.t_ns = set.t_ns = t + 5000000000ull;
+	CHECK(mw_store_tick_begin(st, &tk, &tick) == 0);
+	CHECK(mw_store_tick_write_procs(st, tick, &tk) == 0);
+	CHECK(mw_store_bpf_add_proc_samples(st, tick, v, 1) == 0);
+	CHECK(mw_store_bpf_add_rss_moves(st, m, 1) == 0);
+	CHECK_EQ_I64(query_i64(st, "SELECT count(*) FROM bpf_proc_samples"), 4);
+	mw_store_tick_rollback(st);
+	CHECK_EQ_I64(query_i64(st, "SELECT count(*) FROM bpf_proc_samples"), 3);
+	CHECK_EQ_I64(query_i64(st, "SELECT count(*) FROM bpf_rss_moves"), 2);
 }
 
 int main(void)
@@ -110,6 +177,8 @@ int main(void)
 	CHECK_EQ_I64(cost.run_time_ns, 600);
 	CHECK_EQ_I64(cost.events_dropped, 4);
 	CHECK_EQ_I64(cost.window_ns, 5000000000ll);
+
+	check_writers(st, t0 + 15 * SEC, 777);
 
 	mw_store_close(st);
 	unlink(path);

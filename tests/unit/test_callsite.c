@@ -9,10 +9,9 @@
 #include "memwatch/store/callsitestore.h"
 #include "memwatch/view/callsiteview.h"
 #include "memwatch/base/json.h"
+#include "memwatch/store/inspect.h"
 #include "memwatch/store/store.h"
 #include "memwatch/base/util.h"
-
-#include <sqlite3.h>
 
 #define SEC 1000000000ull
 #define MIB (1024 * 1024)
@@ -22,11 +21,8 @@ static char path[256];
 
 static void exec_sql(struct mw_store *st, const char *sql)
 {
-	char *err = NULL;
-
-	if (sqlite3_exec(mw_store_db(st), sql, NULL, NULL, &err) != SQLITE_OK) {
-		fprintf(stderr, "%s: %s\n", sql, err);
-		sqlite3_free(err);
+	if (mw_inspect_store_exec(st, sql, NULL, 0) != 0) {
+		fprintf(stderr, "%s: failed\n", sql);
 		CHECK(false);
 	}
 }

@@ -8,6 +8,7 @@
  */
 #include "check.h"
 #include "memwatch/collect/region.h"
+#include "memwatch/store/inspect.h"
 #include "memwatch/store/regionstore.h"
 #include "memwatch/store/store.h"
 #include "memwatch/base/util.h"
@@ -21,7 +22,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <sqlite3.h>
 
 #ifndef SRCDIR
 #define SRCDIR "."
@@ -532,14 +532,12 @@ static void test_store(void)
 	if (!rd)
 		return;
 	{
-		sqlite3_stmt *q = NULL;
-		sqlite3_prepare_v2(
-		        mw_store_db(rd),
-		        "SELECT count(*) FROM region_samples WHERE err = 13 AND heap_size IS"
-		        " NULL AND files IS NULL",
-		        -1, &q, NULL);
-		CHECK(q && sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int(q, 0) == 1);
-		sqlite3_finalize(q);
+		int64_t n = 0;
+		CHECK(mw_inspect_store_i64(rd,
+		                           "SELECT count(*) FROM region_samples WHERE err = 13 AND"
+		                           " heap_size IS NULL AND files IS NULL",
+		                           NULL, 0, &n) == 0 &&
+		      n == 1);
 	}
 	CHECK_EQ_I64(mw_store_region_series(rd, id, (int64_t)(t0 / 1000000),
 	                                    (int64_t)(t0 / 1000000) + 100000, &sr),

@@ -5,11 +5,11 @@
  */
 #include "check.h"
 #include "memwatch/store/retention.h"
+#include "memwatch/store/inspect.h"
 #include "memwatch/store/store.h"
 #include "memwatch/base/util.h"
 
 #include <errno.h>
-#include <sqlite3.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -20,7 +20,6 @@
 /* One tick per minute over [start, end): proc 1 leaks 1 MiB/day, proc 2 is flat. */
 static int synth(struct mw_store *s, int64_t start_ms, int64_t end_ms)
 {
-	sqlite3 *db = mw_store_db(s);
 	char sql[2048];
 
 	snprintf(sql, sizeof(sql),
@@ -39,19 +38,14 @@ static int synth(struct mw_store *s, int64_t start_ms, int64_t end_ms)
 	         "INSERT INTO sys_samples(tick, mem_total) SELECT id, 1 << 33 FROM ticks;",
 	         (long long)((end_ms - start_ms) / 60000 - 1), (long long)start_ms, MIB,
 	         (long long)start_ms, MIB, DAY_MS, MIB);
-	return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -EIO;
+	return mw_inspect_store_exec(s, sql, NULL, 0) == 0 ? 0 : -EIO;
 }
 
 static int64_t proc_id(struct mw_store *s, int pid)
 {
-	sqlite3_stmt *st = NULL;
-	int64_t id = 0;
+	int64_t id = 0, arg = pid;
 
-	sqlite3_prepare_v2(mw_store_db(s), "SELECT id FROM procs WHERE pid = ?", -1, &st, NULL);
-	sqlite3_bind_int(st, 1, pid);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		id = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	mw_inspect_store_i64(s, "SELECT id FROM procs WHERE pid = ?", &arg, 1, &id);
 	return id;
 }
 

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The store on a real SQLite file: change-only rows, full rows, exits, execs, locking, versions. */
 #include "check.h"
+#include "memwatch/store/inspect.h"
 #include "memwatch/store/store.h"
 #include "memwatch/base/util.h"
 
 #include <errno.h>
-#include <sqlite3.h>
 #include <sys/stat.h>
 
 #define SEC 1000000000ull
@@ -15,18 +15,11 @@ static char path[256];
 
 static int64_t count(const char *sql)
 {
-	sqlite3 *db = NULL;
-	sqlite3_stmt *st = NULL;
 	int64_t v = -1;
+	int r = mw_inspect_i64(path, sql, &v);
 
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
-	    sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	else
-		fprintf(stderr, "query failed: %s: %s\n", sql, sqlite3_errmsg(db));
-	sqlite3_finalize(st);
-	sqlite3_close(db);
+	if (r < 0)
+		fprintf(stderr, "query failed: %s: %s\n", sql, strerror(-r));
 	return v;
 }
 
@@ -214,27 +207,22 @@ static void test_series(void)
 static void test_foreign_and_newer(void)
 {
 	char p2[300];
-	sqlite3 *db = NULL;
 	struct mw_store *st = NULL;
 
 	snprintf(p2, sizeof(p2), "%s/foreign.db", dir);
-	CHECK_EQ_I64(sqlite3_open(p2, &db), SQLITE_OK);
-	sqlite3_exec(db, "CREATE TABLE other(x)", NULL, NULL, NULL);
-	sqlite3_close(db);
+	CHECK_EQ_I64(mw_inspect_exec(p2, "CREATE TABLE other(x)"), 0);
 	CHECK_EQ_I64(mw_store_open_writer(p2, NULL, &st, NULL), -ENOTRECOVERABLE);
 	CHECK_EQ_I64(mw_store_open_reader(p2, &st), -ENOTRECOVERABLE);
 
 	snprintf(p2, sizeof(p2), "%s/newer.db", dir);
-	CHECK_EQ_I64(sqlite3_open(p2, &db), SQLITE_OK);
 	{
 		char sql[200];
 		snprintf(sql, sizeof(sql),
 		         "PRAGMA application_id = %d; PRAGMA user_version = 999;"
 		         " CREATE TABLE meta(key, value)",
 		         MW_STORE_APPLICATION_ID);
-		sqlite3_exec(db, sql, NULL, NULL, NULL);
+		CHECK_EQ_I64(mw_inspect_exec(p2, sql), 0);
 	}
-	sqlite3_close(db);
 	CHECK_EQ_I64(mw_store_open_writer(p2, NULL, &st, NULL), -EPROTONOSUPPORT);
 	CHECK_EQ_I64(mw_store_open_reader(p2, &st), -EPROTONOSUPPORT);
 

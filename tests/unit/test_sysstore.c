@@ -6,13 +6,13 @@
  * does not make the writer skip rows, and the view reads it all back.
  */
 #include "check.h"
+#include "memwatch/store/inspect.h"
 #include "memwatch/store/store.h"
 #include "memwatch/store/sysstore.h"
 #include "memwatch/analyse/sysview.h"
 #include "memwatch/base/util.h"
 
 #include <errno.h>
-#include <sqlite3.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -23,18 +23,11 @@ static char path[256];
 
 static int64_t count(const char *sql)
 {
-	sqlite3 *db = NULL;
-	sqlite3_stmt *st = NULL;
 	int64_t v = -1;
+	int r = mw_inspect_i64(path, sql, &v);
 
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
-	    sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	else
-		fprintf(stderr, "query failed: %s: %s\n", sql, sqlite3_errmsg(db));
-	sqlite3_finalize(st);
-	sqlite3_close(db);
+	if (r < 0)
+		fprintf(stderr, "query failed: %s: %s\n", sql, strerror(-r));
 	return v;
 }
 

@@ -2,6 +2,7 @@
 /* zoneinfo, vm tunables, NUMA nodes and the tunable advice, on recorded trees and odd input. */
 #include "check.h"
 #include "memwatch/base/util.h"
+#include "memwatch/analyse/tuneadvice.h"
 #include "memwatch/collect/vmtune.h"
 
 #include <string.h>

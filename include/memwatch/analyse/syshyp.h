@@ -15,7 +15,7 @@
 
 #include "memwatch/analyse/oom.h"
 #include "memwatch/analyse/sysview.h"
-#include "memwatch/collect/vmtune.h"
+#include "memwatch/analyse/tuneadvice.h"
 
 #define MW_HYP_EVIDENCE 8
 #define MW_SYSHYP_MAX   16

@@ -2,14 +2,13 @@
 /*
  * Reclaim state and its knobs: per-zone watermarks from /proc/zoneinfo,
  * the /proc/sys/vm tunables that shape reclaim and overcommit, the NUMA
- * node count from /sys/devices/system/node, and advice on the tunables
- * (DOMAIN.md section 4). Every reader takes a root path so tests point
- * it at recorded trees.
+ * node count from /sys/devices/system/node. Every reader takes a root
+ * path so tests point it at recorded trees. The advice on the tunables
+ * is analysis: memwatch/analyse/tuneadvice.h.
  */
 #ifndef MEMWATCH_VMTUNE_H
 #define MEMWATCH_VMTUNE_H
 
-#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -54,33 +53,5 @@ int mw_zoneinfo_read(const char *root, struct mw_zone_set *out);
 
 /* NUMA nodes (node<N> directories); 1 when the directory is missing. */
 int mw_numa_nodes(const char *root);
-
-/* Kernel default min_free_kbytes for this much low memory: sqrt(16 * kB), 128..262144. */
-int64_t mw_min_free_kbytes_default(int64_t lowmem_kb);
-
-/* What the tunable advice looks at. */
-struct mw_tune_input {
-	struct mw_tunables tun;
-	struct mw_zone_set zones;
-	int numa_nodes;
-	int64_t mem_total;        /* bytes */
-	int64_t swap_total;       /* bytes */
-	bool direct_reclaim;      /* allocstall or pgscan_direct rose in the window */
-	double direct_scan_per_s; /* pgscan_direct pages per second (0 when none) */
-	double swapin_per_s;      /* pswpin pages per second */
-	int64_t page_size;
-};
-
-struct mw_tune_advice {
-	char tunable[32];
-	int64_t current, suggested;
-	char why[640];
-};
-
-/*
- * Advice for the tunables that matter here; returns how many entries were
- * written (at most cap). Nothing is advised for a knob already right.
- */
-size_t mw_tune_advise(const struct mw_tune_input *in, struct mw_tune_advice *out, size_t cap);
 
 #endif

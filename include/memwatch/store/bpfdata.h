@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * What the always-on eBPF programs recorded, as read back from the store
- * for analysis and reports. The writer side lives with the eBPF loader.
+ * What the always-on eBPF programs recorded: the daemon's writers, and the
+ * readers for analysis and reports (docs/schema-bpf.md).
  *
  * Table bpf_proc_samples (one row per process per tick, only when a
  * counter moved; values are deltas over that tick):
@@ -14,8 +14,39 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 struct mw_store;
+
+/*
+ * The writers run inside the daemon's tick transaction (between
+ * mw_store_tick_begin and its commit or rollback) and neither begin nor
+ * commit, so a failed tick takes these rows with it.
+ */
+
+/* One process's counter deltas over one tick. */
+struct mw_bpf_proc_sample {
+	int64_t proc; /* procs.id */
+	int64_t faults_heap, faults_stack, faults_mmap;
+	int64_t mmaps_anon, mmap_bytes_anon, mmaps_file, mmap_bytes_file;
+};
+
+/*
+ * Rows of bpf_proc_samples for tick_id. Two samples of one process in one
+ * tick (its exit and a snapshot that still saw it) add up into one row.
+ */
+int mw_store_bpf_add_proc_samples(struct mw_store *s, int64_t tick_id,
+                                  const struct mw_bpf_proc_sample *v, size_t n);
+
+/* One RSS movement (table bpf_rss_moves); sizes in bytes. */
+struct mw_bpf_rss_move {
+	int64_t t_ms; /* CLOCK_REALTIME */
+	int64_t proc; /* procs.id */
+	pid_t pid;
+	int64_t rss_anon, rss_file, rss_shmem, swap;
+};
+
+int mw_store_bpf_add_rss_moves(struct mw_store *s, const struct mw_bpf_rss_move *v, size_t n);
 
 struct mw_bpf_proc_evidence {
 	bool available; /* eBPF counters were being recorded (the table exists and has rows) */
