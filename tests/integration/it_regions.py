@@ -145,9 +145,11 @@ def test_growth_in_the_right_region():
               f"sawtooth: anon memory moves within its 8 MiB cache and falls back: {sizes}")
     rows = region_rows(db, w["grow_then_flat"].pid, ["heap_size"])
     if check(len(rows) >= 2, f"grow_then_flat: rows {rows}"):
-        grown = rows[-1][1] - rows[0][1]
+        # The whole heap, not the growth since the first row: on a loaded machine the
+        # first slow-tier pass may land mid-growth (a fresh brk heap is ~132 KiB).
+        grown = rows[-1][1]
         check(abs(grown - 4 * MiB) <= MiB + (256 << 10),
-              f"grow_then_flat: the heap grew by ~4 MiB then stopped: {grown}")
+              f"grow_then_flat: the heap grew to ~4 MiB then stopped: {grown} ({rows})")
         check(rows[-1][0] - rows[0][0] <= 8000,
               f"grow_then_flat: no new region row once it stopped growing: {rows}")
 

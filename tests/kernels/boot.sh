@@ -93,6 +93,14 @@ mount -t bpf bpf $r/sys/fs/bpf
 # cgroup v2, as most servers have it, with memory and pids delegated to children.
 mount -t cgroup2 cgroup2 $r/sys/fs/cgroup && echo '+memory +pids' > $r/sys/fs/cgroup/cgroup.subtree_control
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=524288 mwk $r/mwk
+# The checkout, when it lives where the guest mounts its own tmpfs (/tmp, /run):
+# shared on its own and overlaid at the same path, writable like the rest.
+if [ -s $r/mwk/workdir ]; then
+  wd=$(cat $r/mwk/workdir)
+  mkdir -p /work9p /upper/wu /upper/ww $r$wd
+  mount -t 9p -o ro,trans=virtio,version=9p2000.L,msize=524288,cache=loose work /work9p &&
+    mount -t overlay -o lowerdir=/work9p,upperdir=/upper/wu,workdir=/upper/ww work $r$wd
+fi
 ip link set lo up 2>/dev/null; hostname memwatch-guest
 cut -d' ' -f1 /proc/uptime > $r/mwk/ready
 HOME=/root TERM=xterm chroot $r /bin/sh /mwk/cmd > $r/mwk/out 2>&1
@@ -108,6 +116,13 @@ fi
 w=$(mktemp -d /var/tmp/mw-kernel.XXXXXX)
 trap 'rm -rf "$w"' EXIT
 printf 'cd %q || exit 97\n%s\n' "$PWD" "$cmd" >"$w/cmd"
+work=()
+case $PWD/ in
+  /tmp/* | /run/* | /dev/shm/*)
+    printf '%s' "$PWD" >"$w/workdir"
+    work=(-fsdev "local,id=work,path=$PWD,security_model=none,readonly=on,multidevs=remap"
+      -device virtio-9p-pci,fsdev=work,mount_tag=work) ;;
+esac
 echo 124 >"$w/rc"
 start=$(date +%s)
 qemu-system-x86_64 -accel tcg -cpu max -smp "${MW_KCPUS:-2}" -m "${MW_KMEM:-2G}" \
@@ -117,6 +132,7 @@ qemu-system-x86_64 -accel tcg -cpu max -smp "${MW_KCPUS:-2}" -m "${MW_KMEM:-2G}"
   -fsdev local,id=host,path=/,security_model=none,readonly=on,multidevs=remap \
   -device virtio-9p-pci,fsdev=host,mount_tag=host \
   -fsdev local,id=mwk,path="$w",security_model=none -device virtio-9p-pci,fsdev=mwk,mount_tag=mwk \
+  "${work[@]}" \
   >"$w/qemu.log" 2>&1 &
 qpid=$!
 # The guest powers off when the command ends; past the deadline it is stopped.
