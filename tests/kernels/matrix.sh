@@ -14,6 +14,7 @@ kernels=("$@")
 # What depends on the kernel: the programs, their events, call-site
 # snapshots, OOM kills, and cgroup limits (v2 in the guests).
 tests=(bpf bpf_faults bpf_events bpf_nopriv bpf_missing callsite_heap callsite_mmap callsite_ratelimit
+  replay_limits
   hypotheses)
 
 rows=() rc=0 ran=0
