@@ -6,6 +6,7 @@
 #include "memwatch/collect/proc.h"
 #include "memwatch/view/report.h"
 #include "memwatch/view/report_html.h"
+#include "report_live.h"
 #include "memwatch/store/store.h"
 #include "memwatch/base/util.h"
 

@@ -19,7 +19,7 @@
 
 #include "memwatch/base/pidmap.h"
 #include "memwatch/collect/proc.h"
-#include "memwatch/view/report.h"
+#include "memwatch/analyse/procreport.h"
 #include "memwatch/store/store.h"
 #include "memwatch/collect/sysmem.h"
 

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * One process's memory now and how it changed over a window: the data
+ * behind `memwatch report <pid>` and the top detail panel. Filled from the
+ * store here; when the CLI samples live (cli/report_live.c) it fills the
+ * series itself and has mw_report_summarize derive the window figures.
+ * Rendering is in view/report.h.
+ */
+#ifndef MEMWATCH_PROCREPORT_H
+#define MEMWATCH_PROCREPORT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "memwatch/analyse/analysis.h"
+#include "memwatch/collect/proc.h"
+#include "memwatch/store/store.h"
+
+enum mw_report_source {
+	MW_REPORT_FROM_STORE,
+	MW_REPORT_FROM_LIVE, /* sampled by the CLI itself: history is only that long */
+};
+
+struct mw_report {
+	enum mw_report_source source;
+	char db_path[4096];
+	struct mw_proc_info proc;
+	bool alive;
+	int64_t from_ms, to_ms; /* the window actually covered by samples */
+	struct mw_series series;
+	int64_t now[MW_PM_COUNT];          /* values at the end of the window */
+	int64_t delta[MW_PM_COUNT];        /* end minus start; MW_UNKNOWN when either is */
+	double per_hour[MW_PM_COUNT];      /* delta over the window, per hour; NAN when unknown */
+	double minflt_per_s, majflt_per_s; /* over the last minute of the window */
+	char note[512];
+	struct mw_analysis *an; /* trends, regions, hypotheses; NULL when analysis failed */
+};
+
+/* Fill from the store for proc over [since_ms, until_ms]. */
+int mw_report_from_store(struct mw_store *s, const struct mw_proc_info *proc, int64_t since_ms,
+                         int64_t until_ms, struct mw_report *rep);
+
+/*
+ * The window figures (from_ms, to_ms, now, delta, per_hour, fault rates)
+ * from rep->series; nothing when the series is empty.
+ */
+void mw_report_summarize(struct mw_report *rep);
+
+void mw_report_release(struct mw_report *rep);
+
+/* The value of metric m at time t_ms in a step series (MW_UNKNOWN before the first point). */
+int64_t mw_series_at(const struct mw_series *sr, int metric, int64_t t_ms);
+
+#endif
