@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "memwatch/view/sysreport.h"
-#include "memwatch/analyse/tuneadvice.h"
 #include "htmlstyle.h"
 #include "memwatch/base/format.h"
 #include "memwatch/base/json.h"
@@ -8,23 +7,6 @@
 
 #include <math.h>
 #include <string.h>
-
-void mw_sysreport_analyze(struct mw_sysreport *r)
-{
-	struct mw_tune_input in;
-
-	mw_syshyp_tune_input(&r->v, &in);
-	r->nadvice = mw_tune_advise(&in, r->advice, MW_ARRAY_SIZE(r->advice));
-	mw_syshyp_eval(&r->v, r->have_forecast ? &r->forecast : NULL, &r->hyps);
-}
-
-void mw_sysreport_release(struct mw_sysreport *r)
-{
-	mw_sysview_release(&r->v);
-	if (r->have_forecast)
-		mw_oom_forecast_release(&r->forecast);
-	r->have_forecast = false;
-}
 
 static const char *source_kind(const struct mw_sysview *v)
 {

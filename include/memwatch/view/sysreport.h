@@ -2,7 +2,8 @@
 /*
  * memwatch report --system and memwatch ipc: rendering (text, JSON,
  * HTML) of a mw_sysview with its hypotheses, tunable advice and OOM
- * forecast. Gathering is in sysview.c; the rules in syshyp.c.
+ * forecast. Gathering is in sysview.c; the rules in syshyp.c; their
+ * evaluation into a mw_sysreport in analyse/sysreport.h.
  */
 #ifndef MEMWATCH_SYSREPORT_H
 #define MEMWATCH_SYSREPORT_H
@@ -10,23 +11,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "memwatch/analyse/oom.h"
-#include "memwatch/analyse/syshyp.h"
+#include "memwatch/analyse/sysreport.h"
 #include "memwatch/analyse/sysview.h"
-
-struct mw_sysreport {
-	struct mw_sysview v;
-	struct mw_syshyp_set hyps;
-	struct mw_tune_advice advice[4];
-	size_t nadvice;
-	bool have_forecast;
-	struct mw_oom_forecast forecast;
-	char source_note[700];
-};
-
-/* Evaluate rules and advice over r->v (and r->forecast when have_forecast). */
-void mw_sysreport_analyze(struct mw_sysreport *r);
-void mw_sysreport_release(struct mw_sysreport *r);
 
 void mw_sysreport_print_text(FILE *f, const struct mw_sysreport *r, bool utf8);
 void mw_sysreport_print_json(FILE *f, const struct mw_sysreport *r);
