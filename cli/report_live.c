@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "report_live.h"
+#include "memwatch/collect/cgroup.h"
+#include "memwatch/collect/sysmem.h"
 #include "memwatch/base/host.h"
 #include "memwatch/base/util.h"
 
@@ -103,8 +105,22 @@ static int copy_series(const struct mw_series *in, struct mw_series *out)
  * watched). mw_analyze_series consumes its series and the renderers still
  * need rep->series, so it gets a copy.
  */
+/* What the analysis needs of the machine now: free memory and the binding cgroup limit. */
+static void live_context(const struct mw_report *rep, struct mw_proc_context *ctx)
+{
+	struct mw_sys_sample sys;
+
+	ctx->pid = rep->proc.pid;
+	ctx->mem_available = MW_UNKNOWN;
+	if (mw_sys_sample_read("", &sys) == 0)
+		ctx->mem_available = sys.mem[MW_MI_mem_available];
+	if (mw_cgroup_memory_limit("", rep->proc.cgroup, &ctx->memcg) < 0)
+		ctx->memcg.limit = ctx->memcg.usage = MW_UNKNOWN;
+}
+
 static int analyze_live(struct mw_report *rep, int64_t interval_ms)
 {
+	struct mw_proc_context ctx;
 	struct mw_series copy;
 	int r = copy_series(&rep->series, &copy);
 
@@ -115,7 +131,8 @@ static int analyze_live(struct mw_report *rep, int64_t interval_ms)
 		r = -ENOMEM;
 		goto out;
 	}
-	r = mw_analyze_series(&copy, rep->proc.pid, interval_ms, "", rep->proc.cgroup, rep->an);
+	live_context(rep, &ctx);
+	r = mw_analyze_series(&copy, interval_ms, &ctx, rep->an);
 out:
 	mw_series_release(&copy);
 	return r;

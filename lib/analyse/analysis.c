@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "memwatch/analyse/analysis.h"
 #include "memwatch/store/procread.h"
-#include "memwatch/collect/cgroup.h"
 #include "memwatch/store/callsitestore.h"
 #include "memwatch/collect/sysmem.h"
 #include "memwatch/base/util.h"
@@ -418,13 +417,11 @@ int mw_analyze_process(struct mw_store *s, int64_t proc_id, int64_t since_ms, in
 	return analyze_store(s, proc_id, since_ms, until_ms, out);
 }
 
-int mw_analyze_series(struct mw_series *proc, pid_t pid, int64_t interval_ms, const char *root,
-                      const char *cgroup, struct mw_analysis *out)
+int mw_analyze_series(struct mw_series *proc, int64_t interval_ms,
+                      const struct mw_proc_context *ctx, struct mw_analysis *out)
 {
-	struct mw_sys_sample sys;
-
 	analysis_init(out);
-	out->pid = pid;
+	out->pid = ctx->pid;
 	out->proc = *proc;
 	memset(proc, 0, sizeof(*proc));
 	out->interval_ms = interval_ms > 0 ? interval_ms : 1000;
@@ -432,13 +429,8 @@ int mw_analyze_series(struct mw_series *proc, pid_t pid, int64_t interval_ms, co
 		out->since_ms = out->proc.t_ms[0];
 		out->until_ms = out->proc.t_ms[out->proc.n - 1];
 	}
-	if (mw_sys_sample_read(root ? root : "", &sys) == 0)
-		out->mem_available = sys.mem[MW_MI_mem_available];
-	if (cgroup) {
-		struct mw_cgroup_limit cl;
-		if (mw_cgroup_memory_limit(root ? root : "", cgroup, &cl) == 0)
-			set_cgroup_limit(out, &cl);
-	}
+	out->mem_available = ctx->mem_available;
+	set_cgroup_limit(out, &ctx->memcg);
 	snprintf(out->bpf_state, sizeof(out->bpf_state),
 	         "off: not recorded (live sampling by this command)");
 	return analysis_run(out);

@@ -139,11 +139,12 @@ int mw_analyze_process(struct mw_store *s, int64_t proc_id, int64_t since_ms, in
 
 /*
  * The same from series the caller already has (live sampling: no store).
- * Takes ownership of *proc (zeroed on return). cgroup is /proc/PID/cgroup
- * style text or NULL.
+ * Takes ownership of *proc (zeroed on return). ctx is what the caller
+ * read of the machine (free memory, the binding cgroup limit): the
+ * analysis itself never reads the live machine.
  */
-int mw_analyze_series(struct mw_series *proc, pid_t pid, int64_t interval_ms, const char *root,
-                      const char *cgroup, struct mw_analysis *out);
+int mw_analyze_series(struct mw_series *proc, int64_t interval_ms,
+                      const struct mw_proc_context *ctx, struct mw_analysis *out);
 
 void mw_analysis_release(struct mw_analysis *a);
 
