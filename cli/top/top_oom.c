@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The OOM view: kills recorded by the daemon, the kernel's own ranking
- * (oom_score) of the processes now, and the forecast when it exists.
+ * The OOM view: the kills `memwatch oom` lists (its history, so the two
+ * agree with or without eBPF), the kernel's own ranking (oom_score) of the
+ * processes now, and the forecast.
  */
 #include "top_ui.h"
 
 #include "memwatch/base/format.h"
 #include "memwatch/base/util.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,11 +63,16 @@ static int ranking(struct top_ui *u, int y)
 void top_oom_draw(struct top_ui *u, int y0)
 {
 	struct top_text t = {0};
+	char why[128];
 	int y = y0, rc;
 
 	rc = top_src_oom_history(u->m, &t);
-	y = top_text_block(u, y, "OOM kills (recorded by memwatchd)", rc, &t,
-	                   "kill history needs a database recorded by memwatchd");
+	if (rc == -EOPNOTSUPP)
+		snprintf(why, sizeof(why), "kill history needs a database recorded by memwatchd");
+	else
+		snprintf(why, sizeof(why), "kill history unreadable: %s",
+		         strerror(rc < 0 ? -rc : 0));
+	y = top_text_block(u, y, "OOM kills in the last hour (recorded by memwatchd)", rc, &t, why);
 	top_text_free(&t);
 	y = ranking(u, y);
 	rc = top_src_oom_forecast(u->m, &t);

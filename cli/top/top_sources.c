@@ -19,7 +19,6 @@
 
 #include <errno.h>
 #include <math.h>
-#include <sqlite3.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -394,30 +393,58 @@ int top_src_oom_forecast(struct top_model *m MW_UNUSED, struct top_text *out MW_
 }
 #endif
 
-/* OOM kills recorded by the daemon (events of kind oom-kill), newest first. */
+/* How memwatch saw a kill, in the words of `memwatch oom`. */
+static const char *kill_seen_by(const struct mw_oom_kill *k)
+{
+	if (k->from_event)
+		return "event";
+	return k->in_kernel_log ? "oom_kill counter + kernel log" : "oom_kill counter";
+}
+
+/*
+ * The kills `memwatch oom` lists (its history, read at refresh), newest
+ * first: who, memory at the kill, how it was seen, what grew before it.
+ */
 int top_src_oom_history(struct top_model *m, struct top_text *out)
 {
-	sqlite3_stmt *st = NULL;
-	int rc, r = 0;
+	const struct mw_oom_history *h = &m->oom.h;
+	char span[32];
+	int rc = 0;
 
 	if (m->src != TOP_FROM_STORE)
 		return -EOPNOTSUPP;
-	rc = sqlite3_prepare_v2(mw_store_db(m->store),
-	                        "SELECT t_ms, pid, detail FROM events WHERE kind = 'oom-kill'"
-	                        " AND t_ms <= ? ORDER BY t_ms DESC LIMIT 200",
-	                        -1, &st, NULL);
-	if (rc != SQLITE_OK)
-		return -EIO;
-	sqlite3_bind_int64(st, 1, m->now_ms);
-	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const unsigned char *d = sqlite3_column_text(st, 2);
-		char when[32], esc[512];
+	if (m->oom.rc < 0)
+		return m->oom.rc;
+	for (size_t i = h->n; i-- > 0 && rc == 0;) {
+		const struct mw_oom_kill *k = &h->v[i];
+		char when[32], rss[32], lim[32], a[32], b[32], d[32], comm[4 * MW_COMM_MAX];
 
-		mw_fmt_time(when, sizeof(when), (uint64_t)sqlite3_column_int64(st, 0) * 1000000ull);
-		mw_escape_term(d ? (const char *)d : "", d ? strlen((const char *)d) : 0, esc,
-		               sizeof(esc), m->opt.utf8);
-		r = text_add(out, "%s  pid %-8d %s", when, sqlite3_column_int(st, 1), esc);
+		mw_fmt_time(when, sizeof(when), (uint64_t)k->t_ms * 1000000ull);
+		mw_escape_term(k->comm, strlen(k->comm), comm, sizeof(comm), m->opt.utf8);
+		mw_fmt_bytes(rss, sizeof(rss), k->rss);
+		if (k->cgroup_limit != MW_UNKNOWN)
+			snprintf(lim, sizeof(lim), "  cgroup limit %s",
+			         mw_fmt_bytes(a, sizeof(a), k->cgroup_limit));
+		else
+			lim[0] = '\0';
+		rc = text_add(out, "!%s  pid %-8d %-16s rss %s%s  (%s)", when, (int)k->pid,
+		              comm[0] ? comm : "?", rss, lim, kill_seen_by(k));
+		if (rc == 0 && k->rss_before != MW_UNKNOWN && k->rss_last != MW_UNKNOWN &&
+		    k->npoints > 0)
+			rc = text_add(out, "    before: rss %s -> %s over %s",
+			              mw_fmt_bytes(a, sizeof(a), k->rss_before),
+			              mw_fmt_bytes(b, sizeof(b), k->rss_last),
+			              mw_fmt_duration(d, sizeof(d),
+			                              (uint64_t)(k->last_sample_ms - k->pt_ms[0]) *
+			                                      1000000ull));
 	}
-	sqlite3_finalize(st);
-	return r;
+	/* Rises no event explains and no recorded process matches still are kills. */
+	if (rc == 0 && h->counter_total != MW_UNKNOWN && h->counter_total > (int64_t)h->n)
+		rc = text_add(out,
+		              "!vmstat oom_kill rose by %lld in the last %s: %lld victim(s) died"
+		              " before memwatchd recorded them",
+		              (long long)h->counter_total,
+		              mw_fmt_duration(span, sizeof(span), TOP_OOM_LIST_MS * 1000000ull),
+		              (long long)(h->counter_total - (int64_t)h->n));
+	return rc;
 }
