@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The detail view of one process: its metrics now, their change over the
- * window with a sparkline each, then regions, hypotheses and call sites
- * (the latter three through the seams in top_sources.c).
+ * window with a sparkline each, then regions, hypotheses and the call
+ * sites holding its mappings (the latter three from top_sources.c).
  */
 #include "top_ui.h"
 
@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #define SPARK_W 24
@@ -190,7 +191,7 @@ void top_detail_draw(struct top_ui *u, int y0)
 	struct detail_line dl[MW_ARRAY_SIZE(detail_metrics)];
 	const struct top_row *r = find_row(u);
 	struct top_text t = {0};
-	char src[256] = "";
+	char src[256] = "", why[128];
 	int y = y0, rc;
 
 	if (!r) {
@@ -221,7 +222,7 @@ void top_detail_draw(struct top_ui *u, int y0)
 	                   "region breakdown not available in this build (regions collector)");
 	top_text_free(&t);
 	rc = top_src_callsites(u->m, r, &t);
-	top_text_block(u, y, "Call sites holding memory (mappings, heap growth)", rc, &t,
-	               "call sites not available (needs eBPF evidence)");
+	snprintf(why, sizeof(why), "call sites unreadable: %s", strerror(rc < 0 ? -rc : 0));
+	top_text_block(u, y, "Call sites holding memory (mappings, heap growth)", rc, &t, why);
 	top_text_free(&t);
 }

@@ -1,45 +1,33 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The seams of memwatch top: one function per data source that another
- * part of memwatch provides. Each returns -EOPNOTSUPP while its source is
- * not in this build, and the panels print "-" (never 0) for it. When a
- * source lands, only its function here changes:
+ * The slower sources of memwatch top, each as lines of text for a panel
+ * (escaped here: names, frames and details come from /proc and the
+ * kernel). Each returns -EOPNOTSUPP where the mode cannot provide it,
+ * and the panel prints "-" (never 0) for it:
  *
- *   regions      region.h: mw_store_region_series (store) / mw_region_read
- *   hypothesis   the analysis branch's per-process top-hypothesis tag
- *   slab, IPC    the system branch's slab caches and IPC objects
- *   OOM forecast the analysis/system branch's ranking and time to exhaustion
- *   call sites   bpfdata.h: outstanding mmaps by call stack
+ *   regions      region.h: mw_store_region_series (store)
+ *   hypothesis   analysis.h: the per-process top hypothesis and its evidence
+ *   call sites   callsite.h: outstanding mappings by call stack (store)
+ *   slab, IPC    sysview.h: slab caches and IPC objects (IPC also live)
+ *   OOM          oom.h: the kill history `memwatch oom` shows, and the forecast
  */
 #include "top.h"
 
+#include "memwatch/analyse/analysis.h"
+#include "memwatch/analyse/oom.h"
+#include "memwatch/analyse/sysview.h"
 #include "memwatch/base/format.h"
-#include "memwatch/collect/region.h"
 #include "memwatch/base/util.h"
+#include "memwatch/collect/callsite.h"
+#include "memwatch/collect/ipc.h"
+#include "memwatch/collect/region.h"
 
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* The analysis module (trends, hypotheses): used when its header is in the tree. */
-#if __has_include("memwatch/analyse/analysis.h")
-#include "memwatch/analyse/analysis.h"
-#define TOP_HAVE_ANALYSIS 1
-#else
-#define TOP_HAVE_ANALYSIS 0
-#endif
-
-/* The system module: slab caches, IPC objects, the OOM forecast. */
-#if __has_include("memwatch/analyse/sysview.h") && __has_include("memwatch/analyse/oom.h")
-#include "memwatch/collect/ipc.h"
-#include "memwatch/analyse/oom.h"
-#include "memwatch/analyse/sysview.h"
-#define TOP_HAVE_SYSVIEW 1
-#else
-#define TOP_HAVE_SYSVIEW 0
-#endif
 
 void top_text_free(struct top_text *t)
 {
@@ -138,7 +126,6 @@ int top_src_region_table(struct top_model *m, const struct top_row *r, struct to
 	return rc;
 }
 
-#if TOP_HAVE_ANALYSIS
 int top_src_hypothesis(struct top_model *m, struct top_row *r)
 {
 	if (m->src != TOP_FROM_STORE || r->is_group)
@@ -189,27 +176,56 @@ int top_src_hypotheses_detail(struct top_model *m, const struct top_row *r, stru
 	mw_analysis_release(&a);
 	return rc;
 }
-#else
-int top_src_hypothesis(struct top_model *m MW_UNUSED, struct top_row *r)
+
+/* Sites shown: the report's five; `memwatch callsites PID --top N` lists more. */
+#define TOP_CALLSITES 5
+
+/*
+ * The report's call-site section, one panel line per line (the renderer
+ * escapes the frames); its heading is the panel's title, so it is dropped.
+ */
+int top_src_callsites(struct top_model *m, const struct top_row *r, struct top_text *out)
 {
-	r->tag[0] = '\0';
-	return -EOPNOTSUPP;
+	struct mw_callsite_list l = {0};
+	char *buf = NULL, *line, *next;
+	size_t len = 0;
+	FILE *f = NULL;
+	int rc;
+
+	if (r->is_group)
+		return text_add(out, "%s", "call sites are per process: open one of its processes");
+	if (m->src != TOP_FROM_STORE)
+		return text_add(out, "%s",
+		                "none here: top is sampling /proc itself; memwatchd records call"
+		                " sites (eBPF or perf events) in its database");
+	rc = mw_store_callsites(m->store, r->proc_id, m->now_ms - m->window_ms, m->now_ms,
+	                        TOP_CALLSITES, &l);
+	if (rc < 0)
+		goto out;
+	f = open_memstream(&buf, &len);
+	if (!f) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	mw_callsite_print(f, &l, m->opt.utf8);
+	rc = fclose(f) == 0 ? 0 : -ENOMEM;
+	line = buf ? strchr(buf, '\n') : NULL;
+	for (; rc == 0 && line && line[1]; line = next) {
+		line++;
+		next = strchr(line, '\n');
+		if (next)
+			*next = '\0';
+		/* The report indents by two; the panel indents its blocks itself. */
+		rc = text_add(out, "%s", strncmp(line, "  ", 2) == 0 ? line + 2 : line);
+		if (!next)
+			break;
+	}
+out:
+	free(buf);
+	mw_callsite_list_release(&l);
+	return rc;
 }
 
-int top_src_hypotheses_detail(struct top_model *m MW_UNUSED, const struct top_row *r MW_UNUSED,
-                              struct top_text *out MW_UNUSED)
-{
-	return -EOPNOTSUPP;
-}
-#endif
-
-int top_src_callsites(struct top_model *m MW_UNUSED, const struct top_row *r MW_UNUSED,
-                      struct top_text *out MW_UNUSED)
-{
-	return -EOPNOTSUPP;
-}
-
-#if TOP_HAVE_SYSVIEW
 static int sysview(struct top_model *m, int parts, struct mw_sysview *v)
 {
 	if (m->src != TOP_FROM_STORE)
@@ -376,22 +392,6 @@ int top_src_oom_forecast(struct top_model *m, struct top_text *out)
 	mw_oom_forecast_release(&f);
 	return rc;
 }
-#else
-int top_src_slab(struct top_model *m MW_UNUSED, struct top_text *out MW_UNUSED)
-{
-	return -EOPNOTSUPP;
-}
-
-int top_src_ipc(struct top_model *m MW_UNUSED, struct top_text *out MW_UNUSED)
-{
-	return -EOPNOTSUPP;
-}
-
-int top_src_oom_forecast(struct top_model *m MW_UNUSED, struct top_text *out MW_UNUSED)
-{
-	return -EOPNOTSUPP;
-}
-#endif
 
 /* How memwatch saw a kill, in the words of `memwatch oom`. */
 static const char *kill_seen_by(const struct mw_oom_kill *k)
