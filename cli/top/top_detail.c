@@ -174,10 +174,10 @@ static int metrics_table(struct top_ui *u, const struct detail_line *dl, int y)
 	return y + 1;
 }
 
-static const struct top_row *find_row(struct top_ui *u)
+static struct top_row *find_row(struct top_ui *u)
 {
 	for (size_t i = 0; i < u->nvis; i++) {
-		const struct top_row *r = u->vis[i];
+		struct top_row *r = u->vis[i];
 		if (u->sel_group ? r->is_group && strcmp(r->group, u->sel_groupname) == 0
 		                 : !r->is_group && r->pid == u->sel_pid &&
 		                           r->start_ticks == u->sel_start)
@@ -189,7 +189,7 @@ static const struct top_row *find_row(struct top_ui *u)
 void top_detail_draw(struct top_ui *u, int y0)
 {
 	struct detail_line dl[MW_ARRAY_SIZE(detail_metrics)];
-	const struct top_row *r = find_row(u);
+	struct top_row *r = find_row(u);
 	struct top_text t = {0};
 	char src[256] = "", why[128];
 	int y = y0, rc;
@@ -198,6 +198,8 @@ void top_detail_draw(struct top_ui *u, int y0)
 		top_put(y, 0, COLS, "The process is gone (or filtered out). Esc returns.", A_BOLD);
 		return;
 	}
+	/* A refresh rebuilt the rows, and only the process view looks the tag up for its rows. */
+	top_model_lazy(u->m, r, false);
 	y = identity(u, r, y);
 	/* The verdict first: on a 24-line terminal it must not fall off the bottom. */
 	rc = top_src_hypotheses_detail(u->m, r, &t);
