@@ -204,7 +204,11 @@ void top_detail_draw(struct top_ui *u, int y0)
 	/* The verdict first: on a 24-line terminal it must not fall off the bottom. */
 	rc = top_src_hypotheses_detail(u->m, r, &t);
 	y = top_text_block(u, y, "Leak hypotheses", rc, &t,
-	                   "hypotheses not available in this build (analysis); see growth above");
+	                   top_why(rc,
+	                           r->is_group ? "per process: open one of its processes"
+	                                       : "hypotheses need a database recorded by"
+	                                         " memwatchd; see growth above",
+	                           NULL, "hypotheses", why, sizeof(why)));
 	top_text_free(&t);
 	memset(dl, 0, sizeof(dl));
 	if (r->is_group)
@@ -221,10 +225,16 @@ void top_detail_draw(struct top_ui *u, int y0)
 	}
 	rc = top_src_region_table(u->m, r, &t);
 	y = top_text_block(u, y, "Regions (growth by region)", rc, &t,
-	                   "region breakdown not available in this build (regions collector)");
+	                   top_why(rc,
+	                           r->is_group ? "per process: open one of its processes"
+	                                       : "no region breakdown: memwatchd's smaps tier"
+	                                         " records it in its database",
+	                           "no region breakdown yet: memwatchd's smaps tier samples about"
+	                           " once a minute",
+	                           "regions", why, sizeof(why)));
 	top_text_free(&t);
 	rc = top_src_callsites(u->m, r, &t);
-	snprintf(why, sizeof(why), "call sites unreadable: %s", strerror(rc < 0 ? -rc : 0));
-	top_text_block(u, y, "Call sites holding memory (mappings, heap growth)", rc, &t, why);
+	top_text_block(u, y, "Call sites holding memory (mappings, heap growth)", rc, &t,
+	               top_why(rc, NULL, NULL, "call sites", why, sizeof(why)));
 	top_text_free(&t);
 }

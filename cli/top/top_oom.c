@@ -9,8 +9,6 @@
 #include "memwatch/base/format.h"
 #include "memwatch/base/util.h"
 
-#include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -67,16 +65,14 @@ void top_oom_draw(struct top_ui *u, int y0)
 	int y = y0, rc;
 
 	rc = top_src_oom_history(u->m, &t);
-	if (rc == -EOPNOTSUPP)
-		snprintf(why, sizeof(why), "kill history needs a database recorded by memwatchd");
-	else
-		snprintf(why, sizeof(why), "kill history unreadable: %s",
-		         strerror(rc < 0 ? -rc : 0));
-	y = top_text_block(u, y, "OOM kills in the last hour (recorded by memwatchd)", rc, &t, why);
+	y = top_text_block(u, y, "OOM kills in the last hour (recorded by memwatchd)", rc, &t,
+	                   top_why(rc, "kill history needs a database recorded by memwatchd", NULL,
+	                           "kill history", why, sizeof(why)));
 	top_text_free(&t);
 	y = ranking(u, y);
 	rc = top_src_oom_forecast(u->m, &t);
-	top_text_block(u, y, "Forecast: who is killed first, and when, at current rates", rc, &t,
-	               "forecast not available in this build (analysis)");
+	top_text_block(
+	        u, y, "Forecast: who is killed first, and when, at current rates", rc, &t,
+	        top_why(rc, NULL, "forecast needs a system sample", "forecast", why, sizeof(why)));
 	top_text_free(&t);
 }
