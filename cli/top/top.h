@@ -2,11 +2,13 @@
 /*
  * memwatch top, private to the CLI: the data model (rows from the store or
  * from the embedded collectors), the column table, and the panels. The
- * model knows nothing of ncurses; the panels know nothing of SQL.
+ * model knows nothing of ncurses, and nothing here knows SQL: the store's
+ * readers (memwatch/store/tickread.h and the others) fill plain structs.
  *
- * Sources other branches provide (regions, hypotheses, slab, IPC, OOM
- * forecast) come in through one top_src_* function each, which returns
- * -EOPNOTSUPP until that data exists; the panels then print "-".
+ * The slower sources (regions, hypotheses, call sites, slab, IPC, OOM)
+ * come in through one top_src_* function each, which returns -EOPNOTSUPP
+ * where the mode cannot provide them (embedded sampling keeps no
+ * history); the panels then print "-".
  */
 #ifndef MEMWATCH_CLI_TOP_H
 #define MEMWATCH_CLI_TOP_H
@@ -17,6 +19,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "memwatch/analyse/oom.h"
 #include "memwatch/base/pidmap.h"
 #include "memwatch/collect/proc.h"
 #include "memwatch/analyse/procreport.h"
@@ -27,6 +30,8 @@
 #define TOP_TAG_MAX     12
 #define TOP_SHORT_MS    10000 /* fault rates: over about the last 10 s */
 #define TOP_OOM_HOLD_MS (15 * 60 * 1000)
+/* The OOM view lists kills this far back, as `memwatch oom` does by default. */
+#define TOP_OOM_LIST_MS (60 * 60 * 1000)
 /*
  * Hypothesis tags and region columns change slowly (the region tier
  * samples about once a minute): a row's lookups are reused for this long,
@@ -126,6 +131,11 @@ struct top_model {
 	struct top_sys sys;
 	int64_t oom_ms;   /* last OOM kill seen (events or counter); 0 none */
 	int64_t oom_base; /* embedded: oom_kill counter at start */
+	struct {
+		int64_t tick_id; /* the tick h was read at */
+		int rc;          /* of mw_oom_history_from_store; -EAGAIN: not read yet */
+		struct mw_oom_history h;
+	} oom; /* store: the kills `memwatch oom` lists, TOP_OOM_LIST_MS back */
 	char boot_id[64];
 	char note[160];
 	struct {
@@ -150,7 +160,7 @@ int top_model_step(struct top_model *m, int delta);
 const char *top_user_name(struct top_model *m, uint32_t uid);
 void top_row_release(struct top_row *r);
 
-/* top_sources.c: one function per data source that other branches provide. */
+/* top_sources.c: one function per slower data source, as text lines for a panel. */
 int top_src_regions(struct top_model *m, struct top_row *r);
 int top_src_hypothesis(struct top_model *m, struct top_row *r);
 struct top_text {

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The detail view of one process: its metrics now, their change over the
- * window with a sparkline each, then regions, hypotheses and call sites
- * (the latter three through the seams in top_sources.c).
+ * window with a sparkline each, then regions, hypotheses and the call
+ * sites holding its mappings (the latter three from top_sources.c).
  */
 #include "top_ui.h"
 
@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #define SPARK_W 24
@@ -173,10 +174,10 @@ static int metrics_table(struct top_ui *u, const struct detail_line *dl, int y)
 	return y + 1;
 }
 
-static const struct top_row *find_row(struct top_ui *u)
+static struct top_row *find_row(struct top_ui *u)
 {
 	for (size_t i = 0; i < u->nvis; i++) {
-		const struct top_row *r = u->vis[i];
+		struct top_row *r = u->vis[i];
 		if (u->sel_group ? r->is_group && strcmp(r->group, u->sel_groupname) == 0
 		                 : !r->is_group && r->pid == u->sel_pid &&
 		                           r->start_ticks == u->sel_start)
@@ -188,20 +189,26 @@ static const struct top_row *find_row(struct top_ui *u)
 void top_detail_draw(struct top_ui *u, int y0)
 {
 	struct detail_line dl[MW_ARRAY_SIZE(detail_metrics)];
-	const struct top_row *r = find_row(u);
+	struct top_row *r = find_row(u);
 	struct top_text t = {0};
-	char src[256] = "";
+	char src[256] = "", why[128];
 	int y = y0, rc;
 
 	if (!r) {
 		top_put(y, 0, COLS, "The process is gone (or filtered out). Esc returns.", A_BOLD);
 		return;
 	}
+	/* A refresh rebuilt the rows, and only the process view looks the tag up for its rows. */
+	top_model_lazy(u->m, r, false);
 	y = identity(u, r, y);
 	/* The verdict first: on a 24-line terminal it must not fall off the bottom. */
 	rc = top_src_hypotheses_detail(u->m, r, &t);
 	y = top_text_block(u, y, "Leak hypotheses", rc, &t,
-	                   "hypotheses not available in this build (analysis); see growth above");
+	                   top_why(rc,
+	                           r->is_group ? "per process: open one of its processes"
+	                                       : "hypotheses need a database recorded by"
+	                                         " memwatchd; see growth above",
+	                           NULL, "hypotheses", why, sizeof(why)));
 	top_text_free(&t);
 	memset(dl, 0, sizeof(dl));
 	if (r->is_group)
@@ -218,10 +225,16 @@ void top_detail_draw(struct top_ui *u, int y0)
 	}
 	rc = top_src_region_table(u->m, r, &t);
 	y = top_text_block(u, y, "Regions (growth by region)", rc, &t,
-	                   "region breakdown not available in this build (regions collector)");
+	                   top_why(rc,
+	                           r->is_group ? "per process: open one of its processes"
+	                                       : "no region breakdown: memwatchd's smaps tier"
+	                                         " records it in its database",
+	                           "no region breakdown yet: memwatchd's smaps tier samples about"
+	                           " once a minute",
+	                           "regions", why, sizeof(why)));
 	top_text_free(&t);
 	rc = top_src_callsites(u->m, r, &t);
 	top_text_block(u, y, "Call sites holding memory (mappings, heap growth)", rc, &t,
-	               "call sites not available (needs eBPF evidence)");
+	               top_why(rc, NULL, NULL, "call sites", why, sizeof(why)));
 	top_text_free(&t);
 }

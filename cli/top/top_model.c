@@ -8,11 +8,11 @@
 
 #include "memwatch/collect/cgroup.h"
 #include "memwatch/base/util.h"
+#include "memwatch/store/tickread.h"
 
 #include <errno.h>
 #include <math.h>
 #include <pwd.h>
-#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -217,101 +217,61 @@ static int refresh_embedded(struct top_model *m)
 
 /* ---- store source ---- */
 
-static int sql_fail(struct top_model *m, int rc, const char *what)
+/* The note says what failed in SQLite's words; the caller gets -errno. */
+static int store_fail(struct top_model *m, int r, const char *what)
 {
-	snprintf(m->note, sizeof(m->note), "%s: %s", what, sqlite3_errmsg(mw_store_db(m->store)));
-	return rc == SQLITE_BUSY ? -EBUSY : -EIO;
+	snprintf(m->note, sizeof(m->note), "%s: %s", what,
+	         r == -ENOMEM ? strerror(ENOMEM) : mw_store_errmsg(m->store));
+	return r;
 }
 
 /* The latest tick at or before at_ms (any tick when at_ms is 0). */
 static int store_pick_tick(struct top_model *m, int64_t at_ms, int64_t *id, int64_t *t_ms)
 {
-	sqlite3_stmt *st = NULL;
-	int rc;
+	struct mw_tick_ref t;
+	int r = mw_store_tick_at(m->store, at_ms, &t);
 
-	rc = sqlite3_prepare_v2(
-	        mw_store_db(m->store),
-	        "SELECT id, t_ms FROM ticks WHERE t_ms <= ? ORDER BY t_ms DESC, id DESC"
-	        " LIMIT 1",
-	        -1, &st, NULL);
-	if (rc != SQLITE_OK)
-		return sql_fail(m, rc, "ticks");
-	sqlite3_bind_int64(st, 1, at_ms ? at_ms : INT64_MAX);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*id = sqlite3_column_int64(st, 0);
-		*t_ms = sqlite3_column_int64(st, 1);
-	}
-	sqlite3_finalize(st);
-	if (rc == SQLITE_DONE)
-		return -ENODATA;
-	return rc == SQLITE_ROW ? 0 : sql_fail(m, rc, "ticks");
+	if (r == -ENODATA)
+		return r;
+	if (r < 0)
+		return store_fail(m, r, "ticks");
+	*id = t.id;
+	*t_ms = t.t_ms;
+	return 0;
 }
 
-static int64_t col_i64(sqlite3_stmt *st, int c)
-{
-	return sqlite3_column_type(st, c) == SQLITE_NULL ? MW_UNKNOWN : sqlite3_column_int64(st, c);
-}
-
-/*
- * Processes alive at the tick, with their latest row at or before it
- * (rows are only written on change, so the latest row is the value).
- * Live view uses the exit_tick index; replay needs the range test.
- */
+/* Processes alive at the tick, with their values then. */
 static int store_rows(struct top_model *m)
 {
-	char sql[2048];
-	size_t o;
-	sqlite3_stmt *st = NULL;
-	bool live = m->at_ms == 0;
-	int rc, r = 0;
+	struct mw_tick_procs ps;
+	int r;
 
-	o = (size_t)snprintf(sql, sizeof(sql),
-	                     "SELECT p.id, p.pid, p.ppid, p.uid, p.start_ticks, c.value, l.value,"
-	                     " g.value");
-	for (int i = 0; i < MW_PM_COUNT; i++)
-		o += (size_t)snprintf(sql + o, sizeof(sql) - o, ", s.%s", mw_proc_metric_names[i]);
-	snprintf(sql + o, sizeof(sql) - o,
-	         " FROM procs p JOIN proc_samples s ON s.proc = p.id AND s.tick ="
-	         " (SELECT max(tick) FROM proc_samples WHERE proc = p.id AND tick <= ?1)"
-	         " LEFT JOIN strings c ON c.id = p.comm LEFT JOIN strings l ON l.id = p.cmdline"
-	         " LEFT JOIN strings g ON g.id = p.cgroup WHERE %s ORDER BY p.id",
-	         live ? "p.exit_tick IS NULL"
-	              : "p.first_tick <= ?1 AND (p.exit_tick IS NULL OR p.exit_tick > ?1)");
-	rc = sqlite3_prepare_v2(mw_store_db(m->store), sql, -1, &st, NULL);
-	if (rc != SQLITE_OK)
-		return sql_fail(m, rc, "processes");
-	sqlite3_bind_int64(st, 1, m->tick_id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	r = mw_store_procs_at(m->store, m->tick_id, m->at_ms == 0, &ps);
+	if (r < 0)
+		return store_fail(m, r, "processes");
+	for (size_t i = 0; i < ps.n; i++) {
+		struct mw_tick_proc *p = &ps.v[i];
 		struct top_row *row = rows_add(m);
-		const unsigned char *comm = sqlite3_column_text(st, 5);
-		const unsigned char *cmd = sqlite3_column_text(st, 6);
-		const unsigned char *cg = sqlite3_column_text(st, 7);
 
 		if (!row) {
 			r = -ENOMEM;
 			break;
 		}
-		row->proc_id = sqlite3_column_int64(st, 0);
-		row->pid = sqlite3_column_int(st, 1);
-		row->ppid = sqlite3_column_int(st, 2);
-		row->uid = (uint32_t)sqlite3_column_int64(st, 3);
-		row->start_ticks = (uint64_t)sqlite3_column_int64(st, 4);
-		snprintf(row->comm, sizeof(row->comm), "%s", comm ? (const char *)comm : "");
-		row->cmdline = strdup(cmd ? (const char *)cmd : "");
-		row->cgroup = strdup(cg ? (const char *)cg : "");
-		if (!row->cmdline || !row->cgroup) {
-			r = -ENOMEM;
-			break;
-		}
+		row->proc_id = p->proc_id;
+		row->pid = p->pid;
+		row->ppid = p->ppid;
+		row->uid = p->uid;
+		row->start_ticks = p->start_ticks;
+		memcpy(row->comm, p->comm, sizeof(row->comm));
+		/* The row takes the strings over. */
+		row->cmdline = p->cmdline;
+		row->cgroup = p->cgroup;
+		p->cmdline = p->cgroup = NULL;
 		group_of(row->cgroup, row->group, sizeof(row->group));
 		snprintf(row->user, sizeof(row->user), "%s", top_user_name(m, row->uid));
-		for (int i = 0; i < MW_PM_COUNT; i++)
-			row->m[i] = col_i64(st, 8 + i);
+		memcpy(row->m, p->m, sizeof(row->m));
 	}
-	if (r == 0 && rc != SQLITE_DONE)
-		r = sql_fail(m, rc, "processes");
-	sqlite3_finalize(st);
+	mw_tick_procs_release(&ps);
 	return r;
 }
 
@@ -326,41 +286,25 @@ typedef void (*past_fn)(struct top_row *r, int64_t t_ms, int64_t then_ms, int64_
 
 static int store_past(struct top_model *m, int64_t then_tick, int64_t then_ms, past_fn fn)
 {
-	static const char sql[] =
-	        "SELECT p.id, t.t_ms, s.rss, s.minflt, s.majflt FROM procs p"
-	        " JOIN proc_samples s ON s.proc = p.id AND s.tick = coalesce("
-	        " (SELECT max(tick) FROM proc_samples WHERE proc = p.id AND tick <= ?2),"
-	        " (SELECT min(tick) FROM proc_samples WHERE proc = p.id))"
-	        " JOIN ticks t ON t.id = s.tick WHERE %s ORDER BY p.id";
-	char q[1024];
-	sqlite3_stmt *st = NULL;
+	struct mw_procs_then pt;
 	size_t k = 0;
-	int rc;
+	int r;
 
-	snprintf(q, sizeof(q), sql,
-	         m->at_ms == 0
-	                 ? "p.exit_tick IS NULL"
-	                 : "p.first_tick <= ?1 AND (p.exit_tick IS NULL OR p.exit_tick > ?1)");
-	rc = sqlite3_prepare_v2(mw_store_db(m->store), q, -1, &st, NULL);
-	if (rc != SQLITE_OK)
-		return sql_fail(m, rc, "history");
-	sqlite3_bind_int64(st, 1, m->tick_id);
-	sqlite3_bind_int64(st, 2, then_tick);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int64_t id = sqlite3_column_int64(st, 0), v[3];
+	r = mw_store_procs_then(m->store, m->tick_id, m->at_ms == 0, then_tick, &pt);
+	if (r < 0)
+		return store_fail(m, r, "history");
+	for (size_t i = 0; i < pt.n && k < m->n; i++) {
+		const struct mw_proc_then *p = &pt.v[i];
+		const int64_t v[3] = {p->rss, p->minflt, p->majflt};
 
-		while (k < m->n && m->rows[k].proc_id < id)
+		while (k < m->n && m->rows[k].proc_id < p->proc_id)
 			k++;
-		if (k == m->n)
-			break;
-		if (m->rows[k].proc_id != id)
+		if (k == m->n || m->rows[k].proc_id != p->proc_id)
 			continue;
-		for (int i = 0; i < 3; i++)
-			v[i] = col_i64(st, 2 + i);
-		fn(&m->rows[k], sqlite3_column_int64(st, 1), then_ms, m->now_ms, v);
+		fn(&m->rows[k], p->t_ms, then_ms, m->now_ms, v);
 	}
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : sql_fail(m, rc, "history");
+	mw_procs_then_release(&pt);
+	return 0;
 }
 
 static double rate(int64_t a, int64_t b, int64_t t0, int64_t t1, double per_ms)
@@ -389,108 +333,65 @@ static void past_faults(struct top_row *r, int64_t t_ms, int64_t then_ms, int64_
 	r->majflt_s = rate(v[2], r->m[MW_PM_majflt], from, now, 1000.0);
 }
 
-static int store_sys_at(struct top_model *m, int64_t tick, struct mw_sys_sample *out)
-{
-	char sql[4096];
-	size_t o = 0;
-	sqlite3_stmt *st = NULL;
-	int rc, c = 0;
-
-	o += (size_t)snprintf(sql + o, sizeof(sql) - o, "SELECT tick");
-	for (int i = 0; i < MW_MI_COUNT; i++)
-		o += (size_t)snprintf(sql + o, sizeof(sql) - o, ",%s", mw_meminfo_columns[i]);
-	for (int i = 0; i < MW_VM_COUNT; i++)
-		o += (size_t)snprintf(sql + o, sizeof(sql) - o, ",%s", mw_vmstat_columns[i]);
-	for (int i = 0; i < MW_PSI_COUNT; i++)
-		o += (size_t)snprintf(sql + o, sizeof(sql) - o, ",%s", mw_psi_columns[i]);
-	snprintf(sql + o, sizeof(sql) - o,
-	         " FROM sys_samples WHERE tick <= ? ORDER BY tick DESC LIMIT 1");
-	rc = sqlite3_prepare_v2(mw_store_db(m->store), sql, -1, &st, NULL);
-	if (rc != SQLITE_OK)
-		return sql_fail(m, rc, "system");
-	sqlite3_bind_int64(st, 1, tick);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		c = 1;
-		for (int i = 0; i < MW_MI_COUNT; i++)
-			out->mem[i] = col_i64(st, c++);
-		for (int i = 0; i < MW_VM_COUNT; i++)
-			out->vm[i] = col_i64(st, c++);
-		for (int i = 0; i < MW_PSI_COUNT; i++)
-			out->psi[i] = col_i64(st, c++);
-	}
-	sqlite3_finalize(st);
-	if (rc == SQLITE_DONE)
-		return -ENODATA;
-	return rc == SQLITE_ROW ? 0 : sql_fail(m, rc, "system");
-}
-
-static int64_t scalar(struct top_model *m, const char *sql, int64_t a, int64_t b)
-{
-	sqlite3_stmt *st = NULL;
-	int64_t v = MW_UNKNOWN;
-
-	if (sqlite3_prepare_v2(mw_store_db(m->store), sql, -1, &st, NULL) != SQLITE_OK)
-		return MW_UNKNOWN;
-	sqlite3_bind_int64(st, 1, a);
-	sqlite3_bind_int64(st, 2, b);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = col_i64(st, 0);
-	sqlite3_finalize(st);
-	return v;
-}
-
-/* The tick at or before t_ms (the first tick when t_ms predates them all). */
+/* The tick at or before t_ms (the first tick when t_ms predates them all); MW_UNKNOWN none. */
 static int64_t tick_at(struct top_model *m, int64_t t_ms, int64_t *tick_ms)
 {
-	int64_t id = scalar(m, "SELECT id FROM ticks WHERE t_ms <= ?1 ORDER BY t_ms DESC LIMIT 1",
-	                    t_ms, 0);
+	struct mw_tick_ref t;
 
-	if (id == MW_UNKNOWN)
-		id = scalar(m, "SELECT min(id) FROM ticks", 0, 0);
-	*tick_ms = scalar(m, "SELECT t_ms FROM ticks WHERE id = ?1", id, 0);
-	return id;
+	if (mw_store_tick_at_or_first(m->store, t_ms, &t) < 0) {
+		*tick_ms = MW_UNKNOWN;
+		return MW_UNKNOWN;
+	}
+	*tick_ms = t.t_ms;
+	return t.id;
+}
+
+/*
+ * The kills `memwatch oom` lists, over TOP_OOM_LIST_MS before the moment
+ * shown; recomputed when that moment changes (the kernel log read and the
+ * victims' series are too costly for every redraw).
+ */
+static void store_oom(struct top_model *m)
+{
+	int64_t counter_ms = 0;
+
+	if (m->oom.rc == -EAGAIN || m->oom.tick_id != m->tick_id) {
+		mw_oom_history_release(&m->oom.h);
+		m->oom.rc = mw_oom_history_from_store(m->store, m->now_ms - TOP_OOM_LIST_MS,
+		                                      m->now_ms, &m->oom.h);
+		m->oom.tick_id = m->tick_id;
+	}
+	/* The header holds the latest kill for TOP_OOM_HOLD_MS. */
+	m->oom_ms = 0;
+	for (size_t i = 0; m->oom.rc == 0 && i < m->oom.h.n; i++)
+		if (m->oom.h.v[i].t_ms <= m->now_ms && m->oom.h.v[i].t_ms > m->oom_ms)
+			m->oom_ms = m->oom.h.v[i].t_ms;
+	/*
+	 * A rise of the counter with no event and no recorded victim (it died
+	 * between two ticks) is a kill all the same: the OOM view counts it.
+	 */
+	if (mw_store_oom_counter_rise(m->store, m->tick_id, m->now_ms - TOP_OOM_HOLD_MS,
+	                              &counter_ms) == 0 &&
+	    counter_ms > m->oom_ms)
+		m->oom_ms = counter_ms;
 }
 
 static void store_system(struct top_model *m)
 {
 	struct top_sys *s = &m->sys;
-	int64_t prev_ms, base_ms, prev_tick, base_tick, v_then, v_now, ev;
+	int64_t prev_ms, base_ms, prev_tick, base_tick;
 
-	s->valid = store_sys_at(m, m->tick_id, &s->now) == 0;
+	s->valid = mw_store_sys_at(m->store, m->tick_id, &s->now) == 0;
 	s->t_ms = m->now_ms;
 	prev_tick = tick_at(m, m->now_ms - TOP_SHORT_MS, &prev_ms);
 	s->have_prev = prev_tick != MW_UNKNOWN && prev_tick < m->tick_id &&
-	               store_sys_at(m, prev_tick, &s->prev) == 0;
+	               mw_store_sys_at(m->store, prev_tick, &s->prev) == 0;
 	s->dt_s = (double)(m->now_ms - prev_ms) / 1000.0;
 	base_tick = tick_at(m, m->now_ms - m->window_ms, &base_ms);
 	s->have_base = base_tick != MW_UNKNOWN && base_tick < m->tick_id &&
-	               store_sys_at(m, base_tick, &s->base) == 0;
+	               mw_store_sys_at(m->store, base_tick, &s->base) == 0;
 	s->base_dt_s = (double)(m->now_ms - base_ms) / 1000.0;
-
-	/* An OOM kill: an event, or the kernel's counter rising within the hold time. */
-	m->oom_ms = 0;
-	ev = scalar(m, "SELECT max(t_ms) FROM events WHERE kind = 'oom-kill' AND t_ms <= ?1",
-	            m->now_ms, 0);
-	if (ev != MW_UNKNOWN)
-		m->oom_ms = ev;
-	v_now = s->valid ? s->now.vm[MW_VM_oom_kill] : MW_UNKNOWN;
-	v_then = scalar(m,
-	                "SELECT s.oom_kill FROM sys_samples s JOIN ticks t ON t.id = s.tick"
-	                " WHERE t.t_ms <= ?1 ORDER BY t.t_ms DESC LIMIT 1",
-	                m->now_ms - TOP_OOM_HOLD_MS, 0);
-	if (v_then == MW_UNKNOWN)
-		v_then = scalar(m, "SELECT min(oom_kill) FROM sys_samples WHERE tick <= ?1",
-		                m->tick_id, 0);
-	if (v_now != MW_UNKNOWN && v_then != MW_UNKNOWN && v_now > v_then) {
-		/* When the counter first reached its present value. */
-		int64_t t = scalar(m,
-		                   "SELECT min(t.t_ms) FROM sys_samples s JOIN ticks t ON"
-		                   " t.id = s.tick WHERE s.oom_kill >= ?1 AND t.id <= ?2",
-		                   v_now, m->tick_id);
-		if (t != MW_UNKNOWN && t > m->oom_ms)
-			m->oom_ms = t;
-	}
+	store_oom(m);
 }
 
 static int refresh_store(struct top_model *m)
@@ -501,8 +402,8 @@ static int refresh_store(struct top_model *m)
 	r = store_pick_tick(m, m->at_ms, &m->tick_id, &m->now_ms);
 	if (r < 0)
 		return r;
-	if (!m->first_ms)
-		m->first_ms = scalar(m, "SELECT min(t_ms) FROM ticks", 0, 0);
+	if (!m->first_ms && mw_store_first_tick_ms(m->store, &m->first_ms) < 0)
+		m->first_ms = 0;
 	rows_clear(m);
 	r = store_rows(m);
 	if (r < 0)
@@ -582,34 +483,23 @@ void top_model_lazy(struct top_model *m, struct top_row *r, bool spark)
 
 int top_model_step(struct top_model *m, int delta)
 {
-	int64_t id, t;
-	const char *sql = delta < 0 ? "SELECT id, t_ms FROM ticks WHERE id < ?1 ORDER BY id DESC"
-	                              " LIMIT 1 OFFSET ?2"
-	                            : "SELECT id, t_ms FROM ticks WHERE id > ?1 ORDER BY id LIMIT 1"
-	                              " OFFSET ?2";
-	sqlite3_stmt *st = NULL;
-	int rc;
+	struct mw_tick_ref t;
+	int r;
 
 	if (m->src != TOP_FROM_STORE)
 		return -EOPNOTSUPP;
-	rc = sqlite3_prepare_v2(mw_store_db(m->store), sql, -1, &st, NULL);
-	if (rc != SQLITE_OK)
-		return sql_fail(m, rc, "step");
-	sqlite3_bind_int64(st, 1, m->tick_id);
-	sqlite3_bind_int64(st, 2, (delta < 0 ? -delta : delta) - 1);
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW) {
-		sqlite3_finalize(st);
+	if (delta == 0)
+		return 0;
+	r = mw_store_tick_step(m->store, m->tick_id, delta, &t);
+	if (r == -ENODATA) {
 		/* Past the newest tick: back to live. */
 		if (delta > 0)
 			m->at_ms = 0;
 		return delta > 0 ? 0 : -ERANGE;
 	}
-	id = sqlite3_column_int64(st, 0);
-	t = sqlite3_column_int64(st, 1);
-	sqlite3_finalize(st);
-	(void)id;
-	m->at_ms = t;
+	if (r < 0)
+		return store_fail(m, r, "step");
+	m->at_ms = t.t_ms;
 	return 0;
 }
 
@@ -654,6 +544,7 @@ int top_model_open(struct top_model *m, const struct top_opts *o, char *err, siz
 
 	memset(m, 0, sizeof(*m));
 	m->opt = *o;
+	m->oom.rc = -EAGAIN;
 	m->at_ms = o->at_ms;
 	m->window_ms = o->window_ms;
 	mw_boot_id("", m->boot_id, sizeof(m->boot_id));
@@ -688,6 +579,7 @@ void top_model_close(struct top_model *m)
 	mw_pidmap_free(m->hist);
 	mw_pidmap_free(m->lazy);
 	mw_proc_collector_free(m->pc);
+	mw_oom_history_release(&m->oom.h);
 	mw_store_close(m->store);
 	memset(m, 0, sizeof(*m));
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The OOM view: kills recorded by the daemon, the kernel's own ranking
- * (oom_score) of the processes now, and the forecast when it exists.
+ * The OOM view: the kills `memwatch oom` lists (its history, so the two
+ * agree with or without eBPF), the kernel's own ranking (oom_score) of the
+ * processes now, and the forecast.
  */
 #include "top_ui.h"
 
@@ -60,15 +61,18 @@ static int ranking(struct top_ui *u, int y)
 void top_oom_draw(struct top_ui *u, int y0)
 {
 	struct top_text t = {0};
+	char why[128];
 	int y = y0, rc;
 
 	rc = top_src_oom_history(u->m, &t);
-	y = top_text_block(u, y, "OOM kills (recorded by memwatchd)", rc, &t,
-	                   "kill history needs a database recorded by memwatchd");
+	y = top_text_block(u, y, "OOM kills in the last hour (recorded by memwatchd)", rc, &t,
+	                   top_why(rc, "kill history needs a database recorded by memwatchd", NULL,
+	                           "kill history", why, sizeof(why)));
 	top_text_free(&t);
 	y = ranking(u, y);
 	rc = top_src_oom_forecast(u->m, &t);
-	top_text_block(u, y, "Forecast: who is killed first, and when, at current rates", rc, &t,
-	               "forecast not available in this build (analysis)");
+	top_text_block(
+	        u, y, "Forecast: who is killed first, and when, at current rates", rc, &t,
+	        top_why(rc, NULL, "forecast needs a system sample", "forecast", why, sizeof(why)));
 	top_text_free(&t);
 }

@@ -1,47 +1,36 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The seams of memwatch top: one function per data source that another
- * part of memwatch provides. Each returns -EOPNOTSUPP while its source is
- * not in this build, and the panels print "-" (never 0) for it. When a
- * source lands, only its function here changes:
+ * The slower sources of memwatch top, each as lines of text for a panel
+ * (escaped here: names, frames and details come from /proc and the
+ * kernel). Each returns -EOPNOTSUPP where the mode cannot provide it,
+ * and the panel prints "-" (never 0) for it:
  *
- *   regions      region.h: mw_store_region_series (store) / mw_region_read
- *   hypothesis   the analysis branch's per-process top-hypothesis tag
- *   slab, IPC    the system branch's slab caches and IPC objects
- *   OOM forecast the analysis/system branch's ranking and time to exhaustion
- *   call sites   bpfdata.h: outstanding mmaps by call stack
+ *   regions      region.h: mw_store_region_series (store)
+ *   hypothesis   analysis.h: the per-process top hypothesis and its evidence
+ *   call sites   callsite.h: outstanding mappings by call stack (store)
+ *   slab, IPC    sysview.h: slab caches and IPC objects (IPC also live)
+ *   OOM          oom.h: the kill history `memwatch oom` shows, and the forecast
  */
 #include "top.h"
 
+#include "memwatch/analyse/analysis.h"
+#include "memwatch/analyse/oom.h"
+#include "memwatch/analyse/sysview.h"
 #include "memwatch/base/format.h"
-#include "memwatch/collect/region.h"
+#include "memwatch/store/callsitestore.h"
 #include "memwatch/store/regionstore.h"
+#include "memwatch/view/callsiteview.h"
 #include "memwatch/base/util.h"
+#include "memwatch/collect/callsite.h"
+#include "memwatch/collect/ipc.h"
+#include "memwatch/collect/region.h"
 
 #include <errno.h>
 #include <math.h>
-#include <sqlite3.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* The analysis module (trends, hypotheses): used when its header is in the tree. */
-#if __has_include("memwatch/analyse/analysis.h")
-#include "memwatch/analyse/analysis.h"
-#define TOP_HAVE_ANALYSIS 1
-#else
-#define TOP_HAVE_ANALYSIS 0
-#endif
-
-/* The system module: slab caches, IPC objects, the OOM forecast. */
-#if __has_include("memwatch/analyse/sysview.h") && __has_include("memwatch/analyse/oom.h")
-#include "memwatch/collect/ipc.h"
-#include "memwatch/analyse/oom.h"
-#include "memwatch/analyse/sysview.h"
-#define TOP_HAVE_SYSVIEW 1
-#else
-#define TOP_HAVE_SYSVIEW 0
-#endif
 
 void top_text_free(struct top_text *t)
 {
@@ -140,7 +129,6 @@ int top_src_region_table(struct top_model *m, const struct top_row *r, struct to
 	return rc;
 }
 
-#if TOP_HAVE_ANALYSIS
 int top_src_hypothesis(struct top_model *m, struct top_row *r)
 {
 	if (m->src != TOP_FROM_STORE || r->is_group)
@@ -191,27 +179,56 @@ int top_src_hypotheses_detail(struct top_model *m, const struct top_row *r, stru
 	mw_analysis_release(&a);
 	return rc;
 }
-#else
-int top_src_hypothesis(struct top_model *m MW_UNUSED, struct top_row *r)
+
+/* Sites shown: the report's five; `memwatch callsites PID --top N` lists more. */
+#define TOP_CALLSITES 5
+
+/*
+ * The report's call-site section, one panel line per line (the renderer
+ * escapes the frames); its heading is the panel's title, so it is dropped.
+ */
+int top_src_callsites(struct top_model *m, const struct top_row *r, struct top_text *out)
 {
-	r->tag[0] = '\0';
-	return -EOPNOTSUPP;
+	struct mw_callsite_list l = {0};
+	char *buf = NULL, *line, *next;
+	size_t len = 0;
+	FILE *f = NULL;
+	int rc;
+
+	if (r->is_group)
+		return text_add(out, "%s", "call sites are per process: open one of its processes");
+	if (m->src != TOP_FROM_STORE)
+		return text_add(out, "%s",
+		                "none here: top is sampling /proc itself; memwatchd records call"
+		                " sites (eBPF or perf events) in its database");
+	rc = mw_store_callsites(m->store, r->proc_id, m->now_ms - m->window_ms, m->now_ms,
+	                        TOP_CALLSITES, &l);
+	if (rc < 0)
+		goto out;
+	f = open_memstream(&buf, &len);
+	if (!f) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	mw_callsite_print(f, &l, m->opt.utf8);
+	rc = fclose(f) == 0 ? 0 : -ENOMEM;
+	line = buf ? strchr(buf, '\n') : NULL;
+	for (; rc == 0 && line && line[1]; line = next) {
+		line++;
+		next = strchr(line, '\n');
+		if (next)
+			*next = '\0';
+		/* The report indents by two; the panel indents its blocks itself. */
+		rc = text_add(out, "%s", strncmp(line, "  ", 2) == 0 ? line + 2 : line);
+		if (!next)
+			break;
+	}
+out:
+	free(buf);
+	mw_callsite_list_release(&l);
+	return rc;
 }
 
-int top_src_hypotheses_detail(struct top_model *m MW_UNUSED, const struct top_row *r MW_UNUSED,
-                              struct top_text *out MW_UNUSED)
-{
-	return -EOPNOTSUPP;
-}
-#endif
-
-int top_src_callsites(struct top_model *m MW_UNUSED, const struct top_row *r MW_UNUSED,
-                      struct top_text *out MW_UNUSED)
-{
-	return -EOPNOTSUPP;
-}
-
-#if TOP_HAVE_SYSVIEW
 static int sysview(struct top_model *m, int parts, struct mw_sysview *v)
 {
 	if (m->src != TOP_FROM_STORE)
@@ -378,47 +395,59 @@ int top_src_oom_forecast(struct top_model *m, struct top_text *out)
 	mw_oom_forecast_release(&f);
 	return rc;
 }
-#else
-int top_src_slab(struct top_model *m MW_UNUSED, struct top_text *out MW_UNUSED)
+
+/* How memwatch saw a kill, in the words of `memwatch oom`. */
+static const char *kill_seen_by(const struct mw_oom_kill *k)
 {
-	return -EOPNOTSUPP;
+	if (k->from_event)
+		return "event";
+	return k->in_kernel_log ? "oom_kill counter + kernel log" : "oom_kill counter";
 }
 
-int top_src_ipc(struct top_model *m MW_UNUSED, struct top_text *out MW_UNUSED)
-{
-	return -EOPNOTSUPP;
-}
-
-int top_src_oom_forecast(struct top_model *m MW_UNUSED, struct top_text *out MW_UNUSED)
-{
-	return -EOPNOTSUPP;
-}
-#endif
-
-/* OOM kills recorded by the daemon (events of kind oom-kill), newest first. */
+/*
+ * The kills `memwatch oom` lists (its history, read at refresh), newest
+ * first: who, memory at the kill, how it was seen, what grew before it.
+ */
 int top_src_oom_history(struct top_model *m, struct top_text *out)
 {
-	sqlite3_stmt *st = NULL;
-	int rc, r = 0;
+	const struct mw_oom_history *h = &m->oom.h;
+	char span[32];
+	int rc = 0;
 
 	if (m->src != TOP_FROM_STORE)
 		return -EOPNOTSUPP;
-	rc = sqlite3_prepare_v2(mw_store_db(m->store),
-	                        "SELECT t_ms, pid, detail FROM events WHERE kind = 'oom-kill'"
-	                        " AND t_ms <= ? ORDER BY t_ms DESC LIMIT 200",
-	                        -1, &st, NULL);
-	if (rc != SQLITE_OK)
-		return -EIO;
-	sqlite3_bind_int64(st, 1, m->now_ms);
-	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const unsigned char *d = sqlite3_column_text(st, 2);
-		char when[32], esc[512];
+	if (m->oom.rc < 0)
+		return m->oom.rc;
+	for (size_t i = h->n; i-- > 0 && rc == 0;) {
+		const struct mw_oom_kill *k = &h->v[i];
+		char when[32], rss[32], lim[32], a[32], b[32], d[32], comm[4 * MW_COMM_MAX];
 
-		mw_fmt_time(when, sizeof(when), (uint64_t)sqlite3_column_int64(st, 0) * 1000000ull);
-		mw_escape_term(d ? (const char *)d : "", d ? strlen((const char *)d) : 0, esc,
-		               sizeof(esc), m->opt.utf8);
-		r = text_add(out, "%s  pid %-8d %s", when, sqlite3_column_int(st, 1), esc);
+		mw_fmt_time(when, sizeof(when), (uint64_t)k->t_ms * 1000000ull);
+		mw_escape_term(k->comm, strlen(k->comm), comm, sizeof(comm), m->opt.utf8);
+		mw_fmt_bytes(rss, sizeof(rss), k->rss);
+		if (k->cgroup_limit != MW_UNKNOWN)
+			snprintf(lim, sizeof(lim), "  cgroup limit %s",
+			         mw_fmt_bytes(a, sizeof(a), k->cgroup_limit));
+		else
+			lim[0] = '\0';
+		rc = text_add(out, "!%s  pid %-8d %-16s rss %s%s  (%s)", when, (int)k->pid,
+		              comm[0] ? comm : "?", rss, lim, kill_seen_by(k));
+		if (rc == 0 && k->rss_before != MW_UNKNOWN && k->rss_last != MW_UNKNOWN &&
+		    k->npoints > 0)
+			rc = text_add(out, "    before: rss %s -> %s over %s",
+			              mw_fmt_bytes(a, sizeof(a), k->rss_before),
+			              mw_fmt_bytes(b, sizeof(b), k->rss_last),
+			              mw_fmt_duration(d, sizeof(d),
+			                              (uint64_t)(k->last_sample_ms - k->pt_ms[0]) *
+			                                      1000000ull));
 	}
-	sqlite3_finalize(st);
-	return r;
+	/* Rises no event explains and no recorded process matches still are kills. */
+	if (rc == 0 && h->counter_total != MW_UNKNOWN && h->counter_total > (int64_t)h->n)
+		rc = text_add(out,
+		              "!vmstat oom_kill rose by %lld in the last %s: %lld victim(s) died"
+		              " before memwatchd recorded them",
+		              (long long)h->counter_total,
+		              mw_fmt_duration(span, sizeof(span), TOP_OOM_LIST_MS * 1000000ull),
+		              (long long)(h->counter_total - (int64_t)h->n));
+	return rc;
 }

@@ -152,6 +152,7 @@ void top_system_draw(struct top_ui *u, int y0)
 	struct top_sys *s = &u->m->sys;
 	const int64_t *mi = s->now.mem;
 	struct top_text t = {0};
+	char why[128];
 	int y = y0, rc;
 
 	if (!s->valid) {
@@ -180,6 +181,7 @@ void top_system_draw(struct top_ui *u, int y0)
 	y = exhaustion_lines(u, y);
 	rc = top_src_slab(u->m, &t);
 	top_text_block(u, y, "Top growing slab caches", rc, &t,
-	               "slab caches not available in this build (system collector)");
+	               top_why(rc, "slab caches need a database recorded by memwatchd",
+	                       "no slab sample in the window", "slab caches", why, sizeof(why)));
 	top_text_free(&t);
 }

@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <wchar.h>
@@ -423,4 +424,16 @@ int top_text_block(struct top_ui *u, int y, const char *title, int r, const stru
 		y++;
 	}
 	return y + 1;
+}
+
+const char *top_why(int rc, const char *needs, const char *nodata, const char *what, char *buf,
+                    size_t cap)
+{
+	if (rc == -EOPNOTSUPP && needs)
+		snprintf(buf, cap, "%s", needs);
+	else if (rc == -ENODATA && nodata)
+		snprintf(buf, cap, "%s", nodata);
+	else
+		snprintf(buf, cap, "%s unreadable: %s", what, strerror(rc < 0 ? -rc : EIO));
+	return buf;
 }

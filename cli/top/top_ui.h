@@ -76,6 +76,13 @@ void top_meter(struct top_ui *u, int y, int x, int w, const char *label, const i
 /* A text block with a title, "-" lines when a source is missing; returns next y. */
 int top_text_block(struct top_ui *u, int y, const char *title, int r, const struct top_text *t,
                    const char *missing);
+/*
+ * Why a source gave a panel nothing, into buf: needs when the mode cannot
+ * provide it (-EOPNOTSUPP), nodata when nothing is recorded yet (-ENODATA),
+ * else "what unreadable: error". needs and nodata may be NULL.
+ */
+const char *top_why(int rc, const char *needs, const char *nodata, const char *what, char *buf,
+                    size_t cap);
 
 /* top_keys.c */
 void top_keys_handle(struct top_ui *u, int ch);

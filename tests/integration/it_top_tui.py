@@ -5,6 +5,7 @@ against a database a real memwatchd recorded of a growing and a flat
 workload. The recording runs in its own PID namespace with its own /proc,
 so the database holds exactly those processes and the ordering checks
 cannot be disturbed by whatever else runs on the host."""
+import json
 import os
 import re
 import shutil
@@ -13,12 +14,9 @@ import subprocess
 import time
 
 import mwtest
-from mwtest import (MEMWATCH, MEMWATCHD, WORKLOADS, check, run, skip, spawn, tmpdir, ticks)
+from mwtest import (MEMWATCH, MEMWATCHD, WORKLOADS, check, cli, cli_json, daemon_log, run, skip,
+                    spawn, start_daemon, start_workload, stop, tmpdir, ticks)
 import mwtmux
-
-HAVE_HYPOTHESES = os.environ.get("MW_HAVE_HYPOTHESES") == "1"
-HAVE_SYSVIEW = os.environ.get("MW_HAVE_SYSVIEW") == "1"
-
 
 def record(db, seconds=20):
     """memwatchd at 1 s in a fresh PID namespace with heap_grow (8 MiB/s) and flat."""
@@ -81,10 +79,9 @@ def test_tui():
         r = rows(s)
         check("heap_grow" in cmd_of(r[0]), f"grower first under the default sort: {r[:3]}")
         flat = [x for x in r if "flat" in cmd_of(x)]
-        if HAVE_HYPOTHESES:
-            check(r[0][8] in ("HEAP", "OOM"), f"grower's HYP tag in the process view: {r[0]}")
-            check(flat and flat[0][8].startswith("\u2581"),
-                  f"flat: blank HYP (analysed, nothing scored): {flat}")
+        check(r[0][8] in ("HEAP", "OOM"), f"grower's HYP tag in the process view: {r[0]}")
+        check(flat and flat[0][8].startswith("\u2581"),
+              f"flat: blank HYP (analysed, nothing scored): {flat}")
         check(flat and (flat[0][3] in ("0", "-") or not flat[0][3].startswith("+")) or
               (flat and flat[0][3] == "+0"), f"flat shows no growth: {flat}")
         check(r[0][3].startswith("+") and r[0][3][-1] in "MG", f"grower's GROW/m is MiB/min: {r[0]}")
@@ -143,41 +140,37 @@ def test_tui():
         # Wait for the whole view: the region block is drawn after the metrics table.
         heap_row = re.compile(r"^\s+heap\s+[\d.]+ \w?i?B", re.M)
         s = pane.wait_for(lambda t: "Process detail" in t and "Metric" in t and
-                          (heap_row.search(t) or "region breakdown not available" in t),
+                          (heap_row.search(t) or "no region breakdown" in t),
                           what="detail view")
         check("heap_grow" in s, "detail names the process")
         m = re.search(r"Growth: RSS \+([\d.]+)([KMG])/min", s)
         check(m is not None, f"detail shows the growth figure:\n{s}")
-        check("region breakdown not available" not in s and heap_row.search(s),
+        check("no region breakdown" not in s and heap_row.search(s),
               f"region table in the detail view:\n{s}")
         rss = [l for l in s.splitlines() if l.startswith("rss ")]
         check(rss and "+" in rss[0], f"rss row shows a positive change: {rss}")
-        if HAVE_HYPOTHESES:
-            # A heap grower: HEAP once the region tier has seen [heap] grow; over a
-            # 20 s recording the steeper OOM-risk rule can rank first. Either way a
-            # ranked hypothesis with its evidence, and the flat process has none.
-            m = re.search(r"Top hypothesis: (\w+)", s)
-            check(m and m.group(1) in ("HEAP", "OOM"), f"grower's top hypothesis: {m and m.group(0)}")
-            check(re.search(r"^\s*(HEAP|OOM)\s+\d\.\d\d\s", s, re.M) is not None,
-                  f"ranked hypotheses with scores in the detail view:\n{s}")
-            check("Mann-Kendall" in s, "hypothesis evidence shown")
+        # A heap grower: HEAP once the region tier has seen [heap] grow; over a
+        # 20 s recording the steeper OOM-risk rule can rank first. Either way a
+        # ranked hypothesis with its evidence, and the flat process has none.
+        m = re.search(r"Top hypothesis: (\w+)", s)
+        check(m and m.group(1) in ("HEAP", "OOM"), f"grower's top hypothesis: {m and m.group(0)}")
+        check(re.search(r"^\s*(HEAP|OOM)\s+\d\.\d\d\s", s, re.M) is not None,
+              f"ranked hypotheses with scores in the detail view:\n{s}")
+        check("Mann-Kendall" in s, "hypothesis evidence shown")
         # System and IPC views.
         pane.keys("Escape")
         pane.keys("2")
         s = pane.wait_for(lambda t: "Reclaim and paging" in t, what="system view")
         check("Memory:" in s and "Pressure (PSI" in s and "time to exhaustion" in s,
               f"system view sections:\n{s}")
-        if HAVE_SYSVIEW:
-            check("not available in this build" not in s, f"slab caches shown:\n{s}")
+        check("slab caches unreadable" not in s, f"slab caches shown:\n{s}")
         pane.keys("3")
         s = pane.wait_for(lambda t: "IPC objects" in t, what="IPC view")
-        if HAVE_SYSVIEW:
-            check("not available in this build" not in s, f"IPC objects listed:\n{s}")
+        check("IPC objects unreadable" not in s, f"IPC objects listed:\n{s}")
         pane.keys("4")
         s = pane.wait_for(lambda t: "Next victims" in t, what="OOM view")
-        if HAVE_SYSVIEW:
-            check("MemAvailable" in s and "not available in this build" not in s,
-                  f"OOM forecast shown:\n{s}")
+        check("MemAvailable" in s and "forecast unreadable" not in s,
+              f"OOM forecast shown:\n{s}")
         pane.keys("F1")
         s = pane.wait_for(lambda t: "F10, q" in t, what="help")
         check("F4, \\" in s and "F6, >" in s, "help lists the keys")
@@ -238,16 +231,108 @@ def test_store_batch_and_replay():
     check(r4.returncode == 2 and "--sort 'bogus'" in r4.stderr, "bad sort key is a usage error")
 
 
+def callsite_env():
+    """Record every mapping of mmap_callers, reconciled each second (as it_callsite_mmap)."""
+    return dict(os.environ, MEMWATCH_CALLSITE_RECONCILE="1", MEMWATCH_CALLSITE_RATE="100",
+                MEMWATCH_CALLSITE_BURST="100")
+
+
+def open_detail(pane, name):
+    """Filter the process view down to name and open its detail view."""
+    pane.keys("F4")
+    pane.type(name, enter=False)
+    pane.keys("Enter")
+    pane.wait_for(lambda t: f"Filter: {name}" in t and rows(t), what=f"filter {name}")
+    pane.keys("Enter")
+    pane.wait_for(lambda t: "Process detail" in t and name in t, what=f"detail of {name}")
+
+
+def scroll_to(pane, pred, what):
+    """Scroll the detail view down until pred(screen) holds, as a person would."""
+    for _ in range(40):
+        s = pane.screen()
+        if pred(s):
+            return s
+        pane.keys("Down", "Down", "Down")
+        time.sleep(0.2)
+    return pane.wait_for(pred, timeout=5, what=what)
+
+
+def test_detail_callsites():
+    """The detail view names the code holding a process's mappings (memwatchd's
+    call-site source), and says why there are none when top samples /proc itself."""
+    if not mwtmux.available():
+        skip("tmux is not installed")
+    if os.geteuid() != 0:
+        skip("call-site snapshots (eBPF, perf events on tracepoints) need root")
+    db = os.path.join(tmpdir(), "mw.db")
+    daemon = start_daemon(db, interval=0.5, wait_ticks=1, env=callsite_env())
+    w = None
+    try:
+        if "from eBPF" not in daemon_log(db) and "from perf events" not in daemon_log(db):
+            skip(f"no call-site source here: {daemon_log(db)[-2000:]}")
+        w = start_workload("mmap_callers", "--rate", 5, "--size", 1 << 20, "--for", 90)
+        # Until the daemon has stored the leaking site (two reconciles after a mapping).
+        deadline = time.monotonic() + 30
+        sites = []
+        while time.monotonic() < deadline:
+            time.sleep(0.5)
+            rc, out, _ = cli("callsites", w.pid, "--db", db, "--json")
+            sites = json.loads(out)["callsites"]["sites"] if rc == 0 else []
+            if any("leak_mapping" in f for s in sites for f in s["frames"]):
+                break
+        check(sites, f"memwatch callsites has the workload's sites: {sites}")
+        # 30 lines: the call sites are below the fold, as on a laptop terminal.
+        pane = mwtmux.Pane("mwcs", 120, 30)
+        try:
+            pane.type(f"'{MEMWATCH}' top --db '{db}' --delay 1")
+            pane.wait_for(lambda t: "memwatchd recording" in t and rows(t), what="rows")
+            open_detail(pane, "mmap_callers")
+            s = scroll_to(pane, lambda t: "Call sites holding memory" in t and
+                          re.search(r"^\s+#1 .* in \d+ mappings? \(anon\)", t, re.M) and
+                          "main+0x" in t.split("Call sites holding memory")[-1],
+                          what="call sites in the detail view")
+            block = s.split("Call sites holding memory")[1]
+            check("unreadable" not in block and "none recorded" not in block,
+                  f"stored call sites, not a note:\n{block}")
+            lines = [l.strip() for l in block.splitlines()]
+            i = next(k for k, l in enumerate(lines) if l.startswith("#1 "))
+            frames = [l.split("+")[0] for l in lines[i + 1:i + 5]]
+            check(frames == ["__mmap", "leak_mapping", "grow_cache", "main"],
+                  f"top site is __mmap <- leak_mapping <- grow_cache <- main: {lines[i:i + 5]}")
+            check(all(l.endswith("(mmap_callers)") for l in lines[i + 2:i + 5]),
+                  f"frames name the module: {lines[i + 2:i + 5]}")
+            check(re.search(r"^\s+#1 \d[\d.]* [KMG]iB in \d+ mappings \(anon\), growing \+", s,
+                            re.M) is not None, f"bytes, count and growth of the site:\n{s}")
+            pane.keys("q")
+            pane.wait_for(lambda t: pane.alternate_on() == "0", what="top quit")
+            # Sampling /proc itself, top has no call sites and says so.
+            pane.type(f"'{MEMWATCH}' top --embedded --delay 1")
+            pane.wait_for(lambda t: "embedded" in t and rows(t), what="embedded rows")
+            open_detail(pane, "mmap_callers")
+            s = scroll_to(pane, lambda t: "Call sites holding memory" in t and
+                          "top is sampling /proc itself" in t, what="embedded call-site note")
+            check("leak_mapping" not in s, "no call sites without a database")
+            pane.keys("q")
+        finally:
+            pane.close()
+    finally:
+        if w:
+            stop(w)
+        stop(daemon)
+
+
 def memcg_oom_kill():
     """A real OOM kill: heap_grow in a 32 MiB memory cgroup (v2 memory.max or
-    v1 memory.limit_in_bytes). Returns False when no memory cgroup can be made."""
+    v1 memory.limit_in_bytes). Returns the victim's pid, or None when no memory
+    cgroup can be made."""
     v2 = os.path.exists("/sys/fs/cgroup/cgroup.controllers")
     base = "/sys/fs/cgroup" if v2 else "/sys/fs/cgroup/memory"
     cg = os.path.join(base, f"mw-top-oom-{os.getpid()}")
     try:
         os.mkdir(cg)
     except OSError:
-        return False
+        return None
     try:
         with open(os.path.join(cg, "memory.max" if v2 else "memory.limit_in_bytes"), "w") as f:
             f.write(str(32 << 20))
@@ -257,7 +342,7 @@ def memcg_oom_kill():
                   stdout=subprocess.DEVNULL)
         rc = p.wait(timeout=60)
         check(rc == -signal.SIGKILL, f"the grower was OOM-killed (rc {rc})")
-        return True
+        return p.pid
     finally:
         for _ in range(50):
             try:
@@ -289,7 +374,8 @@ def test_oom_banner():
             s = pane.wait_for(lambda t: len(rows(t)) >= 1, what="rows")
             check("OOM KILL" not in s, "no banner before a kill")
         before = vm_oom_kills()
-        if not memcg_oom_kill():
+        victim = memcg_oom_kill()
+        if victim is None:
             skip("cannot create a memory cgroup here")
         check(vm_oom_kills() > before, "the kernel counted the kill")
         if pane:
@@ -306,7 +392,35 @@ def test_oom_banner():
     r = subprocess.run([MEMWATCH, "top", "--db", db, "--batch", "--at", f"@{first_ms // 1000}"],
                        capture_output=True, text=True)
     check("OOM KILL" not in r.stdout, "no banner at a moment before the kill")
+    if mwtmux.available():
+        oom_view_agrees(db, victim)
+
+
+def oom_view_agrees(db, victim):
+    """top's OOM view lists what `memwatch oom` lists: the same history, eBPF or not."""
+    oom = cli_json("oom", "--db", db)
+    pane = mwtmux.Pane("mwoomview", 120, 40)
+    try:
+        pane.type(f"'{MEMWATCH}' top --db '{db}' --delay 1")
+        pane.wait_for(lambda t: len(rows(t)) >= 1, what="rows")
+        pane.keys("4")
+        s = pane.wait_for(lambda t: "Next victims" in t, what="OOM view")
+        kills = s.split("OOM kills")[1].split("Next victims")[0]
+        check("OOM KILL at" in s, f"banner over the OOM view:\n{s}")
+        check("  -   none" not in kills, f"the OOM view is not empty:\n{kills}")
+        for k in oom["kills"]:
+            m = re.search(rf"pid {k['pid']}\s+(\S+)\s+rss ", kills)
+            check(m is not None and m.group(1) == k["comm"],
+                  f"the kill memwatch oom lists ({k['pid']} {k['comm']}, seen by "
+                  f"{k['seen_by']}) is in the OOM view:\n{kills}")
+        if not any(k["pid"] == victim for k in oom["kills"]):
+            # Killed between two ticks with no eBPF event: the counter still counts it.
+            check("vmstat oom_kill rose by" in kills or oom["kills"],
+                  f"the counted kill in the OOM view:\n{kills}")
+        pane.keys("q")
+    finally:
+        pane.close()
 
 
 if __name__ == "__main__":
-    run([test_tui, test_store_batch_and_replay, test_oom_banner])
+    run([test_tui, test_store_batch_and_replay, test_detail_callsites, test_oom_banner])
