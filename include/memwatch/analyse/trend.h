@@ -13,18 +13,7 @@
 
 #include <stddef.h>
 
-struct mw_trend {
-	size_t n;
-	double slope;       /* Theil–Sen, units per second; NAN when n < 2 */
-	double intercept;   /* median(y - slope * t) */
-	double mk_s;        /* Mann–Kendall S */
-	double mk_var;      /* Var(S) with tie correction */
-	double mk_z;        /* continuity-corrected z */
-	double mk_p;        /* two-sided p-value; 1 when n < 3 */
-	double floor_slope; /* Theil–Sen slope of the lower envelope; NAN when < 2 floor points */
-	size_t floor_n;     /* points in the lower envelope */
-	double first, last; /* y at the ends */
-};
+#include "memwatch/base/trend_types.h"
 
 /*
  * Compute all statistics. t must be non-decreasing. Returns 0, -EINVAL for
