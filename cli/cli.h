@@ -39,6 +39,21 @@ int cli_sys_gather(const char *prog, const struct cli_sys_args *a, int parts, st
                    struct mw_store **store_out, char *note, size_t cap);
 
 /*
+ * Sample root every interval_ns for duration_ns (at least two samples) into
+ * v, finished as from the store (syslive.c).
+ */
+int cli_sysview_live(const char *root, uint64_t duration_ns, uint64_t interval_ns, int parts,
+                     struct mw_sysview *v);
+
+/*
+ * mw_sysview_from_store with the facts of the machine now that the store
+ * lacks: POSIX objects' holders (so orphans are real ones) and the NUMA
+ * node count, both under root (syslive.c).
+ */
+int cli_sysview_from_store(struct mw_store *st, const char *root, int64_t since_ms,
+                           int64_t until_ms, int parts, struct mw_sysview *v);
+
+/*
  * Parse a --since value (a duration back from now, '@UNIXTIME' or a local
  * date and time) into *out. On bad input prints an error naming the
  * command and the value and returns -EINVAL; the caller exits with EXIT_USAGE.

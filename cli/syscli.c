@@ -109,8 +109,8 @@ int cli_sys_gather(const char *prog, const struct cli_sys_args *a, int parts, st
 		                                : strerror(-r));
 		return r;
 	}
-	r = mw_sysview_from_store(st, "", (int64_t)(a->since_ns / 1000000ull),
-	                          (int64_t)(mw_now_ns() / 1000000ull), parts, v);
+	r = cli_sysview_from_store(st, "", (int64_t)(a->since_ns / 1000000ull),
+	                           (int64_t)(mw_now_ns() / 1000000ull), parts, v);
 	if (r == -ENODATA) {
 		snprintf(why, sizeof(why), "%s has no samples in the window", a->db_path);
 		mw_store_close(st);
@@ -133,8 +133,8 @@ int cli_sys_gather(const char *prog, const struct cli_sys_args *a, int parts, st
 		mw_store_close(st);
 	return 0;
 live:
-	r = mw_sysview_from_live(a->root, a->sample_ns, 500000000ull,
-	                         a->root[0] ? parts & ~MW_SV_PROCS : parts, v);
+	r = cli_sysview_live(a->root, a->sample_ns, 500000000ull,
+	                     a->root[0] ? parts & ~MW_SV_PROCS : parts, v);
 	if (r < 0) {
 		fprintf(stderr, "memwatch %s: live sampling failed: %s\n", prog, strerror(-r));
 		return r;

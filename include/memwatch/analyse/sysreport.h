@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * memwatch report --system: a mw_sysview evaluated, with its hypotheses,
- * tunable advice and OOM forecast. The view is gathered by sysview.c (or
- * sampled by the CLI); rendering is in view/sysreport.h.
+ * tunable advice and OOM forecast. The view is read from the store
+ * (store/sysread.c) or sampled by the CLI; rendering is in view/sysreport.h.
  */
 #ifndef MEMWATCH_ANALYSE_SYSREPORT_H
 #define MEMWATCH_ANALYSE_SYSREPORT_H

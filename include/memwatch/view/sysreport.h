@@ -2,8 +2,9 @@
 /*
  * memwatch report --system and memwatch ipc: rendering (text, JSON,
  * HTML) of a mw_sysview with its hypotheses, tunable advice and OOM
- * forecast. Gathering is in sysview.c; the rules in syshyp.c; their
- * evaluation into a mw_sysreport in analyse/sysreport.h.
+ * forecast. Gathering is in store/sysread.c (and cli/syslive.c live); the
+ * rules in syshyp.c; their evaluation into a mw_sysreport in
+ * analyse/sysreport.h.
  */
 #ifndef MEMWATCH_SYSREPORT_H
 #define MEMWATCH_SYSREPORT_H
