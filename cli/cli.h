@@ -27,8 +27,12 @@ struct cli_sys_args {
 	bool allow_html, allow_orphans, allow_system;
 };
 
-struct mw_sysview;
+struct mw_oom_forecast;
+struct mw_oom_history;
+struct mw_proc_set;
 struct mw_store;
+struct mw_sys_sample;
+struct mw_sysview;
 
 /* -1 to go on, or an exit code. */
 int cli_sys_parse(const char *prog, int argc, char **argv, struct cli_sys_args *a,
@@ -52,6 +56,18 @@ int cli_sysview_live(const char *root, uint64_t duration_ns, uint64_t interval_n
  */
 int cli_sysview_from_store(struct mw_store *st, const char *root, int64_t since_ms,
                            int64_t until_ms, int parts, struct mw_sysview *v);
+
+/*
+ * The kills the store holds over the window, with what grew before each,
+ * the kernel log's names for the counter's kills (as root) and their
+ * cgroups' memory limits now (oomlive.c).
+ */
+int cli_oom_history(struct mw_store *st, int64_t since_ms, int64_t until_ms,
+                    struct mw_oom_history *h);
+
+/* mw_oom_forecast, with each candidate's memory cgroup limit now and the time to reach it. */
+int cli_oom_forecast(const struct mw_proc_set *procs, const struct mw_sys_sample *now,
+                     const struct mw_sysview *view, struct mw_oom_forecast *f);
 
 /*
  * Parse a --since value (a duration back from now, '@UNIXTIME' or a local

@@ -7,6 +7,7 @@
 #include "memwatch/store/store.h"
 #include "memwatch/analyse/sysview.h"
 #include "memwatch/base/util.h"
+#include "memwatch/view/oomview.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -50,8 +51,8 @@ int cmd_oom(int argc, char **argv)
 		goto out;
 	h.counter_total = MW_UNKNOWN;
 	if (st) {
-		r = mw_oom_history_from_store(st, (int64_t)(a.since_ns / 1000000ull),
-		                              (int64_t)(mw_now_ns() / 1000000ull), &h);
+		r = cli_oom_history(st, (int64_t)(a.since_ns / 1000000ull),
+		                    (int64_t)(mw_now_ns() / 1000000ull), &h);
 		if (r < 0) {
 			fprintf(stderr, "memwatch oom: %s: reading kills: %s\n", a.db_path,
 			        strerror(-r));
@@ -69,7 +70,7 @@ int cmd_oom(int argc, char **argv)
 	if (r == 0)
 		r = mw_sys_sample_read("", &now);
 	if (r == 0)
-		r = mw_oom_forecast(&set, &now, &v, &f);
+		r = cli_oom_forecast(&set, &now, &v, &f);
 	if (r < 0) {
 		fprintf(stderr, "memwatch oom: forecast: %s\n", strerror(-r));
 		goto out;

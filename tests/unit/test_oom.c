@@ -2,6 +2,7 @@
 /* OOM badness ranking on built process sets, and memory cgroup limits from recorded v1/v2 trees. */
 #include "check.h"
 #include "memwatch/analyse/oom.h"
+#include "memwatch/collect/kmsg.h"
 #include "memwatch/store/store.h"
 #include "memwatch/base/util.h"
 
@@ -70,12 +71,39 @@ static void test_ranking(void)
 	CHECK_EQ_I64(mw_oom_forecast(&set, &now, NULL, &f), -EINVAL);
 }
 
+#define KILL_LINE                                                                                  \
+	"Killed process 501 (grower) total-vm:195312kB, anon-rss:114688kB, file-rss:4kB,"          \
+	" shmem-rss:0kB, UID:0 pgtables:8kB oom_score_adj:0"
+
+/* The kernel log's kill lines; any other message, or a line cut short, is not one. */
+static void test_kmsg_parse(void)
+{
+	struct mw_kmsg_kills kl = {0};
+
+	mw_kmsg_parse_oom_kill("Out of memory: " KILL_LINE, &kl);
+	mw_kmsg_parse_oom_kill("oom-kill:constraint=CONSTRAINT_NONE,task=grower,pid=501", &kl);
+	mw_kmsg_parse_oom_kill("Killed process 9 (x) total-vm:1kB", &kl);
+	CHECK_EQ_I64(kl.n, 1);
+	CHECK_EQ_I64(kl.v[0].pid, 501);
+	CHECK_EQ_STR(kl.v[0].comm, "grower");
+	CHECK_EQ_I64(kl.v[0].total_vm, 195312);
+	CHECK_EQ_I64(kl.v[0].anon, 114688);
+	CHECK_EQ_I64(kl.v[0].file, 4);
+	CHECK_EQ_I64(kl.v[0].pgtables, 8);
+	/* Full: the oldest goes. */
+	for (int i = 0; i < MW_KMSG_KILLS_MAX; i++)
+		mw_kmsg_parse_oom_kill(KILL_LINE, &kl);
+	CHECK_EQ_I64(kl.n, MW_KMSG_KILLS_MAX);
+}
+
 /*
  * A store where a process grows and disappears at the tick the oom_kill
- * counter rises; with_event adds the eBPF source's oom-kill event.
+ * counter rises; with_event adds the eBPF source's oom-kill event, with_log
+ * the kernel log's line naming the victim.
  */
-static void history_case(bool with_event)
+static void history_case(bool with_event, bool with_log)
 {
+	struct mw_kmsg_kills kl = {0};
 	char dir[] = "/tmp/mw-test-oom-XXXXXX", path[300], cmd[400];
 	struct mw_store *st = NULL;
 	struct mw_oom_history h = {0};
@@ -122,14 +150,28 @@ static void history_case(bool with_event)
 		             0);
 	mw_store_close(st);
 	CHECK_EQ_I64(mw_store_open_reader(path, &st), 0);
-	CHECK_EQ_I64(mw_oom_history_from_store(st, kill_ms - 3600000, kill_ms + 1000, &h), 0);
+	if (with_log) {
+		/* The raw read leaves the growth to analysis. */
+		mw_kmsg_parse_oom_kill(KILL_LINE, &kl);
+		CHECK_EQ_I64(mw_store_oom_history(st, kill_ms - 3600000, kill_ms + 1000, &kl, &h),
+		             0);
+		CHECK(h.n == 1 && isnan(h.v[0].rss_slope) && h.v[0].npoints == 0);
+		CHECK(h.n == 1 && h.v[0].cgroup_limit == MW_UNKNOWN);
+		mw_oom_history_growth(st, &h);
+	} else {
+		CHECK_EQ_I64(mw_oom_history_from_store(st, kill_ms - 3600000, kill_ms + 1000, &h),
+		             0);
+	}
 	CHECK_EQ_I64(h.counter_total, 1);
 	CHECK_EQ_I64(h.n, 1); /* the event and the counter rise are one kill */
 	if (h.n == 1) {
 		CHECK_EQ_I64(h.v[0].pid, 501);
 		CHECK_EQ_STR(h.v[0].comm, "grower");
 		CHECK(h.v[0].from_event == with_event);
-		CHECK_EQ_I64(h.v[0].rss, with_event ? 117440512 + 4096 : 7 << 24);
+		CHECK(h.v[0].in_kernel_log == (with_log && !with_event));
+		CHECK_EQ_I64(h.v[0].rss, with_event ? 117440512 + 4096
+		                         : with_log ? (114688 + 4) * 1024
+		                                    : 7 << 24);
 		CHECK_EQ_I64(h.v[0].rss_last, 7 << 24);
 		CHECK_EQ_I64(h.v[0].rss_before, 1 << 24);
 		CHECK_NEAR(h.v[0].rss_slope, 1 << 24, 1);
@@ -145,7 +187,10 @@ static void history_case(bool with_event)
 int main(void)
 {
 	test_ranking();
-	history_case(false);
-	history_case(true);
+	test_kmsg_parse();
+	history_case(false, false);
+	history_case(true, false);
+	history_case(false, true);
+	history_case(true, true);
 	return check_done();
 }

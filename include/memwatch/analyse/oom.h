@@ -2,27 +2,26 @@
 /*
  * OOM kills and the OOM forecast.
  *
- * History: `oom-kill` events (written by the eBPF source; detail keys
- * victim_pid, comm, total_vm, anon_rss, file_rss, shmem_rss, pgtables,
- * oom_score_adj, sizes in bytes) when there are any; otherwise each rise
- * of the vmstat oom_kill counter, matched to the process that disappeared
- * at that tick with the largest last RSS. Either way, the victim's own
- * series from the minutes before says what grew.
+ * History: the kills the store recorded (store/oomread.h); here, the
+ * victim's own series from the minutes before each says what grew.
  *
  * Forecast: the kernel's badness, points = rss + swap + page tables (in
  * pages) + oom_score_adj * totalpages / 1000, on the processes now; the
  * first is the next victim. With MemAvailable falling, the time until it
  * reaches 0 and who would be killed then, projecting each process's RSS.
+ *
+ * The live reads (the kernel log, cgroup limits now) are the CLI's; the
+ * text and JSON output is view/oomview.h.
  */
 #ifndef MEMWATCH_OOM_H
 #define MEMWATCH_OOM_H
 
 #include <stdbool.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <sys/types.h>
 
 #include "memwatch/collect/proc.h"
+#include "memwatch/store/oomread.h"
 #include "memwatch/store/store.h"
 #include "memwatch/analyse/sysview.h"
 
@@ -31,38 +30,20 @@
 #define MW_OOM_MIN_SPAN_S 60.0
 #define MW_OOM_MIN_FALL   (64.0 * 1024 * 1024)
 
-struct mw_oom_kill {
-	int64_t t_ms;
-	pid_t pid;
-	char comm[MW_COMM_MAX];
-	bool from_event;    /* false: inferred from the oom_kill counter */
-	bool in_kernel_log; /* counter kill confirmed by "Killed process" in /dev/kmsg */
-	int64_t proc_id;    /* 0 when not in the process table */
-	/* memory at the kill: from the event, or the last sample */
-	int64_t total_vm, anon_rss, file_rss, shmem_rss, pgtables, oom_score_adj;
-	int64_t rss, swap;
-	/* what grew before it */
-	int64_t before_ms;            /* start of the growth window */
-	int64_t rss_before, rss_last; /* at the window's start and the last sample */
-	double rss_slope;             /* bytes per second, Theil–Sen; NAN when unknown */
-	int64_t last_sample_ms;
-	size_t npoints;
-	int64_t pt_ms[32];
-	int64_t pt_rss[32];
-	char cgroup[256];
-	int64_t cgroup_limit, cgroup_usage; /* memory cgroup limit/usage now; MW_UNKNOWN if none */
-};
+/*
+ * The growth before each kill of h: the victim's recorded RSS over the
+ * MW_OOM_GROWTH_WINDOW_MS before it, its Theil–Sen slope and up to 32
+ * points; the rss and swap at the kill from the last sample when h has
+ * none. A kill without samples keeps them unknown.
+ */
+void mw_oom_history_growth(struct mw_store *s, struct mw_oom_history *h);
 
-struct mw_oom_history {
-	size_t n;
-	struct mw_oom_kill *v;
-	int64_t counter_total; /* oom_kill counter rise over the window (MW_UNKNOWN without) */
-	bool have_events;
-};
-
+/*
+ * mw_store_oom_history without the kernel log, then the growth. The
+ * cgroup limits stay MW_UNKNOWN: they are live reads (the CLI adds them).
+ */
 int mw_oom_history_from_store(struct mw_store *s, int64_t since_ms, int64_t until_ms,
                               struct mw_oom_history *h);
-void mw_oom_history_release(struct mw_oom_history *h);
 
 struct mw_oom_candidate {
 	pid_t pid;
@@ -97,7 +78,9 @@ struct mw_oom_forecast {
 
 /*
  * Rank procs (a live sweep) by badness; slopes from view (its process
- * series) when given; MemAvailable trend from view's system series.
+ * series) when given; MemAvailable trend from view's system series. The
+ * candidates' cgroup limits stay MW_UNKNOWN and seconds_to_limit NAN:
+ * reading them is live (the CLI adds them).
  */
 int mw_oom_forecast(const struct mw_proc_set *procs, const struct mw_sys_sample *now,
                     const struct mw_sysview *view, struct mw_oom_forecast *f);
@@ -105,10 +88,5 @@ void mw_oom_forecast_release(struct mw_oom_forecast *f);
 
 /* Is this comm a service to keep out of the OOM killer's reach (sshd, init, journald...)? */
 bool mw_oom_critical_comm(const char *comm);
-
-void mw_oom_print_text(FILE *out, const struct mw_oom_history *h, const struct mw_oom_forecast *f,
-                       const char *source_note, bool utf8);
-void mw_oom_print_json(FILE *out, const struct mw_oom_history *h, const struct mw_oom_forecast *f,
-                       const char *source_kind, const char *source_note);
 
 #endif
