@@ -60,14 +60,19 @@ int cli_sysview_from_store(struct mw_store *st, const char *root, int64_t since_
 /*
  * The kills the store holds over the window, with what grew before each,
  * the kernel log's names for the counter's kills (as root) and their
- * cgroups' memory limits now (oomlive.c).
+ * cgroups' memory limits as recorded at each kill (oomlive.c).
  */
 int cli_oom_history(struct mw_store *st, int64_t since_ms, int64_t until_ms,
                     struct mw_oom_history *h);
 
-/* mw_oom_forecast, with each candidate's memory cgroup limit now and the time to reach it. */
-int cli_oom_forecast(const struct mw_proc_set *procs, const struct mw_sys_sample *now,
-                     const struct mw_sysview *view, struct mw_oom_forecast *f);
+/*
+ * mw_oom_forecast, with each candidate's memory cgroup limit and the time
+ * to reach it: recorded at at_ms when st is given (top replaying a
+ * moment), else read now.
+ */
+int cli_oom_forecast(struct mw_store *st, int64_t at_ms, const struct mw_proc_set *procs,
+                     const struct mw_sys_sample *now, const struct mw_sysview *view,
+                     struct mw_oom_forecast *f);
 
 /*
  * Parse a --since value (a duration back from now, '@UNIXTIME' or a local

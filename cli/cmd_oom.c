@@ -70,7 +70,7 @@ int cmd_oom(int argc, char **argv)
 	if (r == 0)
 		r = mw_sys_sample_read("", &now);
 	if (r == 0)
-		r = cli_oom_forecast(&set, &now, &v, &f);
+		r = cli_oom_forecast(NULL, 0, &set, &now, &v, &f);
 	if (r < 0) {
 		fprintf(stderr, "memwatch oom: forecast: %s\n", strerror(-r));
 		goto out;

@@ -39,7 +39,7 @@ static int forecast_now(struct mw_sysreport *r)
 	if (ret == 0)
 		ret = mw_sys_sample_read("", &now);
 	if (ret == 0)
-		ret = cli_oom_forecast(&set, &now, &r->v, &r->forecast);
+		ret = cli_oom_forecast(NULL, 0, &set, &now, &r->v, &r->forecast);
 	r->have_forecast = ret == 0;
 	mw_proc_set_clear(&set);
 	free(set.v);

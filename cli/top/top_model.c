@@ -4,6 +4,7 @@
  * (read-only) or an in-process sweep of /proc into rows with growth and
  * fault rates, plus the system sample. Nothing here draws.
  */
+#include "cli.h"
 #include "top.h"
 
 #include "memwatch/collect/cgroup.h"
@@ -357,8 +358,8 @@ static void store_oom(struct top_model *m)
 
 	if (m->oom.rc == -EAGAIN || m->oom.tick_id != m->tick_id) {
 		mw_oom_history_release(&m->oom.h);
-		m->oom.rc = mw_oom_history_from_store(m->store, m->now_ms - TOP_OOM_LIST_MS,
-		                                      m->now_ms, &m->oom.h);
+		m->oom.rc = cli_oom_history(m->store, m->now_ms - TOP_OOM_LIST_MS, m->now_ms,
+		                            &m->oom.h);
 		m->oom.tick_id = m->tick_id;
 	}
 	/* The header holds the latest kill for TOP_OOM_HOLD_MS. */

@@ -11,6 +11,7 @@
  *   slab, IPC    sysview.h: slab caches and IPC objects (IPC also live)
  *   OOM          oom.h: the kill history `memwatch oom` shows, and the forecast
  */
+#include "cli.h"
 #include "top.h"
 
 #include "memwatch/analyse/analysis.h"
@@ -233,7 +234,7 @@ static int sysview(struct top_model *m, int parts, struct mw_sysview *v)
 {
 	if (m->src != TOP_FROM_STORE)
 		return -EOPNOTSUPP;
-	return mw_sysview_from_store(m->store, "", m->now_ms - m->window_ms, m->now_ms, parts, v);
+	return cli_sysview_from_store(m->store, "", m->now_ms - m->window_ms, m->now_ms, parts, v);
 }
 
 int top_src_slab(struct top_model *m, struct top_text *out)
@@ -354,7 +355,8 @@ int top_src_oom_forecast(struct top_model *m, struct top_text *out)
 	if (rc < 0)
 		return rc;
 	have_view = sysview(m, 0, &v) == 0;
-	rc = mw_oom_forecast(&set, &m->sys.now, have_view ? &v : NULL, &f);
+	rc = cli_oom_forecast(m->src == TOP_FROM_STORE ? m->store : NULL, m->now_ms, &set,
+	                      &m->sys.now, have_view ? &v : NULL, &f);
 	if (have_view)
 		mw_sysview_release(&v);
 	free(set.v);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "memwatch/store/oomread.h"
+#include "memwatch/store/procread.h"
 #include "sql.h"
 #include "memwatch/base/util.h"
 
@@ -248,6 +249,19 @@ static int cmp_kill(const void *a, const void *b)
 	return (x->t_ms > y->t_ms) - (x->t_ms < y->t_ms);
 }
 
+/* The victim's cgroup limit as recorded at the kill, not as it is today. */
+static void kill_memcg(struct mw_store *s, struct mw_oom_kill *k)
+{
+	struct mw_cgroup_limit cl;
+	int r = k->proc_id ? mw_store_memcg_of_proc(s, k->proc_id, k->t_ms, &cl)
+	                   : mw_store_memcg_at(s, k->cgroup, k->t_ms, &cl);
+
+	if (r == 0 && cl.limit != MW_UNKNOWN) {
+		k->cgroup_limit = cl.limit;
+		k->cgroup_usage = cl.usage;
+	}
+}
+
 int mw_store_oom_history(struct mw_store *s, int64_t since_ms, int64_t until_ms,
                          const struct mw_kmsg_kills *kmsg, struct mw_oom_history *h)
 {
@@ -270,6 +284,7 @@ int mw_store_oom_history(struct mw_store *s, int64_t since_ms, int64_t until_ms,
 		k->rss_slope = NAN;
 		if (k->proc_id && !k->cgroup[0])
 			kill_proc_names(db, k);
+		kill_memcg(s, k);
 	}
 	mw_qsort(h->v, h->n, sizeof(*h->v), cmp_kill);
 	return 0;

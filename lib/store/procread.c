@@ -229,6 +229,13 @@ int mw_store_memcg_at(struct mw_store *s, const char *cgroup_text, int64_t until
 	                   cgroup_text ? cgroup_text : "", 0, until_ms, out);
 }
 
+int mw_store_memcg_of_proc(struct mw_store *s, int64_t proc_id, int64_t until_ms,
+                           struct mw_cgroup_limit *out)
+{
+	return memcg_query(s, MEMCG_SQL("(SELECT cgroup FROM procs WHERE id = ?1)"), NULL, proc_id,
+	                   until_ms, out);
+}
+
 int mw_store_proc_context(struct mw_store *s, int64_t proc_id, int64_t until_ms,
                           struct mw_proc_context *out)
 {

@@ -42,7 +42,8 @@ struct mw_oom_kill {
 	int64_t pt_ms[32];
 	int64_t pt_rss[32];
 	char cgroup[256];
-	int64_t cgroup_limit, cgroup_usage; /* memory cgroup limit/usage now; MW_UNKNOWN if none */
+	int64_t cgroup_limit,
+	        cgroup_usage; /* its memory cgroup at the kill, as recorded; MW_UNKNOWN */
 };
 
 struct mw_oom_history {
@@ -56,7 +57,8 @@ struct mw_oom_history {
  * The kills in [since_ms, until_ms], by time, with their cgroup text.
  * kmsg (NULL for none) is the kernel log read by the caller. Left for
  * others: the growth (rss_slope NAN, rss_before and rss_last MW_UNKNOWN,
- * no points) and the cgroup limits (MW_UNKNOWN).
+ * no points). The cgroup limits are those recorded at each kill
+ * (memcg_samples), MW_UNKNOWN when none was.
  */
 int mw_store_oom_history(struct mw_store *s, int64_t since_ms, int64_t until_ms,
                          const struct mw_kmsg_kills *kmsg, struct mw_oom_history *h);

@@ -56,4 +56,8 @@ int mw_store_proc_context(struct mw_store *s, int64_t proc_id, int64_t until_ms,
 int mw_store_memcg_at(struct mw_store *s, const char *cgroup_text, int64_t until_ms,
                       struct mw_cgroup_limit *out);
 
+/* The same for the process proc_id (its procs.cgroup text). */
+int mw_store_memcg_of_proc(struct mw_store *s, int64_t proc_id, int64_t until_ms,
+                           struct mw_cgroup_limit *out);
+
 #endif
