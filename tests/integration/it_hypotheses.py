@@ -12,6 +12,7 @@ import subprocess
 import time
 
 from mwtest import (WORKLOADS, check, cli_json, memory_cgroup, remove_cgroup, run, spawn,
+                    start_in_cgroup,
                     start_daemon, start_workload, stop, tmpdir)
 
 RECORD_S = 60
@@ -50,17 +51,6 @@ def limited_cgroup():
         return None
     print(f"limited cgroup v{version}: {path}", flush=True)
     return path
-
-
-def start_in_cgroup(path, name, *args):
-    """Start a workload already inside the cgroup, so its first sample carries it."""
-    sh = f'echo $$ > "{path}/cgroup.procs" && exec "$0" "$@"'
-    p = spawn(["sh", "-c", sh, os.path.join(WORKLOADS, name), *map(str, args)],
-              stdout=subprocess.PIPE, text=True)
-    line = p.stdout.readline()
-    if not line.startswith("ready "):
-        raise RuntimeError(f"{name} in cgroup: not ready ({line!r})")
-    return p
 
 
 def record():

@@ -8,25 +8,14 @@ to exhaustion as on the recording host while the cgroup was there."""
 import math
 import os
 import shutil
-import subprocess
 import time
 
 from bpftest import require_root
-from mwtest import (WORKLOADS, check, cli_json, db_scalar, memory_cgroup, remove_cgroup, run,
-                    skip, spawn, start_daemon, stop, tmpdir)
+from mwtest import (check, cli_json, db_scalar, memory_cgroup, remove_cgroup, run, skip,
+                    start_daemon, start_in_cgroup, stop, tmpdir)
 
 LIMIT = 256 << 20
 RECORD_S = 25
-
-
-def start_in(path, name, *args):
-    sh = f'echo $$ > "{path}/cgroup.procs" && exec "$0" "$@"'
-    p = spawn(["sh", "-c", sh, os.path.join(WORKLOADS, name), *map(str, args)],
-              stdout=subprocess.PIPE, text=True)
-    line = p.stdout.readline()
-    if not line.startswith("ready "):
-        raise RuntimeError(f"{name} in cgroup: not ready ({line!r})")
-    return p
 
 
 def summary(rep):
@@ -47,7 +36,7 @@ def test_copy_replays_with_recorded_limits():
     d = tmpdir()
     db = os.path.join(d, "mw.db")
     daemon = start_daemon(db, interval=0.5, extra=["--slow-interval", "2"])
-    w = start_in(cg, "heap_grow", "--rate", 2 << 20, "--for", RECORD_S + 60)
+    w = start_in_cgroup(cg, "heap_grow", "--rate", 2 << 20, "--for", RECORD_S + 60)
     time.sleep(RECORD_S)
     stop(daemon)
     rows = db_scalar(db, "SELECT count(*) FROM memcg_samples")

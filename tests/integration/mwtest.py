@@ -152,6 +152,17 @@ def unique_copy(name):
     return alias, dst
 
 
+def start_in_cgroup(path, name, *args):
+    """Start a workload already inside the cgroup, so its first sample carries it."""
+    sh = f'echo $$ > "{path}/cgroup.procs" && exec "$0" "$@"'
+    p = spawn(["sh", "-c", sh, os.path.join(WORKLOADS, name), *map(str, args)],
+              stdout=subprocess.PIPE, text=True)
+    line = p.stdout.readline()
+    if not line.startswith("ready "):
+        raise RuntimeError(f"{name} in cgroup: not ready ({line!r})")
+    return p
+
+
 def start_workload(name, *args, timeout=10, path=None):
     """Start tests/workloads/NAME (or the binary at path) and wait for its 'ready PID' line."""
     path = path or os.path.join(WORKLOADS, name)
