@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Call sites, reader side: outstanding mappings per stack, growth, evidence lines. */
 #include "memwatch/store/callsitestore.h"
+#include "sql.h"
 #include "memwatch/base/format.h"
 #include "memwatch/store/store.h"
 #include "memwatch/base/util.h"

@@ -10,6 +10,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct mw_store;
+
+/* The connection of a store, for the store's own modules (nobody else sees SQLite). */
+sqlite3 *mw_store_db(struct mw_store *s);
+
 /* rc as a negative errno; logs db's message (or rc's) at debug with what. */
 int mw_sql_err(sqlite3 *db, int rc, const char *what);
 

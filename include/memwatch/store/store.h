@@ -23,7 +23,6 @@
 /* The last step of the migrations table in lib/store.c. */
 #define MW_STORE_SCHEMA_VERSION 8
 
-struct sqlite3;
 struct mw_store;
 
 struct mw_store_options {
@@ -50,9 +49,6 @@ int mw_store_open_reader(const char *path, struct mw_store **out);
 
 void mw_store_close(struct mw_store *s);
 
-/* The underlying handle, for modules that add their own tables and queries. */
-struct sqlite3 *mw_store_db(struct mw_store *s);
-
 /* A human message for the last SQLite error on this store. */
 const char *mw_store_errmsg(struct mw_store *s);
 
@@ -74,8 +70,8 @@ int mw_store_write_tick(struct mw_store *s, const struct mw_tick *t);
 
 /*
  * The same in steps, so other modules (eBPF drains, slab, regions) add
- * their rows to the tick's transaction: begin, write_procs, then anything
- * using mw_store_db() and the tick id, then commit, or rollback on any
+ * their rows to the tick's transaction: begin, write_procs, then the store
+ * writers with the tick id, then commit, or rollback on any
  * error (which also undoes the in-memory process state).
  */
 int mw_store_tick_begin(struct mw_store *s, const struct mw_tick *t, int64_t *tick_id);
