@@ -140,7 +140,7 @@ static void rule_orphaned_shm(const struct mw_sysview *v, const struct mw_oom_fo
 static void rule_ipc_backlog(const struct mw_sysview *v, const struct mw_oom_forecast *f,
                              struct mw_syshyp_set *set)
 {
-	char a[32], b[32], c[32];
+	char a[32], b[32], c[32], d[32];
 
 	(void)f;
 	for (size_t i = 0; i < v->nipc; i++) {
@@ -189,7 +189,7 @@ static void rule_ipc_backlog(const struct mw_sysview *v, const struct mw_oom_for
 		         mw_fmt_bytes(b, sizeof(b), (int64_t)o->tr.last),
 		         mw_fmt_duration(c, sizeof(c),
 		                         (uint64_t)(o->t_ms[o->n - 1] - o->t_ms[0]) * 1000000ull),
-		         mw_fmt_bytes_delta(a, sizeof(a), o->tr.slope), o->tr.mk_p, o->n);
+		         mw_fmt_bytes_delta(d, sizeof(d), o->tr.slope), o->tr.mk_p, o->n);
 		if (o->o.kind == MW_IPC_msg)
 			evidence(h, "%lld messages queued; last sender pid %d, last receiver %s",
 			         (long long)o->o.qnum, (int)o->o.lpid,
