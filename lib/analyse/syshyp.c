@@ -1,11 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "memwatch/analyse/syshyp.h"
 #include "memwatch/analyse/tuneadvice.h"
-#include "memwatch/base/format.h"
 #include "memwatch/base/util.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -24,7 +22,42 @@ int64_t mw_vmstat_allocstall(const int64_t vm[MW_VM_COUNT])
 	return sum;
 }
 
-static struct mw_syshyp *hyp_new(struct mw_syshyp_set *set, const char *rule, int item)
+const struct mw_sysrule mw_sysrules[MW_SYSRULE_COUNT] = {
+        [MW_SYSRULE_ORPHANED_SHM] = {"orphaned-shm", 6},
+        [MW_SYSRULE_IPC_BACKLOG] = {"ipc-backlog", 8},
+        [MW_SYSRULE_SLAB_GROWTH] = {"slab-growth", 9},
+        [MW_SYSRULE_MEMORY_PRESSURE] = {"memory-pressure", 10},
+        [MW_SYSRULE_OOM_RISK] = {"oom-risk", 11},
+};
+
+const char *const mw_sysfact_kind_names[MW_SF_COUNT] = {
+        [MW_SF_SHM_ORPHANS] = "shm-orphans",
+        [MW_SF_QUEUE_BACKLOG] = "queue-backlog",
+        [MW_SF_CACHE_GROWTH] = "cache-growth",
+        [MW_SF_SUNRECLAIM_GROWTH] = "sunreclaim-growth",
+        [MW_SF_PRESSURE] = "pressure",
+        [MW_SF_OOM_ETA] = "oom-eta",
+        [MW_SF_SHM_SEGMENT] = "shm-segment",
+        [MW_SF_POSIX_UNHELD] = "posix-shm-unheld",
+        [MW_SF_QUEUE_BYTES] = "queue-bytes",
+        [MW_SF_QUEUE_MESSAGES] = "queue-messages",
+        [MW_SF_CACHE] = "cache",
+        [MW_SF_CACHE_ALSO] = "cache-also-growing",
+        [MW_SF_SUNRECLAIM_TOO] = "sunreclaim-too",
+        [MW_SF_SUNRECLAIM] = "sunreclaim",
+        [MW_SF_IN_STEP] = "in-step",
+        [MW_SF_NONE_IN_STEP] = "none-in-step",
+        [MW_SF_RECLAIM] = "reclaim",
+        [MW_SF_PSI] = "psi",
+        [MW_SF_ADVICE] = "advice",
+        [MW_SF_MEM_AVAILABLE] = "mem-available",
+        [MW_SF_NEXT_VICTIM] = "next-victim",
+        [MW_SF_VICTIM_AT_OOM] = "victim-at-oom",
+        [MW_SF_PROTECT] = "protect",
+};
+
+static struct mw_syshyp *hyp_new(struct mw_syshyp_set *set, enum mw_sysrule_id rule,
+                                 enum mw_sysfact_kind head)
 {
 	struct mw_syshyp *h;
 
@@ -32,22 +65,36 @@ static struct mw_syshyp *hyp_new(struct mw_syshyp_set *set, const char *rule, in
 		return NULL;
 	h = &set->v[set->n++];
 	memset(h, 0, sizeof(*h));
-	h->rule = rule;
-	h->domain_item = item;
+	h->rule = &mw_sysrules[rule];
+	h->head.kind = head;
 	h->seconds_to_exhaustion = NAN;
 	return h;
 }
 
-__attribute__((format(printf, 2, 3))) static void evidence(struct mw_syshyp *h, const char *fmt,
-                                                           ...)
+/* The next evidence slot, zeroed; NULL when the hypothesis has as many as a report shows. */
+static struct mw_sysfact *fact(struct mw_syshyp *h, enum mw_sysfact_kind kind)
 {
-	va_list ap;
+	struct mw_sysfact *f;
 
-	if (h->nevidence >= MW_HYP_EVIDENCE)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(h->evidence[h->nevidence++], sizeof(h->evidence[0]), fmt, ap);
-	va_end(ap);
+	if (h->nfacts >= MW_HYP_EVIDENCE)
+		return NULL;
+	f = &h->facts[h->nfacts++];
+	memset(f, 0, sizeof(*f));
+	f->kind = kind;
+	return f;
+}
+
+static void proc_ref(struct mw_sysfact_proc *p, pid_t pid, bool known, const char *comm)
+{
+	p->pid = pid;
+	p->known = known;
+	snprintf(p->comm, sizeof(p->comm), "%s", known ? comm : "");
+}
+
+static void name_proc(struct mw_syshyp *h, pid_t pid, const char *comm)
+{
+	h->pid = pid;
+	snprintf(h->comm, sizeof(h->comm), "%s", comm);
 }
 
 static double clamp01(double x)
@@ -62,11 +109,19 @@ static bool rising(const struct mw_trend *tr, size_t n)
 	       tr->last > tr->first;
 }
 
-static const char *age(char *buf, size_t cap, int64_t now_ms, int64_t ctime_s)
+static int64_t age_s(int64_t now_ms, int64_t ctime_s)
 {
 	if (ctime_s == MW_UNKNOWN || ctime_s <= 0 || now_ms / 1000 < ctime_s)
-		return "?";
-	return mw_fmt_duration(buf, cap, (uint64_t)(now_ms / 1000 - ctime_s) * 1000000000ull);
+		return MW_UNKNOWN;
+	return now_ms / 1000 - ctime_s;
+}
+
+static void ipc_ref(struct mw_sysfact_ipc *q, const struct mw_ipc_obj *o)
+{
+	q->kind = o->kind;
+	q->key = o->key;
+	q->id = o->id;
+	snprintf(q->name, sizeof(q->name), "%s", o->name);
 }
 
 /* Item 6, system side: SysV segments nobody has attached, /dev/shm files nobody holds. */
@@ -76,7 +131,6 @@ static void rule_orphaned_shm(const struct mw_sysview *v, const struct mw_oom_fo
 	struct mw_syshyp *h = NULL;
 	int64_t total = 0, posix_total = 0;
 	size_t nseg = 0, nposix = 0;
-	char a[32], b[32], c[32];
 
 	(void)f;
 	for (size_t i = 0; i < v->nipc; i++) {
@@ -91,114 +145,92 @@ static void rule_orphaned_shm(const struct mw_sysview *v, const struct mw_oom_fo
 	}
 	if (nseg == 0 && posix_total < MW_HYP_POSIX_MIN_BYTES)
 		return;
-	h = hyp_new(set, "orphaned-shm", 6);
+	h = hyp_new(set, MW_SYSRULE_ORPHANED_SHM, MW_SF_SHM_ORPHANS);
 	if (!h)
 		return;
-	snprintf(h->title, sizeof(h->title),
-	         "Orphaned shared memory: %zu SysV segment(s) with no attachments (%s)%s%s", nseg,
-	         mw_fmt_bytes(a, sizeof(a), total),
-	         posix_total >= MW_HYP_POSIX_MIN_BYTES ? ", and /dev/shm files nobody holds: " : "",
-	         posix_total >= MW_HYP_POSIX_MIN_BYTES ? mw_fmt_bytes(b, sizeof(b), posix_total)
-	                                               : "");
+	h->head.shm_orphans.segments = nseg;
+	h->head.shm_orphans.segment_bytes = total;
+	h->head.shm_orphans.posix_files = nposix;
+	h->head.shm_orphans.posix_bytes = posix_total;
+	h->head.shm_orphans.posix_reported = posix_total >= MW_HYP_POSIX_MIN_BYTES;
 	h->score = clamp01(0.5 + 0.1 * log10((double)(total + posix_total) / (64 << 10) + 1));
 	for (size_t i = 0; i < v->nipc; i++) {
 		const struct mw_ipc_view *o = &v->ipc[i];
+		struct mw_sysfact *e;
+
 		if (!o->orphan || o->o.kind != MW_IPC_shm || o->o.size < MW_HYP_SHM_MIN_BYTES)
 			continue;
-		char who[128];
-		if (o->creator_known)
-			snprintf(who, sizeof(who), "created by %s[%d] (%s)", o->creator_comm,
-			         (int)o->o.cpid, o->creator_alive ? "alive, detached" : "exited");
-		else
-			snprintf(who, sizeof(who), "created by pid %d (not in the process table)",
-			         (int)o->o.cpid);
-		if (!h->pid) {
-			h->pid = o->o.cpid;
-			snprintf(h->comm, sizeof(h->comm), "%s", o->creator_comm);
-		}
-		size_t len = strlen(h->subject);
-		snprintf(h->subject + len, sizeof(h->subject) - len, "%sshm id %lld",
-		         len ? ", " : "", (long long)o->o.id);
-		evidence(
-		        h,
-		        "SysV shm key 0x%08llx id %lld: %s, %s resident, %s, 0 attachments, age %s",
-		        (unsigned long long)(uint32_t)o->o.key, (long long)o->o.id,
-		        mw_fmt_bytes(a, sizeof(a), o->o.size),
-		        mw_fmt_bytes(b, sizeof(b), o->o.bytes), who,
-		        age(c, sizeof(c), v->to_ms, o->o.ctime));
+		if (!h->pid)
+			name_proc(h, o->o.cpid, o->creator_comm);
+		if (h->head.shm_orphans.nids < MW_SYSHYP_IDS)
+			h->head.shm_orphans.ids[h->head.shm_orphans.nids++] = o->o.id;
+		e = fact(h, MW_SF_SHM_SEGMENT);
+		if (!e)
+			continue;
+		e->shm_segment.key = o->o.key;
+		e->shm_segment.id = o->o.id;
+		e->shm_segment.size = o->o.size;
+		e->shm_segment.resident = o->o.bytes;
+		e->shm_segment.age_s = age_s(v->to_ms, o->o.ctime);
+		proc_ref(&e->shm_segment.creator, o->o.cpid, o->creator_known, o->creator_comm);
+		e->shm_segment.creator.alive = o->creator_known && o->creator_alive;
 	}
-	if (posix_total >= MW_HYP_POSIX_MIN_BYTES)
-		evidence(h, "%zu file(s) in /dev/shm open by no process, %s in total", nposix,
-		         mw_fmt_bytes(a, sizeof(a), posix_total));
-	snprintf(h->next_step, sizeof(h->next_step),
-	         "ipcs -m -p to confirm; if no process will attach again: ipcrm -m <id> (and"
-	         " rm /dev/shm/<name> for POSIX files); fix the creator to call shmctl(IPC_RMID)"
-	         " once every user has attached");
+	if (posix_total >= MW_HYP_POSIX_MIN_BYTES) {
+		struct mw_sysfact *e = fact(h, MW_SF_POSIX_UNHELD);
+		if (e) {
+			e->posix_unheld.files = nposix;
+			e->posix_unheld.bytes = posix_total;
+		}
+	}
 }
 
 /* Item 8: a queue whose bytes keep rising because nobody reads it. */
 static void rule_ipc_backlog(const struct mw_sysview *v, const struct mw_oom_forecast *f,
                              struct mw_syshyp_set *set)
 {
-	char a[32], b[32], c[32];
-
 	(void)f;
 	for (size_t i = 0; i < v->nipc; i++) {
 		const struct mw_ipc_view *o = &v->ipc[i];
 		struct mw_syshyp *h;
-		char qname[300], writer[160] = "unknown";
+		struct mw_sysfact *e;
 
 		if (o->o.kind != MW_IPC_msg && o->o.kind != MW_IPC_mqueue)
 			continue;
 		if (!rising(&o->tr, o->n))
 			continue;
-		h = hyp_new(set, "ipc-backlog", 8);
+		h = hyp_new(set, MW_SYSRULE_IPC_BACKLOG, MW_SF_QUEUE_BACKLOG);
 		if (!h)
 			return;
-		if (o->o.kind == MW_IPC_msg)
-			snprintf(qname, sizeof(qname), "SysV message queue key 0x%08llx id %lld",
-			         (unsigned long long)(uint32_t)o->o.key, (long long)o->o.id);
-		else
-			snprintf(qname, sizeof(qname), "POSIX message queue /%s", o->o.name);
+		ipc_ref(&h->head.queue_backlog.queue, &o->o);
 		if (o->o.kind == MW_IPC_msg && o->o.lpid) {
-			snprintf(writer, sizeof(writer), "%s[%d]",
-			         o->writer_known ? o->writer_comm : "?", (int)o->o.lpid);
-			h->pid = o->o.lpid;
-			snprintf(h->comm, sizeof(h->comm), "%s",
-			         o->writer_known ? o->writer_comm : "");
+			h->head.queue_backlog.writer = MW_SF_WRITER_SENDER;
+			proc_ref(&h->head.queue_backlog.proc, o->o.lpid, o->writer_known,
+			         o->writer_comm);
+			name_proc(h, o->o.lpid, o->writer_known ? o->writer_comm : "");
 		} else {
 			for (int k = 0; k < o->nholders; k++)
 				if (o->holders[k].writer && !h->pid) {
-					snprintf(writer, sizeof(writer),
-					         "%s[%d] (holds it open for"
-					         " writing)",
-					         o->holders[k].comm, (int)o->holders[k].pid);
-					h->pid = o->holders[k].pid;
-					snprintf(h->comm, sizeof(h->comm), "%s",
-					         o->holders[k].comm);
+					h->head.queue_backlog.writer = MW_SF_WRITER_HOLDER;
+					proc_ref(&h->head.queue_backlog.proc, o->holders[k].pid,
+					         true, o->holders[k].comm);
+					name_proc(h, o->holders[k].pid, o->holders[k].comm);
 				}
 		}
-		snprintf(h->subject, sizeof(h->subject), "%s", qname);
-		snprintf(h->title, sizeof(h->title),
-		         "IPC backlog: %s grows, written by %s, not read", qname, writer);
 		h->score = clamp01(0.6 + (o->tr.mk_p < 0.01 ? 0.2 : 0) +
 		                   (o->o.kind == MW_IPC_msg && o->o.lrpid == 0 ? 0.1 : 0));
-		evidence(h,
-		         "bytes queued %s -> %s over %s (%s/s, Mann-Kendall p=%.3g, %zu samples)",
-		         mw_fmt_bytes(a, sizeof(a), (int64_t)o->tr.first),
-		         mw_fmt_bytes(b, sizeof(b), (int64_t)o->tr.last),
-		         mw_fmt_duration(c, sizeof(c),
-		                         (uint64_t)(o->t_ms[o->n - 1] - o->t_ms[0]) * 1000000ull),
-		         mw_fmt_bytes_delta(a, sizeof(a), o->tr.slope), o->tr.mk_p, o->n);
-		if (o->o.kind == MW_IPC_msg)
-			evidence(h, "%lld messages queued; last sender pid %d, last receiver %s",
-			         (long long)o->o.qnum, (int)o->o.lpid,
-			         o->o.lrpid ? "a process that stopped reading" : "none ever");
-		snprintf(h->next_step, sizeof(h->next_step),
-		         "%s; find or restart the reader; if the messages are not needed: %s",
-		         o->o.kind == MW_IPC_msg ? "ipcs -q -i <id>" : "cat /dev/mqueue/<name>",
-		         o->o.kind == MW_IPC_msg ? "ipcrm -q <id>"
-		                                 : "mq_unlink (rm /dev/mqueue/<name>)");
+		e = fact(h, MW_SF_QUEUE_BYTES);
+		e->queue_bytes.first = o->tr.first;
+		e->queue_bytes.last = o->tr.last;
+		e->queue_bytes.bytes_per_s = o->tr.slope;
+		e->queue_bytes.mk_p = o->tr.mk_p;
+		e->queue_bytes.duration_ms = o->t_ms[o->n - 1] - o->t_ms[0];
+		e->queue_bytes.samples = o->n;
+		if (o->o.kind == MW_IPC_msg) {
+			e = fact(h, MW_SF_QUEUE_MESSAGES);
+			e->queue_messages.messages = o->o.qnum;
+			e->queue_messages.last_sender = o->o.lpid;
+			e->queue_messages.last_receiver = o->o.lrpid;
+		}
 	}
 }
 
@@ -212,12 +244,13 @@ static void correlate(const struct mw_sysview *v, const struct mw_slab_view *c, 
 	for (size_t i = 0; i < v->nproc; i++) {
 		const struct mw_proc_view *p = &v->procs[i];
 		const double *series[2] = {p->fds, p->threads};
-		const char *what[2] = {"fd count", "thread count"};
+		const enum mw_sysfact_series what[2] = {MW_SF_SERIES_FDS, MW_SF_SERIES_THREADS};
 
 		if (p->n < 2)
 			continue;
 		for (int s = 0; s < 2; s++) {
 			double first = NAN, last = NAN, r;
+			struct mw_sysfact *e;
 			size_t m = 0;
 			for (size_t k = 0; k < n; k++) {
 				double val = mw_step_at(p->t_ms, series[s], p->n, c->t_ms[k]);
@@ -234,14 +267,17 @@ static void correlate(const struct mw_sysview *v, const struct mw_slab_view *c, 
 			r = mw_rank_correlation(x, y, m);
 			if (!(r >= MW_HYP_CORR_MIN))
 				continue;
-			evidence(h,
-			         "%s[%d]: %s %.0f -> %.0f in step with the cache (rank"
-			         " correlation %.2f)",
-			         p->comm, (int)p->pid, what[s], first, last, r);
+			e = fact(h, MW_SF_IN_STEP);
+			if (e) {
+				proc_ref(&e->in_step.proc, p->pid, true, p->comm);
+				e->in_step.series = what[s];
+				e->in_step.first = first;
+				e->in_step.last = last;
+				e->in_step.correlation = r;
+			}
 			if (r * (last - first) > best) {
 				best = r * (last - first);
-				h->pid = p->pid;
-				snprintf(h->comm, sizeof(h->comm), "%s", p->comm);
+				name_proc(h, p->pid, p->comm);
 			}
 		}
 	}
@@ -263,67 +299,69 @@ static bool series_rise(const struct mw_sysview *v, int mi, struct mw_trend *tr)
 	return rising(tr, n);
 }
 
+static void sunreclaim_fact(struct mw_syshyp *h, enum mw_sysfact_kind kind,
+                            const struct mw_trend *su)
+{
+	struct mw_sysfact *e = fact(h, kind);
+
+	if (!e)
+		return;
+	e->sunreclaim.first = su->first;
+	e->sunreclaim.last = su->last;
+	e->sunreclaim.mk_p = su->mk_p;
+}
+
 /* Item 9: one cache (or SUnreclaim) growing without bound. */
 static void rule_slab_growth(const struct mw_sysview *v, const struct mw_oom_forecast *f,
                              struct mw_syshyp_set *set)
 {
 	struct mw_trend su;
 	bool su_rising = series_rise(v, MW_MI_sunreclaim, &su);
-	char a[32], b[32], c[32];
 	struct mw_syshyp *h;
+	struct mw_sysfact *e;
 
 	(void)f;
 	if (v->slab_ok && v->nslab && v->slab[0].growing) {
 		const struct mw_slab_view *s = &v->slab[0];
-		h = hyp_new(set, "slab-growth", 9);
+		h = hyp_new(set, MW_SYSRULE_SLAB_GROWTH, MW_SF_CACHE_GROWTH);
 		if (!h)
 			return;
-		snprintf(h->subject, sizeof(h->subject), "%s", s->name);
-		snprintf(
-		        h->title, sizeof(h->title), "Kernel slab growth: cache %s%s%s%s grows %s/s",
-		        s->name, s->aliases[0] ? " (shares its slab with " : "", s->aliases,
-		        s->aliases[0] ? ")" : "", mw_fmt_bytes(a, sizeof(a), (int64_t)s->tr.slope));
+		snprintf(h->head.cache_growth.name, sizeof(h->head.cache_growth.name), "%s",
+		         s->name);
+		snprintf(h->head.cache_growth.aliases, sizeof(h->head.cache_growth.aliases), "%s",
+		         s->aliases);
+		h->head.cache_growth.bytes_per_s = s->tr.slope;
 		h->score = clamp01(0.5 + (s->tr.mk_p < 0.01 ? 0.2 : 0) + (su_rising ? 0.1 : 0));
-		evidence(h, "%s: %s -> %s (%lld objects of %lld B) over %s, Mann-Kendall p=%.3g",
-		         s->name, mw_fmt_bytes(a, sizeof(a), (int64_t)s->tr.first),
-		         mw_fmt_bytes(b, sizeof(b), (int64_t)s->tr.last), (long long)s->objs_now,
-		         (long long)s->objsize,
-		         mw_fmt_duration(c, sizeof(c),
-		                         (uint64_t)(s->t_ms[s->n - 1] - s->t_ms[0]) * 1000000ull),
-		         s->tr.mk_p);
-		for (size_t i = 1; i < v->nslab && i < 3 && v->slab[i].growing; i++)
-			evidence(h, "also growing: %s at %s/s", v->slab[i].name,
-			         mw_fmt_bytes(a, sizeof(a), (int64_t)v->slab[i].tr.slope));
+		e = fact(h, MW_SF_CACHE);
+		snprintf(e->cache.name, sizeof(e->cache.name), "%s", s->name);
+		e->cache.first = s->tr.first;
+		e->cache.last = s->tr.last;
+		e->cache.objects = s->objs_now;
+		e->cache.objsize = s->objsize;
+		e->cache.duration_ms = s->t_ms[s->n - 1] - s->t_ms[0];
+		e->cache.mk_p = s->tr.mk_p;
+		for (size_t i = 1; i < v->nslab && i < 3 && v->slab[i].growing; i++) {
+			e = fact(h, MW_SF_CACHE_ALSO);
+			snprintf(e->cache_also.name, sizeof(e->cache_also.name), "%s",
+			         v->slab[i].name);
+			e->cache_also.bytes_per_s = v->slab[i].tr.slope;
+		}
 		if (su_rising)
-			evidence(h, "SUnreclaim %s -> %s",
-			         mw_fmt_bytes(a, sizeof(a), (int64_t)su.first),
-			         mw_fmt_bytes(b, sizeof(b), (int64_t)su.last));
+			sunreclaim_fact(h, MW_SF_SUNRECLAIM_TOO, &su);
 		correlate(v, s, h);
 		if (!h->pid)
-			evidence(h, "no process's fd or thread count rises in step: a driver or a"
-			            " kernel-internal user is more likely");
-		snprintf(h->next_step, sizeof(h->next_step),
-		         "slabtop -s c; for socket/dentry/inode caches check the named process's"
-		         " open fds (ls -l /proc/%d/fd | wc -l, lsof -p %d)",
-		         (int)h->pid, (int)h->pid);
+			fact(h, MW_SF_NONE_IN_STEP);
 		return;
 	}
 	if (!su_rising || su.last - su.first < MW_SLAB_MIN_GROWTH)
 		return;
-	h = hyp_new(set, "slab-growth", 9);
+	h = hyp_new(set, MW_SYSRULE_SLAB_GROWTH, MW_SF_SUNRECLAIM_GROWTH);
 	if (!h)
 		return;
-	snprintf(h->subject, sizeof(h->subject), "SUnreclaim");
-	snprintf(h->title, sizeof(h->title), "Kernel slab growth: SUnreclaim grows %s/s%s",
-	         mw_fmt_bytes(a, sizeof(a), (int64_t)su.slope),
-	         v->slab_ok ? "" : " (which cache: /proc/slabinfo needs root)");
+	h->head.sunreclaim_growth.bytes_per_s = su.slope;
+	h->head.sunreclaim_growth.per_cache = v->slab_ok;
 	h->score = 0.5;
-	evidence(h, "SUnreclaim %s -> %s, Mann-Kendall p=%.3g",
-	         mw_fmt_bytes(a, sizeof(a), (int64_t)su.first),
-	         mw_fmt_bytes(b, sizeof(b), (int64_t)su.last), su.mk_p);
-	snprintf(h->next_step, sizeof(h->next_step),
-	         "as root: slabtop -s c, or memwatch report"
-	         " --system as root to rank caches");
+	sunreclaim_fact(h, MW_SF_SUNRECLAIM, &su);
 }
 
 static int64_t counter_delta(const struct mw_sysview *v,
@@ -394,92 +432,94 @@ static void rule_pressure(const struct mw_sysview *v, const struct mw_oom_foreca
 	double secs = window_s(v),
 	       majps = secs > 0 ? (double)counter_delta(v, get_majflt) / secs : 0;
 	int64_t psi = v->n ? v->sys[v->n - 1].psi[MW_PSI_psi_some_avg60] : MW_UNKNOWN;
+	bool psi_high = psi != MW_UNKNOWN && psi >= MW_HYP_PSI_SOME_AVG60;
 	struct mw_tune_input in;
 	struct mw_syshyp *h;
+	struct mw_sysfact *e;
 
 	(void)f;
-	if (stalls <= 0 && scan <= 0 && !(psi != MW_UNKNOWN && psi >= MW_HYP_PSI_SOME_AVG60) &&
-	    majps < MW_HYP_MAJFLT_PER_S)
+	if (stalls <= 0 && scan <= 0 && !psi_high && majps < MW_HYP_MAJFLT_PER_S)
 		return;
-	h = hyp_new(set, "memory-pressure", 10);
+	h = hyp_new(set, MW_SYSRULE_MEMORY_PRESSURE, MW_SF_PRESSURE);
 	if (!h)
 		return;
-	snprintf(h->title, sizeof(h->title), "Memory pressure, not a leak: %s",
-	         stalls > 0 || scan > 0 ? "allocations stall in direct reclaim"
-	         : psi != MW_UNKNOWN && psi >= MW_HYP_PSI_SOME_AVG60 ? "tasks stall on memory (PSI)"
-	                                                             : "major faults (paging)");
-	snprintf(h->subject, sizeof(h->subject), "reclaim");
-	h->score = clamp01(0.4 + (stalls > 0 ? 0.2 : 0) + (scan > 0 ? 0.1 : 0) +
-	                   (psi != MW_UNKNOWN && psi >= MW_HYP_PSI_SOME_AVG60 ? 0.2 : 0));
-	evidence(h, "over %.0f s: allocstall +%lld, pgscan_direct +%lld pages, %.1f major faults/s",
-	         secs, (long long)stalls, (long long)scan, majps);
-	if (psi != MW_UNKNOWN)
-		evidence(h, "PSI memory some avg60 %.2f%%", (double)psi / 100.0);
+	h->head.pressure.cause = stalls > 0 || scan > 0 ? MW_SF_CAUSE_DIRECT_RECLAIM
+	                         : psi_high             ? MW_SF_CAUSE_PSI
+	                                                : MW_SF_CAUSE_MAJOR_FAULTS;
+	h->score =
+	        clamp01(0.4 + (stalls > 0 ? 0.2 : 0) + (scan > 0 ? 0.1 : 0) + (psi_high ? 0.2 : 0));
+	e = fact(h, MW_SF_RECLAIM);
+	e->reclaim.window_s = secs;
+	e->reclaim.allocstall = stalls;
+	e->reclaim.pgscan_direct = scan;
+	e->reclaim.majflt_per_s = majps;
+	if (psi != MW_UNKNOWN) {
+		e = fact(h, MW_SF_PSI);
+		e->psi.some_avg60_pct = (double)psi / 100.0;
+	}
 	mw_syshyp_tune_input(v, &in);
 	h->nadvice = mw_tune_advise(&in, h->advice, MW_HYP_ADVICE);
-	for (size_t i = 0; i < h->nadvice; i++)
-		evidence(h, "advice: vm.%s %lld -> %lld", h->advice[i].tunable,
-		         (long long)h->advice[i].current, (long long)h->advice[i].suggested);
-	snprintf(h->next_step, sizeof(h->next_step),
-	         "vmstat 1 and sar -B 1 (pgscand/s) to watch direct reclaim; apply the advice with"
-	         " sysctl -w vm.<name>=<value> and persist it in /etc/sysctl.d/");
+	for (size_t i = 0; i < h->nadvice; i++) {
+		e = fact(h, MW_SF_ADVICE);
+		if (!e)
+			break;
+		snprintf(e->advice.tunable, sizeof(e->advice.tunable), "%s", h->advice[i].tunable);
+		e->advice.current = h->advice[i].current;
+		e->advice.suggested = h->advice[i].suggested;
+	}
 }
 
 /* Item 11 for the machine: when MemAvailable reaches 0, who dies, who should not. */
 static void rule_oom_risk(const struct mw_sysview *v, const struct mw_oom_forecast *f,
                           struct mw_syshyp_set *set)
 {
-	char a[32], b[32];
 	struct mw_syshyp *h;
+	struct mw_sysfact *e;
 
 	(void)v;
 	if (!f || !isfinite(f->seconds_to_oom) || f->seconds_to_oom > MW_HYP_OOM_HORIZON_S)
 		return;
-	h = hyp_new(set, "oom-risk", 11);
+	h = hyp_new(set, MW_SYSRULE_OOM_RISK, MW_SF_OOM_ETA);
 	if (!h)
 		return;
 	h->seconds_to_exhaustion = f->seconds_to_oom;
-	snprintf(h->title, sizeof(h->title),
-	         "OOM risk: MemAvailable reaches 0 in %s at the current"
-	         " trend",
-	         mw_fmt_duration(a, sizeof(a), (uint64_t)(f->seconds_to_oom * 1e9)));
-	snprintf(h->subject, sizeof(h->subject), "MemAvailable");
+	h->head.oom_eta.seconds = f->seconds_to_oom;
+	h->head.oom_eta.nprotect = f->nprotect;
 	h->score = clamp01(1.0 - f->seconds_to_oom / MW_HYP_OOM_HORIZON_S);
-	evidence(h, "MemAvailable %s, falling %s/s (Mann-Kendall p=%.3g)",
-	         mw_fmt_bytes(a, sizeof(a), f->mem_available),
-	         mw_fmt_bytes(b, sizeof(b), (int64_t)-f->avail_slope), f->avail_p);
+	e = fact(h, MW_SF_MEM_AVAILABLE);
+	e->mem_available.bytes = f->mem_available;
+	e->mem_available.falling_per_s = -f->avail_slope;
+	e->mem_available.mk_p = f->avail_p;
 	if (f->n) {
-		evidence(h, "next OOM victim now: %s[%d] (score %lld)", f->v[0].comm,
-		         (int)f->v[0].pid, (long long)f->v[0].score);
-		h->pid = f->v[0].pid;
-		snprintf(h->comm, sizeof(h->comm), "%s", f->v[0].comm);
+		e = fact(h, MW_SF_NEXT_VICTIM);
+		if (e) {
+			proc_ref(&e->next_victim.proc, f->v[0].pid, true, f->v[0].comm);
+			e->next_victim.oom_score = f->v[0].score;
+		}
+		name_proc(h, f->v[0].pid, f->v[0].comm);
 	}
-	if (f->victim_at_oom >= 0)
-		evidence(h, "victim when it runs out, projecting growth: %s[%d]",
-		         f->v[f->victim_at_oom].comm, (int)f->v[f->victim_at_oom].pid);
-	for (size_t i = 0; i < f->nprotect; i++)
-		evidence(h, "protect: %s[%d] has oom_score_adj %lld, should be -1000",
-		         f->protect[i].comm, (int)f->protect[i].pid, (long long)f->protect[i].adj);
-	snprintf(h->next_step, sizeof(h->next_step),
-	         "memwatch oom; memwatch report <pid> for the"
-	         " fastest growing process%s",
-	         f->nprotect ? "; set oom_score_adj -1000 on the services listed" : "");
+	if (f->victim_at_oom >= 0 && (e = fact(h, MW_SF_VICTIM_AT_OOM)))
+		proc_ref(&e->victim_at_oom.proc, f->v[f->victim_at_oom].pid, true,
+		         f->v[f->victim_at_oom].comm);
+	for (size_t i = 0; i < f->nprotect && (e = fact(h, MW_SF_PROTECT)); i++) {
+		proc_ref(&e->protect.proc, f->protect[i].pid, true, f->protect[i].comm);
+		e->protect.adj = f->protect[i].adj;
+	}
 }
 
-static const struct {
-	const char *id;
-	void (*eval)(const struct mw_sysview *, const struct mw_oom_forecast *,
-	             struct mw_syshyp_set *);
-} rules[] = {
-        {"orphaned-shm", rule_orphaned_shm}, {"ipc-backlog", rule_ipc_backlog},
-        {"slab-growth", rule_slab_growth},   {"memory-pressure", rule_pressure},
-        {"oom-risk", rule_oom_risk},
+/* Indexed by enum mw_sysrule_id: the order is the report's. */
+static void (*const rule_eval[MW_SYSRULE_COUNT])(const struct mw_sysview *,
+                                                 const struct mw_oom_forecast *,
+                                                 struct mw_syshyp_set *) = {
+        [MW_SYSRULE_ORPHANED_SHM] = rule_orphaned_shm, [MW_SYSRULE_IPC_BACKLOG] = rule_ipc_backlog,
+        [MW_SYSRULE_SLAB_GROWTH] = rule_slab_growth,   [MW_SYSRULE_MEMORY_PRESSURE] = rule_pressure,
+        [MW_SYSRULE_OOM_RISK] = rule_oom_risk,
 };
 
 void mw_syshyp_eval(const struct mw_sysview *v, const struct mw_oom_forecast *forecast,
                     struct mw_syshyp_set *out)
 {
 	out->n = 0;
-	for (size_t i = 0; i < MW_ARRAY_SIZE(rules); i++)
-		rules[i].eval(v, forecast, out);
+	for (size_t i = 0; i < MW_SYSRULE_COUNT; i++)
+		rule_eval[i](v, forecast, out);
 }

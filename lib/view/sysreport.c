@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "memwatch/view/sysreport.h"
+#include "memwatch/view/syshyp.h"
 #include "htmlstyle.h"
 #include "memwatch/base/format.h"
 #include "memwatch/base/json.h"
@@ -175,22 +176,26 @@ void mw_ipc_print_json(FILE *f, const struct mw_sysview *v, bool orphans_only,
 
 static void print_hyps_text(FILE *f, const struct mw_sysreport *r, bool utf8)
 {
-	char e[2048];
+	char e[2048], line[MW_SYSHYP_TITLE_MAX];
 
 	fprintf(f, "\nHypotheses:\n");
 	if (r->hyps.n == 0)
 		fprintf(f, "  none: no system-side growth, backlog, pressure or OOM risk found\n");
 	for (size_t i = 0; i < r->hyps.n; i++) {
 		const struct mw_syshyp *h = &r->hyps.v[i];
-		fprintf(f, "  [%s, item %d, confidence %.2f] %s\n", h->rule, h->domain_item,
-		        h->score, esc(h->title, e, sizeof(e), utf8));
-		for (size_t k = 0; k < h->nevidence; k++)
-			fprintf(f, "      - %s\n", esc(h->evidence[k], e, sizeof(e), utf8));
+		mw_syshyp_title(h, line, sizeof(line));
+		fprintf(f, "  [%s, item %d, confidence %.2f] %s\n", h->rule->id,
+		        h->rule->domain_item, h->score, esc(line, e, sizeof(e), utf8));
+		for (size_t k = 0; k < h->nfacts; k++) {
+			mw_sysfact_text(&h->facts[k], line, MW_SYSFACT_TEXT_MAX);
+			fprintf(f, "      - %s\n", esc(line, e, sizeof(e), utf8));
+		}
 		for (size_t k = 0; k < h->nadvice; k++)
 			fprintf(f, "      advice: vm.%s = %lld (now %lld): %s\n",
 			        h->advice[k].tunable, (long long)h->advice[k].suggested,
 			        (long long)h->advice[k].current, h->advice[k].why);
-		fprintf(f, "      next: %s\n", esc(h->next_step, e, sizeof(e), utf8));
+		mw_syshyp_next_step(h, line, MW_SYSHYP_NEXT_MAX);
+		fprintf(f, "      next: %s\n", esc(line, e, sizeof(e), utf8));
 	}
 }
 
@@ -278,20 +283,23 @@ void mw_sysreport_print_text(FILE *f, const struct mw_sysreport *r, bool utf8)
 
 static void hyps_json(struct mw_json *j, const struct mw_syshyp_set *hs)
 {
+	char line[MW_SYSHYP_TITLE_MAX];
+
 	mw_json_arr_open(j, "hypotheses");
 	for (size_t i = 0; i < hs->n; i++) {
 		const struct mw_syshyp *h = &hs->v[i];
 		mw_json_obj_open(j, NULL);
-		mw_json_str(j, "rule", h->rule);
-		mw_json_int(j, "item", h->domain_item);
-		mw_json_str(j, "title", h->title);
+		mw_json_str(j, "rule", h->rule->id);
+		mw_json_int(j, "item", h->rule->domain_item);
+		mw_json_str(j, "title", mw_syshyp_title(h, line, sizeof(line)));
 		mw_json_num(j, "score", h->score);
-		mw_json_str(j, "subject", h->subject);
+		mw_json_str(j, "subject", mw_syshyp_subject(h, line, MW_SYSHYP_SUBJECT_MAX));
 		mw_json_int(j, "pid", h->pid ? h->pid : MW_UNKNOWN);
 		mw_json_str(j, "comm", h->comm[0] ? h->comm : NULL);
 		mw_json_arr_open(j, "evidence");
-		for (size_t k = 0; k < h->nevidence; k++)
-			mw_json_str(j, NULL, h->evidence[k]);
+		for (size_t k = 0; k < h->nfacts; k++)
+			mw_json_str(j, NULL,
+			            mw_sysfact_text(&h->facts[k], line, MW_SYSFACT_TEXT_MAX));
 		mw_json_arr_close(j);
 		mw_json_arr_open(j, "advice");
 		for (size_t k = 0; k < h->nadvice; k++) {
@@ -304,7 +312,13 @@ static void hyps_json(struct mw_json *j, const struct mw_syshyp_set *hs)
 		}
 		mw_json_arr_close(j);
 		mw_json_num(j, "seconds_to_exhaustion", h->seconds_to_exhaustion);
-		mw_json_str(j, "next_step", h->next_step);
+		mw_json_str(j, "next_step", mw_syshyp_next_step(h, line, MW_SYSHYP_NEXT_MAX));
+		/* The same findings as numbers: facts[k] is what evidence[k] says. */
+		mw_sysfact_json(j, "headline", &h->head);
+		mw_json_arr_open(j, "facts");
+		for (size_t k = 0; k < h->nfacts; k++)
+			mw_sysfact_json(j, NULL, &h->facts[k]);
+		mw_json_arr_close(j);
 		mw_json_obj_close(j);
 	}
 	mw_json_arr_close(j);
@@ -424,7 +438,7 @@ void mw_sysreport_print_json(FILE *f, const struct mw_sysreport *r)
 void mw_sysreport_print_html(FILE *f, const struct mw_sysreport *r)
 {
 	const struct mw_sysview *v = &r->v;
-	char a[32], b[32];
+	char a[32], b[32], line[MW_SYSHYP_TITLE_MAX];
 
 	mw_html_head(f, MW_HTML_SYSTEM, "memwatch: system report");
 	fputs("<h1>System memory report</h1>\n<p>", f);
@@ -434,12 +448,12 @@ void mw_sysreport_print_html(FILE *f, const struct mw_sysreport *r)
 		fputs("<p>None.</p>\n", f);
 	for (size_t i = 0; i < r->hyps.n; i++) {
 		const struct mw_syshyp *h = &r->hyps.v[i];
-		fprintf(f, "<div class=\"h\" id=\"%s\"><b>", h->rule);
-		mw_html_escape(f, h->title);
-		fprintf(f, "</b> (item %d, confidence %.2f)<ul>", h->domain_item, h->score);
-		for (size_t k = 0; k < h->nevidence; k++) {
+		fprintf(f, "<div class=\"h\" id=\"%s\"><b>", h->rule->id);
+		mw_html_escape(f, mw_syshyp_title(h, line, sizeof(line)));
+		fprintf(f, "</b> (item %d, confidence %.2f)<ul>", h->rule->domain_item, h->score);
+		for (size_t k = 0; k < h->nfacts; k++) {
 			fputs("<li>", f);
-			mw_html_escape(f, h->evidence[k]);
+			mw_html_escape(f, mw_sysfact_text(&h->facts[k], line, MW_SYSFACT_TEXT_MAX));
 			fputs("</li>", f);
 		}
 		for (size_t k = 0; k < h->nadvice; k++) {
@@ -449,7 +463,7 @@ void mw_sysreport_print_html(FILE *f, const struct mw_sysreport *r)
 			fputs("</li>", f);
 		}
 		fputs("</ul>Next: ", f);
-		mw_html_escape(f, h->next_step);
+		mw_html_escape(f, mw_syshyp_next_step(h, line, MW_SYSHYP_NEXT_MAX));
 		fputs("</div>\n", f);
 	}
 	fputs("<h2>Slab caches growing</h2>\n", f);
