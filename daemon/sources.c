@@ -12,8 +12,8 @@ extern const struct mw_source mw_source_callsite;
 extern const struct mw_source mw_source_metrics;
 
 const struct mw_source *const mw_sources[] = {
-        &mw_source_bpf,      &mw_source_regions, &mw_source_system, &mw_source_cgroup,
-        &mw_source_callsite, &mw_source_metrics,
+        &mw_source_bpf,    &mw_source_regions,  &mw_source_system,
+        &mw_source_cgroup, &mw_source_callsite, &mw_source_metrics,
 };
 
 const size_t mw_nsources = sizeof(mw_sources) / sizeof(mw_sources[0]);

@@ -40,8 +40,7 @@ static int slab_aliases(void *ctx, const char *cache, char *buf, size_t cap)
 	return mw_slab_aliases(d->root, cache, buf, cap);
 }
 
-static int ipc_holders(void *ctx, const struct mw_ipc_obj *o, struct mw_ipc_holder *out,
-                       size_t cap)
+static int ipc_holders(void *ctx, const struct mw_ipc_obj *o, struct mw_ipc_holder *out, size_t cap)
 {
 	const struct mw_daemon *d = ctx;
 
@@ -57,9 +56,8 @@ static int system_open(struct mw_daemon *d, void **state, char *why, size_t whyl
 	if (!s)
 		return -ENOMEM;
 	r = mw_sysw_new(d->store,
-	                &(struct mw_sysw_lookup){.slab_aliases = slab_aliases,
-	                                         .ipc_holders = ipc_holders,
-	                                         .ctx = d},
+	                &(struct mw_sysw_lookup){
+	                        .slab_aliases = slab_aliases, .ipc_holders = ipc_holders, .ctx = d},
 	                &s->w);
 	if (r < 0) {
 		snprintf(why, whylen, "cannot prepare system tables: %s", strerror(-r));

@@ -111,7 +111,6 @@ void mw_meminfo_parse(const char *text, int64_t mem[MW_MI_COUNT]);
 void mw_vmstat_parse(const char *text, int64_t vm[MW_VM_COUNT]);
 void mw_psi_parse(const char *text, int64_t psi[MW_PSI_COUNT]);
 
-
 /*
  * Read all three from root ("" for the live system). A missing PSI file
  * (kernel without CONFIG_PSI) leaves PSI unknown and is not an error;
