@@ -327,7 +327,7 @@ out:
 int mw_store_oom_counter_rise(struct mw_store *s, int64_t tick_id, int64_t since_ms, int64_t *t_ms)
 {
 	sqlite3 *db = mw_store_db(s);
-	int64_t now, then, t;
+	int64_t now = MW_UNKNOWN, then = MW_UNKNOWN, t;
 	int r;
 
 	*t_ms = 0;
