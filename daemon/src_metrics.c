@@ -507,10 +507,12 @@ static void flush(struct metrics *m, struct conn *c)
 
 static void on_request(struct metrics *m, struct mw_daemon *d, struct conn *c)
 {
-	char method[8], path[64], version[16];
+	/* Empty until parsed: a request sscanf cannot read must not look like the last HEAD. */
+	char method[8] = "", path[64] = "", version[16] = "";
+	bool parsed = sscanf(c->in, "%7s %63s %15s", method, path, version) == 3 &&
+	              strncmp(version, "HTTP/1.", 7) == 0;
 
-	if (sscanf(c->in, "%7s %63s %15s", method, path, version) != 3 ||
-	    strncmp(version, "HTTP/1.", 7) != 0)
+	if (!parsed)
 		respond(m, d, c, 400, "Bad Request");
 	else if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
 		respond(m, d, c, 405, "Method Not Allowed");
@@ -518,7 +520,7 @@ static void on_request(struct metrics *m, struct mw_daemon *d, struct conn *c)
 		respond(m, d, c, 404, "Not Found");
 	else
 		respond(m, d, c, 200, "OK");
-	if (c->out && !strcmp(method, "HEAD")) {
+	if (c->out && parsed && !strcmp(method, "HEAD")) {
 		char *end = strstr(c->out, "\r\n\r\n");
 		if (end)
 			c->out_len = (size_t)(end + 4 - c->out);
@@ -539,7 +541,8 @@ static void on_readable(struct metrics *m, struct mw_daemon *d, struct conn *c)
 		return;
 	c->in_len += (size_t)n;
 	c->in[c->in_len] = '\0';
-	if (strstr(c->in, "\r\n\r\n") || strstr(c->in, "\n\n"))
+	/* By length: a NUL byte in the request must not hide its end (it gets a 400). */
+	if (memmem(c->in, c->in_len, "\r\n\r\n", 4) || memmem(c->in, c->in_len, "\n\n", 2))
 		on_request(m, d, c);
 	else if (c->in_len >= MAX_REQUEST) {
 		respond(m, d, c, 431, "Request Header Fields Too Large");

@@ -232,6 +232,17 @@ def test_scrape():
     check(all(set(l) == {"pid", "comm", "service"} for l, _ in procs), "process labels")
     ticks_total = fams["memwatch_daemon_ticks_total"]["samples"][0][1]
     check(ticks_total >= n + 3, f"ticks went on while a client stalled ({ticks_total})")
+    # A NUL byte does not hide the end of a request: answered at once, not after the timeout.
+    t0 = time.monotonic()
+    head, _ = http(port, b"GET /met\0rics HTTP/1.0\r\n\r\n", timeout=4)
+    check(head.startswith("HTTP/1.0 400") and time.monotonic() - t0 < 2,
+          f"a request with a NUL gets a 400 at once: {head[:30]!r}")
+    # A request sscanf cannot parse, after a HEAD, is a full 400 (body as long as it says).
+    http(port, b"HEAD /metrics HTTP/1.0\r\n\r\n")
+    head, body = http(port, b"\r\n\r\n")
+    m = re.search(r"Content-Length: (\d+)", head)
+    check(head.startswith("HTTP/1.0 400") and m and int(m.group(1)) == len(body) > 0,
+          f"a blank request after a HEAD: 400 with its body ({head!r}, {body!r})")
     for req, code in ((b"POST /metrics HTTP/1.0\r\n\r\n", "405"),
                       (b"GET /nope HTTP/1.0\r\n\r\n", "404"),
                       (b"garbage\r\n\r\n", "400")):
