@@ -170,7 +170,7 @@ int64_t mw_status_field_kb(const char *text, const char *key)
 		v = strtoll(p + klen + 1, &end, 10);
 		if (errno || end == p + klen + 1 || v < 0)
 			return MW_UNKNOWN;
-		return (int64_t)v * 1024;
+		return mw_mul_or_unknown(v, 1024);
 	}
 	return MW_UNKNOWN;
 }
@@ -240,7 +240,7 @@ int mw_proc_cmdline_text(char *raw, size_t len)
 
 static int64_t kib(int64_t v)
 {
-	return v * 1024;
+	return mw_mul_or_unknown(v, 1024);
 }
 
 /* The next space-separated integer of a stat line; *p moves past it. */

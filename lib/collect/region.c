@@ -266,9 +266,9 @@ static uint64_t vsize(const struct vma *v)
 
 static void add(struct mw_regions *out, enum mw_region_kind k, const struct vma *v)
 {
-	out->r[k].size += (int64_t)vsize(v);
-	out->r[k].rss += v->rss;
-	out->r[k].swap += v->swap;
+	out->r[k].size = mw_add_sat(out->r[k].size, (int64_t)vsize(v));
+	out->r[k].rss = mw_add_sat(out->r[k].rss, v->rss);
+	out->r[k].swap = mw_add_sat(out->r[k].swap, v->swap);
 	out->r[k].count++;
 }
 

@@ -57,7 +57,7 @@ static void parse_kv(const char *text, const char *const *keys, size_t nkeys, in
 				while (*end == ' ')
 					end++;
 				if (kb_scale > 1 && strncmp(end, "kB", 2) == 0)
-					v *= kb_scale;
+					v = mw_mul_or_unknown(v, kb_scale);
 				out[idx] = v;
 			}
 		}

@@ -145,6 +145,8 @@ static void test_status_parse(void)
 	CHECK(text && mw_status_field_kb(text, "VmPTE") > 0);
 	CHECK_EQ_I64(mw_status_field_kb(text, "VmNope"), MW_UNKNOWN);
 	CHECK_EQ_I64(mw_status_field_kb("VmPTE:\t  44 kB\n", "VmPTE"), 44 * 1024);
+	/* A value that cannot be true in bytes is unknown, not a wrapped negative. */
+	CHECK_EQ_I64(mw_status_field_kb("VmPTE:\t1111111111111111111 kB\n", "VmPTE"), MW_UNKNOWN);
 	CHECK_EQ_I64(mw_status_field_kb("VmPTEx: 4 kB\nVmPTE: x kB", "VmPTE"), MW_UNKNOWN);
 	CHECK_EQ_I64(mw_status_field_kb("", "VmPTE"), MW_UNKNOWN);
 	free(text);

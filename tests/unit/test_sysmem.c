@@ -62,6 +62,10 @@ static void test_meminfo_odd(void)
 	CHECK_EQ_I64(m[MW_MI_cached], MW_UNKNOWN);
 	CHECK_EQ_I64(m[MW_MI_mem_available], MW_UNKNOWN);
 	CHECK_EQ_I64(m[MW_MI_shmem], 12 * 1024); /* last line without newline */
+	/* kB beyond what bytes can hold: unknown, and the next line still parses. */
+	mw_meminfo_parse("MemTotal: 9000000000000000000 kB\nMemFree: 7 kB\n", m);
+	CHECK_EQ_I64(m[MW_MI_mem_total], MW_UNKNOWN);
+	CHECK_EQ_I64(m[MW_MI_mem_free], 7 * 1024);
 	/* A key that is a prefix of another must not match it. */
 	mw_meminfo_parse("MemTotalX: 5 kB\nMem: 6 kB\n", m);
 	CHECK_EQ_I64(m[MW_MI_mem_total], MW_UNKNOWN);

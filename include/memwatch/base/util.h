@@ -19,6 +19,22 @@
 /* Value not available (unreadable, missing key, not applicable). Stored as NULL. */
 #define MW_UNKNOWN INT64_MIN
 
+/* a * b, or MW_UNKNOWN when /proc hands us a value that cannot be true (overflow). */
+static inline int64_t mw_mul_or_unknown(int64_t a, int64_t b)
+{
+	int64_t r;
+
+	return __builtin_mul_overflow(a, b, &r) ? MW_UNKNOWN : r;
+}
+
+/* a + b, held at INT64_MAX: a total of absurd parts stays absurd, never negative. */
+static inline int64_t mw_add_sat(int64_t a, int64_t b)
+{
+	int64_t r;
+
+	return __builtin_add_overflow(a, b, &r) ? (b > 0 ? INT64_MAX : INT64_MIN + 1) : r;
+}
+
 static inline void mw_freep(void *p)
 {
 	free(*(void **)p);
@@ -66,7 +82,7 @@ int mw_path(char *buf, size_t cap, const char *root, const char *path);
  * matched) are normal here.
  */
 static inline void mw_qsort(void *base, size_t n, size_t size,
-			    int (*cmp)(const void *, const void *))
+                            int (*cmp)(const void *, const void *))
 {
 	if (n > 1)
 		qsort(base, n, size, cmp);
