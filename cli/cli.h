@@ -24,6 +24,7 @@ struct cli_sys_args {
 	const char *db_path, *root, *html;
 	uint64_t since_ns, sample_ns;
 	bool json, orphans;
+	bool live; /* --live: sample now, read no database */
 	bool allow_html, allow_orphans, allow_system;
 };
 

@@ -2,6 +2,7 @@
 /* memwatch callsites <pid>: which code holds a process's outstanding mappings (from memwatchd). */
 #include "config.h"
 #include "cli.h"
+#include "dbpath.h"
 #include "memwatch/base/format.h"
 #include "memwatch/base/json.h"
 #include "memwatch/collect/proc.h"
@@ -30,7 +31,8 @@ static void usage(FILE *f)
 	        "Call sites (DWARF-unwound stacks) of the mappings and heap growth a process\n"
 	        "still holds, as recorded by memwatchd, largest first, with growth per hour.\n"
 	        "\n"
-	        "  --db PATH      database recorded by memwatchd (default %s)\n"
+	        "  --db PATH      database recorded by memwatchd (default: $MEMWATCH_DB, the\n"
+	        "                 running memwatchd's, %s)\n"
 	        "  --since WHEN   start of the window for growth (default 1h)\n"
 	        "  --top N        sites to show (default 10)\n"
 	        "  --json         machine-readable output\n",
@@ -47,7 +49,7 @@ static int parse_args(int argc, char **argv, struct cs_args *a)
 	uint64_t now = mw_now_ns(), top;
 	int c;
 
-	a->db_path = MW_DEFAULT_DB;
+	a->db_path = NULL;
 	a->since_ns = now - 3600ull * 1000000000ull;
 	a->top = 10;
 	opterr = 0;
@@ -85,12 +87,15 @@ static int parse_args(int argc, char **argv, struct cs_args *a)
 	return -1;
 }
 
-static void print_json(const struct mw_proc_info *info, const struct mw_callsite_list *l)
+static void print_json(const struct cli_db *db, const struct mw_proc_info *info,
+                       const struct mw_callsite_list *l)
 {
 	struct mw_json j;
 
 	mw_json_init(&j, stdout, true);
 	mw_json_obj_open(&j, NULL);
+	mw_json_str(&j, "db", db->path);
+	mw_json_str(&j, "db_from", db->origin);
 	mw_json_int(&j, "pid", info->pid);
 	mw_json_str(&j, "comm", info->comm);
 	mw_json_bool(&j, "exited", info->exited);
@@ -105,41 +110,40 @@ int cmd_callsites(int argc, char **argv)
 	struct mw_store *st = NULL;
 	struct mw_proc_info info = {0};
 	struct mw_callsite_list l = {0};
-	char boot_id[64], esc[64];
+	char boot_id[64], esc[64], why[600];
+	struct cli_db db;
 	int code, r;
 
 	code = parse_args(argc, argv, &a);
 	if (code >= 0)
 		return code;
-	r = mw_store_open_reader(a.db_path, &st);
-	if (r < 0) {
-		fprintf(stderr, "memwatch callsites: %s: %s\n", a.db_path,
-		        r == -ENOENT            ? "no database (memwatchd has not run)"
-		        : r == -EPROTONOSUPPORT ? "written by a newer memwatch"
-		        : r == -ENOTRECOVERABLE ? "not a memwatch database"
-		                                : strerror(-r));
+	cli_db_resolve(a.db_path, &db);
+	r = cli_db_open("callsites", &db, &st, NULL, why, sizeof(why));
+	if (r == -ENOENT)
+		fprintf(stderr, "memwatch callsites: %s\n", why);
+	if (r < 0)
 		return EXIT_RUNTIME;
-	}
 	code = EXIT_RUNTIME;
 	r = mw_boot_id("", boot_id, sizeof(boot_id));
 	if (r == 0)
 		r = mw_store_find_latest_proc(st, boot_id, (pid_t)a.pid, &info);
 	if (r < 0) {
-		fprintf(stderr, "memwatch callsites: %s has no record of pid %lld\n", a.db_path,
+		fprintf(stderr, "memwatch callsites: %s has no record of pid %lld\n", db.path,
 		        (long long)a.pid);
 		goto out;
 	}
 	r = mw_store_callsites(st, info.id, (int64_t)(a.since_ns / 1000000ull),
 	                       (int64_t)(mw_now_ns() / 1000000ull), a.top, &l);
 	if (r < 0) {
-		fprintf(stderr, "memwatch callsites: %s: %s\n", a.db_path, strerror(-r));
+		fprintf(stderr, "memwatch callsites: %s: %s\n", db.path, strerror(-r));
 		goto out;
 	}
 	if (a.json) {
-		print_json(&info, &l);
+		print_json(&db, &info, &l);
 	} else {
 		mw_escape_term(info.comm, strlen(info.comm), esc, sizeof(esc), cli_utf8());
-		printf("pid %d (%s)%s\n", (int)info.pid, esc, info.exited ? ", exited" : "");
+		printf("pid %d (%s)%s, from %s (%s)\n", (int)info.pid, esc,
+		       info.exited ? ", exited" : "", db.path, db.origin);
 		mw_callsite_print(stdout, &l, cli_utf8());
 	}
 	code = 0;

@@ -13,9 +13,11 @@ static void usage(FILE *f)
 	        "\n"
 	        "  --orphans      only leak candidates: shared memory nobody has attached or open\n"
 	        "  --json         machine-readable output\n"
-	        "  --db PATH      database recorded by memwatchd (default %s)\n"
+	        "  --db PATH      database recorded by memwatchd (default: $MEMWATCH_DB, the\n"
+	        "                 running memwatchd's, %s)\n"
 	        "  --since WHEN   start of the growth window (default 1h)\n"
 	        "  --sample DUR   with no recorded history, sample for this long (default 1s)\n"
+	        "  --live         sample now; read no database\n"
 	        "  --root DIR     read /proc, /sys and /dev under DIR (recorded trees)\n",
 	        MW_DEFAULT_DB);
 }

@@ -18,10 +18,12 @@ static void usage(FILE *f)
 	        "Usage: memwatch oom [--json] [--db PATH] [--since WHEN] [--sample DUR]\n"
 	        "\n"
 	        "  --json         machine-readable output\n"
-	        "  --db PATH      database recorded by memwatchd (default %s)\n"
+	        "  --db PATH      database recorded by memwatchd (default: $MEMWATCH_DB, the\n"
+	        "                 running memwatchd's, %s)\n"
 	        "  --since WHEN   how far back to list kills and measure growth (default 1h)\n"
 	        "  --sample DUR   with no recorded history, sample growth for this long (default "
-	        "3s)\n",
+	        "3s)\n"
+	        "  --live         sample now; read no database\n",
 	        MW_DEFAULT_DB);
 }
 
@@ -54,8 +56,7 @@ int cmd_oom(int argc, char **argv)
 		r = cli_oom_history(st, (int64_t)(a.since_ns / 1000000ull),
 		                    (int64_t)(mw_now_ns() / 1000000ull), &h);
 		if (r < 0) {
-			fprintf(stderr, "memwatch oom: %s: reading kills: %s\n", a.db_path,
-			        strerror(-r));
+			fprintf(stderr, "memwatch oom: reading kills: %s\n", strerror(-r));
 			goto out;
 		}
 	} else {

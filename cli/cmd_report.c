@@ -2,6 +2,7 @@
 /* memwatch report <pid|name>: one process's memory, from history or a short live sample. */
 #include "config.h"
 #include "cli.h"
+#include "dbpath.h"
 #include "memwatch/base/format.h"
 #include "memwatch/collect/proc.h"
 #include "memwatch/view/report.h"
@@ -21,7 +22,7 @@ struct report_args {
 	const char *db_path;
 	uint64_t since_ns; /* absolute */
 	uint64_t sample_ns;
-	bool json;
+	bool json, live;
 	const char *html;
 };
 
@@ -32,30 +33,29 @@ static void usage(FILE *f)
 	        "FILE]\n"
 	        "                       [--sample DUR]\n"
 	        "\n"
-	        "  --db PATH      database recorded by memwatchd (default %s)\n"
+	        "  --db PATH      database recorded by memwatchd (default: $MEMWATCH_DB, the\n"
+	        "                 running memwatchd's, %s)\n"
 	        "  --since WHEN   start of the window: a duration back (30m, 6h, 2d),\n"
 	        "                 '@UNIXTIME' or 'YYYY-MM-DD HH:MM' (default 1h)\n"
 	        "  --json         machine-readable output (docs/report-json.md)\n"
 	        "  --html FILE    also write a self-contained HTML page with one chart per region\n"
-	        "  --sample DUR   with no recorded history, sample for this long (default 5s)\n",
+	        "  --sample DUR   with no recorded history, sample for this long (default 5s)\n"
+	        "  --live         sample for --sample now; read no database\n",
 	        MW_DEFAULT_DB);
 }
 
 static int parse_args(int argc, char **argv, struct report_args *a)
 {
 	static const struct option opts[] = {
-	        {"db", required_argument, NULL, 'd'},
-	        {"since", required_argument, NULL, 's'},
-	        {"json", no_argument, NULL, 'j'},
-	        {"html", required_argument, NULL, 'H'},
-	        {"sample", required_argument, NULL, 'S'},
-	        {"help", no_argument, NULL, 'h'},
-	        {0},
+	        {"db", required_argument, NULL, 'd'},     {"since", required_argument, NULL, 's'},
+	        {"json", no_argument, NULL, 'j'},         {"html", required_argument, NULL, 'H'},
+	        {"sample", required_argument, NULL, 'S'}, {"live", no_argument, NULL, 'L'},
+	        {"help", no_argument, NULL, 'h'},         {0},
 	};
 	uint64_t now = mw_now_ns();
 	int c;
 
-	a->db_path = MW_DEFAULT_DB;
+	a->db_path = NULL;
 	a->since_ns = now - 3600ull * 1000000000ull;
 	a->sample_ns = 5000000000ull;
 	opterr = 0;
@@ -89,6 +89,9 @@ static int parse_args(int argc, char **argv, struct report_args *a)
 				        optarg);
 				return EXIT_USAGE;
 			}
+			break;
+		case 'L':
+			a->live = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -189,22 +192,16 @@ static int report_from_store(const struct report_args *a, pid_t pid, bool alive,
 {
 	struct mw_store *st = NULL;
 	struct mw_proc_info info = {0};
+	struct cli_db db;
 	char boot_id[64];
-	int active, r;
+	int active = 0, r;
 
-	active = mw_store_writer_active(a->db_path);
-	r = mw_store_open_reader(a->db_path, &st);
-	if (r == -ENOENT) {
-		snprintf(why, whylen, "no database at %s (memwatchd has not run)", a->db_path);
+	cli_db_resolve(a->db_path, &db);
+	r = cli_db_open("report", &db, &st, &active, why, whylen);
+	if (r == -ENOENT)
 		return -ENOENT;
-	}
-	if (r < 0) {
-		fprintf(stderr, "memwatch report: %s: %s\n", a->db_path,
-		        r == -EPROTONOSUPPORT   ? "written by a newer memwatch"
-		        : r == -ENOTRECOVERABLE ? "not a memwatch database"
-		                                : strerror(-r));
-		return r;
-	}
+	if (r < 0)
+		return -ECANCELED; /* said */
 	r = mw_boot_id("", boot_id, sizeof(boot_id));
 	if (r == 0 && alive) {
 		r = mw_store_find_proc(st, boot_id, pid, start_ticks, &info);
@@ -212,17 +209,18 @@ static int report_from_store(const struct report_args *a, pid_t pid, bool alive,
 		r = mw_store_find_latest_proc(st, boot_id, pid, &info);
 	}
 	if (r == -ENOENT)
-		snprintf(why, whylen, "%s has no record of this process%s", a->db_path,
+		snprintf(why, whylen, "%s has no record of this process%s", db.path,
 		         active ? "" : " (memwatchd is not recording)");
 	if (r == 0) {
 		r = mw_report_from_store(st, &info, (int64_t)(a->since_ns / 1000000ull),
 		                         (int64_t)(mw_now_ns() / 1000000ull), rep);
 		if (r == -ENODATA) {
 			snprintf(why, whylen, "%s has no samples of this process in the window",
-			         a->db_path);
+			         db.path);
 			r = -ENOENT;
 		}
-		snprintf(rep->db_path, sizeof(rep->db_path), "%s", a->db_path);
+		snprintf(rep->db_path, sizeof(rep->db_path), "%s", db.path);
+		snprintf(rep->db_from, sizeof(rep->db_from), "%s", db.origin);
 		if (r == 0 && !active)
 			snprintf(rep->note, sizeof(rep->note),
 			         "memwatchd is not recording now: history ends at the last stored "
@@ -261,7 +259,7 @@ int cmd_report(int argc, char **argv)
 	struct mw_proc_collector *pc = NULL;
 	struct mw_proc_sample smp = {0};
 	struct mw_report rep = {0};
-	char why[600] = "";
+	char why[4700] = "";
 	pid_t pid = 0;
 	bool alive;
 	int code, r;
@@ -290,7 +288,12 @@ int cmd_report(int argc, char **argv)
 		goto out;
 	}
 	alive = mw_proc_collect_one(pc, pid, &smp) == 0;
-	r = report_from_store(&a, pid, alive, smp.start_ticks, &rep, why, sizeof(why));
+	if (a.live) {
+		snprintf(why, sizeof(why), "--live: no database read");
+		r = -ENOENT;
+	} else {
+		r = report_from_store(&a, pid, alive, smp.start_ticks, &rep, why, sizeof(why));
+	}
 	if (r == -ENOENT && alive) {
 		mw_report_release(&rep);
 		r = mw_report_from_live(pc, pid, a.sample_ns, 500000000ull, &rep);
@@ -299,6 +302,8 @@ int cmd_report(int argc, char **argv)
 			snprintf(rep.note + len, sizeof(rep.note) - len, " (%s)", why);
 		}
 	}
+	if (r == -ECANCELED)
+		goto out;
 	if (r == -ENOENT || r == -ESRCH) {
 		fprintf(stderr, "memwatch report: no process with pid %d%s%s\n", (int)pid,
 		        why[0] ? ", and " : "", why);

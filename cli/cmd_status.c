@@ -2,6 +2,7 @@
 /* memwatch status: is a daemon recording, where, since when, how much. */
 #include "config.h"
 #include "cli.h"
+#include "dbpath.h"
 #include "memwatch/store/bpfdata.h"
 #include "memwatch/base/format.h"
 #include "memwatch/base/json.h"
@@ -19,7 +20,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 	        "Usage: memwatch status [--db PATH] [--json]\n\n"
-	        "  --db PATH   database (default %s)\n"
+	        "  --db PATH   database (default: $MEMWATCH_DB, the running memwatchd's, %s)\n"
 	        "  --json      machine-readable output\n",
 	        MW_DEFAULT_DB);
 }
@@ -34,6 +35,8 @@ struct status {
 	bool has_cost;
 	/* the daemon's own health (meta, written in every tick) */
 	int64_t tick_us, tick_max_us, tick_cpu_us, cpu_us, rss_bytes, dropped;
+	int64_t skipped, store_errors, attempted;
+	char last_error[256]; /* the daemon's, now: "" while recording */
 	struct mw_store_stats st;
 };
 
@@ -47,12 +50,58 @@ static int64_t meta_int(struct mw_store *s, const char *key)
 	return v;
 }
 
-static void print_text(const char *path, const struct status *s)
+/*
+ * The running daemon's counters are in memory and in its runtime file,
+ * current even while the database refuses writes; meta holds the last
+ * stored copy.
+ */
+static void from_daemon(const struct cli_db *db, struct status *s)
+{
+	const struct mw_runstate *rs = &db->daemon;
+
+	if (!db->have_daemon)
+		return;
+	s->dropped = (int64_t)rs->dropped_ticks;
+	s->skipped = (int64_t)rs->skipped_ticks;
+	s->store_errors = (int64_t)rs->store_errors;
+	s->cpu_us = (int64_t)rs->cpu_us;
+	s->tick_cpu_us = (int64_t)rs->cpu_per_tick_us;
+	s->attempted = (int64_t)(rs->ticks + rs->dropped_ticks);
+	s->rss_bytes = rs->rss_bytes;
+	snprintf(s->last_error, sizeof(s->last_error), "%s", rs->last_error);
+}
+
+static void print_daemon(const struct status *s)
+{
+	char a[32];
+
+	if (s->tick_us != MW_UNKNOWN)
+		printf("daemon:     tick %.1f ms (slowest %.1f ms), %.1f ms CPU per tick, RSS %s\n",
+		       (double)s->tick_us / 1000.0,
+		       s->tick_max_us == MW_UNKNOWN ? 0.0 : (double)s->tick_max_us / 1000.0,
+		       s->tick_cpu_us == MW_UNKNOWN ? 0.0 : (double)s->tick_cpu_us / 1000.0,
+		       s->rss_bytes == MW_UNKNOWN ? "?" : mw_fmt_bytes(a, sizeof(a), s->rss_bytes));
+	if (s->cpu_us != MW_UNKNOWN && s->attempted != MW_UNKNOWN)
+		printf("daemon CPU: %.3f s (all threads, user+system) over %" PRId64 " ticks\n",
+		       (double)s->cpu_us / 1e6, s->attempted);
+	if (s->last_error[0])
+		printf("now:        not recording: %s (ticks are dropped and counted)\n",
+		       s->last_error);
+	if (s->dropped != MW_UNKNOWN)
+		printf("dropped:    %" PRId64 " ticks could not be stored%s\n", s->dropped,
+		       s->dropped ? " (disk full or I/O errors; see the daemon's log)" : "");
+	if (s->skipped != MW_UNKNOWN)
+		printf("skipped:    %" PRId64 " ticks not run (the previous tick overran the"
+		       " interval); %" PRId64 " store errors\n",
+		       s->skipped, s->store_errors == MW_UNKNOWN ? 0 : s->store_errors);
+}
+
+static void print_text(const struct cli_db *db, const struct status *s)
 {
 	char a[32], b[32], c[32], d[32];
 	int64_t now_ms = (int64_t)(mw_now_ns() / 1000000ull);
 
-	printf("database:   %s (%s, schema %d)\n", path,
+	printf("database:   %s (from %s; %s, schema %d)\n", db->path, db->origin,
 	       mw_fmt_bytes(a, sizeof(a), s->st.file_bytes), s->st.schema_version);
 	if (s->active)
 		printf("recording:  yes, memwatchd pid %" PRId64 ", every %.1f s, since %s\n",
@@ -98,24 +147,17 @@ static void print_text(const char *path, const struct status *s)
 		               ? 100.0 * (double)s->cost.run_time_ns / (double)s->cost.window_ns
 		               : 0.0,
 		       (double)s->cost.window_ns / 1e9, s->cost.events_dropped);
-	if (s->tick_us != MW_UNKNOWN)
-		printf("daemon:     tick %.1f ms (slowest %.1f ms), %.1f ms CPU per tick, RSS %s\n",
-		       (double)s->tick_us / 1000.0,
-		       s->tick_max_us == MW_UNKNOWN ? 0.0 : (double)s->tick_max_us / 1000.0,
-		       s->tick_cpu_us == MW_UNKNOWN ? 0.0 : (double)s->tick_cpu_us / 1000.0,
-		       s->rss_bytes == MW_UNKNOWN ? "?" : mw_fmt_bytes(a, sizeof(a), s->rss_bytes));
-	if (s->dropped != MW_UNKNOWN)
-		printf("dropped:    %" PRId64 " ticks could not be stored%s\n", s->dropped,
-		       s->dropped ? " (disk full or I/O errors; see the daemon's log)" : "");
+	print_daemon(s);
 }
 
-static void print_json(const char *path, const struct status *s)
+static void print_json(const struct cli_db *db, const struct status *s)
 {
 	struct mw_json j;
 
 	mw_json_init(&j, stdout, true);
 	mw_json_obj_open(&j, NULL);
-	mw_json_str(&j, "db", path);
+	mw_json_str(&j, "db", db->path);
+	mw_json_str(&j, "db_from", db->origin);
 	mw_json_bool(&j, "recording", s->active == 1);
 	mw_json_int(&j, "writer_pid", s->active == 1 ? s->writer_pid : MW_UNKNOWN);
 	mw_json_int(&j, "writer_started_ms", s->started_ms);
@@ -143,6 +185,10 @@ static void print_json(const char *path, const struct status *s)
 	mw_json_int(&j, "daemon_cpu_us", s->cpu_us);
 	mw_json_int(&j, "daemon_rss_bytes", s->rss_bytes);
 	mw_json_int(&j, "dropped_ticks", s->dropped);
+	mw_json_int(&j, "skipped_ticks", s->skipped);
+	mw_json_int(&j, "store_errors", s->store_errors);
+	mw_json_int(&j, "daemon_ticks_run", s->attempted);
+	mw_json_str(&j, "daemon_error", s->last_error[0] ? s->last_error : NULL);
 	mw_json_obj_close(&j);
 	mw_json_end(&j);
 }
@@ -155,7 +201,9 @@ int cmd_status(int argc, char **argv)
 	        {"help", no_argument, NULL, 'h'},
 	        {0},
 	};
-	const char *path = MW_DEFAULT_DB;
+	const char *path = NULL;
+	struct cli_db db;
+	char why[600] = "";
 	struct mw_store *st = NULL;
 	struct status s = {0};
 	bool json = false;
@@ -184,23 +232,15 @@ int cmd_status(int argc, char **argv)
 		fprintf(stderr, "memwatch status: unexpected argument '%s'\n", argv[optind]);
 		return EXIT_USAGE;
 	}
-	/* Probe the writer lock before SQLite opens the file (see mw_store_writer_active). */
-	s.active = mw_store_writer_active(path);
-	r = mw_store_open_reader(path, &st);
+	cli_db_resolve(path, &db);
+	r = cli_db_open("status", &db, &st, &s.active, why, sizeof(why));
 	if (r == -ENOENT) {
-		fprintf(stderr,
-		        "memwatch status: no database at %s: memwatchd has not recorded there"
-		        " (start it with 'memwatchd', or pass --db)\n",
-		        path);
+		fprintf(stderr, "memwatch status: %s; start it with 'memwatchd', or pass --db\n",
+		        why);
 		return EXIT_RUNTIME;
 	}
-	if (r < 0) {
-		fprintf(stderr, "memwatch status: %s: %s\n", path,
-		        r == -EPROTONOSUPPORT   ? "written by a newer memwatch"
-		        : r == -ENOTRECOVERABLE ? "not a memwatch database"
-		                                : strerror(-r));
+	if (r < 0)
 		return EXIT_RUNTIME;
-	}
 	r = mw_store_stats(st, &s.st);
 	s.writer_pid = meta_int(st, "writer_pid");
 	s.started_ms = meta_int(st, "writer_started_ms");
@@ -211,18 +251,22 @@ int cmd_status(int argc, char **argv)
 	s.cpu_us = meta_int(st, "daemon_cpu_us");
 	s.rss_bytes = meta_int(st, "daemon_rss_bytes");
 	s.dropped = meta_int(st, "dropped_ticks");
+	s.skipped = meta_int(st, "skipped_ticks");
+	s.store_errors = meta_int(st, "store_errors");
+	s.attempted = MW_UNKNOWN;
+	from_daemon(&db, &s);
 	if (mw_store_meta_get(st, "bpf", s.bpf, sizeof(s.bpf)) < 0)
 		s.bpf[0] = '\0';
 	mw_store_bpf_missing(st, s.bpf_missing, sizeof(s.bpf_missing));
 	s.has_cost = mw_store_bpf_cost(st, &s.cost) == 0 && s.cost.programs > 0;
 	mw_store_close(st);
 	if (r < 0) {
-		fprintf(stderr, "memwatch status: %s: %s\n", path, strerror(-r));
+		fprintf(stderr, "memwatch status: %s: %s\n", db.path, strerror(-r));
 		return EXIT_RUNTIME;
 	}
 	if (json)
-		print_json(path, &s);
+		print_json(&db, &s);
 	else
-		print_text(path, &s);
+		print_text(&db, &s);
 	return 0;
 }

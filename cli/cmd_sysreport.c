@@ -18,9 +18,11 @@ static void usage(FILE *f)
 	        "\n"
 	        "  --json         machine-readable output\n"
 	        "  --html FILE    write a self-contained HTML report to FILE\n"
-	        "  --db PATH      database recorded by memwatchd (default %s)\n"
+	        "  --db PATH      database recorded by memwatchd (default: $MEMWATCH_DB, the\n"
+	        "                 running memwatchd's, %s)\n"
 	        "  --since WHEN   start of the window (default 1h)\n"
 	        "  --sample DUR   with no recorded history, sample for this long (default 5s)\n"
+	        "  --live         sample now; read no database\n"
 	        "  --root DIR     read /proc and /sys under DIR (recorded trees; no processes)\n",
 	        MW_DEFAULT_DB);
 }

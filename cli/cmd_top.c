@@ -2,6 +2,7 @@
 /* memwatch top: arguments, then the interactive view or --batch text. */
 #include "config.h"
 #include "cli.h"
+#include "dbpath.h"
 #include "top/top.h"
 
 #include "memwatch/base/util.h"
@@ -60,7 +61,7 @@ static int parse_args(int argc, char **argv, struct top_opts *o)
 	int64_t v;
 	int c;
 
-	o->db_path = MW_DEFAULT_DB;
+	o->db_path = NULL;
 	o->delay_ns = 2000000000ull;
 	o->window_ms = 5 * 60 * 1000;
 	o->iterations = 1;
@@ -134,7 +135,9 @@ int cmd_top(int argc, char **argv)
 {
 	struct top_opts o = {0};
 	struct top_model m;
-	char err[512] = "";
+	struct mw_store *probe = NULL;
+	struct cli_db db;
+	char err[512] = "", why[4700];
 	int code, r;
 
 	code = parse_args(argc, argv, &o);
@@ -144,6 +147,17 @@ int cmd_top(int argc, char **argv)
 	if (!o.batch && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))) {
 		fprintf(stderr, "memwatch top: not a terminal; use --batch for text output\n");
 		return EXIT_USAGE;
+	}
+	cli_db_resolve(o.db_path, &db);
+	o.db_path = db.path;
+	o.db_from = db.origin;
+	o.db_explicit = db.from == CLI_DB_FLAG || db.from == CLI_DB_ENV_VAR;
+	/* One check (and one wording) of the file for every command; top opens it again. */
+	if (!o.embedded) {
+		r = cli_db_open("top", &db, &probe, NULL, why, sizeof(why));
+		mw_store_close(probe);
+		if (r < 0 && r != -ENOENT) /* an absent default: top samples by itself */
+			return EXIT_RUNTIME;
 	}
 	r = top_model_open(&m, &o, err, sizeof(err));
 	if (r < 0) {

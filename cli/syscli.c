@@ -2,6 +2,7 @@
 /* Shared by report --system, ipc and oom: options, and history from the store or a live sample. */
 #include "config.h"
 #include "cli.h"
+#include "dbpath.h"
 #include "memwatch/store/store.h"
 #include "memwatch/analyse/sysview.h"
 #include "memwatch/base/util.h"
@@ -14,16 +15,22 @@ int cli_sys_parse(const char *prog, int argc, char **argv, struct cli_sys_args *
                   void (*usage)(FILE *))
 {
 	static const struct option opts[] = {
-	        {"db", required_argument, NULL, 'd'},   {"since", required_argument, NULL, 's'},
-	        {"json", no_argument, NULL, 'j'},       {"sample", required_argument, NULL, 'S'},
-	        {"root", required_argument, NULL, 'r'}, {"html", required_argument, NULL, 'H'},
-	        {"orphans", no_argument, NULL, 'o'},    {"system", no_argument, NULL, 'y'},
-	        {"help", no_argument, NULL, 'h'},       {0},
+	        {"db", required_argument, NULL, 'd'},
+	        {"since", required_argument, NULL, 's'},
+	        {"json", no_argument, NULL, 'j'},
+	        {"sample", required_argument, NULL, 'S'},
+	        {"root", required_argument, NULL, 'r'},
+	        {"html", required_argument, NULL, 'H'},
+	        {"orphans", no_argument, NULL, 'o'},
+	        {"system", no_argument, NULL, 'y'},
+	        {"live", no_argument, NULL, 'L'},
+	        {"help", no_argument, NULL, 'h'},
+	        {0},
 	};
 	uint64_t now = mw_now_ns();
 	int c;
 
-	a->db_path = MW_DEFAULT_DB;
+	a->db_path = NULL;
 	a->root = "";
 	a->since_ns = now - 3600ull * 1000000000ull;
 	opterr = 0;
@@ -67,6 +74,9 @@ int cli_sys_parse(const char *prog, int argc, char **argv, struct cli_sys_args *
 			if (!a->allow_system)
 				goto unknown;
 			break;
+		case 'L':
+			a->live = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -87,7 +97,8 @@ int cli_sys_gather(const char *prog, const struct cli_sys_args *a, int parts, st
                    struct mw_store **store_out, char *note, size_t cap)
 {
 	struct mw_store *st = NULL;
-	char why[600] = "";
+	char why[4700] = "";
+	struct cli_db db;
 	int active = 0, r;
 
 	if (store_out)
@@ -96,34 +107,30 @@ int cli_sys_gather(const char *prog, const struct cli_sys_args *a, int parts, st
 		snprintf(why, sizeof(why), "reading the tree under %s", a->root);
 		goto live;
 	}
-	active = mw_store_writer_active(a->db_path);
-	r = mw_store_open_reader(a->db_path, &st);
-	if (r == -ENOENT) {
-		snprintf(why, sizeof(why), "no database at %s (memwatchd has not run)", a->db_path);
+	if (a->live) {
+		snprintf(why, sizeof(why), "--live: no database read");
 		goto live;
 	}
-	if (r < 0) {
-		fprintf(stderr, "memwatch %s: %s: %s\n", prog, a->db_path,
-		        r == -EPROTONOSUPPORT   ? "written by a newer memwatch"
-		        : r == -ENOTRECOVERABLE ? "not a memwatch database"
-		                                : strerror(-r));
+	cli_db_resolve(a->db_path, &db);
+	r = cli_db_open(prog, &db, &st, &active, why, sizeof(why));
+	if (r == -ENOENT)
+		goto live;
+	if (r < 0)
 		return r;
-	}
 	r = cli_sysview_from_store(st, "", (int64_t)(a->since_ns / 1000000ull),
 	                           (int64_t)(mw_now_ns() / 1000000ull), parts, v);
 	if (r == -ENODATA) {
-		snprintf(why, sizeof(why), "%s has no samples in the window", a->db_path);
+		snprintf(why, sizeof(why), "%s has no samples in the window", db.path);
 		mw_store_close(st);
 		st = NULL;
 		goto live;
 	}
 	if (r < 0) {
-		fprintf(stderr, "memwatch %s: %s: cannot read: %s\n", prog, a->db_path,
-		        strerror(-r));
+		fprintf(stderr, "memwatch %s: %s: cannot read: %s\n", prog, db.path, strerror(-r));
 		mw_store_close(st);
 		return r;
 	}
-	snprintf(note, cap, "history from %s, %zu samples%s", a->db_path, v->n,
+	snprintf(note, cap, "history from %s (from %s), %zu samples%s", db.path, db.origin, v->n,
 	         active > 0 ? " (memwatchd recording)"
 	                    : " (memwatchd is not recording now: history ends at the last stored "
 	                      "tick)");

@@ -51,7 +51,10 @@ struct mw_daemon {
 	struct mw_daemon_health {
 		uint64_t tick_ns, tick_max_ns; /* wall time of the last / slowest tick */
 		uint64_t tick_cpu_ns;          /* CPU (user+system) of the last tick */
-		uint64_t cpu_ns;               /* CPU since start */
+		uint64_t cpu_ns;               /* CPU of every thread since start */
+		uint64_t attempted_ticks;      /* run, stored or not */
+		uint64_t skipped_ticks;        /* not run: the previous tick overran */
+		uint64_t store_errors;         /* failed ticks and retention steps */
 		int64_t rss_bytes;             /* our own RSS after the last tick */
 		int64_t db_bytes;              /* database + WAL */
 		uint64_t dropped_ticks;        /* ticks that could not be stored */

@@ -11,6 +11,7 @@
 #include "memwatch/base/config.h"
 #include "memwatch/base/log.h"
 #include "memwatch/base/notify.h"
+#include "memwatch/base/runstate.h"
 #include "memwatch/collect/proc.h"
 #include "memwatch/store/retention.h"
 #include "memwatch/store/store.h"
@@ -27,6 +28,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -62,7 +64,9 @@ struct daemon_ctx {
 	bool ready_sent;
 	uint64_t watchdog_ns, next_watchdog;
 	struct mw_retention_policy policy;
-	char db_path[4096]; /* fixed at start: a reload cannot move the database */
+	char db_path[4096];    /* fixed at start: a reload cannot move the database */
+	char state_path[4200]; /* the runtime file advertising us; "" when not ours to write */
+	char db_abs[4096];     /* db_path made absolute, for readers elsewhere */
 };
 
 static void usage(FILE *f)
@@ -280,12 +284,15 @@ static void filter_procs(struct mw_daemon *d)
 	d->procs.n = k;
 }
 
+/* Every thread's user+system time, as /proc/PID/stat's utime+stime counts it. */
 static uint64_t cpu_ns(void)
 {
-	struct timespec ts;
+	struct rusage ru;
 
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	if (getrusage(RUSAGE_SELF, &ru) < 0)
+		return 0;
+	return ((uint64_t)ru.ru_utime.tv_sec + (uint64_t)ru.ru_stime.tv_sec) * 1000000000ull +
+	       ((uint64_t)ru.ru_utime.tv_usec + (uint64_t)ru.ru_stime.tv_usec) * 1000ull;
 }
 
 static int64_t self_rss(void)
@@ -317,8 +324,9 @@ static int64_t file_bytes(const char *db)
 static int write_health(struct mw_daemon *d)
 {
 	static const char *const keys[] = {
-	        "daemon_tick_us",   "daemon_tick_max_us", "daemon_tick_cpu_us", "daemon_cpu_us",
-	        "daemon_rss_bytes", "daemon_db_bytes",    "dropped_ticks"};
+	        "daemon_tick_us", "daemon_tick_max_us", "daemon_tick_cpu_us",
+	        "daemon_cpu_us",  "daemon_rss_bytes",   "daemon_db_bytes",
+	        "dropped_ticks",  "skipped_ticks",      "store_errors"};
 	const struct mw_daemon_health *h = &d->health;
 	int64_t v[] = {(int64_t)(h->tick_ns / 1000),
 	               (int64_t)(h->tick_max_ns / 1000),
@@ -326,7 +334,9 @@ static int write_health(struct mw_daemon *d)
 	               (int64_t)(h->cpu_ns / 1000),
 	               h->rss_bytes,
 	               h->db_bytes,
-	               (int64_t)h->dropped_ticks};
+	               (int64_t)h->dropped_ticks,
+	               (int64_t)h->skipped_ticks,
+	               (int64_t)h->store_errors};
 	char buf[32];
 	int r = 0;
 
@@ -384,7 +394,7 @@ static int tick(struct daemon_ctx *ctx)
 }
 
 /* One bounded retention step after the tick; its failure never costs a tick. */
-static void retention(struct daemon_ctx *ctx, uint64_t now_ns)
+static int retention(struct daemon_ctx *ctx, uint64_t now_ns)
 {
 	struct mw_retention_stats st;
 	uint64_t t0 = mw_mono_ns();
@@ -397,6 +407,7 @@ static void retention(struct daemon_ctx *ctx, uint64_t now_ns)
 		mw_debug("retention: -%lld ticks, -%lld rollups, %lld pages vacuumed",
 		         (long long)st.deleted_ticks, (long long)st.deleted_rollups,
 		         (long long)st.vacuumed_pages);
+	return r;
 }
 
 static void notify_status(struct daemon_ctx *ctx)
@@ -415,6 +426,68 @@ static void notify_status(struct daemon_ctx *ctx)
 		        d->procs.n, (double)d->interval_ns / 1e9, (double)h->tick_ns / 1e6,
 		        (double)h->rss_bytes / 1048576.0, (double)h->db_bytes / 1048576.0,
 		        (unsigned long long)h->dropped_ticks);
+}
+
+/*
+ * The counters live here, in memory, and in the runtime file: the copy in
+ * the database's meta is lost with every tick the database refuses.
+ */
+static void publish_state(struct daemon_ctx *ctx)
+{
+	const struct mw_daemon *d = &ctx->d;
+	const struct mw_daemon_health *h = &d->health;
+	struct mw_runstate rs = {
+	        .pid = getpid(),
+	        .started_ms = (int64_t)(h->started_ns / 1000000ull),
+	        .updated_ms = (int64_t)(mw_now_ns() / 1000000ull),
+	        .interval_ms = (int64_t)(d->interval_ns / 1000000ull),
+	        .ticks = d->ticks,
+	        .dropped_ticks = h->dropped_ticks,
+	        .skipped_ticks = h->skipped_ticks,
+	        .store_errors = h->store_errors,
+	        .cpu_us = h->cpu_ns / 1000,
+	        .cpu_per_tick_us = h->attempted_ticks ? h->cpu_ns / 1000 / h->attempted_ticks : 0,
+	        .rss_bytes = h->rss_bytes,
+	};
+	int r;
+
+	if (!ctx->state_path[0])
+		return;
+	snprintf(rs.db, sizeof(rs.db), "%s", ctx->db_abs);
+	if (d->last_err)
+		snprintf(rs.last_error, sizeof(rs.last_error), "%s", strerror(-d->last_err));
+	r = mw_runstate_write(ctx->state_path, &rs);
+	if (r < 0 && h->attempted_ticks == 1)
+		mw_warn("%s: %s; memwatch will not find this database by itself", ctx->state_path,
+		        strerror(-r));
+}
+
+/*
+ * Advertise the database in the runtime directory, unless another live
+ * memwatchd already does (a second recorder for another file).
+ */
+static void claim_state(struct daemon_ctx *ctx)
+{
+	char dir[4200];
+	struct mw_runstate other;
+
+	if (mw_runstate_path(ctx->state_path, sizeof(ctx->state_path)) < 0 ||
+	    !realpath(ctx->db_path, ctx->db_abs))
+		goto off;
+	snprintf(dir, sizeof(dir), "%s", ctx->state_path);
+	*strrchr(dir, '/') = '\0';
+	/* Readable by everyone: the CLI run by any user finds the database through it. */
+	if (mkdir(dir, 0755) == 0)
+		chmod(dir, 0755);
+	if (mw_runstate_read(ctx->state_path, &other) == 0 && other.pid != getpid() &&
+	    mw_runstate_pid_is_daemon(other.pid)) {
+		mw_warn("%s: memwatchd pid %d already advertises %s; not advertising %s",
+		        ctx->state_path, (int)other.pid, other.db, ctx->db_path);
+		goto off;
+	}
+	return;
+off:
+	ctx->state_path[0] = '\0';
 }
 
 static void run_tick(struct daemon_ctx *ctx)
@@ -437,8 +510,9 @@ static void run_tick(struct daemon_ctx *ctx)
 		          strerror(-d->last_err), (unsigned long long)h->dropped_ticks);
 	}
 	d->last_err = r;
-	if (r == 0)
-		retention(ctx, d->t_ns);
+	h->attempted_ticks++;
+	if (r < 0 || retention(ctx, d->t_ns) < 0)
+		h->store_errors++;
 	h->tick_ns = mw_mono_ns() - t0;
 	/* The first overrun is worth a line (ticks get skipped); the figures carry the rest. */
 	if (h->tick_ns > d->interval_ns && h->tick_max_ns <= d->interval_ns)
@@ -451,6 +525,7 @@ static void run_tick(struct daemon_ctx *ctx)
 	h->cpu_ns = cpu_ns();
 	h->rss_bytes = self_rss();
 	h->db_bytes = file_bytes(d->db_path);
+	publish_state(ctx);
 	mw_debug("tick %llu: %zu processes in %.1f ms", (unsigned long long)d->ticks, d->procs.n,
 	         (double)h->tick_ns / 1e6);
 	if (r == 0 && !ctx->ready_sent) {
@@ -558,9 +633,10 @@ static void main_loop(struct daemon_ctx *ctx)
 			/* Keep the phase; skip ticks missed while stalled rather than bursting. */
 			next += d->interval_ns;
 			now = mw_mono_ns();
-			if (next <= now)
+			if (next <= now) {
+				d->health.skipped_ticks += (now - next) / d->interval_ns + 1;
 				next = now + d->interval_ns - (now - next) % d->interval_ns;
-			else if (next > now + d->interval_ns)
+			} else if (next > now + d->interval_ns)
 				next = now + d->interval_ns; /* interval shortened by a reload */
 		}
 		watchdog(ctx, now);
@@ -883,6 +959,8 @@ int main(int argc, char **argv)
 	bool ipc_lock;
 	int r, code;
 
+	/* Nothing the daemon creates (database, WAL, journal) is for others to write or read. */
+	umask(027);
 	code = setup(&ctx, argc, argv);
 	if (code >= 0)
 		return code;
@@ -912,6 +990,7 @@ int main(int argc, char **argv)
 	if (open_store(d) < 0)
 		goto out;
 	record_start(&ctx);
+	claim_state(&ctx);
 	keep = open_sources(&ctx);
 	drop_caps(&ctx, keep, ipc_lock);
 	ctx.watchdog_ns = mw_notify_watchdog_ns();
@@ -925,6 +1004,8 @@ out:
 			code = 1;
 		close(d->ready_fd);
 	}
+	if (ctx.state_path[0])
+		unlink(ctx.state_path);
 	close_sources(&ctx);
 	mw_store_close(d->store);
 	mw_proc_set_clear(&d->procs);

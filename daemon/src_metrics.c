@@ -382,6 +382,19 @@ static void emit_daemon(struct mw_daemon *d, FILE *out)
 	             "Ticks that could not be stored (disk full, I/O errors).");
 	mw_om_sample_i64(out, "memwatch_daemon_dropped_ticks_total", NULL,
 	                 (int64_t)h->dropped_ticks);
+	mw_om_family(out, "memwatch_daemon_skipped_ticks_total", "counter",
+	             "Ticks never run because the previous one overran the interval.");
+	mw_om_sample_i64(out, "memwatch_daemon_skipped_ticks_total", NULL,
+	                 (int64_t)h->skipped_ticks);
+	mw_om_family(out, "memwatch_daemon_store_errors_total", "counter",
+	             "Failed database operations (ticks and retention).");
+	mw_om_sample_i64(out, "memwatch_daemon_store_errors_total", NULL,
+	                 (int64_t)h->store_errors);
+	mw_om_family(out, "memwatch_daemon_tick_cpu_seconds", "gauge",
+	             "CPU time of every memwatchd thread since start, over the ticks run.");
+	mw_om_sample(out, "memwatch_daemon_tick_cpu_seconds", NULL,
+	             h->attempted_ticks ? (double)h->cpu_ns / 1e9 / (double)h->attempted_ticks
+	                                : 0.0);
 	mw_om_family(out, "memwatch_daemon_tick_duration_seconds", "gauge",
 	             "Wall time of the last tick (collect, store, retention).");
 	mw_om_sample(out, "memwatch_daemon_tick_duration_seconds", NULL, (double)h->tick_ns / 1e9);

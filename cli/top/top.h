@@ -71,6 +71,7 @@ enum top_source { TOP_FROM_STORE, TOP_FROM_EMBEDDED };
 
 struct top_opts {
 	const char *db_path;
+	const char *db_from; /* how the CLI chose db_path (cli/dbpath.h) */
 	bool db_explicit;
 	bool embedded; /* sample /proc in-process even when a daemon records */
 	uint64_t delay_ns;

@@ -22,7 +22,8 @@ static void print_header(FILE *f, struct top_model *m, enum top_col sort)
 	mw_fmt_time(when, sizeof(when), (uint64_t)m->now_ms * 1000000ull);
 	mw_fmt_duration(win, sizeof(win), (uint64_t)m->window_ms * 1000000ull);
 	if (m->src == TOP_FROM_STORE) {
-		fprintf(f, "memwatch top - %s - %s, %s%s\n", when, m->opt.db_path,
+		fprintf(f, "memwatch top - %s - %s (from %s), %s%s\n", when, m->opt.db_path,
+		        m->opt.db_from ? m->opt.db_from : "?",
 		        m->recording ? "memwatchd recording" : "memwatchd not recording",
 		        m->at_ms ? " (replay)" : "");
 	} else {

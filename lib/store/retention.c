@@ -451,7 +451,8 @@ int mw_retention_step(struct mw_store *s, const struct mw_retention_policy *p, u
 			r = mw_sql_err(db, rc, "commit");
 	}
 	if (r < 0) {
-		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		if (!sqlite3_get_autocommit(db)) /* SQLite may have rolled back already */
+			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 		return r;
 	}
 	/* Give freed pages back, a bounded number per step (auto_vacuum = INCREMENTAL files). */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "memwatch/store/store.h"
 #include "sql.h"
+#include "fsecure.h"
 #include "memwatch/base/log.h"
 #include "memwatch/base/pidmap.h"
 #include "memwatch/collect/region.h"
@@ -77,6 +78,8 @@ struct mw_store {
 	struct pidmap_backup *undo, *gone;
 	size_t nundo, ngone;
 	char path[4096];
+	/* Why the last tick was rolled back: the ROLLBACK itself overwrites SQLite's message. */
+	char rollback_why[256];
 };
 
 static const char *const schema_v1[] = {
@@ -338,7 +341,8 @@ static int migrate(sqlite3 *db)
 		r = exec_sql(db, sql);
 	}
 	if (r < 0) {
-		exec_sql(db, "ROLLBACK");
+		if (!sqlite3_get_autocommit(db))
+			exec_sql(db, "ROLLBACK");
 		return r;
 	}
 	return exec_sql(db, "COMMIT");
@@ -427,24 +431,24 @@ static int open_db(const char *path, int flags, sqlite3 **out)
 	return 0;
 }
 
-/* mkdir -p of the file's directory. */
-static int mkdir_parent(const char *path)
+/*
+ * The WAL and shared-memory files SQLite opens next to the database, made
+ * (or checked) here first so SQLite never creates or follows one another
+ * user placed; a leftover rollback journal is checked, not made.
+ */
+static int secure_sidecars(const char *path)
 {
-	char tmp[4096], dir[4096];
+	static const char *const sfx[] = {"-wal", "-shm", "-journal"};
+	char side[4200];
+	int fd, r = 0;
 
-	snprintf(tmp, sizeof(tmp), "%s", path);
-	snprintf(dir, sizeof(dir), "%s", dirname(tmp));
-	for (char *p = dir + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
+	for (size_t i = 0; i < MW_ARRAY_SIZE(sfx) && r == 0; i++) {
+		snprintf(side, sizeof(side), "%s%s", path, sfx[i]);
+		r = mw_fs_secure_open(side, i < 2, &fd);
+		if (fd >= 0)
+			close(fd);
 	}
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
+	return r;
 }
 
 /* Files up to this size are converted to incremental auto-vacuum at open (VACUUM copies them). */
@@ -607,7 +611,7 @@ int mw_store_open_writer(const char *path, const struct mw_store_options *opt,
 		if (opt->root)
 			s->opt.root = opt->root;
 	}
-	r = mkdir_parent(path);
+	r = mw_fs_secure_dir(path);
 	if (r < 0)
 		goto fail;
 	/*
@@ -615,18 +619,19 @@ int mw_store_open_writer(const char *path, const struct mw_store_options *opt,
 	 * Linux, and this fd stays open until after sqlite3_close so closing
 	 * it cannot drop SQLite's locks.
 	 */
-	s->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
-	if (s->lock_fd < 0) {
-		r = -errno;
+	r = mw_fs_secure_open(path, true, &s->lock_fd);
+	if (r < 0)
 		goto fail;
-	}
 	if (flock(s->lock_fd, LOCK_EX | LOCK_NB) < 0) {
 		r = errno == EWOULDBLOCK ? -EBUSY : -errno;
 		if (r == -EBUSY && holder_pid && open_db(path, SQLITE_OPEN_READONLY, &s->db) == 0)
 			*holder_pid = read_holder_pid(s->db);
 		goto fail;
 	}
-	r = open_db(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &s->db);
+	r = secure_sidecars(path);
+	if (r < 0)
+		goto fail;
+	r = open_db(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, &s->db);
 	if (r < 0)
 		goto fail;
 	r = check_file(s->db);
@@ -673,6 +678,9 @@ int mw_store_open_reader(const char *path, struct mw_store **out)
 	int r;
 
 	if (access(path, F_OK) < 0)
+		return -errno;
+	/* SQLite says only "cannot open" (which would read as absent) for a file we cannot read. */
+	if (access(path, R_OK) < 0)
 		return -errno;
 	s = calloc(1, sizeof(*s));
 	if (!s)
@@ -730,7 +738,9 @@ sqlite3 *mw_store_db(struct mw_store *s)
 
 const char *mw_store_errmsg(struct mw_store *s)
 {
-	return s && s->db ? sqlite3_errmsg(s->db) : "no database";
+	if (!s || !s->db)
+		return "no database";
+	return s->rollback_why[0] ? s->rollback_why : sqlite3_errmsg(s->db);
 }
 
 static int step_done(sqlite3 *db, sqlite3_stmt *st)
@@ -1102,6 +1112,7 @@ int mw_store_tick_commit(struct mw_store *s)
 		mw_store_tick_rollback(s);
 		return r;
 	}
+	s->rollback_why[0] = '\0';
 	for (size_t i = 0; i < s->ngone; i++)
 		mw_pidmap_del(s->live, s->gone[i].pid, s->gone[i].start);
 	s->prev_tick_ns = s->tick_t_ns;
@@ -1113,7 +1124,11 @@ void mw_store_tick_rollback(struct mw_store *s)
 {
 	if (!s->in_tick)
 		return;
-	step_done(s->db, s->q[Q_ROLLBACK]);
+	snprintf(s->rollback_why, sizeof(s->rollback_why), "%s", sqlite3_errmsg(s->db));
+	/* SQLite already rolled back on some errors (SQLITE_FULL, SQLITE_IOERR, SQLITE_NOMEM):
+	 * a second ROLLBACK would only fail with "no transaction is active". */
+	if (!sqlite3_get_autocommit(s->db))
+		step_done(s->db, s->q[Q_ROLLBACK]);
 	for (size_t i = s->nundo; i-- > 0;) {
 		struct pidmap_backup *b = &s->undo[i];
 		if (b->created) {

@@ -71,7 +71,8 @@ void mw_report_print_text(FILE *f, const struct mw_report *rep, bool utf8)
 	if (cg[0])
 		fprintf(f, "  cgroup   %s\n", cg);
 	if (rep->source == MW_REPORT_FROM_STORE)
-		fprintf(f, "  history  %s\n", rep->db_path);
+		fprintf(f, "  history  %s%s%s%s\n", rep->db_path, rep->db_from[0] ? " (from " : "",
+		        rep->db_from, rep->db_from[0] ? ")" : "");
 	fprintf(f, "  window   %s .. %s (%s, %zu points)\n",
 	        mw_fmt_time(t1, sizeof(t1), (uint64_t)rep->from_ms * 1000000ull),
 	        mw_fmt_time(t2, sizeof(t2), (uint64_t)rep->to_ms * 1000000ull),
@@ -123,6 +124,8 @@ void mw_report_print_json(FILE *f, const struct mw_report *rep)
 	mw_json_str(&j, "kind", rep->source == MW_REPORT_FROM_STORE ? "store" : "live");
 	if (rep->source == MW_REPORT_FROM_STORE)
 		mw_json_str(&j, "db", rep->db_path);
+	if (rep->source == MW_REPORT_FROM_STORE && rep->db_from[0])
+		mw_json_str(&j, "db_from", rep->db_from);
 	mw_json_str(&j, "note", rep->note[0] ? rep->note : NULL);
 	mw_json_obj_close(&j);
 	mw_json_obj_open(&j, "window");

@@ -24,6 +24,7 @@ enum mw_report_source {
 struct mw_report {
 	enum mw_report_source source;
 	char db_path[4096];
+	char db_from[64]; /* how the CLI chose db_path: "--db", "$MEMWATCH_DB", ... */
 	struct mw_proc_info proc;
 	bool alive;
 	int64_t from_ms, to_ms; /* the window actually covered by samples */
