@@ -136,9 +136,11 @@ int cli_db_open(const char *prog, const struct cli_db *db, struct mw_store **out
 		snprintf(why, cap, "no database at %s (memwatchd has not run)", db->path);
 		return r;
 	}
-	if (r == -ENOENT)
+	if (r == -ENOENT) {
 		fprintf(stderr, "memwatch %s: no such database: %s (from %s)\n", prog, db->path,
 		        db->origin);
+		r = -ENOMEDIUM; /* -ENOENT is kept for the absent default, that may go live */
+	}
 	else if (r == -EACCES)
 		print_denied(prog, db->path);
 	else if (r < 0)

@@ -34,7 +34,8 @@ void cli_db_resolve(const char *flag, struct cli_db *db);
 /*
  * Open db read-only. 0: *out is open. -ENOENT: the default path is absent
  * (why says so; the caller may sample live or fail). Any other error has
- * been printed, naming prog and the file: the caller exits EXIT_RUNTIME.
+ * been printed, naming prog and the file (a named file that is missing is
+ * -ENOMEDIUM): the caller exits EXIT_RUNTIME.
  * active, when not NULL, gets mw_store_writer_active (probed before opening).
  */
 int cli_db_open(const char *prog, const struct cli_db *db, struct mw_store **out, int *active,

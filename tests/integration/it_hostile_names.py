@@ -30,13 +30,11 @@ def test_batch_and_report():
     line = next((l for l in out.splitlines() if l.split()[:1] == [str(h.pid)]), "")
     check(COMM_ESCAPED in line and ARG_ESCAPED in line and r"\e]0;pwned\x07" in line,
           f"batch row escaped: {line!r}")
-    d = tmpdir()
-    none = os.path.join(d, "none.db")
-    r = subprocess.run([MEMWATCH, "report", str(h.pid), "--db", none, "--sample", "1s"],
+    r = subprocess.run([MEMWATCH, "report", str(h.pid), "--live", "--sample", "1s"],
                        capture_output=True)
     no_raw(r.stdout, "report text")
     check(COMM_ESCAPED in r.stdout.decode(), "report text shows the escaped name")
-    r = subprocess.run([MEMWATCH, "report", str(h.pid), "--db", none, "--sample", "1s", "--json"],
+    r = subprocess.run([MEMWATCH, "report", str(h.pid), "--live", "--sample", "1s", "--json"],
                        capture_output=True)
     no_raw(r.stdout, "report JSON")
     doc = json.loads(r.stdout)

@@ -110,7 +110,7 @@ def test_forecast_matches_kernel():
     biased = start_workload("flat", "--size", 100 << 20, "--for", 60)
     with open(f"/proc/{biased.pid}/oom_score_adj", "w") as f:
         f.write("800")
-    out = cli_json("oom", "--db", os.path.join(d, "none.db"), "--sample", "1s")
+    out = cli_json("oom", "--live", "--sample", "1s")
     check(out["source"]["kind"] == "live", "no database: live")
     rank = out["forecast"]["ranking"]
     pids = [r["pid"] for r in rank]
@@ -130,7 +130,7 @@ def test_forecast_matches_kernel():
         check(a["kernel_oom_score"] + 1 >= b["kernel_oom_score"],
               f"ranking follows /proc/PID/oom_score: {a['pid']}:{a['kernel_oom_score']} before "
               f"{b['pid']}:{b['kernel_oom_score']}")
-    rc, text, _ = cli("oom", "--db", os.path.join(d, "none.db"), "--sample", "1s")
+    rc, text, _ = cli("oom", "--live", "--sample", "1s")
     check(rc == 0 and f"next victim if memory ran out now: flat[{biased.pid}]" in text,
           f"text names the next victim:\n{text[:2000]}")
     for p in (big, mid, biased):

@@ -25,6 +25,14 @@ WORKLOADS = os.environ.get("WORKLOADS", ".")
 SRCDIR = os.environ.get("SRCDIR", ".")
 
 SKIP = 77
+
+# Each test's daemons advertise themselves in a runtime directory of their own, so neither a
+# real memwatchd nor another test changes which database the CLI finds; and no outside
+# $MEMWATCH_DB either.
+os.environ.pop("MEMWATCH_DB", None)
+if "MEMWATCH_RUNTIME_DIR" not in os.environ:
+    os.environ["MEMWATCH_RUNTIME_DIR"] = tempfile.mkdtemp(prefix="mw-run-")
+    atexit.register(shutil.rmtree, os.environ["MEMWATCH_RUNTIME_DIR"], True)
 _children = []
 _failures = []
 
