@@ -42,6 +42,7 @@ def test_batch_and_report():
           f"JSON comm: control characters as \\u escapes, bad bytes as text: "
           f"{doc['process']['comm']!r}")
     # From the database too: strings that went through SQLite come back escaped.
+    d = tmpdir()
     db = os.path.join(d, "mw.db")
     daemon = start_daemon(db, interval=0.5, wait_ticks=2)
     wait_for_ticks(db, 3, daemon)
