@@ -13,6 +13,8 @@ ninja -C build-release >/dev/null
 meson install -C build-release --quiet >/dev/null
 
 db=/var/lib/memwatch/memwatch.db
+# Readers of the database (files 0640 root:memwatch); sysusers makes it under systemd too.
+getent group memwatch >/dev/null || groupadd --system memwatch
 if [ -d /run/systemd/system ] && [ -f /usr/lib/systemd/system/memwatchd.service ]; then
   systemd-sysusers /usr/lib/sysusers.d/memwatch.conf
   systemd-tmpfiles --create /usr/lib/tmpfiles.d/memwatch.conf
