@@ -9,6 +9,7 @@
 #include "config.h"
 #include "memwatch/base/caps.h"
 #include "memwatch/base/config.h"
+#include "memwatch/base/json.h"
 #include "memwatch/base/log.h"
 #include "memwatch/base/notify.h"
 #include "memwatch/base/runstate.h"
@@ -845,6 +846,24 @@ static int open_store_once(struct mw_daemon *d)
 	return r;
 }
 
+/* The path is ours (config or flag) but any bytes: mw_json keeps the detail valid JSON. */
+static void moved_aside_event(struct mw_daemon *d, const char *aside)
+{
+	_cleanup_free_ char *detail = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&detail, &len);
+	struct mw_json j;
+
+	if (!f)
+		return;
+	mw_json_init(&j, f, false);
+	mw_json_obj_open(&j, NULL);
+	mw_json_str(&j, "moved_to", aside);
+	mw_json_obj_close(&j);
+	if (fclose(f) == 0 && detail)
+		mw_store_add_event(d->store, mw_now_ns(), "db-moved-aside", 0, getpid(), detail);
+}
+
 /* A corrupt or foreign file is kept for inspection and recording starts afresh. */
 static int open_store(struct mw_daemon *d)
 {
@@ -863,14 +882,8 @@ static int open_store(struct mw_daemon *d)
 	       " starting a new database",
 	       d->db_path, aside);
 	r = open_store_once(d);
-	if (r == 0) {
-		char detail[4400];
-		snprintf(detail, sizeof(detail), "{\"moved_to\":\"%s\"}", aside);
-		/* The path is ours (config or flag); still, keep JSON valid if it has quotes. */
-		if (!strchr(aside, '"') && !strchr(aside, '\\'))
-			mw_store_add_event(d->store, mw_now_ns(), "db-moved-aside", 0, getpid(),
-			                   detail);
-	}
+	if (r == 0)
+		moved_aside_event(d, aside);
 	return r == -ENOTRECOVERABLE ? -EIO : r;
 }
 

@@ -13,6 +13,7 @@ BUILD_PKGS=(
 TEST_PKGS=(
   python3 sqlite3 tmux procps util-linux
   chromium  # it_report_html renders the HTML report headless (skips without it)
+  libclang-rt-14-dev  # libFuzzer and the sanitizer runtimes for clang's build-fuzz (tests/fuzz)
 )
 
 missing=()

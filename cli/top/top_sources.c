@@ -54,7 +54,7 @@ void top_text_scroll(struct top_text *t, size_t keep, size_t skip)
 	t->n -= skip;
 }
 
-static int text_add(struct top_text *t, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static int text_add(struct top_text *t, const char *fmt, ...)
 {
 	char **v = realloc(t->lines, (t->n + 1) * sizeof(*v));
 	va_list ap;

@@ -114,7 +114,7 @@ void top_meter(struct top_ui *u, int y, int x, int w, const char *label, const i
 		if (pos + cells > inner)
 			cells = inner - pos;
 		for (int k = 0; k < cells; k++)
-			top_put(y, x + 1 + pos + k, 1, u->color ? "|" : "#\0=\0:\0*" + 2 * (i % 4),
+			top_put(y, x + 1 + pos + k, 1, u->color ? "|" : &"#\0=\0:\0*"[2 * (i % 4)],
 			        top_attr(u, pairs[i], A_BOLD));
 		pos += cells;
 	}

@@ -160,6 +160,12 @@ size_t mw_escape_term(const char *in, size_t len, char *out, size_t cap, bool ut
 	return o;
 }
 
+/* A C1 control (U+0080..U+009F) in UTF-8: valid, but mw_utf8_seq_len refuses it for terminals. */
+static bool is_c1(const unsigned char *s, size_t avail)
+{
+	return avail >= 2 && s[0] == 0xc2 && s[1] >= 0x80 && s[1] <= 0x9f;
+}
+
 void mw_json_string(FILE *f, const char *str)
 {
 	const unsigned char *s = (const unsigned char *)(str ? str : "");
@@ -184,15 +190,32 @@ void mw_json_string(FILE *f, const char *str)
 		} else if (c < 0x80) {
 			fputc(c, f);
 			i++;
+		} else if (is_c1(s + i, len - i)) {
+			fprintf(f, "\\u%04x", s[i + 1]);
+			i += 2;
 		} else if ((seq = mw_utf8_seq_len(s + i, len - i)) > 0) {
 			fwrite(s + i, 1, (size_t)seq, f);
 			i += (size_t)seq;
 		} else {
-			fprintf(f, "\\\\x%02x", c);
+			fputs("\\ufffd", f);
 			i++;
 		}
 	}
 	fputc('"', f);
+}
+
+bool mw_utf8_valid(const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t len = strlen(str);
+
+	for (size_t i = 0; i < len;) {
+		int seq = is_c1(s + i, len - i) ? 2 : mw_utf8_seq_len(s + i, len - i);
+		if (seq <= 0)
+			return false;
+		i += (size_t)seq;
+	}
+	return true;
 }
 
 void mw_html_escape(FILE *f, const char *s)

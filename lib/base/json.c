@@ -93,13 +93,31 @@ void mw_json_num(struct mw_json *j, const char *key, double v)
 		fprintf(j->f, "%.10g", v);
 }
 
+/* The bytes of s as lowercase hex: what "<key>_bytes" holds. */
+static void hex_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		fprintf(f, "%02x", *p);
+	fputc('"', f);
+}
+
 void mw_json_str(struct mw_json *j, const char *key, const char *s)
 {
+	char bytes_key[128];
+
 	item(j, key);
-	if (!s)
+	if (!s) {
 		fputs("null", j->f);
-	else
-		mw_json_string(j->f, s);
+		return;
+	}
+	mw_json_string(j->f, s);
+	/* U+FFFD stood for the bytes that were not UTF-8: say which they were. */
+	if (key && !mw_utf8_valid(s)) {
+		snprintf(bytes_key, sizeof(bytes_key), "%s_bytes", key);
+		item(j, bytes_key);
+		hex_string(j->f, s);
+	}
 }
 
 void mw_json_bool(struct mw_json *j, const char *key, bool v)

@@ -177,7 +177,9 @@ struct mw_bpfmon {
 	bool paused[MW_NPROGS]; /* detached by mw_bpfmon_pause */
 };
 
-static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
+/* libbpf's own format strings: the attribute lets clang check the call through them. */
+__attribute__((format(printf, 2, 0))) static int libbpf_log(enum libbpf_print_level level,
+                                                            const char *fmt, va_list ap)
 {
 	char buf[512];
 

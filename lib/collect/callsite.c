@@ -35,7 +35,13 @@
 #define STORM_SKIPS 1000
 #define MUTE_NS     (10ull * 1000000000ull)
 
-enum { KIND_UNKNOWN, KIND_ANON, KIND_HEAP, KIND_FILE, KIND_OTHER };
+enum {
+	KIND_UNKNOWN = MW_MAPS_UNKNOWN,
+	KIND_ANON = MW_MAPS_ANON,
+	KIND_HEAP = MW_MAPS_HEAP,
+	KIND_FILE = MW_MAPS_FILE,
+	KIND_OTHER = MW_MAPS_OTHER,
+};
 static const char *const kind_names[] = {"other", "anon", "heap", "file", "other"};
 
 struct cs_map {
@@ -827,6 +833,26 @@ struct vma {
 	uint8_t kind;
 };
 
+bool mw_callsite_maps_line(char *line, uint64_t *start, uint64_t *end, int *kind)
+{
+	unsigned long long a, b;
+	int off = 0;
+	char *name;
+
+	if (sscanf(line, "%llx-%llx %*s %*s %*s %*s%n", &a, &b, &off) < 2 || off == 0)
+		return false;
+	name = line + off;
+	name += strspn(name, " ");
+	name[strcspn(name, "\n")] = '\0';
+	*start = a;
+	*end = b;
+	*kind = !*name                        ? KIND_ANON
+	        : strcmp(name, "[heap]") == 0 ? KIND_HEAP
+	        : *name == '/'                ? KIND_FILE
+	                                      : KIND_OTHER;
+	return true;
+}
+
 static int read_maps(pid_t pid, struct vma **out, size_t *n)
 {
 	char path[64], line[4096];
@@ -840,10 +866,9 @@ static int read_maps(pid_t pid, struct vma **out, size_t *n)
 	if (!f)
 		return -errno;
 	while (fgets(line, sizeof(line), f)) {
-		unsigned long long a, b;
-		int off = 0;
-		char *name;
-		if (sscanf(line, "%llx-%llx %*s %*s %*s %*s%n", &a, &b, &off) < 2 || off == 0)
+		uint64_t a, b;
+		int kind;
+		if (!mw_callsite_maps_line(line, &a, &b, &kind))
 			continue;
 		if (*n == cap) {
 			size_t c2 = cap ? 2 * cap : 64;
@@ -855,15 +880,9 @@ static int read_maps(pid_t pid, struct vma **out, size_t *n)
 			v = nv;
 			cap = c2;
 		}
-		name = line + off;
-		name += strspn(name, " ");
-		name[strcspn(name, "\n")] = '\0';
 		v[*n].start = a;
 		v[*n].end = b;
-		v[*n].kind = !*name                        ? KIND_ANON
-		             : strcmp(name, "[heap]") == 0 ? KIND_HEAP
-		             : *name == '/'                ? KIND_FILE
-		                                           : KIND_OTHER;
+		v[*n].kind = (uint8_t)kind;
 		(*n)++;
 	}
 	*out = v;

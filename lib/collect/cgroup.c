@@ -7,7 +7,7 @@
 #include <string.h>
 
 /* Both kernels print "no limit" as a number this large or "max". */
-#define NO_LIMIT (INT64_C(1) << 60)
+#define NO_LIMIT MW_CGROUP_NO_LIMIT
 
 static bool lists_memory(const char *c1, const char *c2)
 {
@@ -110,19 +110,27 @@ void mw_cgroup_unit(const char *text, char *out, size_t cap, bool leaf_fallback)
 		snprintf(out, cap, "%.*s", (int)(best_len < cap ? best_len : cap - 1), best);
 }
 
+int64_t mw_cgroup_parse_bytes(const char *text)
+{
+	char buf[64];
+	int64_t v;
+
+	/* As read: the files hold one number (or "max") and a newline. */
+	snprintf(buf, sizeof(buf), "%.*s", (int)strcspn(text, "\n"), text);
+	if (strcmp(buf, "max") == 0)
+		return NO_LIMIT;
+	return mw_parse_i64(buf, &v) == 0 ? v : MW_UNKNOWN;
+}
+
 static int64_t read_bytes(const char *root, const char *dir, const char *name)
 {
 	char rel[1200], path[4096], buf[64];
-	int64_t v;
 
 	snprintf(rel, sizeof(rel), "%s/%s", dir, name);
 	if (mw_path(path, sizeof(path), root, rel) < 0 ||
 	    mw_read_file(path, buf, sizeof(buf), NULL) < 0)
 		return MW_UNKNOWN;
-	buf[strcspn(buf, "\n")] = '\0';
-	if (strcmp(buf, "max") == 0)
-		return NO_LIMIT;
-	return mw_parse_i64(buf, &v) == 0 ? v : MW_UNKNOWN;
+	return mw_cgroup_parse_bytes(buf);
 }
 
 /* Where the v2 hierarchy is mounted: the unified mount of a hybrid host, else the root. */

@@ -412,17 +412,11 @@ static int gone_as_esrch(int r)
 	return r == -ENOENT ? -ESRCH : r;
 }
 
-uint64_t mw_region_stack_limit(const char *root, pid_t pid)
+uint64_t mw_region_parse_stack_limit(const char *limits_text)
 {
-	char rel[64], path[4200], buf[4096];
-	uint64_t v = 0;
-	const char *p;
+	const char *p = strstr(limits_text, "Max stack size");
+	uint64_t v;
 
-	snprintf(rel, sizeof(rel), "/proc/%d/limits", (int)pid);
-	if (mw_path(path, sizeof(path), root, rel) < 0 ||
-	    mw_read_file(path, buf, sizeof(buf), NULL) < 0)
-		return 0;
-	p = strstr(buf, "Max stack size");
 	if (!p)
 		return 0;
 	p += strlen("Max stack size");
@@ -433,6 +427,17 @@ uint64_t mw_region_stack_limit(const char *root, pid_t pid)
 	v = strtoull(p, NULL, 10);
 	/* glibc rounds the stack to whole pages. */
 	return (v + 4095) & ~4095ull;
+}
+
+uint64_t mw_region_stack_limit(const char *root, pid_t pid)
+{
+	char rel[64], path[4200], buf[4096];
+
+	snprintf(rel, sizeof(rel), "/proc/%d/limits", (int)pid);
+	if (mw_path(path, sizeof(path), root, rel) < 0 ||
+	    mw_read_file(path, buf, sizeof(buf), NULL) < 0)
+		return 0;
+	return mw_region_parse_stack_limit(buf);
 }
 
 /*

@@ -2,12 +2,15 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """A process named with an escape sequence, newline, tab and invalid UTF-8
 is shown escaped everywhere: the TUI, top --batch, report text and JSON.
-Nothing reaches a terminal raw."""
+Nothing reaches a terminal raw. In JSON a name with invalid UTF-8 and one
+that really holds the text \\xff stay distinguishable (lossless bytes)."""
 import json
 import os
+import shutil
 import subprocess
+import sys
 
-from mwtest import (MEMWATCH, check, run, start_daemon, start_workload, stop, tmpdir,
+from mwtest import (MEMWATCH, check, run, spawn, start_daemon, start_workload, stop, tmpdir,
                     wait_for_ticks)
 import mwtmux
 
@@ -38,9 +41,11 @@ def test_batch_and_report():
                        capture_output=True)
     no_raw(r.stdout, "report JSON")
     doc = json.loads(r.stdout)
-    check(doc["process"]["comm"] == "\x1b[2J\n\t\\xffevil",
-          f"JSON comm: control characters as \\u escapes, bad bytes as text: "
+    check(doc["process"]["comm"] == "\x1b[2J\n\t\ufffdevil",
+          f"JSON comm: control characters as \\u escapes, bad bytes as U+FFFD: "
           f"{doc['process']['comm']!r}")
+    check(bytes.fromhex(doc["process"].get("comm_bytes", "")) == b"\x1b[2J\n\t\xffevil",
+          f"JSON comm_bytes holds the raw comm: {doc['process'].get('comm_bytes')!r}")
     # From the database too: strings that went through SQLite come back escaped.
     d = tmpdir()
     db = os.path.join(d, "mw.db")
@@ -55,6 +60,42 @@ def test_batch_and_report():
     check(COMM_ESCAPED in r.stdout.decode(), "report from db: escaped name")
     stop(daemon)
     stop(h)
+
+
+def json_valid(data, what):
+    r = subprocess.run([sys.executable, "-m", "json.tool"], input=data, capture_output=True)
+    check(r.returncode == 0, f"{what}: valid JSON per python3 -m json.tool: {r.stderr!r}")
+
+
+def test_json_lossless():
+    """Invalid bytes and the literal text \\xff: two different names in report --json."""
+    bad = start_workload("hostile_name", "--for", 60)
+    # A process whose comm and argv really contain the four characters \\xff.
+    d = tmpdir()
+    exe = os.path.join(d, "lit\\xffevil")
+    shutil.copy2(shutil.which("sleep"), exe)
+    lit = spawn(["lit\\xfename", "60"], executable=exe)
+    none = os.path.join(d, "none.db")
+    docs = {}
+    for name, pid in (("bad", bad.pid), ("literal", lit.pid)):
+        r = subprocess.run([MEMWATCH, "report", str(pid), "--db", none, "--sample", "1s",
+                            "--json"], capture_output=True)
+        check(r.returncode == 0, f"report --json {name}: rc {r.returncode} {r.stderr!r}")
+        no_raw(r.stdout, f"report JSON ({name})")
+        json_valid(r.stdout, f"report --json ({name})")
+        docs[name] = json.loads(r.stdout)["process"]
+    b, l = docs["bad"], docs["literal"]
+    check(l["comm"] == "lit\\xffevil" and "comm_bytes" not in l,
+          f"literal \\xff comm is that text, no bytes field: {l!r}")
+    check(l["cmdline"].startswith("lit\\xfename") and "cmdline_bytes" not in l,
+          f"literal \\xfe cmdline is that text: {l['cmdline']!r}")
+    check("\\x" not in b["comm"] and "\ufffd" in b["comm"], f"bad comm has U+FFFD: {b['comm']!r}")
+    check(bytes.fromhex(b["cmdline_bytes"]).startswith(b"hostile\x1b[2J \t\xff\xfename"),
+          f"bad cmdline's bytes are lossless: {b.get('cmdline_bytes')!r}")
+    check(b["comm_bytes"] != l.get("comm_bytes") and b["comm"] != l["comm"],
+          "the two names are distinguishable")
+    stop(lit)
+    stop(bad)
 
 
 def test_tui():
@@ -91,4 +132,4 @@ def test_tui():
 
 
 if __name__ == "__main__":
-    run([test_batch_and_report, test_tui])
+    run([test_batch_and_report, test_json_lossless, test_tui])

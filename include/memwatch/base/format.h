@@ -37,10 +37,14 @@ int mw_utf8_seq_len(const unsigned char *s, size_t avail);
 
 /*
  * Write s as a JSON string literal (with quotes). Control characters use
- * \uXXXX; bytes that are not valid UTF-8 are written as the text \xNN
- * (backslash escaped), so the document stays valid and nothing is hidden.
+ * \uXXXX; each byte that is not part of valid UTF-8 becomes U+FFFD, so the
+ * document stays valid. That loses the byte: mw_json_str (json.h) adds the
+ * raw bytes beside it.
  */
 void mw_json_string(FILE *f, const char *s);
+
+/* True when every byte of s belongs to a valid UTF-8 sequence. */
+bool mw_utf8_valid(const char *s);
 
 /*
  * Write untrusted bytes as HTML text: & < > " ' as entities, control

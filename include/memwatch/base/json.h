@@ -3,6 +3,9 @@
  * A streaming JSON writer: keeps commas and indentation right so callers
  * only say what goes where. Strings go through mw_json_string (escaped,
  * always valid UTF-8); MW_UNKNOWN integers and non-finite numbers are null.
+ * A keyed string that is not valid UTF-8 (a comm, cmdline or path from
+ * /proc) has U+FFFD for each bad byte and a sibling "<key>_bytes" with all
+ * its bytes in hex, so names stay lossless (docs/report-json.md).
  */
 #ifndef MEMWATCH_JSON_H
 #define MEMWATCH_JSON_H

@@ -45,6 +45,15 @@ struct mw_callsite_options {
 #define MW_CALLSITE_DEFAULT_RECONCILE (30ull * 1000000000ull)
 #define MW_CALLSITE_MAX_DEPTH         32
 
+/* What a /proc/PID/maps line maps: nothing (anonymous), the heap, a file, or another name. */
+enum mw_maps_kind { MW_MAPS_UNKNOWN, MW_MAPS_ANON, MW_MAPS_HEAP, MW_MAPS_FILE, MW_MAPS_OTHER };
+
+/*
+ * One /proc/PID/maps line, NUL-terminated (its newline is cut in place):
+ * the range and its kind. False when the line is not a mapping.
+ */
+bool mw_callsite_maps_line(char *line, uint64_t *start, uint64_t *end, int *kind);
+
 void mw_callsite_options_default(struct mw_callsite_options *o);
 
 /*

@@ -26,6 +26,16 @@ bool mw_cgroup_memory_path(const char *text, char *out, size_t cap, bool *v2);
  */
 void mw_cgroup_unit(const char *text, char *out, size_t cap, bool leaf_fallback);
 
+/* What mw_cgroup_parse_bytes returns for "max": more than any limit. */
+#define MW_CGROUP_NO_LIMIT (INT64_C(1) << 60)
+
+/*
+ * A cgroup memory file's first line (memory.max, memory.current,
+ * memory.limit_in_bytes, ...): bytes, MW_CGROUP_NO_LIMIT for "max",
+ * MW_UNKNOWN when it is not a number.
+ */
+int64_t mw_cgroup_parse_bytes(const char *text);
+
 struct mw_cgroup_limit {
 	int64_t limit;   /* bytes, MW_UNKNOWN when no ancestor has a limit */
 	int64_t usage;   /* bytes charged to the cgroup holding that limit */
