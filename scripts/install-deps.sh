@@ -13,6 +13,8 @@ BUILD_PKGS=(
 TEST_PKGS=(
   python3 sqlite3 tmux procps util-linux
   chromium  # it_report_html renders the HTML report headless (skips without it)
+  prometheus  # promtool: it_daemon_metrics and it_metrics_flood check the text exposition
+  python3-prometheus-client  # its strict OpenMetrics parser checks /metrics in that format
 )
 
 missing=()
