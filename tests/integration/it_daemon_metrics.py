@@ -12,7 +12,7 @@ import socket
 import subprocess
 import time
 
-from mwtest import (MEMWATCHD, check, run, spawn, start_workload, stop, ticks, tmpdir,
+from mwtest import (MEMWATCHD, check, free_port, run, spawn, start_workload, stop, ticks, tmpdir,
                     wait_for_ticks, WORKLOADS, skip)
 
 NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
@@ -150,14 +150,6 @@ def http(port, request, timeout=10):
     s.close()
     head, _, body = data.partition(b"\r\n\r\n")
     return head.decode(), body
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def test_parser_rejects_bad_text():

@@ -16,19 +16,12 @@ import subprocess
 import threading
 import time
 
-from mwtest import MEMWATCHD, check, db_query, run, spawn, tmpdir, wait_for_ticks
+from mwtest import (MEMWATCHD, check, db_query, free_port, run, spawn, tmpdir,
+                    wait_for_ticks)
 
 INTERVAL = 0.5
 PROM_ACCEPT = ("application/openmetrics-text;version=1.0.0,application/openmetrics-text;"
                "version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1")
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 class Reader:
