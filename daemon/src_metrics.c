@@ -1,14 +1,22 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The metrics listener: GET /metrics in the Prometheus text format, off
- * unless `listen` is set. Its fd is an epoll set holding the listening
- * socket and the open connections, so the main loop polls one descriptor
- * and nothing here ever blocks: requests are capped in size, connections
- * in number and in lifetime, and a response that does not fit the socket
- * buffer is finished when the socket becomes writable again.
+ * The metrics listener: GET /metrics in the Prometheus text format, or in
+ * OpenMetrics when the scraper's Accept asks for it; off unless `listen` is
+ * set. Its fd is an epoll set holding the listening socket, a timerfd for
+ * connection deadlines and the open connections, so the main loop polls
+ * one descriptor and nothing here ever blocks or does unbounded work per
+ * wake-up: the tick must never wait for a client.
+ *
+ * Connections are HTTP/1.1 persistent, requests answered in order (the
+ * next pipelined one is parsed once the previous response is out). The
+ * body is rendered once per tick and shared by every response until the
+ * next (refcounted), so a flood of scrapes costs copies, not renders.
+ * A full table makes room by evicting an idle or half-sent request, never
+ * one that is complete; with none to evict a newcomer gets a 503.
  */
 #include "config.h"
 #include "memwatch/collect/cgroup.h"
+#include "memwatch/base/httpreq.h"
 #include "memwatch/base/log.h"
 #include "memwatch/base/openmetrics.h"
 #include "memwatch/base/pidmap.h"
@@ -22,20 +30,52 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <sys/uio.h>
+#include <time.h>
 
-#define MAX_CONNS       16
-#define MAX_REQUEST     2048
-#define CONN_TIMEOUT_NS (5ull * 1000000000ull)
+#define MAX_CONNS       64
+#define HEAD_TIMEOUT_NS (5ull * 1000000000ull)  /* a request head, from its first byte */
+#define IDLE_TIMEOUT_NS (10ull * 1000000000ull) /* a keep-alive connection between requests */
+#define SEND_TIMEOUT_NS (10ull * 1000000000ull) /* a response, to a client that reads slowly */
+#define LINGER_NS       (1ull * 1000000000ull)  /* reading what follows a final response */
+/* Work per wake-up, so a flood cannot hold the loop past a tick. */
+#define MAX_ACCEPTS 64
+#define MAX_SERVED  16 /* responses to one connection's pipelined requests */
+#define LISTEN_ID   MAX_CONNS
+#define TIMER_ID    (MAX_CONNS + 1)
 /* Growth is measured against a baseline at most this old (then re-based). */
 #define GROWTH_WINDOW_NS (600ull * 1000000000ull)
 
+/* A rendered exposition, shared by the responses that send it. */
+struct body {
+	size_t refs;
+	size_t len;
+	char data[];
+};
+
+enum conn_state {
+	C_FREE,
+	C_READ,   /* waiting for (the rest of) a request */
+	C_WRITE,  /* sending a response */
+	C_LINGER, /* final response sent, write side shut: draining until the client closes */
+};
+
 struct conn {
 	int fd;
+	enum conn_state state;
+	uint32_t gen;      /* tells a stale epoll event from one for the slot's new connection */
+	uint32_t interest; /* epoll events registered */
+	uint64_t since;    /* when the state began: eviction takes the oldest */
 	uint64_t deadline;
+	bool keep_alive; /* after the response being sent */
+	bool ready;      /* a complete request is buffered (its turn had not come) */
 	size_t in_len;
-	char in[MAX_REQUEST + 1];
-	char *out;
-	size_t out_len, out_off;
+	char in[MW_HTTPREQ_MAX_HEAD];
+	char head[512]; /* status line, header fields, and an error's short body */
+	size_t head_len;
+	struct body *body; /* NULL for HEAD and errors */
+	size_t off;        /* of head + body, sent */
 };
 
 struct baseline {
@@ -48,27 +88,71 @@ struct baseline {
 struct metrics {
 	int ep;
 	int lfd;
+	int tfd;
 	char bound[128]; /* what lfd listens on, "" when off */
 	struct conn conns[MAX_CONNS];
+	struct body *cache[2]; /* text, OpenMetrics: rendered for cache_key */
+	uint64_t cache_key[2];
+	uint64_t evicted, refused, timed_out;
 	struct mw_pidmap *base;
 	uint64_t tick_seq;
 };
 
+static void body_put(struct body *b)
+{
+	if (b && --b->refs == 0)
+		free(b);
+}
+
 static void conn_close(struct metrics *m, struct conn *c)
 {
-	char sink[4096];
+	uint32_t gen = c->gen;
 
-	if (c->fd < 0)
+	if (c->state == C_FREE)
 		return;
-	/* Unread request bytes would turn close() into a reset that eats our response. */
-	shutdown(c->fd, SHUT_WR);
-	for (int i = 0; i < 16 && recv(c->fd, sink, sizeof(sink), MSG_DONTWAIT) > 0; i++)
-		;
 	epoll_ctl(m->ep, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
-	free(c->out);
+	body_put(c->body);
 	memset(c, 0, sizeof(*c));
 	c->fd = -1;
+	c->gen = gen + 1;
+}
+
+static void drop_cache(struct metrics *m)
+{
+	for (int i = 0; i < 2; i++) {
+		body_put(m->cache[i]);
+		m->cache[i] = NULL;
+	}
+}
+
+static void sweep(struct metrics *m)
+{
+	uint64_t now = mw_mono_ns();
+
+	for (int i = 0; i < MAX_CONNS; i++)
+		if (m->conns[i].state != C_FREE && now >= m->conns[i].deadline) {
+			m->timed_out += m->conns[i].state != C_LINGER;
+			conn_close(m, &m->conns[i]);
+		}
+}
+
+/* Wake the loop at the earliest deadline, so they hold between ticks too. */
+static void arm_timer(struct metrics *m)
+{
+	struct itimerspec its = {0};
+	uint64_t first = UINT64_MAX;
+
+	for (int i = 0; i < MAX_CONNS; i++)
+		if (m->conns[i].state != C_FREE && m->conns[i].deadline < first)
+			first = m->conns[i].deadline;
+	if (first != UINT64_MAX) {
+		its.it_value.tv_sec = (time_t)(first / 1000000000ull);
+		its.it_value.tv_nsec = (long)(first % 1000000000ull);
+		if (!its.it_value.tv_sec && !its.it_value.tv_nsec)
+			its.it_value.tv_nsec = 1; /* zero would disarm */
+	}
+	timerfd_settime(m->tfd, TFD_TIMER_ABSTIME, &its, NULL);
 }
 
 static int parse_addr(const char *spec, struct sockaddr_storage *ss, socklen_t *len)
@@ -124,12 +208,13 @@ static int listen_on(struct metrics *m, const char *spec)
 	if (fd < 0)
 		return -errno;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&ss, len) < 0 || listen(fd, 16) < 0) {
+	/* A backlog for bursts: a scraper waiting in it costs nothing until accepted. */
+	if (bind(fd, (struct sockaddr *)&ss, len) < 0 || listen(fd, 128) < 0) {
 		r = -errno;
 		close(fd);
 		return r;
 	}
-	struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
+	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = LISTEN_ID};
 	if (epoll_ctl(m->ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
 		r = -errno;
 		close(fd);
@@ -144,8 +229,12 @@ static void metrics_free(struct metrics *m)
 {
 	for (int i = 0; i < MAX_CONNS; i++)
 		conn_close(m, &m->conns[i]);
+	for (int i = 0; i < 2; i++)
+		body_put(m->cache[i]);
 	if (m->lfd >= 0)
 		close(m->lfd);
+	if (m->tfd >= 0)
+		close(m->tfd);
 	if (m->ep >= 0)
 		close(m->ep);
 	mw_pidmap_free(m->base);
@@ -159,11 +248,17 @@ static int m_open(struct mw_daemon *d, void **state, char *why, size_t whylen)
 
 	if (!m)
 		return -ENOMEM;
+	m->tfd = -1;
 	m->lfd = -1;
 	for (int i = 0; i < MAX_CONNS; i++)
 		m->conns[i].fd = -1;
 	m->ep = epoll_create1(EPOLL_CLOEXEC);
-	r = m->ep < 0 ? -errno : mw_pidmap_new(sizeof(struct baseline), &m->base);
+	m->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	r = m->ep < 0 || m->tfd < 0 ? -errno : mw_pidmap_new(sizeof(struct baseline), &m->base);
+	if (r == 0) {
+		struct epoll_event ev = {.events = EPOLLIN, .data.u64 = TIMER_ID};
+		r = epoll_ctl(m->ep, EPOLL_CTL_ADD, m->tfd, &ev) < 0 ? -errno : 0;
+	}
 	if (r == 0)
 		r = listen_on(m, d->cfg ? d->cfg->listen : "");
 	if (r < 0) {
@@ -182,6 +277,7 @@ static void m_reload(void *state, struct mw_daemon *d)
 	struct metrics *m = state;
 	int r;
 
+	drop_cache(m); /* metrics_top may have changed */
 	if (!strcmp(m->bound, d->cfg->listen))
 		return;
 	r = listen_on(m, d->cfg->listen);
@@ -191,15 +287,6 @@ static void m_reload(void *state, struct mw_daemon *d)
 		mw_notice("metrics: serving /metrics on %s", m->bound);
 	else
 		mw_notice("metrics: listener off");
-}
-
-static void sweep(struct metrics *m)
-{
-	uint64_t now = mw_mono_ns();
-
-	for (int i = 0; i < MAX_CONNS; i++)
-		if (m->conns[i].fd >= 0 && now > m->conns[i].deadline)
-			conn_close(m, &m->conns[i]);
 }
 
 /* Each tick: per-process RSS growth against a baseline at most GROWTH_WINDOW_NS old. */
@@ -214,6 +301,7 @@ static int m_collect(void *state, struct mw_daemon *d)
 	struct baseline *b;
 
 	sweep(m);
+	arm_timer(m);
 	if (m->lfd < 0)
 		return 0; /* nobody can ask: keep no per-process state */
 	m->tick_seq++;
@@ -419,6 +507,25 @@ static void emit_daemon(struct mw_daemon *d, FILE *out)
 	mw_om_sample_i64(out, "memwatch_daemon_recording", NULL, d->last_err ? 0 : 1);
 }
 
+/* The listener's own figures (as of the render, so up to a tick old). */
+static void emit_listener(const struct metrics *m, FILE *out)
+{
+	static const char *const fams[][2] = {
+	        {"memwatch_metrics_evicted_connections_total",
+	         "Idle or incomplete listener connections closed to make room for new ones."},
+	        {"memwatch_metrics_refused_connections_total",
+	         "Listener connections answered 503 because every slot held a request."},
+	        {"memwatch_metrics_timed_out_connections_total",
+	         "Listener connections closed at a deadline (slow request, idle, slow reader)."},
+	};
+	const uint64_t v[] = {m->evicted, m->refused, m->timed_out};
+
+	for (size_t i = 0; i < MW_ARRAY_SIZE(fams); i++) {
+		mw_om_family(out, fams[i][0], "counter", fams[i][1]);
+		mw_om_sample_i64(out, fams[i][0], NULL, (int64_t)v[i]);
+	}
+}
+
 static int render(struct metrics *m, struct mw_daemon *d, char **buf, size_t *len)
 {
 	struct ranked *rk = calloc(d->procs.n + 1, sizeof(*rk));
@@ -439,187 +546,389 @@ static int render(struct metrics *m, struct mw_daemon *d, char **buf, size_t *le
 	}
 	if (d->emit_source_metrics)
 		d->emit_source_metrics(d, out);
+	emit_listener(m, out);
 	free(rk);
 	return fclose(out) == 0 ? 0 : -ENOMEM;
 }
 
-static void respond(struct metrics *m, struct mw_daemon *d, struct conn *c, int code,
-                    const char *reason)
+static struct body *body_new(const char *data, size_t len)
 {
-	char *body = NULL, *resp = NULL;
-	size_t blen = 0;
-	int n;
+	struct body *b = malloc(sizeof(*b) + len);
 
-	if (code == 200 && render(m, d, &body, &blen) < 0) {
-		code = 500;
-		reason = "Internal Server Error";
-	}
-	if (code != 200) {
-		free(body);
-		body = NULL;
-		blen = 0;
-	}
-	n = asprintf(&resp,
-	             "HTTP/1.0 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
-	             "Connection: close\r\n\r\n%s",
-	             code, reason,
-	             code == 200 ? "text/plain; version=0.0.4; charset=utf-8" : "text/plain",
-	             code == 200 ? blen : strlen(reason) + 1, code == 200 ? "" : reason);
-	if (n < 0) {
-		free(body);
-		conn_close(m, c);
-		return;
-	}
-	if (code == 200) {
-		char *all = realloc(resp, (size_t)n + blen + 1);
-		if (!all) {
-			free(resp);
-			free(body);
-			conn_close(m, c);
-			return;
-		}
-		memcpy(all + n, body, blen);
-		resp = all;
-		c->out_len = (size_t)n + blen;
-	} else {
-		char *all = realloc(resp, (size_t)n + 2);
-		if (!all) {
-			free(resp);
-			conn_close(m, c);
-			return;
-		}
-		resp = all;
-		resp[n] = '\n';
-		c->out_len = (size_t)n + 1;
-	}
-	free(body);
-	c->out = resp;
-	c->out_off = 0;
+	if (!b)
+		return NULL;
+	b->refs = 1;
+	b->len = len;
+	memcpy(b->data, data, len);
+	return b;
 }
 
-/* Try to finish sending; close when done, wait for EPOLLOUT when the buffer is full. */
-static void flush(struct metrics *m, struct conn *c)
+/* Changes whenever a tick ran (stored or dropped): what the exposition depends on. */
+static uint64_t cache_key(const struct metrics *m, const struct mw_daemon *d)
 {
-	while (c->out_off < c->out_len) {
-		ssize_t w = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
-		                 MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (w < 0) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK) {
-				struct epoll_event ev = {.events = EPOLLOUT, .data.fd = c->fd};
-				epoll_ctl(m->ep, EPOLL_CTL_MOD, c->fd, &ev);
+	return m->tick_seq + d->ticks + d->health.dropped_ticks;
+}
+
+/* This tick's exposition in the format asked for, rendered at most once; a new reference. */
+static struct body *get_body(struct metrics *m, struct mw_daemon *d, bool om)
+{
+	uint64_t key = cache_key(m, d);
+	char *text = NULL, *conv = NULL;
+	size_t tlen = 0, clen = 0;
+	int r;
+
+	if (m->cache[om] && m->cache_key[om] == key)
+		goto hit;
+	if (!m->cache[0] || m->cache_key[0] != key) {
+		body_put(m->cache[0]);
+		m->cache[0] = NULL;
+		r = render(m, d, &text, &tlen);
+		if (r == 0 && !(m->cache[0] = body_new(text, tlen)))
+			r = -ENOMEM;
+		if (r < 0)
+			goto out;
+		m->cache_key[0] = key;
+	}
+	if (om) {
+		body_put(m->cache[1]);
+		m->cache[1] = NULL;
+		r = mw_om_to_openmetrics(m->cache[0]->data, m->cache[0]->len, &conv, &clen);
+		if (r == 0 && !(m->cache[1] = body_new(conv, clen)))
+			r = -ENOMEM;
+		if (r < 0)
+			goto out;
+		m->cache_key[1] = key;
+	}
+hit:
+	m->cache[om]->refs++;
+	free(text);
+	free(conv);
+	return m->cache[om];
+out:
+	free(text);
+	free(conv);
+	return NULL;
+}
+
+static void set_interest(struct metrics *m, struct conn *c, uint32_t events)
+{
+	struct epoll_event ev = {.events = events,
+	                         .data.u64 = ((uint64_t)c->gen << 32) | (uint64_t)(c - m->conns)};
+
+	if (c->interest == events)
+		return;
+	if (epoll_ctl(m->ep, EPOLL_CTL_MOD, c->fd, &ev) == 0)
+		c->interest = events;
+}
+
+static void http_date(char *buf, size_t cap)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	if (!gmtime_r(&now, &tm) || !strftime(buf, cap, "%a, %d %b %Y %H:%M:%S GMT", &tm))
+		snprintf(buf, cap, "Thu, 01 Jan 1970 00:00:00 GMT");
+}
+
+/*
+ * Queue the response to one request: code 200 sends the exposition (only
+ * its length for HEAD), others a one-line reason. The connection then
+ * writes until the response is out.
+ */
+static void respond(struct metrics *m, struct mw_daemon *d, struct conn *c, int code,
+                    bool head_only, bool om)
+{
+	struct body *b = code == 200 ? get_body(m, d, om) : NULL;
+	const char *reason, *type = "text/plain; charset=utf-8";
+	char date[64];
+	size_t blen;
+	int n;
+
+	if (code == 200 && !b)
+		code = 500;
+	reason = mw_http_reason(code);
+	if (code == 200)
+		type = om ? "application/openmetrics-text; version=1.0.0; charset=utf-8"
+		          : "text/plain; version=0.0.4; charset=utf-8";
+	blen = b ? b->len : strlen(reason) + 1;
+	http_date(date, sizeof(date));
+	n = snprintf(c->head, sizeof(c->head),
+	             "HTTP/1.1 %d %s\r\nDate: %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+	             "Connection: %s\r\n%s\r\n%s%s",
+	             code, reason, date, type, blen, c->keep_alive ? "keep-alive" : "close",
+	             code == 405 ? "Allow: GET, HEAD\r\n" : "", b || head_only ? "" : reason,
+	             b || head_only ? "" : "\n");
+	c->head_len = n < 0 ? 0 : (size_t)n < sizeof(c->head) ? (size_t)n : sizeof(c->head) - 1;
+	if (head_only)
+		body_put(b);
+	else
+		c->body = b;
+	c->off = 0;
+	c->state = C_WRITE;
+	c->since = mw_mono_ns();
+	c->deadline = c->since + SEND_TIMEOUT_NS;
+}
+
+/* Answer the request at the start of c->in, or its error; consumes it. */
+static void serve_request(struct metrics *m, struct mw_daemon *d, struct conn *c)
+{
+	struct mw_httpreq req = {0};
+	int r = mw_httpreq_parse(c->in, c->in_len, &req);
+	bool metrics_path;
+
+	if (r == -EAGAIN)
+		return;
+	if (r < 0) {
+		c->keep_alive = false;
+		c->in_len = 0; /* what follows a malformed request cannot be trusted */
+		respond(m, d, c, req.status, false, false);
+		return;
+	}
+	c->keep_alive = req.keep_alive;
+	c->in_len -= req.consumed;
+	memmove(c->in, c->in + req.consumed, c->in_len);
+	metrics_path = !strcmp(req.target, "/metrics") || !strncmp(req.target, "/metrics?", 9);
+	respond(m, d, c,
+	        req.method == MW_HTTP_OTHER ? 405
+	        : metrics_path              ? 200
+	                                    : 404,
+	        req.method == MW_HTTP_HEAD, req.openmetrics);
+}
+
+/* 1 when the response is out, 0 when the socket is full, or a negative errno. */
+static int send_some(struct conn *c)
+{
+	while (c->off < c->head_len + (c->body ? c->body->len : 0)) {
+		struct iovec iov[2];
+		struct msghdr msg = {.msg_iov = iov};
+		ssize_t w;
+		if (c->off < c->head_len)
+			iov[msg.msg_iovlen++] =
+			        (struct iovec){c->head + c->off, c->head_len - c->off};
+		if (c->body) {
+			size_t boff = c->off > c->head_len ? c->off - c->head_len : 0;
+			iov[msg.msg_iovlen++] =
+			        (struct iovec){c->body->data + boff, c->body->len - boff};
+		}
+		w = sendmsg(c->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		if (w < 0 && errno != EINTR)
+			return -errno;
+		if (w > 0)
+			c->off += (size_t)w;
+	}
+	return 1;
+}
+
+/*
+ * After a final response: no more writes, and read what the client still
+ * sends until it closes, so close() does not reset the connection and
+ * destroy the response before the client has read it.
+ */
+static void linger(struct metrics *m, struct conn *c)
+{
+	shutdown(c->fd, SHUT_WR);
+	c->state = C_LINGER;
+	c->in_len = 0;
+	c->since = mw_mono_ns();
+	c->deadline = c->since + LINGER_NS;
+	set_interest(m, c, EPOLLIN);
+}
+
+/* The response is out: the next request (maybe already buffered), or the end. */
+static void response_done(struct metrics *m, struct conn *c)
+{
+	body_put(c->body);
+	c->body = NULL;
+	if (!c->keep_alive) {
+		linger(m, c);
+		return;
+	}
+	c->state = C_READ;
+	c->since = mw_mono_ns();
+	c->deadline = c->since + (c->in_len ? HEAD_TIMEOUT_NS : IDLE_TIMEOUT_NS);
+}
+
+/* Read what is there; 1 when bytes came, 0 when none yet, negative when the peer is gone. */
+static int read_some(struct conn *c)
+{
+	char sink[4096];
+	char *dst = c->state == C_LINGER ? sink : c->in + c->in_len;
+	size_t cap = c->state == C_LINGER ? sizeof(sink) : sizeof(c->in) - c->in_len;
+	ssize_t n = recv(c->fd, dst, cap, MSG_DONTWAIT);
+
+	if (n < 0)
+		return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -errno;
+	if (n == 0)
+		return -ECONNRESET;
+	if (c->state == C_READ) {
+		if (c->in_len == 0) { /* a request begins: it has HEAD_TIMEOUT_NS from here */
+			c->since = mw_mono_ns();
+			c->deadline = c->since + HEAD_TIMEOUT_NS;
+		}
+		c->in_len += (size_t)n;
+	}
+	return 1;
+}
+
+/*
+ * Move one connection on as far as it goes without blocking: send, read,
+ * parse, answer, in a loop bounded by MAX_SERVED responses.
+ */
+static void service(struct metrics *m, struct mw_daemon *d, struct conn *c)
+{
+	int served = 0, drained = 0, r;
+
+	c->ready = false;
+	while (c->state != C_FREE) {
+		bool writing;
+		if (c->state == C_READ && c->in_len) {
+			if (served == MAX_SERVED) {
+				/* Its turn comes again at once: a writable socket wakes us. */
+				c->ready = true;
+				set_interest(m, c, EPOLLIN | EPOLLOUT);
 				return;
 			}
-			if (errno == EINTR)
-				continue;
-			break;
+			serve_request(m, d, c);
+			served += c->state == C_WRITE;
 		}
-		c->out_off += (size_t)w;
+		if (c->state == C_LINGER && ++drained > 16)
+			return; /* a client still sending waits for the next wake-up */
+		writing = c->state == C_WRITE;
+		r = writing ? send_some(c) : read_some(c);
+		if (r == 0) {
+			set_interest(m, c, writing ? EPOLLOUT : EPOLLIN);
+			return;
+		}
+		if (r < 0)
+			break;
+		if (writing)
+			response_done(m, c);
 	}
 	conn_close(m, c);
 }
 
-static void on_request(struct metrics *m, struct mw_daemon *d, struct conn *c)
+/* A connection that may go to make room: nothing complete is waiting for an answer. */
+static bool evictable(const struct conn *c)
 {
-	/* Empty until parsed: a request sscanf cannot read must not look like the last HEAD. */
-	char method[8] = "", path[64] = "", version[16] = "";
-	bool parsed = sscanf(c->in, "%7s %63s %15s", method, path, version) == 3 &&
-	              strncmp(version, "HTTP/1.", 7) == 0;
-
-	if (!parsed)
-		respond(m, d, c, 400, "Bad Request");
-	else if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
-		respond(m, d, c, 405, "Method Not Allowed");
-	else if (strcmp(path, "/metrics") != 0 && strncmp(path, "/metrics?", 9) != 0)
-		respond(m, d, c, 404, "Not Found");
-	else
-		respond(m, d, c, 200, "OK");
-	if (c->out && parsed && !strcmp(method, "HEAD")) {
-		char *end = strstr(c->out, "\r\n\r\n");
-		if (end)
-			c->out_len = (size_t)(end + 4 - c->out);
-	}
-	if (c->fd >= 0)
-		flush(m, c);
+	return c->state == C_LINGER || (c->state == C_READ && !c->ready);
 }
 
-static void on_readable(struct metrics *m, struct mw_daemon *d, struct conn *c)
+static struct conn *oldest_evictable(struct metrics *m)
 {
-	ssize_t n = recv(c->fd, c->in + c->in_len, MAX_REQUEST - c->in_len, MSG_DONTWAIT);
+	struct conn *best = NULL;
 
-	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
-		conn_close(m, c);
-		return;
+	for (int i = 0; i < MAX_CONNS; i++) {
+		struct conn *c = &m->conns[i];
+		if (c->state == C_FREE)
+			return c;
+		if (evictable(c) && (!best || (c->state == C_LINGER) > (best->state == C_LINGER) ||
+		                     ((c->state == C_LINGER) == (best->state == C_LINGER) &&
+		                      c->since < best->since)))
+			best = c;
 	}
-	if (n < 0)
-		return;
-	c->in_len += (size_t)n;
-	c->in[c->in_len] = '\0';
-	/* By length: a NUL byte in the request must not hide its end (it gets a 400). */
-	if (memmem(c->in, c->in_len, "\r\n\r\n", 4) || memmem(c->in, c->in_len, "\n\n", 2))
-		on_request(m, d, c);
-	else if (c->in_len >= MAX_REQUEST) {
-		respond(m, d, c, 431, "Request Header Fields Too Large");
-		if (c->fd >= 0)
-			flush(m, c);
-	}
+	return best;
 }
 
-static void accept_all(struct metrics *m)
+/*
+ * A slot for a new connection: a free one, else the oldest evictable one
+ * (lingering first). A candidate is serviced first, since its complete
+ * request may be sitting unread in the socket; a served one is young
+ * again and the next candidate is tried. NULL when every slot holds a
+ * request being answered.
+ */
+static struct conn *make_room(struct metrics *m, struct mw_daemon *d)
 {
-	for (;;) {
+	for (int tries = 0; tries < MAX_CONNS; tries++) {
+		struct conn *c = oldest_evictable(m);
+		uint64_t since;
+		if (!c || c->state == C_FREE)
+			return c;
+		since = c->since;
+		if (c->state == C_READ)
+			service(m, d, c);
+		if (c->state == C_FREE)
+			return c;
+		if (evictable(c) && c->since == since) {
+			m->evicted++;
+			conn_close(m, c);
+			return c;
+		}
+	}
+	return NULL;
+}
+
+static void refuse(int fd)
+{
+	static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; "
+	                           "charset=utf-8\r\nContent-Length: 20\r\nConnection: close\r\n"
+	                           "Retry-After: 1\r\n\r\nService Unavailable\n";
+	char sink[4096];
+
+	if (send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+		mw_debug("metrics: 503: %s", strerror(errno));
+	shutdown(fd, SHUT_WR);
+	/* What the client already sent, read, so close() sends FIN rather than reset. */
+	while (recv(fd, sink, sizeof(sink), MSG_DONTWAIT) > 0)
+		;
+	close(fd);
+}
+
+static void accept_some(struct metrics *m, struct mw_daemon *d)
+{
+	for (int i = 0; i < MAX_ACCEPTS; i++) {
 		int fd = accept4(m->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		struct conn *slot = NULL;
+		struct conn *c;
+		struct epoll_event ev = {.events = EPOLLIN};
 
 		if (fd < 0)
 			return;
-		for (int i = 0; i < MAX_CONNS && !slot; i++)
-			if (m->conns[i].fd < 0)
-				slot = &m->conns[i];
-		if (!slot) {
-			/* Full: the oldest connection goes, a scraper retries. */
-			slot = &m->conns[0];
-			for (int i = 1; i < MAX_CONNS; i++)
-				if (m->conns[i].deadline < slot->deadline)
-					slot = &m->conns[i];
-			conn_close(m, slot);
+		c = make_room(m, d);
+		if (!c) {
+			m->refused++;
+			refuse(fd);
+			continue;
 		}
-		slot->fd = fd;
-		slot->deadline = mw_mono_ns() + CONN_TIMEOUT_NS;
-		struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
-		if (epoll_ctl(m->ep, EPOLL_CTL_ADD, fd, &ev) < 0)
-			conn_close(m, slot);
+		c->fd = fd;
+		c->state = C_READ;
+		c->since = mw_mono_ns();
+		c->deadline = c->since + HEAD_TIMEOUT_NS;
+		c->interest = EPOLLIN;
+		ev.data.u64 = ((uint64_t)c->gen << 32) | (uint64_t)(c - m->conns);
+		if (epoll_ctl(m->ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
+			close(fd);
+			c->state = C_FREE;
+			c->fd = -1;
+			continue;
+		}
+		/* The request usually came with the connection. */
+		service(m, d, c);
 	}
-}
-
-static struct conn *find_conn(struct metrics *m, int fd)
-{
-	for (int i = 0; i < MAX_CONNS; i++)
-		if (m->conns[i].fd == fd)
-			return &m->conns[i];
-	return NULL;
 }
 
 static void m_on_ready(void *state, struct mw_daemon *d)
 {
 	struct metrics *m = state;
-	struct epoll_event ev[MAX_CONNS + 1];
+	struct epoll_event ev[MAX_CONNS + 2];
 	int n = epoll_wait(m->ep, ev, MW_ARRAY_SIZE(ev), 0);
 
-	sweep(m);
 	for (int i = 0; i < n; i++) {
-		struct conn *c;
-		if (ev[i].data.fd == m->lfd) {
-			accept_all(m);
-			continue;
+		uint32_t id = (uint32_t)ev[i].data.u64, gen = (uint32_t)(ev[i].data.u64 >> 32);
+		if (id == LISTEN_ID) {
+			if (m->lfd >= 0)
+				accept_some(m, d);
+		} else if (id == TIMER_ID) {
+			uint64_t expirations;
+			if (read(m->tfd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
+				mw_debug("metrics: timerfd: %s", strerror(errno));
+		} else if (id < MAX_CONNS && m->conns[id].state != C_FREE &&
+		           m->conns[id].gen == gen) {
+			service(m, d, &m->conns[id]);
 		}
-		c = find_conn(m, ev[i].data.fd);
-		if (!c)
-			continue;
-		if (c->out)
-			flush(m, c);
-		else
-			on_readable(m, d, c);
 	}
+	sweep(m);
+	arm_timer(m);
 }
 
 static int m_fd(void *state)

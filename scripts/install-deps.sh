@@ -14,6 +14,8 @@ TEST_PKGS=(
   python3 sqlite3 tmux procps util-linux
   chromium  # it_report_html renders the HTML report headless (skips without it)
   libclang-rt-14-dev  # libFuzzer and the sanitizer runtimes for clang's build-fuzz (tests/fuzz)
+  prometheus  # promtool: it_daemon_metrics and it_metrics_flood check the text exposition
+  python3-prometheus-client  # its strict OpenMetrics parser checks /metrics in that format
 )
 
 missing=()

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "memwatch/base/openmetrics.h"
 
+#include <errno.h>
 #include <math.h>
+#include <stdbool.h>
 #include <string.h>
 
 static void put_help(FILE *out, const char *s)
@@ -96,4 +98,135 @@ void mw_om_sample_i64(FILE *out, const char *name, const char *const *l, int64_t
 {
 	labels(out, name, l);
 	fprintf(out, " %lld\n", (long long)value);
+}
+
+struct om_line {
+	const char *s;
+	size_t n;
+};
+
+/* The line at text[*pos] (without its newline); advances *pos past it. */
+static bool next_line(const char *text, size_t len, size_t *pos, struct om_line *l)
+{
+	const char *nl;
+
+	if (*pos >= len)
+		return false;
+	l->s = text + *pos;
+	nl = memchr(l->s, '\n', len - *pos);
+	l->n = nl ? (size_t)(nl - l->s) : len - *pos;
+	*pos += l->n + (nl ? 1 : 0);
+	return true;
+}
+
+/* "# KIND name rest": name and rest, or false for any other line. */
+static bool meta_line(const struct om_line *l, const char *kind, struct om_line *name,
+                      struct om_line *rest)
+{
+	size_t k = strlen(kind), i;
+
+	if (l->n < k + 3 || memcmp(l->s, "# ", 2) || memcmp(l->s + 2, kind, k) ||
+	    l->s[k + 2] != ' ')
+		return false;
+	name->s = l->s + k + 3;
+	for (i = 0; i < l->n - k - 3 && name->s[i] != ' '; i++)
+		;
+	name->n = i;
+	rest->s = name->s + i + (i < l->n - k - 3 ? 1 : 0);
+	rest->n = (size_t)(l->s + l->n - rest->s);
+	return true;
+}
+
+static bool ends_with(const struct om_line *s, const char *suffix)
+{
+	size_t k = strlen(suffix);
+
+	return s->n >= k && !memcmp(s->s + s->n - k, suffix, k);
+}
+
+/* One family's header: HELP (if any) and TYPE, renamed for OpenMetrics. */
+struct om_family {
+	struct om_line name, help, type;
+	bool has_help;
+	bool add_total; /* a counter whose samples lack the suffix OpenMetrics requires */
+};
+
+static void om_header(FILE *out, const struct om_family *f)
+{
+	struct om_line fam = f->name;
+	bool counter = f->type.n == 7 && !memcmp(f->type.s, "counter", 7);
+
+	if (counter && ends_with(&fam, "_total"))
+		fam.n -= 6;
+	if (f->has_help) {
+		fprintf(out, "# HELP %.*s ", (int)fam.n, fam.s);
+		for (size_t i = 0; i < f->help.n; i++)
+			if (f->help.s[i] == '"')
+				fputs("\\\"", out);
+			else
+				fputc(f->help.s[i], out);
+		fputc('\n', out);
+	}
+	if (f->type.n == 7 && !memcmp(f->type.s, "untyped", 7))
+		fprintf(out, "# TYPE %.*s unknown\n", (int)fam.n, fam.s);
+	else
+		fprintf(out, "# TYPE %.*s %.*s\n", (int)fam.n, fam.s, (int)f->type.n, f->type.s);
+}
+
+/* A HELP that no TYPE followed: its family is of unknown type. */
+static void help_alone(FILE *out, struct om_family *f)
+{
+	if (!f->has_help)
+		return;
+	f->type = (struct om_line){"unknown", 7};
+	om_header(out, f);
+	f->has_help = false;
+}
+
+static void om_sample(FILE *out, const struct om_line *l, const struct om_family *f)
+{
+	size_t n = f->name.n;
+
+	if (f->add_total && l->n > n && !memcmp(l->s, f->name.s, n) &&
+	    (l->s[n] == '{' || l->s[n] == ' ')) {
+		fprintf(out, "%.*s_total%.*s\n", (int)n, l->s, (int)(l->n - n), l->s + n);
+		return;
+	}
+	fprintf(out, "%.*s\n", (int)l->n, l->s);
+}
+
+int mw_om_to_openmetrics(const char *text, size_t len, char **out, size_t *outlen)
+{
+	struct om_family fam = {0};
+	struct om_line l, name, rest;
+	size_t pos = 0;
+	FILE *f = open_memstream(out, outlen);
+
+	if (!f)
+		return -ENOMEM;
+	while (next_line(text, len, &pos, &l)) {
+		if (meta_line(&l, "HELP", &name, &rest)) {
+			help_alone(f, &fam);
+			fam = (struct om_family){.name = name, .help = rest, .has_help = true};
+			continue; /* written with its TYPE, under the family's new name */
+		}
+		if (meta_line(&l, "TYPE", &name, &rest)) {
+			if (fam.has_help &&
+			    (fam.name.n != name.n || memcmp(fam.name.s, name.s, name.n)))
+				help_alone(f, &fam);
+			if (!fam.has_help)
+				fam = (struct om_family){.name = name};
+			fam.type = rest;
+			fam.add_total = rest.n == 7 && !memcmp(rest.s, "counter", 7) &&
+			                !ends_with(&name, "_total");
+			om_header(f, &fam);
+			fam.has_help = false;
+			continue;
+		}
+		help_alone(f, &fam);
+		om_sample(f, &l, &fam);
+	}
+	help_alone(f, &fam);
+	fputs("# EOF\n", f);
+	return fclose(f) == 0 ? 0 : -ENOMEM;
 }

@@ -12,7 +12,7 @@ import socket
 import subprocess
 import time
 
-from mwtest import (MEMWATCHD, check, run, spawn, start_workload, stop, ticks, tmpdir,
+from mwtest import (MEMWATCHD, check, free_port, run, spawn, start_workload, stop, ticks, tmpdir,
                     wait_for_ticks, WORKLOADS, skip)
 
 NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
@@ -152,14 +152,6 @@ def http(port, request, timeout=10):
     return head.decode(), body
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def test_parser_rejects_bad_text():
     bad = ["memwatch_x 1\n",  # no TYPE
            "# TYPE memwatch_x gauge\nmemwatch_x{a=\"\\q\"} 1\n",
@@ -202,11 +194,11 @@ def test_scrape():
     slow.sendall(b"GET /metr")
     # An oversized request is refused.
     head, _ = http(port, b"GET /metrics HTTP/1.0\r\nX: " + b"a" * 5000 + b"\r\n\r\n")
-    check(head.startswith("HTTP/1.0 431"), f"oversized request refused: {head[:40]!r}")
+    check(head.startswith("HTTP/1.1 431"), f"oversized request refused: {head[:40]!r}")
     n = ticks(db)
     wait_for_ticks(db, n + 3, p)
     head, body = http(port, b"GET /metrics HTTP/1.0\r\n\r\n")
-    check(head.startswith("HTTP/1.0 200"), f"200 OK: {head[:40]!r}")
+    check(head.startswith("HTTP/1.1 200"), f"200 OK: {head[:40]!r}")
     check("text/plain; version=0.0.4" in head, "content type of the text format")
     m = re.search(r"Content-Length: (\d+)", head)
     check(m and int(m.group(1)) == len(body), "Content-Length matches the body")
@@ -235,19 +227,19 @@ def test_scrape():
     # A NUL byte does not hide the end of a request: answered at once, not after the timeout.
     t0 = time.monotonic()
     head, _ = http(port, b"GET /met\0rics HTTP/1.0\r\n\r\n", timeout=4)
-    check(head.startswith("HTTP/1.0 400") and time.monotonic() - t0 < 2,
+    check(head.startswith("HTTP/1.1 400") and time.monotonic() - t0 < 2,
           f"a request with a NUL gets a 400 at once: {head[:30]!r}")
     # A request sscanf cannot parse, after a HEAD, is a full 400 (body as long as it says).
     http(port, b"HEAD /metrics HTTP/1.0\r\n\r\n")
     head, body = http(port, b"\r\n\r\n")
     m = re.search(r"Content-Length: (\d+)", head)
-    check(head.startswith("HTTP/1.0 400") and m and int(m.group(1)) == len(body) > 0,
+    check(head.startswith("HTTP/1.1 400") and m and int(m.group(1)) == len(body) > 0,
           f"a blank request after a HEAD: 400 with its body ({head!r}, {body!r})")
     for req, code in ((b"POST /metrics HTTP/1.0\r\n\r\n", "405"),
                       (b"GET /nope HTTP/1.0\r\n\r\n", "404"),
                       (b"garbage\r\n\r\n", "400")):
         head, _ = http(port, req)
-        check(head.startswith(f"HTTP/1.0 {code}"), f"{req[:12]!r} -> {code}: {head[:30]!r}")
+        check(head.startswith(f"HTTP/1.1 {code}"), f"{req[:12]!r} -> {code}: {head[:30]!r}")
     promtool = shutil.which("promtool")
     if promtool:
         r = subprocess.run([promtool, "check", "metrics"], input=text, capture_output=True,

@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -137,6 +138,15 @@ def memory_cgroup(name, limit, no_swap=False):
         os.rmdir(d)
         raise
     return d, version
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on (for a daemon's `listen`)."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
 
 
 def tmpdir(prefix="mw-it-"):
