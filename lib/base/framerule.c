@@ -159,6 +159,40 @@ size_t mw_frame_first_app(char *const *frames, size_t n)
 	return i;
 }
 
+static void label_text(const struct mw_frame_span *sp, bool utf8, char *buf, size_t cap)
+{
+	if (sp->count > 1)
+		snprintf(buf, cap, "%s %s%zu", sp->rule->label, utf8 ? "\u00d7" : "x", sp->count);
+	else
+		snprintf(buf, cap, "%s", sp->rule->label);
+}
+
+void mw_frame_span_text(char *const *frames, const struct mw_frame_span *sp, bool utf8, char *buf,
+                        size_t cap)
+{
+	char label[96];
+
+	if (!sp->rule) {
+		snprintf(buf, cap, "%s", frames[sp->first]);
+		return;
+	}
+	label_text(sp, utf8, label, sizeof(label));
+	snprintf(buf, cap, "[%s]", label);
+}
+
+void mw_frame_via(char *const *frames, size_t n, bool utf8, char *buf, size_t cap)
+{
+	struct mw_frame_span sp[8];
+	size_t k = mw_frame_collapse(frames, mw_frame_first_app(frames, n), sp, 8), o = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < k && i < 8 && o < cap; i++) {
+		char label[96];
+		label_text(&sp[i], utf8, label, sizeof(label));
+		o += (size_t)snprintf(buf + o, cap - o, "%s%s", i ? ", " : "", label);
+	}
+}
+
 enum mw_runtime mw_frame_runtime(char *const *frames, size_t n)
 {
 	size_t app = mw_frame_first_app(frames, n);
@@ -182,5 +216,38 @@ const char *mw_runtime_name(enum mw_runtime r)
 		return "JVM";
 	default:
 		return NULL;
+	}
+}
+
+void mw_runtime_next_step(enum mw_runtime r, long pid, char *buf, size_t cap)
+{
+	switch (r) {
+	case MW_RUNTIME_PYTHON:
+		snprintf(
+		        buf, cap,
+		        "CPython's allocator grows: mmap-level sites show the interpreter's arenas,"
+		        " not which Python code holds them; restart it with"
+		        " `PYTHONTRACEMALLOC=25 $(tr '\\0' ' ' < /proc/%ld/cmdline)`"
+		        " (or `python3 -X tracemalloc=25 SCRIPT`) and print"
+		        " `tracemalloc.take_snapshot().statistics('traceback')[:10]`",
+		        pid);
+		break;
+	case MW_RUNTIME_GO:
+		snprintf(buf, cap,
+		         "the Go runtime's heap or stacks grow: mmap-level sites show the runtime,"
+		         " not main.*; `GODEBUG=gctrace=1` on restart prints the heap per GC, and"
+		         " with net/http/pprof imported `go tool pprof -sample_index=inuse_space"
+		         " http://HOST:PORT/debug/pprof/heap` names the Go code (process %ld)",
+		         pid);
+		break;
+	case MW_RUNTIME_JVM:
+		snprintf(buf, cap,
+		         "the JVM's own memory grows (threads, heap, metaspace): restart with"
+		         " `-XX:NativeMemoryTracking=summary`, then `jcmd %ld VM.native_memory"
+		         " summary` (and `jcmd %ld Thread.print` for thread leaks)",
+		         pid, pid);
+		break;
+	default:
+		buf[0] = '\0';
 	}
 }

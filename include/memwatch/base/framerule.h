@@ -54,6 +54,16 @@ struct mw_frame_span {
  */
 size_t mw_frame_collapse(char *const *frames, size_t n, struct mw_frame_span *out, size_t cap);
 
+/*
+ * The collapsed spans above the first application frame, as one phrase
+ * ("glibc malloc x3, operator new"; "\u00d7" for x with utf8) into buf.
+ */
+void mw_frame_via(char *const *frames, size_t n, bool utf8, char *buf, size_t cap);
+
+/* One span as its line: "[jemalloc x5]", or the frame itself. */
+void mw_frame_span_text(char *const *frames, const struct mw_frame_span *sp, bool utf8, char *buf,
+                        size_t cap);
+
 /* The index of the first application frame; n when every frame matches a rule. */
 size_t mw_frame_first_app(char *const *frames, size_t n);
 
@@ -65,5 +75,11 @@ enum mw_runtime mw_frame_runtime(char *const *frames, size_t n);
 
 /* "Go", "CPython", "JVM" (NULL for none). */
 const char *mw_runtime_name(enum mw_runtime r);
+
+/*
+ * What a site inside runtime r means and the runtime's own tool for the
+ * next step, with the exact command for process pid, into buf ("" for none).
+ */
+void mw_runtime_next_step(enum mw_runtime r, long pid, char *buf, size_t cap);
 
 #endif
