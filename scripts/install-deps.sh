@@ -13,6 +13,7 @@ BUILD_PKGS=(
 TEST_PKGS=(
   python3 sqlite3 tmux procps util-linux
   chromium  # it_report_html renders the HTML report headless (skips without it)
+  libjemalloc2 libgoogle-perftools4  # it_callsite_names: cpp_leak under LD_PRELOADed jemalloc and tcmalloc
 )
 
 missing=()

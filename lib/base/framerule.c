@@ -137,7 +137,7 @@ size_t mw_frame_collapse(char *const *frames, size_t n, struct mw_frame_span *ou
 
 	for (size_t i = 0; i < n; i++) {
 		const struct mw_frame_rule *r = mw_frame_rule_match(frames[i]);
-		if (r && prev && k > 0 && strcmp(r->label, prev->label) == 0) {
+		if (r && prev) {
 			if (k <= cap)
 				out[k - 1].count++;
 			continue;
@@ -159,38 +159,48 @@ size_t mw_frame_first_app(char *const *frames, size_t n)
 	return i;
 }
 
-static void label_text(const struct mw_frame_span *sp, bool utf8, char *buf, size_t cap)
+/* A collapsed span's labels, each with its run length: "glibc malloc x3, operator new". */
+static void span_labels(char *const *frames, const struct mw_frame_span *sp, bool utf8, char *buf,
+                        size_t cap)
 {
-	if (sp->count > 1)
-		snprintf(buf, cap, "%s %s%zu", sp->rule->label, utf8 ? "\u00d7" : "x", sp->count);
-	else
-		snprintf(buf, cap, "%s", sp->rule->label);
+	size_t o = 0, end = sp->first + sp->count;
+
+	buf[0] = '\0';
+	for (size_t i = sp->first; i < end && o < cap;) {
+		const struct mw_frame_rule *r = mw_frame_rule_match(frames[i]);
+		size_t run = 1;
+		while (i + run < end &&
+		       strcmp(mw_frame_rule_match(frames[i + run])->label, r->label) == 0)
+			run++;
+		o += (size_t)snprintf(buf + o, cap - o, "%s%s", o ? ", " : "", r->label);
+		if (run > 1 && o < cap)
+			o += (size_t)snprintf(buf + o, cap - o, " %s%zu", utf8 ? "\u00d7" : "x",
+			                      run);
+		i += run;
+	}
 }
 
 void mw_frame_span_text(char *const *frames, const struct mw_frame_span *sp, bool utf8, char *buf,
                         size_t cap)
 {
-	char label[96];
+	char label[192];
 
 	if (!sp->rule) {
 		snprintf(buf, cap, "%s", frames[sp->first]);
 		return;
 	}
-	label_text(sp, utf8, label, sizeof(label));
+	span_labels(frames, sp, utf8, label, sizeof(label));
 	snprintf(buf, cap, "[%s]", label);
 }
 
 void mw_frame_via(char *const *frames, size_t n, bool utf8, char *buf, size_t cap)
 {
-	struct mw_frame_span sp[8];
-	size_t k = mw_frame_collapse(frames, mw_frame_first_app(frames, n), sp, 8), o = 0;
+	struct mw_frame_span sp;
 
 	buf[0] = '\0';
-	for (size_t i = 0; i < k && i < 8 && o < cap; i++) {
-		char label[96];
-		label_text(&sp[i], utf8, label, sizeof(label));
-		o += (size_t)snprintf(buf + o, cap - o, "%s%s", i ? ", " : "", label);
-	}
+	/* Everything above the first application frame is one collapsed span. */
+	if (mw_frame_collapse(frames, mw_frame_first_app(frames, n), &sp, 1) > 0)
+		span_labels(frames, &sp, utf8, buf, cap);
 }
 
 enum mw_runtime mw_frame_runtime(char *const *frames, size_t n)

@@ -42,7 +42,7 @@ void mw_frame_symbol(const char *frame, char *buf, size_t cap);
 /* The first rule a frame matches, or NULL: the frame is the application's. */
 const struct mw_frame_rule *mw_frame_rule_match(const char *frame);
 
-/* A run of frames: either one application frame (rule NULL) or consecutive frames of one label. */
+/* A run of frames: one application frame (rule NULL), or consecutive frames matching rules. */
 struct mw_frame_span {
 	size_t first, count;
 	const struct mw_frame_rule *rule;
@@ -50,7 +50,7 @@ struct mw_frame_span {
 
 /*
  * Split frames into spans (at most cap written; the number needed is
- * returned). Consecutive frames whose rules share a label are one span.
+ * returned). Consecutive frames matching rules are one span: one line.
  */
 size_t mw_frame_collapse(char *const *frames, size_t n, struct mw_frame_span *out, size_t cap);
 
@@ -60,7 +60,7 @@ size_t mw_frame_collapse(char *const *frames, size_t n, struct mw_frame_span *ou
  */
 void mw_frame_via(char *const *frames, size_t n, bool utf8, char *buf, size_t cap);
 
-/* One span as its line: "[jemalloc x5]", or the frame itself. */
+/* One span as its line: "[glibc mmap, glibc malloc x4, operator new]", or the frame itself. */
 void mw_frame_span_text(char *const *frames, const struct mw_frame_span *sp, bool utf8, char *buf,
                         size_t cap);
 
