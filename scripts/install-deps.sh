@@ -16,6 +16,7 @@ TEST_PKGS=(
   libclang-rt-14-dev  # libFuzzer and the sanitizer runtimes for clang's build-fuzz (tests/fuzz)
   prometheus  # promtool: it_daemon_metrics and it_metrics_flood check the text exposition
   python3-prometheus-client  # its strict OpenMetrics parser checks /metrics in that format
+  libjemalloc2 libgoogle-perftools4  # it_callsite_names: cpp_leak under LD_PRELOADed jemalloc and tcmalloc
 )
 
 missing=()

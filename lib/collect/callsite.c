@@ -99,6 +99,7 @@ struct mw_callsite_tracker {
 	size_t pending_bytes;
 	pid_t self;
 	char (*frames)[MW_FRAME_MAX];
+	uint64_t keys[MW_CALLSITE_MAX_DEPTH]; /* of frames: what a stack is interned by */
 	/*
 	 * Threads whose mapping storms are filtered out in the kernel for a
 	 * while: their samples would cost them a stack copy each and fill the
@@ -401,15 +402,6 @@ static bool take_token(const struct mw_callsite_options *o, struct cs_proc *p, u
 	return true;
 }
 
-static uint64_t fnv1a(const char *s, uint64_t h)
-{
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 0x100000001b3ull;
-	}
-	return h;
-}
-
 static int index_insert(struct mw_callsite_tracker *t, uint64_t hash, uint32_t idx)
 {
 	size_t mask;
@@ -474,7 +466,7 @@ static int stack_add(struct mw_callsite_tracker *t, uint64_t hash, char *text, u
 	return 0;
 }
 
-/* The interned stack of these frames (by content: the same path in any process is one stack). */
+/* The interned stack of these frames (by their keys: the same path in any process is one stack). */
 static int intern_stack(struct mw_callsite_tracker *t, size_t n, uint32_t *out)
 {
 	uint64_t h = 0xcbf29ce484222325ull;
@@ -482,9 +474,14 @@ static int intern_stack(struct mw_callsite_tracker *t, size_t n, uint32_t *out)
 	uint32_t found;
 	char *joined;
 
+	/*
+	 * By module and ELF address, not by the names: a stack whose symbols
+	 * read differently (debuginfo found later, another build of the
+	 * names) is still one stack.
+	 */
 	for (size_t i = 0; i < n; i++) {
-		h = fnv1a(t->frames[i], h);
-		h = fnv1a("\n", h);
+		h ^= t->keys[i];
+		h *= 0x100000001b3ull;
 		len += strlen(t->frames[i]) + 1;
 	}
 	found = stack_find(t, h);
@@ -935,7 +932,7 @@ static void unwind_map(struct mw_callsite_tracker *t, struct cs_proc *p, struct 
 	memcpy(snap.regs, m->snap, sizeof(snap.regs));
 	snap.stack = m->snap + sizeof(snap.regs);
 	snap.stack_len = m->snap_len - sizeof(snap.regs);
-	n = mw_unwind(t->uw, p->pid, &snap, t->frames, t->o.depth);
+	n = mw_unwind_keys(t->uw, p->pid, &snap, t->frames, t->keys, t->o.depth);
 	if (n < 1 || intern_stack(t, (size_t)n, &m->stack) < 0) {
 		t->c.unwind_failed++;
 		m->stack = NO_STACK;

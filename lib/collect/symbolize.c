@@ -8,6 +8,7 @@
 #include <gelf.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *module_base_name(Dwfl_Module *m, uint64_t *start)
@@ -23,26 +24,74 @@ static const char *module_base_name(Dwfl_Module *m, uint64_t *start)
 	return slash ? slash + 1 : name;
 }
 
-void mw_symbolize_pc(Dwfl *dwfl, uint64_t pc, char *buf, size_t cap)
+/* libstdc++'s demangler (the Itanium ABI's own entry point; a C declaration is all it needs). */
+char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
+
+static uint64_t fnv1a_bytes(const void *p, size_t n, uint64_t h)
+{
+	const unsigned char *b = p;
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= b[i];
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
+/* The module's build-id in hex into buf ("none" without one). */
+static void build_id_hex(Dwfl_Module *m, char *buf, size_t cap)
+{
+	const unsigned char *bits = NULL;
+	GElf_Addr vaddr;
+	int n = dwfl_module_build_id(m, &bits, &vaddr);
+	size_t o = 0;
+
+	snprintf(buf, cap, "none");
+	for (int i = 0; i < n && o + 3 <= cap; i++)
+		o += (size_t)snprintf(buf + o, cap - o, "%02x", bits[i]);
+}
+
+/* name without its "@@VERSION" (noise here), demangled when it is an Itanium C++ name. */
+static void symbol_text(const char *fn, char *buf, size_t cap)
+{
+	int len = (int)strcspn(fn, "@"), status = -1;
+	char raw[MW_FRAME_MAX], *d = NULL;
+
+	snprintf(raw, sizeof(raw), "%.*s", len, fn);
+	if (strncmp(raw, "_Z", 2) == 0)
+		d = __cxa_demangle(raw, NULL, NULL, &status);
+	snprintf(buf, cap, "%s", status == 0 && d ? d : raw);
+	free(d);
+}
+
+uint64_t mw_symbolize_pc(Dwfl *dwfl, uint64_t pc, char *buf, size_t cap)
 {
 	Dwfl_Module *m = dwfl_addrmodule(dwfl, pc);
 	GElf_Off off = 0;
 	GElf_Sym sym;
+	Dwarf_Addr bias = 0;
 	const char *fn, *mod;
-	uint64_t start;
+	char name[MW_FRAME_MAX], id[48];
+	uint64_t start, vaddr, h = 0xcbf29ce484222325ull;
 
 	if (!m) {
 		snprintf(buf, cap, "[unknown]");
-		return;
+		return h;
 	}
 	mod = module_base_name(m, &start);
+	/* The ELF address (what addr2line and debuginfod take), the same in every process. */
+	vaddr = dwfl_module_getelf(m, &bias) ? pc - bias : pc - start;
+	h = fnv1a_bytes(mod, strlen(mod) + 1, h);
+	h = fnv1a_bytes(&vaddr, sizeof(vaddr), h);
 	fn = dwfl_module_addrinfo(m, pc, &off, &sym, NULL, NULL, NULL);
-	if (fn && *fn)
-		/* "name@@VERSION" from versioned symbol tables: the version is noise here. */
-		snprintf(buf, cap, "%.*s+0x%" PRIx64 " (%s)", (int)strcspn(fn, "@"), fn,
-		         (uint64_t)off, mod);
-	else
-		snprintf(buf, cap, "0x%" PRIx64 " (%s)", pc - start, mod);
+	if (fn && *fn) {
+		symbol_text(fn, name, sizeof(name));
+		snprintf(buf, cap, "%s+0x%" PRIx64 " (%s)", name, (uint64_t)off, mod);
+		return h;
+	}
+	build_id_hex(m, id, sizeof(id));
+	snprintf(buf, cap, "%s+0x%" PRIx64 " [build-id %s]", mod, vaddr, id);
+	return h;
 }
 
 /* vaddr -> file offset through the PT_LOAD segment that holds it. */

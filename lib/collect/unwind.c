@@ -180,6 +180,7 @@ int mw_unwinder_load_maps(struct mw_unwinder *u, pid_t pid, const char *maps_pat
 struct walk {
 	struct space *s;
 	char (*frames)[MW_FRAME_MAX];
+	uint64_t *keys;
 	size_t max, n;
 	uint64_t last_pc;
 };
@@ -197,7 +198,7 @@ static int frame_cb(Dwfl_Frame *state, void *arg)
 		pc--;
 	if (w->n > 0 && pc == w->last_pc)
 		return DWARF_CB_ABORT; /* no progress: a broken CFI chain */
-	mw_symbolize_pc(w->s->dwfl, pc, w->frames[w->n], MW_FRAME_MAX);
+	w->keys[w->n] = mw_symbolize_pc(w->s->dwfl, pc, w->frames[w->n], MW_FRAME_MAX);
 	w->last_pc = pc;
 	w->n++;
 	return w->n < w->max ? DWARF_CB_OK : DWARF_CB_ABORT;
@@ -206,8 +207,16 @@ static int frame_cb(Dwfl_Frame *state, void *arg)
 int mw_unwind(struct mw_unwinder *u, pid_t pid, const struct mw_stack_snapshot *snap,
               char (*frames)[MW_FRAME_MAX], size_t max)
 {
+	uint64_t keys[64];
+
+	return mw_unwind_keys(u, pid, snap, frames, keys, max < 64 ? max : 64);
+}
+
+int mw_unwind_keys(struct mw_unwinder *u, pid_t pid, const struct mw_stack_snapshot *snap,
+                   char (*frames)[MW_FRAME_MAX], uint64_t *keys, size_t max)
+{
 	struct space *s = slot_for(u, pid);
-	struct walk w = {s, frames, max, 0, 0};
+	struct walk w = {s, frames, keys, max, 0, 0};
 	uint64_t ip = snap->regs[MW_REG_IP];
 	int r;
 
@@ -231,7 +240,7 @@ int mw_unwind(struct mw_unwinder *u, pid_t pid, const struct mw_stack_snapshot *
 	dwfl_getthread_frames(s->dwfl, pid, frame_cb, &w);
 	s->snap = NULL;
 	if (w.n == 0) {
-		mw_symbolize_pc(s->dwfl, ip, frames[0], MW_FRAME_MAX);
+		keys[0] = mw_symbolize_pc(s->dwfl, ip, frames[0], MW_FRAME_MAX);
 		w.n = 1;
 	}
 	return (int)w.n;

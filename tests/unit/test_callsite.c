@@ -77,6 +77,80 @@ static int64_t setup(struct mw_store *st, uint64_t t)
 	return proc;
 }
 
+/*
+ * After +70 s: the leak's stack again under another hash (an earlier run's
+ * row) and through another kind of mapping; a C++ leak through jemalloc;
+ * a CPython arena.
+ */
+static void setup_sites(struct mw_store *st, int64_t proc, int64_t base)
+{
+	char sql[1024];
+
+	exec_sql(st,
+	         "INSERT INTO callsite_stacks(id, hash, depth, frames) VALUES"
+	         " (3, 33, 3, '__mmap+0x13 (libc.so.6)' || char(10) ||"
+	         " 'leak_mapping+0x20 (leaker)' || char(10) || 'main+0x13e (leaker)'),"
+	         " (4, 44, 5, 'libjemalloc.so.2+0x94b59 [build-id 0a1b]' || char(10) ||"
+	         " 'libjemalloc.so.2+0x94bc1 [build-id 0a1b]' || char(10) ||"
+	         " 'je_malloc_default+0x2a (libjemalloc.so.2)' || char(10) ||"
+	         " 'leak::Cache::grow()+0x2c (cpp_leak)' || char(10) || 'main+0x40 (cpp_leak)'),"
+	         " (5, 55, 2, '0x22d098 (python3.11)' || char(10) || '0xfb706 (python3.11)')");
+	snprintf(sql, sizeof(sql),
+	         "INSERT INTO callsite_maps(proc, stack, kind, addr, len, t_ms) VALUES"
+	         " (%lld, 3, 'other', 0xa00000, %d, %lld), (%lld, 4, 'anon', 0xc00000, %d, %lld),"
+	         " (%lld, 5, 'anon', 0xe00000, %d, %lld)",
+	         (long long)proc, 2 * MIB, (long long)(base + 70000), (long long)proc, 5 * MIB,
+	         (long long)(base + 70000), (long long)proc, MIB, (long long)(base + 70000));
+	exec_sql(st, sql);
+}
+
+/* One entry per frame list; names, collapsed spans and the runtime's next step. */
+static void test_sites(struct mw_store *st, int64_t proc, int64_t base)
+{
+	struct mw_callsite_list l;
+	char *text = NULL, **lines = NULL;
+	size_t len = 0, n = 0;
+	FILE *f;
+
+	CHECK_EQ_I64(mw_store_callsites(st, proc, base, base + 80000, 10, &l), 0);
+	CHECK_EQ_I64(l.n, 3);
+	CHECK_EQ_I64(l.pid, 4321);
+	if (l.n == 3) {
+		CHECK_EQ_I64(l.v[0].bytes, 6 * MIB);
+		CHECK_EQ_I64(l.v[0].count, 5);
+		CHECK_EQ_STR(l.v[0].frames[l.v[0].app], "leak_mapping+0x20 (leaker)");
+		CHECK_EQ_I64(l.v[1].bytes, 5 * MIB);
+		CHECK_EQ_STR(l.v[1].frames[l.v[1].app], "leak::Cache::grow()+0x2c (cpp_leak)");
+		CHECK_EQ_I64(l.v[2].app, 2);
+		CHECK_EQ_I64(l.v[2].runtime, MW_RUNTIME_PYTHON);
+	}
+	f = open_memstream(&text, &len);
+	mw_callsite_print(f, &l, true);
+	fclose(f);
+	printf("%s", text);
+	CHECK(strstr(text, "#2 leak::Cache::grow()+0x2c (cpp_leak): 5.0 MiB") != NULL);
+	CHECK(strstr(text, "      [jemalloc \u00d73]\n      leak::Cache::grow()") != NULL);
+	CHECK(strstr(text, "#3 CPython: 1.0 MiB") != NULL);
+	CHECK(strstr(text, "PYTHONTRACEMALLOC=25") != NULL);
+	free(text);
+	mw_callsite_list_release(&l);
+
+	CHECK_EQ_I64(mw_callsite_evidence(st, proc, base, base + 80000, 3, &lines, &n), 0);
+	CHECK_EQ_I64(n, 3);
+	if (n == 3) {
+		CHECK(strstr(lines[1], "leak::Cache::grow()+0x2c (cpp_leak) <- main+0x40 (cpp_leak)"
+		                       " (via jemalloc x3): 5.0 MiB") == lines[1]);
+		CHECK(strstr(lines[2], "[CPython x2]: 1.0 MiB") == lines[2]);
+	}
+	mw_callsite_evidence_free(lines, n);
+	/* With room for the runtime's next step, it follows its site. */
+	CHECK_EQ_I64(mw_callsite_evidence(st, proc, base, base + 80000, 4, &lines, &n), 0);
+	CHECK_EQ_I64(n, 4);
+	if (n == 4)
+		CHECK(strstr(lines[3], "tracemalloc") != NULL);
+	mw_callsite_evidence_free(lines, n);
+}
+
 static void test_reader(struct mw_store *st, int64_t proc, int64_t base)
 {
 	struct mw_callsite_list l;
@@ -157,8 +231,9 @@ static void test_reader(struct mw_store *st, int64_t proc, int64_t base)
 		CHECK_EQ_I64(mw_callsite_evidence(st, proc, base, base + 60000, 3, &lines, &n), 0);
 		CHECK_EQ_I64(n, 1);
 		if (n == 1)
-			CHECK_EQ_STR(lines[0], "leak_mapping+0x20 (leaker) <- main+0x13e (leaker):"
-			                       " 4.0 MiB in 4 mappings, +240 MiB/h");
+			CHECK_EQ_STR(lines[0],
+			             "leak_mapping+0x20 (leaker) <- main+0x13e (leaker)"
+			             " (via glibc mmap): 4.0 MiB in 4 mappings, +240 MiB/h");
 		mw_callsite_evidence_free(lines, n);
 		CHECK_EQ_I64(
 		        mw_callsite_evidence(st, proc + 1000, base, base + 60000, 3, &lines, &n),
@@ -184,9 +259,11 @@ int main(void)
 	snprintf(path, sizeof(path), "%s/mw.db", dir);
 	CHECK_EQ_I64(mw_store_open_writer(path, NULL, &st, NULL), 0);
 	proc = setup(st, t);
+	setup_sites(st, proc, (int64_t)(t / 1000000ull));
 	mw_store_close(st);
 	CHECK_EQ_I64(mw_store_open_reader(path, &st), 0);
 	test_reader(st, proc, (int64_t)(t / 1000000ull));
+	test_sites(st, proc, (int64_t)(t / 1000000ull));
 	mw_store_close(st);
 	unlink(path);
 	rmdir(dir);

@@ -15,8 +15,15 @@
 
 typedef struct Dwfl Dwfl;
 
-/* Format the frame at pc (an address inside the instruction) of a dwfl's address space. */
-void mw_symbolize_pc(Dwfl *dwfl, uint64_t pc, char *buf, size_t cap);
+/*
+ * Format the frame at pc (an address inside the instruction) of a dwfl's
+ * address space: "function+0xoff (module)" with C++ names demangled, or
+ * "module+0xVADDR [build-id HEX]" without a symbol (VADDR the ELF address,
+ * for addr2line or debuginfod later). Returns the frame's key: a hash of
+ * the module's name and the ELF address, the same in every process and
+ * whatever symbols were found.
+ */
+uint64_t mw_symbolize_pc(Dwfl *dwfl, uint64_t pc, char *buf, size_t cap);
 
 /* The file offset and size of a function symbol in an ELF file (for uprobes). -ENOENT if absent. */
 int mw_elf_symbol_offset(const char *path, const char *name, uint64_t *file_off, uint64_t *size);

@@ -48,4 +48,11 @@ void mw_unwinder_forget(struct mw_unwinder *u, pid_t pid);
 int mw_unwind(struct mw_unwinder *u, pid_t pid, const struct mw_stack_snapshot *snap,
               char (*frames)[MW_FRAME_MAX], size_t max);
 
+/*
+ * The same, with each frame's key (mw_symbolize_pc: module and ELF
+ * address) in keys[i]: what identifies a stack, whatever its names read.
+ */
+int mw_unwind_keys(struct mw_unwinder *u, pid_t pid, const struct mw_stack_snapshot *snap,
+                   char (*frames)[MW_FRAME_MAX], uint64_t *keys, size_t max);
+
 #endif

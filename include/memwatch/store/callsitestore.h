@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "memwatch/base/framerule.h"
+
 struct mw_store;
 struct mw_callsite_sink;
 
@@ -39,6 +41,8 @@ struct mw_callsite {
 	double growth_per_hour; /* outstanding bytes per hour over the window */
 	size_t nframes;
 	char **frames; /* "function+0xoff (module)", innermost first */
+	size_t app;    /* the first application frame (memwatch/base/framerule.h); nframes: none */
+	enum mw_runtime runtime; /* whose frames lie above it */
 };
 
 struct mw_callsite_list {
@@ -49,6 +53,13 @@ struct mw_callsite_list {
 	int64_t recorded, skipped;
 	/* machine-wide: samples the kernel dropped */
 	int64_t lost;
+	int64_t pid;
+	/*
+	 * Coverage: growth over the window of the sites listed (mapped bytes)
+	 * and of the process's VmData (private mappings and heap); data_growth
+	 * < 0 when not known.
+	 */
+	int64_t sites_growth, data_growth;
 	bool available; /* the store has call-site tables and the daemon recorded them */
 };
 
@@ -56,6 +67,9 @@ struct mw_callsite_list {
 int mw_store_callsites(struct mw_store *s, int64_t proc_id, int64_t since_ms, int64_t until_ms,
                        size_t max, struct mw_callsite_list *out);
 void mw_callsite_list_release(struct mw_callsite_list *l);
+
+/* sites_growth / data_growth, 0..1 (0 when the process's growth is not known or none). */
+double mw_callsite_coverage(const struct mw_callsite_list *l);
 
 /*
  * What a site's count counts: mappings, or for heap sites the brk growth
