@@ -229,7 +229,9 @@ static int window_stats(struct mw_analysis *a, int m, const struct raw *r, int w
 	*gn = n;
 	if (n < 3)
 		return 0;
-	int rc = mw_trend_compute(gt, gy, n, &w->tr);
+	/* Slow-tier sources are staircases on this grid: fit them on their samples. */
+	int rc = ametric_src[m] == 'P' ? mw_trend_compute(gt, gy, n, &w->tr)
+	                               : mw_trend_compute_steps(gt, gy, n, &w->tr);
 	if (rc < 0)
 		return rc;
 	w->valid = true;

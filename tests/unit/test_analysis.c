@@ -243,7 +243,7 @@ static void test_top_tag(struct mw_store *st)
  * process grows the same RssAnon, so only the region rows tell heap from
  * anon mmap; fds grow by kind.
  */
-enum rshape { R_HEAP, R_MMAP, R_SOCKETS, R_LIBS, R_FLAT, R_QUEUE, R_ORPHAN, NRSHAPES };
+enum rshape { R_HEAP, R_MMAP, R_SOCKETS, R_LIBS, R_FLAT, R_QUEUE, R_ORPHAN, R_SLOWHEAP, NRSHAPES };
 
 static void region_values(enum rshape sh, int k, struct mw_regions *reg, struct mw_fd_kinds *fds)
 {
@@ -267,6 +267,14 @@ static void region_values(enum rshape sh, int k, struct mw_regions *reg, struct 
 	}
 	if (sh == R_SOCKETS)
 		fds->n[MW_FD_socket] += k;
+	/*
+	 * Sampled by a 60 s slow tier: 128 KiB, then 19 MiB at the last sample
+	 * (tick 228). On the 5 s grid of the last 5 minutes that is 48 points
+	 * at one value and 12 at the other: the grid's median slope is 0.
+	 */
+	if (sh == R_SLOWHEAP)
+		reg->r[MW_REG_heap].rss = reg->r[MW_REG_heap].size =
+		        k < 228 ? 128 * 1024 : 19 * MiB;
 	if (sh == R_LIBS) {
 		reg->so_files += k / 4;
 		reg->r[MW_REG_file_exec].count += k / 4 * 4;
@@ -316,6 +324,8 @@ static void write_region_store(const char *p)
 			struct mw_fd_kinds fds;
 			int64_t id = mw_store_live_proc_id(st, v[i].pid, v[i].start_ticks);
 			region_values((enum rshape)i, k, &reg, &fds);
+			if (i == R_SLOWHEAP && k % 12)
+				continue; /* not sampled on this tick */
 			r = mw_region_write(w, id, tick, (int64_t)(tk.t_ns / 1000000ull), k == 0,
 			                    &reg);
 			if (r == 0)
@@ -449,6 +459,20 @@ static void test_regions(void)
 	if (!st)
 		return;
 	expect_region_top(st, R_HEAP, "heap-growth", "heap", MW_AM_heap);
+	expect_region_top(st, R_SLOWHEAP, "heap-growth", "heap", MW_AM_heap);
+	/*
+	 * Fitted on the run starts, (tick 179, 128K) (228, 19M), and the last
+	 * tick (239, 19M): slopes d/245 s, d/300 s, 0 -> d/300 s, 237 MiB/h.
+	 */
+	a = calloc(1, sizeof(*a));
+	if (a && mw_analyze_process(st, R_SLOWHEAP + 1, since_ms, until_ms, a) == 0) {
+		CHECK(a->m[MW_AM_heap].w[0].valid);
+		CHECK_NEAR(a->m[MW_AM_heap].w[0].slope_per_h,
+		           (19.0 * MiB - 128 * 1024) / 300 * 3600, 1.0 * MiB);
+	}
+	if (a)
+		mw_analysis_release(a);
+	free(a);
 	expect_region_top(st, R_MMAP, "anon-mmap-leak", "anon", MW_AM_anon);
 	expect_region_top(st, R_SOCKETS, "fd-leak-sockets", "kernel", MW_AM_fd_socket);
 	expect_region_top(st, R_LIBS, "library-growth", "file_exec", MW_AM_so_files);
