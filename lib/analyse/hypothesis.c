@@ -19,32 +19,36 @@ const struct mw_rule mw_rules[] = {
         {"heap-growth", "HEAP", "heap", "heap growth: malloc'd memory that is never freed",
          MW_RULE_GROWTH, MW_AM_heap, MW_AM_rss_anon, MW_AM_vm_data, false, BYTES_RATES, 1.0,
          "pmap -X {pid} (the [heap] line); on a test instance: valgrind --tool=massif or "
-         "heaptrack"},
+         "heaptrack",
+         true},
         {"heap-fragmentation", "FRAG", "heap",
          "heap fragmentation: RSS saws up and down while its floor rises (live bytes unknown)",
          MW_RULE_SAWTOOTH, MW_AM_heap, MW_AM_rss_anon, MW_AM_vm_data, false, BYTES_RATES, 0.7,
          "gdb -p {pid} -batch -ex 'call (void)malloc_stats()' (free-but-held bytes, or "
          "mallinfo2());"
-         " valgrind --tool=massif; try MALLOC_ARENA_MAX, M_TRIM_THRESHOLD, jemalloc/tcmalloc"},
+         " valgrind --tool=massif; try MALLOC_ARENA_MAX, M_TRIM_THRESHOLD, jemalloc/tcmalloc",
+         true},
         {"anon-mmap-leak", "MMAP", "anon",
          "anonymous mmap leak: mappings created and never unmapped (large mallocs, arenas, pools)",
          MW_RULE_GROWTH, MW_AM_anon, MW_AM_NONE, MW_AM_anon_maps, false, BYTES_RATES, 1.0,
          "pmap -X {pid} (unnamed anon mappings); memwatch trace {pid}; strace -f -e "
          "trace=mmap,munmap"
-         " -p {pid}"},
+         " -p {pid}",
+         true},
         {"thread-leak", "THREADS", "thread_stacks",
          "thread leak: threads created and never joined or detached, one stack mapping each",
          MW_RULE_GROWTH, MW_AM_threads, MW_AM_NONE, MW_AM_thread_stacks, false, 2, 200, 3, 1.0,
          "ls /proc/{pid}/task | wc -l; gdb -p {pid} -batch -ex 'thread apply all bt' (who creates"
-         " them, who should join)"},
+         " them, who should join)",
+         true},
         {"stack-growth", "STACK", "stack", "main stack growth: deep recursion or large locals",
          MW_RULE_GROWTH, MW_AM_vm_stack, MW_AM_NONE, MW_AM_main_stack, false, 256 * KiB, 64 * MiB,
          128 * KiB, 1.0,
-         "gdb -p {pid} -batch -ex bt (recursion depth); grep VmStk /proc/{pid}/status"},
+         "gdb -p {pid} -batch -ex bt (recursion depth); grep VmStk /proc/{pid}/status", true},
         {"file-mapping-growth", "FILES", "file",
          "file mapping growth: files mapped and never unmapped", MW_RULE_GROWTH, MW_AM_file,
          MW_AM_rss_file, MW_AM_file_maps, false, 1 * MiB, 256 * MiB, 1 * MiB, 0.9,
-         "pmap -X {pid} (file-backed mappings); lsof -p {pid} | grep ' mem '"},
+         "pmap -X {pid} (file-backed mappings); lsof -p {pid} | grep ' mem '", true},
         {"library-growth", "FILES", "file_exec",
          "library growth: new shared objects mapped (dlopen without dlclose)", MW_RULE_GROWTH,
          MW_AM_so_files, MW_AM_NONE, MW_AM_file_maps, false, 1, 50, 2, 1.0,
@@ -53,7 +57,7 @@ const struct mw_rule mw_rules[] = {
         {"shm-leak", "SHM", "shm",
          "shared memory leak: segments attached and never detached or removed", MW_RULE_GROWTH,
          MW_AM_shm, MW_AM_rss_shmem, MW_AM_NONE, false, BYTES_RATES, 1.0,
-         "ipcs -m -p; ls -l /dev/shm; pmap -X {pid} | grep -e SYSV -e /dev/shm -e memfd"},
+         "ipcs -m -p; ls -l /dev/shm; pmap -X {pid} | grep -e SYSV -e /dev/shm -e memfd", true},
         /* Outside the process's RSS: segments it created and left unattached outlive it. */
         {"shm-orphaned", "SHM", "shm",
          "shared memory left behind: segments it created that nobody attaches (they outlive it)",
@@ -392,6 +396,39 @@ static void eval_rule(struct mw_analysis *a, const struct mw_rule *r, struct mw_
 		mw_hyp_mmap_call_sites(a, &h->ev);
 }
 
+/*
+ * The process runs out of memory once, whatever grows in it: every
+ * hypothesis about its own memory carries the OOM rule's time to
+ * exhaustion, and when one of them is reported, OOM risk is its
+ * consequence, not a verdict of its own.
+ */
+static void consequences(struct mw_analysis *a)
+{
+	struct mw_hypothesis *oom = NULL, *cause = NULL;
+
+	for (size_t i = 0; i < a->nhyp; i++) {
+		struct mw_hypothesis *h = &a->hyp[i];
+		if (h->rule->kind == MW_RULE_OOM)
+			oom = h;
+		else if (h->rule->in_rss && h->score >= MW_HYP_THRESHOLD &&
+		         (!cause || h->score > cause->score))
+			cause = h;
+	}
+	if (!oom)
+		return;
+	for (size_t i = 0; i < a->nhyp; i++)
+		if (a->hyp[i].rule->in_rss) {
+			a->hyp[i].tte_s = a->hyp[i].score > 0 ? oom->tte_s : NAN;
+			a->hyp[i].tte_basis = a->hyp[i].score > 0 ? oom->tte_basis : NULL;
+		}
+	if (!cause || !(oom->score > 0))
+		return;
+	oom->score = 0;
+	snprintf(oom->note, sizeof(oom->note),
+	         "a consequence of %s: its time to exhaustion is reported there", cause->rule->id);
+	oom_note(a, oom);
+}
+
 static int cmp_hyp(const void *x, const void *y)
 {
 	const struct mw_hypothesis *a = x, *b = y;
@@ -405,6 +442,7 @@ int mw_hypotheses_eval(struct mw_analysis *a)
 	a->nhyp = 0;
 	for (size_t i = 0; i < mw_nrules && a->nhyp < MW_HYP_MAX; i++)
 		eval_rule(a, &mw_rules[i], &a->hyp[a->nhyp++]);
+	consequences(a);
 	mw_qsort(a->hyp, a->nhyp, sizeof(a->hyp[0]), cmp_hyp);
 	return 0;
 }

@@ -14,6 +14,8 @@
  * stable is 0.2 when the metric has not set a new high for a quarter of
  * the window (grew, then stabilised), specific is 0.85 on a fallback
  * metric. The best window wins. MW_HYP_THRESHOLD is the reporting line.
+ * OOM risk stands alone only when no reported in_rss rule explains the
+ * growth; otherwise its time to exhaustion is an attribute of the cause.
  */
 #ifndef MEMWATCH_HYPOTHESIS_H
 #define MEMWATCH_HYPOTHESIS_H
@@ -50,6 +52,11 @@ struct mw_rule {
 	double min_abs;        /* growth over the window below which nothing is said */
 	double weight;         /* the most this hypothesis can score */
 	const char *next_step; /* template; every %d is the pid */
+	/*
+	 * Its growth is the process's memory growth: it carries the process's
+	 * time to exhaustion, and OOM risk is its consequence when it is reported.
+	 */
+	bool in_rss;
 };
 
 extern const struct mw_rule mw_rules[];
