@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The slow tier: region breakdown (/proc/PID/smaps) and descriptor kinds
- * (/proc/PID/fd) of the processes that changed or rank high.
+ * The slow tier: region breakdown (/proc/PID/smaps), descriptor kinds
+ * (/proc/PID/fd) and resource limits (/proc/PID/limits) of the processes
+ * that changed or rank high.
  *
  * Reading smaps takes the target's mmap lock and costs tens of ms for a
  * big process, so it never runs on the tick: every slow interval the
@@ -44,6 +45,7 @@ struct result {
 	uint64_t t_ns;
 	struct mw_regions reg;
 	struct mw_fd_kinds fds;
+	struct mw_proc_limits lim;
 };
 
 /* Per live process, main thread only. */
@@ -51,10 +53,11 @@ struct track {
 	bool sampled;
 	int64_t m[NWATCHED];
 	uint64_t sampled_ns, seen_tick;
-	bool have_reg, have_fds;
+	bool have_reg, have_fds, have_lim;
 	struct mw_regions reg;
 	struct mw_fd_kinds fds;
-	uint64_t reg_full_ns, fds_full_ns;
+	struct mw_proc_limits lim;
+	uint64_t reg_full_ns, fds_full_ns, lim_full_ns;
 };
 
 struct undo {
@@ -102,6 +105,7 @@ static void read_one(const char *root, struct result *res)
 
 	mw_region_read(root, res->job.pid, &res->reg);
 	mw_fd_kinds_read(root, res->job.pid, &res->fds);
+	mw_proc_limits_read(root, res->job.pid, &res->lim);
 	res->t_ns = mw_now_ns();
 	/* Gone, or the pid now belongs to someone else: nothing to store. */
 	if (mw_proc_start_ticks(root, res->job.pid, &start) < 0 || start != res->job.start) {
@@ -331,6 +335,26 @@ static int regions_collect(void *state, struct mw_daemon *d)
 	return 0;
 }
 
+/* Limits change rarely: a row when they do, and with each full row so retention keeps one. */
+static int store_limits(struct regions_src *s, struct mw_daemon *d, struct track *t,
+                        int64_t proc_id, const struct result *res)
+{
+	bool full = !t->have_lim || res->t_ns - t->lim_full_ns >= s->full_every_ns;
+	int r;
+
+	if (!res->lim.readable || (!full && mw_proc_limits_equal(&t->lim, &res->lim)))
+		return 0;
+	r = mw_limits_write(s->w, proc_id, d->tick_id, (int64_t)(res->t_ns / 1000000ull),
+	                    &res->lim);
+	if (r < 0)
+		return r;
+	t->lim = res->lim;
+	t->have_lim = true;
+	if (full)
+		t->lim_full_ns = res->t_ns;
+	return 0;
+}
+
 static int store_result(struct regions_src *s, struct mw_daemon *d, const struct result *res)
 {
 	const struct job *j = &res->job;
@@ -360,8 +384,9 @@ static int store_result(struct regions_src *s, struct mw_daemon *d, const struct
 		if (full)
 			t->reg_full_ns = res->t_ns;
 	}
-	if (res->fds.err == -ESRCH)
-		return 0;
+	r = store_limits(s, d, t, proc_id, res);
+	if (r < 0 || res->fds.err == -ESRCH)
+		return r;
 	full = !t->have_fds || res->t_ns - t->fds_full_ns >= s->full_every_ns;
 	if (full || !mw_fd_kinds_equal(&t->fds, &res->fds)) {
 		r = mw_fd_kinds_write(s->w, proc_id, d->tick_id, t_ms, full, &res->fds);

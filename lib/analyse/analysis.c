@@ -229,7 +229,9 @@ static int window_stats(struct mw_analysis *a, int m, const struct raw *r, int w
 	*gn = n;
 	if (n < 3)
 		return 0;
-	int rc = mw_trend_compute(gt, gy, n, &w->tr);
+	/* Slow-tier sources are staircases on this grid: fit them on their samples. */
+	int rc = ametric_src[m] == 'P' ? mw_trend_compute(gt, gy, n, &w->tr)
+	                               : mw_trend_compute_steps(gt, gy, n, &w->tr);
 	if (rc < 0)
 		return rc;
 	w->valid = true;
@@ -344,6 +346,8 @@ static void load_context(struct mw_store *s, struct mw_analysis *a)
 		a->ipc[0].n = a->ipc[1].n =
 		        0; /* out of memory: say nothing about IPC rather than fail */
 	mw_store_bpf_proc_evidence(s, a->proc_id, a->from_ms, a->to_ms, &a->bpf);
+	if (mw_store_proc_limits(s, a->proc_id, a->until_ms, &a->limits) < 0)
+		a->limits.readable = false; /* none recorded: no limit rule fires */
 	if (mw_callsite_evidence(s, a->proc_id, a->since_ms, a->until_ms, 3, &a->callsite_lines,
 	                         &a->ncallsite_lines) < 0)
 		a->ncallsite_lines = 0;
@@ -358,6 +362,8 @@ static void analysis_init(struct mw_analysis *a)
 	memset(a, 0, sizeof(*a));
 	a->mem_available = a->cgroup_limit = a->cgroup_usage = MW_UNKNOWN;
 	a->oom_score = a->oom_adj = MW_UNKNOWN;
+	a->limits.nofile_soft = a->limits.nofile_hard = MW_UNKNOWN;
+	a->limits.stack_soft = a->limits.nproc_soft = MW_UNKNOWN;
 	a->nwindows = MW_ANALYSIS_NWINDOWS;
 	a->max_points = MW_ANALYSIS_MAX_POINTS;
 }

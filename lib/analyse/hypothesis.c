@@ -19,32 +19,36 @@ const struct mw_rule mw_rules[] = {
         {"heap-growth", "HEAP", "heap", "heap growth: malloc'd memory that is never freed",
          MW_RULE_GROWTH, MW_AM_heap, MW_AM_rss_anon, MW_AM_vm_data, false, BYTES_RATES, 1.0,
          "pmap -X {pid} (the [heap] line); on a test instance: valgrind --tool=massif or "
-         "heaptrack"},
+         "heaptrack",
+         true},
         {"heap-fragmentation", "FRAG", "heap",
          "heap fragmentation: RSS saws up and down while its floor rises (live bytes unknown)",
          MW_RULE_SAWTOOTH, MW_AM_heap, MW_AM_rss_anon, MW_AM_vm_data, false, BYTES_RATES, 0.7,
          "gdb -p {pid} -batch -ex 'call (void)malloc_stats()' (free-but-held bytes, or "
          "mallinfo2());"
-         " valgrind --tool=massif; try MALLOC_ARENA_MAX, M_TRIM_THRESHOLD, jemalloc/tcmalloc"},
+         " valgrind --tool=massif; try MALLOC_ARENA_MAX, M_TRIM_THRESHOLD, jemalloc/tcmalloc",
+         true},
         {"anon-mmap-leak", "MMAP", "anon",
          "anonymous mmap leak: mappings created and never unmapped (large mallocs, arenas, pools)",
          MW_RULE_GROWTH, MW_AM_anon, MW_AM_NONE, MW_AM_anon_maps, false, BYTES_RATES, 1.0,
          "pmap -X {pid} (unnamed anon mappings); memwatch trace {pid}; strace -f -e "
          "trace=mmap,munmap"
-         " -p {pid}"},
+         " -p {pid}",
+         true},
         {"thread-leak", "THREADS", "thread_stacks",
          "thread leak: threads created and never joined or detached, one stack mapping each",
          MW_RULE_GROWTH, MW_AM_threads, MW_AM_NONE, MW_AM_thread_stacks, false, 2, 200, 3, 1.0,
          "ls /proc/{pid}/task | wc -l; gdb -p {pid} -batch -ex 'thread apply all bt' (who creates"
-         " them, who should join)"},
+         " them, who should join)",
+         true},
         {"stack-growth", "STACK", "stack", "main stack growth: deep recursion or large locals",
          MW_RULE_GROWTH, MW_AM_vm_stack, MW_AM_NONE, MW_AM_main_stack, false, 256 * KiB, 64 * MiB,
          128 * KiB, 1.0,
-         "gdb -p {pid} -batch -ex bt (recursion depth); grep VmStk /proc/{pid}/status"},
+         "gdb -p {pid} -batch -ex bt (recursion depth); grep VmStk /proc/{pid}/status", true},
         {"file-mapping-growth", "FILES", "file",
          "file mapping growth: files mapped and never unmapped", MW_RULE_GROWTH, MW_AM_file,
          MW_AM_rss_file, MW_AM_file_maps, false, 1 * MiB, 256 * MiB, 1 * MiB, 0.9,
-         "pmap -X {pid} (file-backed mappings); lsof -p {pid} | grep ' mem '"},
+         "pmap -X {pid} (file-backed mappings); lsof -p {pid} | grep ' mem '", true},
         {"library-growth", "FILES", "file_exec",
          "library growth: new shared objects mapped (dlopen without dlclose)", MW_RULE_GROWTH,
          MW_AM_so_files, MW_AM_NONE, MW_AM_file_maps, false, 1, 50, 2, 1.0,
@@ -53,7 +57,7 @@ const struct mw_rule mw_rules[] = {
         {"shm-leak", "SHM", "shm",
          "shared memory leak: segments attached and never detached or removed", MW_RULE_GROWTH,
          MW_AM_shm, MW_AM_rss_shmem, MW_AM_NONE, false, BYTES_RATES, 1.0,
-         "ipcs -m -p; ls -l /dev/shm; pmap -X {pid} | grep -e SYSV -e /dev/shm -e memfd"},
+         "ipcs -m -p; ls -l /dev/shm; pmap -X {pid} | grep -e SYSV -e /dev/shm -e memfd", true},
         /* Outside the process's RSS: segments it created and left unattached outlive it. */
         {"shm-orphaned", "SHM", "shm",
          "shared memory left behind: segments it created that nobody attaches (they outlive it)",
@@ -61,6 +65,12 @@ const struct mw_rule mw_rules[] = {
          1.0,
          "ipcs -m -p (cpid {pid}, nattch 0); ls -l /dev/shm; once unused: ipcrm -m ID,"
          " rm /dev/shm/NAME"},
+        /* Before the fd leaks: at the limit, the outage is the limit, whatever leaks. */
+        {"fd-limit", "FDLIMIT", "kernel",
+         "descriptor limit: open fds at or near RLIMIT_NOFILE (\"Too many open files\")",
+         MW_RULE_LIMIT, MW_AM_fds, MW_AM_NONE, MW_AM_NONE, false, 2, 500, 5, 1.0,
+         "grep 'open files' /proc/{pid}/limits; ls -l /proc/{pid}/fd (which kind piles up);"
+         " stopgap: prlimit --pid {pid} --nofile=SOFT:HARD"},
         {"fd-leak-sockets", "FDS", "kernel", "socket descriptor leak: kernel buffers outside RSS",
          MW_RULE_GROWTH, MW_AM_fd_socket, MW_AM_NONE, MW_AM_fds, false, 2, 500, 5, 1.0,
          "ss -tanp | grep 'pid={pid},'; lsof -p {pid} -a -i"},
@@ -360,6 +370,61 @@ static double adjust(const struct mw_analysis *a, const struct mw_rule *r, int m
 	return clamp01(s * r->weight);
 }
 
+/* The shortest valid window of m: the freshest picture of where it stands. */
+static int first_window(const struct mw_analysis *a, int m)
+{
+	for (int wi = 0; wi < a->nwindows; wi++)
+		if (a->m[m].w[wi].valid)
+			return wi;
+	return -1;
+}
+
+/* Usage against a limit: near it (>= 90 %) now, or reaching it soon at this rate. */
+static double limit_score(const struct mw_rule *r, const struct mw_metric_window *w, double limit,
+                          struct mw_hypothesis *h)
+{
+	double used = w->tr.last / limit, rate_h = effective_rate(w), near = 0, soon = 0;
+	double *tte_s = &h->tte_s;
+
+	*tte_s = NAN;
+	h->near_limit = used >= 0.9;
+	if (used >= 0.9)
+		near = 0.7 + 0.3 * clamp01((used - 0.9) / 0.1);
+	if (rate_h >= r->min_rate_h && w->tr.last < limit) {
+		*tte_s = (limit - w->tr.last) / (rate_h / 3600.0);
+		soon = significance(w->tr.mk_p) * oom_urgency(*tte_s);
+	}
+	return fmax(near, soon);
+}
+
+static void eval_limit(struct mw_analysis *a, const struct mw_rule *r, struct mw_hypothesis *h)
+{
+	const struct mw_proc_limits *l = &a->limits;
+	int wi = a->m[r->metric].available ? first_window(a, r->metric) : -1;
+	char hard[32] = "unlimited";
+
+	if (!l->readable || l->nofile_soft == MW_UNKNOWN || l->nofile_soft <= 0) {
+		snprintf(h->note, sizeof(h->note), "%s",
+		         l->readable ? "no descriptor limit"
+		                     : "no limits recorded for this process");
+		return;
+	}
+	if (wi < 0)
+		return;
+	fill_evidence(a, r, r->metric, false, wi, &h->ev);
+	h->score = clamp01(r->weight *
+	                   limit_score(r, &a->m[r->metric].w[wi], (double)l->nofile_soft, h));
+	h->tte_basis = isfinite(h->tte_s) ? "RLIMIT_NOFILE soft limit" : NULL;
+	if (l->nofile_hard != MW_UNKNOWN)
+		snprintf(hard, sizeof(hard), "%lld", (long long)l->nofile_hard);
+	snprintf(h->note, sizeof(h->note),
+	         "%.0f of %lld descriptors (%.0f %% of the soft limit; hard %s)%s", h->ev.last,
+	         (long long)l->nofile_soft, 100.0 * h->ev.last / (double)l->nofile_soft, hard,
+	         h->ev.last >= (double)l->nofile_soft
+	                 ? ": at the limit, open(), socket() and accept() fail with EMFILE"
+	                 : "");
+}
+
 static void eval_rule(struct mw_analysis *a, const struct mw_rule *r, struct mw_hypothesis *h)
 {
 	bool fb;
@@ -372,6 +437,10 @@ static void eval_rule(struct mw_analysis *a, const struct mw_rule *r, struct mw_
 	h->ev.metric = MW_AM_NONE;
 	h->ev.support = MW_AM_NONE;
 	next_step(r, a->pid, h->next_step, sizeof(h->next_step));
+	if (r->kind == MW_RULE_LIMIT) {
+		eval_limit(a, r, h);
+		return;
+	}
 	if (m == MW_AM_NONE) {
 		if (r->kind == MW_RULE_IPC)
 			snprintf(h->note, sizeof(h->note), "%s",
@@ -392,6 +461,44 @@ static void eval_rule(struct mw_analysis *a, const struct mw_rule *r, struct mw_
 		mw_hyp_mmap_call_sites(a, &h->ev);
 }
 
+/* Does cause's growth use up what limit measures: memory for OOM, descriptors for fd-limit? */
+static bool explains(const struct mw_rule *cause, const struct mw_rule *limit)
+{
+	if (limit->kind == MW_RULE_OOM)
+		return cause->in_rss;
+	if (limit->kind != MW_RULE_LIMIT || cause->kind != MW_RULE_GROWTH)
+		return false;
+	return cause->support == limit->metric || cause->fallback == limit->metric;
+}
+
+/*
+ * A limit is reached once, whatever grows towards it: every hypothesis
+ * whose growth uses it up carries the limit rule's time to it, and when
+ * one of them is reported, the limit is its consequence, not a verdict of
+ * its own -- unless the process is at or near the limit already.
+ */
+static void consequences(struct mw_analysis *a, struct mw_hypothesis *lim)
+{
+	struct mw_hypothesis *cause = NULL;
+
+	for (size_t i = 0; i < a->nhyp; i++) {
+		struct mw_hypothesis *h = &a->hyp[i];
+		if (h == lim || !explains(h->rule, lim->rule))
+			continue;
+		h->tte_s = h->score > 0 ? lim->tte_s : NAN;
+		h->tte_basis = h->score > 0 ? lim->tte_basis : NULL;
+		if (h->score >= MW_HYP_THRESHOLD && (!cause || h->score > cause->score))
+			cause = h;
+	}
+	if (!cause || !(lim->score > 0) || lim->near_limit)
+		return;
+	lim->score = 0;
+	snprintf(lim->note, sizeof(lim->note),
+	         "a consequence of %s: its time to the limit is reported there", cause->rule->id);
+	if (lim->rule->kind == MW_RULE_OOM)
+		oom_note(a, lim);
+}
+
 static int cmp_hyp(const void *x, const void *y)
 {
 	const struct mw_hypothesis *a = x, *b = y;
@@ -405,6 +512,9 @@ int mw_hypotheses_eval(struct mw_analysis *a)
 	a->nhyp = 0;
 	for (size_t i = 0; i < mw_nrules && a->nhyp < MW_HYP_MAX; i++)
 		eval_rule(a, &mw_rules[i], &a->hyp[a->nhyp++]);
+	for (size_t i = 0; i < a->nhyp; i++)
+		if (a->hyp[i].rule->kind == MW_RULE_OOM || a->hyp[i].rule->kind == MW_RULE_LIMIT)
+			consequences(a, &a->hyp[i]);
 	mw_qsort(a->hyp, a->nhyp, sizeof(a->hyp[0]), cmp_hyp);
 	return 0;
 }

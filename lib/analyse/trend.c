@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -216,6 +217,45 @@ out:
 	return r;
 }
 
+/* Median length (in t) of the runs strictly inside the series; INFINITY when there are none. */
+static double interior_run_median(const double *t, const double *y, size_t n)
+{
+	double *len = malloc(n * sizeof(*len));
+	size_t k = 0, start = 0;
+	double m;
+
+	if (!len)
+		return INFINITY;
+	for (size_t i = 1; i < n; i++) {
+		if (y[i] == y[i - 1])
+			continue;
+		if (start > 0)
+			len[k++] = t[i] - t[start];
+		start = i;
+	}
+	m = k ? median_inplace(len, k) : INFINITY;
+	free(len);
+	return m;
+}
+
+size_t mw_trend_step_points(const double *t, const double *y, size_t n, double *ot, double *oy)
+{
+	double period = n ? interior_run_median(t, y, n) : INFINITY;
+	double next_t = -INFINITY;
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		bool starts = i == 0 || y[i] != y[i - 1];
+		/* Inside a run longer than the usual one: the samples that found no change. */
+		if (!starts && !(t[i] >= next_t) && i + 1 < n)
+			continue;
+		ot[k] = t[i];
+		oy[k++] = y[i];
+		next_t = t[i] + period;
+	}
+	return k;
+}
+
 int mw_trend_compute(const double *t, const double *y, size_t n, struct mw_trend *out)
 {
 	if (!t || !y || !out || n == 0)
@@ -230,4 +270,29 @@ int mw_trend_compute(const double *t, const double *y, size_t n, struct mw_trend
 	mw_trend_mann_kendall(y, n, out);
 	out->floor_slope = NAN;
 	return floor_trend(t, y, n, out);
+}
+
+int mw_trend_compute_steps(const double *t, const double *y, size_t n, struct mw_trend *out)
+{
+	double *st = NULL, *sy = NULL;
+	size_t k;
+	int r = mw_trend_compute(t, y, n, out);
+
+	if (r < 0)
+		return r;
+	st = malloc(n * sizeof(*st));
+	sy = malloc(n * sizeof(*sy));
+	r = -ENOMEM;
+	if (!st || !sy)
+		goto out;
+	k = mw_trend_step_points(t, y, n, st, sy);
+	r = 0;
+	if (k < 2)
+		goto out;
+	out->slope = mw_trend_theil_sen(st, sy, k);
+	out->intercept = intercept_of(st, sy, k, out->slope);
+out:
+	free(st);
+	free(sy);
+	return r;
 }

@@ -21,6 +21,7 @@
  *     zero-filled data and counts as file_data.
  */
 #include "memwatch/collect/region.h"
+#include "memwatch/collect/limits.h"
 #include "memwatch/base/util.h"
 
 #include <ctype.h>
@@ -412,32 +413,15 @@ static int gone_as_esrch(int r)
 	return r == -ENOENT ? -ESRCH : r;
 }
 
-uint64_t mw_region_parse_stack_limit(const char *limits_text)
-{
-	const char *p = strstr(limits_text, "Max stack size");
-	uint64_t v;
-
-	if (!p)
-		return 0;
-	p += strlen("Max stack size");
-	while (*p == ' ')
-		p++;
-	if (!isdigit((unsigned char)*p))
-		return 0; /* "unlimited": glibc then uses its 8 MiB default, as does our 0 */
-	v = strtoull(p, NULL, 10);
-	/* glibc rounds the stack to whole pages. */
-	return (v + 4095) & ~4095ull;
-}
-
 uint64_t mw_region_stack_limit(const char *root, pid_t pid)
 {
-	char rel[64], path[4200], buf[4096];
+	struct mw_proc_limits lim;
 
-	snprintf(rel, sizeof(rel), "/proc/%d/limits", (int)pid);
-	if (mw_path(path, sizeof(path), root, rel) < 0 ||
-	    mw_read_file(path, buf, sizeof(buf), NULL) < 0)
+	/* "unlimited" or unread: glibc then uses its 8 MiB default, as does our 0. */
+	if (mw_proc_limits_read(root, pid, &lim) < 0 || lim.stack_soft == MW_UNKNOWN)
 		return 0;
-	return mw_region_parse_stack_limit(buf);
+	/* glibc rounds the stack to whole pages. */
+	return ((uint64_t)lim.stack_soft + 4095) & ~4095ull;
 }
 
 /*

@@ -8,6 +8,7 @@
 #include "memwatch/store/regionstore.h"
 #include "sql.h"
 #include "memwatch/store/store.h"
+#include "memwatch/store/procread.h"
 #include "memwatch/base/util.h"
 
 #include <errno.h>
@@ -17,7 +18,7 @@
 
 struct mw_region_writer {
 	sqlite3 *db;
-	sqlite3_stmt *reg, *fd;
+	sqlite3_stmt *reg, *fd, *lim;
 };
 
 #define REG_VALUE_COLS(name, str) ",?,?,?,?"
@@ -33,6 +34,10 @@ static const char fd_insert_sql[] =
         "INSERT OR REPLACE INTO fd_samples(proc,tick,t_ms,full,err" MW_FD_KINDS(
                 FD_NAME_COLS) ") VALUES(?,?,?,?,?" MW_FD_KINDS(FD_VALUE_COLS) ")";
 
+static const char lim_insert_sql[] =
+        "INSERT OR REPLACE INTO proc_limits(proc,tick,t_ms,nofile_soft,nofile_hard,stack_soft,"
+        "nproc_soft) VALUES(?,?,?,?,?,?,?)";
+
 int mw_region_writer_new(struct mw_store *s, struct mw_region_writer **out)
 {
 	struct mw_region_writer *w = calloc(1, sizeof(*w));
@@ -46,6 +51,9 @@ int mw_region_writer_new(struct mw_store *s, struct mw_region_writer **out)
 	if (rc == SQLITE_OK)
 		rc = sqlite3_prepare_v3(w->db, fd_insert_sql, -1, SQLITE_PREPARE_PERSISTENT, &w->fd,
 		                        NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v3(w->db, lim_insert_sql, -1, SQLITE_PREPARE_PERSISTENT,
+		                        &w->lim, NULL);
 	if (rc != SQLITE_OK) {
 		mw_region_writer_free(w);
 		return mw_sql_err(NULL, rc, "regions");
@@ -60,6 +68,7 @@ void mw_region_writer_free(struct mw_region_writer *w)
 		return;
 	sqlite3_finalize(w->reg);
 	sqlite3_finalize(w->fd);
+	sqlite3_finalize(w->lim);
 	free(w);
 }
 
@@ -117,6 +126,67 @@ int mw_fd_kinds_write(struct mw_region_writer *w, int64_t proc_id, int64_t tick,
 		for (int k = 0; k < MW_FD_COUNT; k++)
 			sqlite3_bind_int64(st, 6 + k, fds->n[k]);
 	return step_reset(st);
+}
+
+static void bind_limit(sqlite3_stmt *st, int idx, int64_t v)
+{
+	if (v != MW_UNKNOWN)
+		sqlite3_bind_int64(st, idx, v);
+}
+
+int mw_limits_write(struct mw_region_writer *w, int64_t proc_id, int64_t tick, int64_t t_ms,
+                    const struct mw_proc_limits *lim)
+{
+	sqlite3_stmt *st = w->lim;
+
+	sqlite3_bind_int64(st, 1, proc_id);
+	sqlite3_bind_int64(st, 2, tick);
+	sqlite3_bind_int64(st, 3, t_ms);
+	bind_limit(st, 4, lim->nofile_soft);
+	bind_limit(st, 5, lim->nofile_hard);
+	bind_limit(st, 6, lim->stack_soft);
+	bind_limit(st, 7, lim->nproc_soft);
+	return step_reset(st);
+}
+
+static int64_t limit_column(sqlite3_stmt *st, int col)
+{
+	return sqlite3_column_type(st, col) == SQLITE_NULL ? MW_UNKNOWN
+	                                                   : sqlite3_column_int64(st, col);
+}
+
+int mw_store_proc_limits(struct mw_store *s, int64_t proc_id, int64_t until_ms,
+                         struct mw_proc_limits *out)
+{
+	sqlite3 *db = mw_store_db(s);
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	out->nofile_soft = out->nofile_hard = out->stack_soft = out->nproc_soft = MW_UNKNOWN;
+	if (!mw_store_has_table(s, "proc_limits"))
+		return -ENODATA;
+	rc = sqlite3_prepare_v2(db,
+	                        "SELECT nofile_soft, nofile_hard, stack_soft, nproc_soft FROM"
+	                        " proc_limits WHERE proc = ?1 AND t_ms <= ?2 ORDER BY tick DESC"
+	                        " LIMIT 1",
+	                        -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return mw_sql_err(db, rc, "limits");
+	sqlite3_bind_int64(st, 1, proc_id);
+	sqlite3_bind_int64(st, 2, until_ms);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		out->readable = true;
+		out->nofile_soft = limit_column(st, 0);
+		out->nofile_hard = limit_column(st, 1);
+		out->stack_soft = limit_column(st, 2);
+		out->nproc_soft = limit_column(st, 3);
+	}
+	sqlite3_finalize(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	return rc == SQLITE_DONE ? -ENODATA : mw_sql_err(db, rc, "limits");
 }
 
 /* A row's values; column 0 is t_ms, 1 err, then the values in insert order. */

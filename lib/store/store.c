@@ -232,11 +232,25 @@ static const char *const schema_memcg[] = {
         "CREATE INDEX IF NOT EXISTS memcg_samples_tick ON memcg_samples(tick)",
 };
 
+/*
+ * Step 9: the resource limits each process's usage is measured against
+ * (/proc/PID/limits, read by the slow tier), stored when they change and
+ * with each full row, so a copied database replays with the limits the
+ * process ran under. NULL is unlimited.
+ */
+static const char *const schema_limits[] = {
+        "CREATE TABLE IF NOT EXISTS proc_limits(proc INTEGER NOT NULL, tick INTEGER NOT NULL,"
+        " t_ms INTEGER NOT NULL, nofile_soft INTEGER, nofile_hard INTEGER, stack_soft INTEGER,"
+        " nproc_soft INTEGER, PRIMARY KEY(proc, tick)) WITHOUT ROWID",
+        "CREATE INDEX IF NOT EXISTS proc_limits_tick ON proc_limits(tick)",
+};
+
 static const struct migration migrations[] = {
         MW_MIGRATION(1, schema_v1),           MW_MIGRATION(2, schema_v2),
         MW_MIGRATION(3, schema_system),       MW_MIGRATION(4, schema_bpf),
         MW_MIGRATION(5, schema_callsite),     MW_MIGRATION(6, schema_retention),
         MW_MIGRATION(7, schema_tick_indexes), MW_MIGRATION(8, schema_memcg),
+        MW_MIGRATION(9, schema_limits),
 };
 
 static int exec_sql(sqlite3 *db, const char *sql)

@@ -563,6 +563,9 @@ static void json_analysis(struct mw_json *j, const struct mw_analysis *a)
 	mw_json_int(j, "cgroup_limit", a->cgroup_limit);
 	mw_json_int(j, "cgroup_usage", a->cgroup_usage);
 	mw_json_str(j, "cgroup_path", a->cgroup_path[0] ? a->cgroup_path : NULL);
+	mw_json_int(j, "nofile_soft", a->limits.nofile_soft);
+	mw_json_int(j, "nofile_hard", a->limits.nofile_hard);
+	mw_json_int(j, "stack_soft", a->limits.stack_soft);
 	mw_json_obj_close(j);
 	mw_json_obj_open(j, "bpf");
 	mw_json_str(j, "state", a->bpf_state[0] ? a->bpf_state : NULL);

@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* /proc/PID/limits: the stack limit thread stacks are recognised by. */
+/* /proc/PID/limits: descriptor, stack and process limits (lib/collect/limits.c). */
 #include "fuzz.h"
-#include "memwatch/collect/region.h"
+#include "memwatch/collect/limits.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *s = fuzz_cstr(data, size);
+	struct mw_proc_limits lim;
 
-	mw_region_parse_stack_limit(s);
+	mw_proc_limits_parse(s, &lim);
 	free(s);
 	return 0;
 }

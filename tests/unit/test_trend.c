@@ -255,8 +255,86 @@ static void test_against_sorting(void)
 	}
 }
 
+/* A slow-tier sample every `every` s held on a grid of `step` s: value(k) for sample k. */
+static size_t staircase(double step, double every, double end, double (*value)(int), double *t,
+                        double *y)
+{
+	size_t n = 0;
+	for (double tt = 0; tt <= end; tt += step, n++) {
+		t[n] = tt;
+		y[n] = value((int)(tt / every));
+	}
+	return n;
+}
+
+/* The heap: 128 KiB for four 20 s samples, then 19 MiB at 80 s. */
+static double heap_jump(int k)
+{
+	return k < 4 ? 128.0 * 1024 : 19.0 * 1024 * 1024;
+}
+
+static double rise_then_flat(int k)
+{
+	return 1e6 * (k < 4 ? k : 4);
+}
+
+static double steady(int k)
+{
+	return 131072.0 + 262144.0 * k;
+}
+
+static void test_staircase(void)
+{
+	static double t[512], y[512], st[512], sy[512];
+	struct mw_trend tr;
+	size_t n;
+
+	/*
+	 * 2 s grid over 100 s: 40 points at 128 KiB, 11 at 19 MiB. Equal
+	 * pairs C(40,2) + C(11,2) = 835 of 1275: the grid's median slope is 0.
+	 * The samples: (0, 128K), (80, 19M) and the last point (100, 19M);
+	 * slopes d/80, d/100, 0 -> median d/100.
+	 */
+	n = staircase(2, 20, 100, heap_jump, t, y);
+	CHECK_EQ_I64(n, 51);
+	CHECK_NEAR(mw_trend_theil_sen(t, y, n), 0, 0);
+	CHECK_EQ_I64(mw_trend_step_points(t, y, n, st, sy), 3);
+	CHECK_EQ_I64(mw_trend_compute_steps(t, y, n, &tr), 0);
+	CHECK_NEAR(tr.slope, (19.0 * 1024 * 1024 - 128.0 * 1024) / 100, 1e-6);
+	CHECK(tr.mk_p < 1e-6); /* significance still from the grid */
+
+	/*
+	 * A 60 s slow tier on the 5 s grid over 595 s, +256 KiB a sample:
+	 * the run starts lie on a line of slope 256 KiB / 60 s; the last point
+	 * (595 s, below the line) adds 10 lower slopes to the 45 on it: the
+	 * 28th of 55 is still on the line.
+	 */
+	n = staircase(5, 60, 595, steady, t, y);
+	CHECK_EQ_I64(mw_trend_step_points(t, y, n, st, sy), 11);
+	CHECK_EQ_I64(mw_trend_compute_steps(t, y, n, &tr), 0);
+	CHECK_NEAR(tr.slope, 262144.0 / 60, 1e-9);
+
+	/*
+	 * Rose for four samples, then flat for sixteen: interior runs are 60 s,
+	 * so the flat run keeps one point a minute (240..1140 s: 16) after the
+	 * 4 rising run starts. 120 of 190 pairs are flat: slope 0, as it
+	 * should be (a plain run dedup would keep only 240 and 1140 s).
+	 */
+	n = staircase(5, 60, 1140, rise_then_flat, t, y);
+	CHECK_EQ_I64(mw_trend_step_points(t, y, n, st, sy), 20);
+	CHECK_EQ_I64(mw_trend_compute_steps(t, y, n, &tr), 0);
+	CHECK_NEAR(tr.slope, 0, 0);
+
+	/* Sampled on every grid point: the points come back unchanged. */
+	double t2[] = {0, 1, 2, 3, 4}, y2[] = {1, 3, 2, 5, 4};
+	CHECK_EQ_I64(mw_trend_step_points(t2, y2, 5, st, sy), 5);
+	CHECK_EQ_I64(mw_trend_compute_steps(t2, y2, 5, &tr), 0);
+	CHECK_NEAR(tr.slope, 0.875, 1e-12);
+}
+
 int main(void)
 {
+	test_staircase();
 	test_basic();
 	test_ties();
 	test_small_n();

@@ -113,7 +113,8 @@ struct mw_analysis {
 	int64_t cgroup_limit, cgroup_usage; /* bytes; MW_UNKNOWN when unlimited/unknown */
 	char cgroup_path[1024];             /* the limiting cgroup, when there is one */
 	int64_t oom_score, oom_adj;
-	bool ipc_tables; /* the store has IPC object samples */
+	struct mw_proc_limits limits; /* as last recorded (proc_limits); MW_UNKNOWN = none */
+	bool ipc_tables;              /* the store has IPC object samples */
 	/*
 	 * Step series of the IPC objects the process created, from the system
 	 * module's tables: [0] bytes queued in its message queues, [1] size of

@@ -14,6 +14,9 @@
  * stable is 0.2 when the metric has not set a new high for a quarter of
  * the window (grew, then stabilised), specific is 0.85 on a fallback
  * metric. The best window wins. MW_HYP_THRESHOLD is the reporting line.
+ * OOM risk and limit rules stand alone only when no reported rule explains
+ * the growth (or, for limits, the process is at 90 % of it already);
+ * otherwise their time to the limit is an attribute of the cause.
  */
 #ifndef MEMWATCH_HYPOTHESIS_H
 #define MEMWATCH_HYPOTHESIS_H
@@ -32,6 +35,7 @@ enum mw_rule_kind {
 	MW_RULE_SAWTOOTH, /* the metric saws up and down while its floor rises (fragmentation) */
 	MW_RULE_IPC,      /* a message queue the process created fills up */
 	MW_RULE_OOM,      /* total memory reaches the limit at this rate */
+	MW_RULE_LIMIT,    /* the metric is at or near its resource limit, or soon will be */
 };
 
 /* Metrics are enum mw_ametric values (analysis.h); -1 = none. */
@@ -50,6 +54,11 @@ struct mw_rule {
 	double min_abs;        /* growth over the window below which nothing is said */
 	double weight;         /* the most this hypothesis can score */
 	const char *next_step; /* template; every %d is the pid */
+	/*
+	 * Its growth is the process's memory growth: it carries the process's
+	 * time to exhaustion, and OOM risk is its consequence when it is reported.
+	 */
+	bool in_rss;
 };
 
 extern const struct mw_rule mw_rules[];
@@ -86,6 +95,7 @@ struct mw_hypothesis {
 	struct mw_hyp_evidence ev;
 	double tte_s; /* seconds until the limit at this rate; NAN when not growing/unknown */
 	const char *tte_basis; /* "MemAvailable", "cgroup memory limit" or NULL */
+	bool near_limit;       /* limit rules: at 90 % or more of it (stands even when explained) */
 	char next_step[256];
 	char note[256];
 };

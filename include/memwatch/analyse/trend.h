@@ -22,6 +22,24 @@
  */
 int mw_trend_compute(const double *t, const double *y, size_t n, struct mw_trend *out);
 
+/*
+ * The same for a step function forward-filled onto a grid (a slow tier
+ * sampled less often than the grid, stored only when it changed): every
+ * statistic on the grid except the slope and intercept, which are fitted
+ * on mw_trend_step_points. On the grid most pairs of a staircase are
+ * equal, so the median pairwise slope of a region that rose 150x is 0.
+ */
+int mw_trend_compute_steps(const double *t, const double *y, size_t n, struct mw_trend *out);
+
+/*
+ * The points of a staircase that were samples, as far as the grid tells:
+ * the first point of each run of equal values, inside a run longer than
+ * the median interior run one point per that median (samples that found
+ * no change), and the last point. A series sampled on every grid point
+ * comes back unchanged. ot and oy hold n; returns how many were written.
+ */
+size_t mw_trend_step_points(const double *t, const double *y, size_t n, double *ot, double *oy);
+
 /* Theil–Sen slope alone. */
 double mw_trend_theil_sen(const double *t, const double *y, size_t n);
 

@@ -62,10 +62,6 @@ int mw_region_parse_smaps(const char *text, uint64_t stack_size, struct mw_regio
  */
 int mw_region_read(const char *root, pid_t pid, struct mw_regions *out);
 
-/* The soft "Max stack size" of a /proc/PID/limits text, page-rounded; 0 when unlimited or absent.
- */
-uint64_t mw_region_parse_stack_limit(const char *limits_text);
-
 /* The soft RLIMIT_STACK of pid from /proc/PID/limits; 0 when unlimited or unreadable. */
 uint64_t mw_region_stack_limit(const char *root, pid_t pid);
 

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "memwatch/collect/limits.h"
 #include "memwatch/collect/region.h"
 
 struct mw_store;
@@ -28,6 +29,17 @@ int mw_region_write(struct mw_region_writer *w, int64_t proc_id, int64_t tick, i
                     bool full, const struct mw_regions *reg);
 int mw_fd_kinds_write(struct mw_region_writer *w, int64_t proc_id, int64_t tick, int64_t t_ms,
                       bool full, const struct mw_fd_kinds *fds);
+
+/* One row of proc_limits (a readable sample; the caller decides when one is due). */
+int mw_limits_write(struct mw_region_writer *w, int64_t proc_id, int64_t tick, int64_t t_ms,
+                    const struct mw_proc_limits *lim);
+
+/*
+ * The limits recorded for proc_id last at or before until_ms; 0, or
+ * -ENODATA when none were (older store, or never read).
+ */
+int mw_store_proc_limits(struct mw_store *s, int64_t proc_id, int64_t until_ms,
+                         struct mw_proc_limits *out);
 
 struct mw_region_point {
 	int64_t t_ms;
