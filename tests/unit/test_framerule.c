@@ -71,8 +71,8 @@ static void allocators(void)
 	              "libjemalloc.so.2+0x94bc1 [build-id 0a]",
 	              "je_malloc_default+0x2a (libjemalloc.so.2)", "_Znwm+0x14 (libstdc++.so.6)",
 	              "leak::Cache::grow()+0x2c (cpp_leak)"};
-	char *tc[] = {"tcmalloc::SystemAlloc(unsigned long, unsigned long*, unsigned long)+0x5 "
-	              "(libtcmalloc.so.4)",
+	char *tc[] = {("tcmalloc::SystemAlloc(unsigned long, unsigned long*, unsigned long)+0x5 "
+	               "(libtcmalloc.so.4)"),
 	              "tc_new+0x9 (libtcmalloc_minimal.so.4)",
 	              "leak::Cache::grow()+0x2c (cpp_leak)"};
 	char *linked[] = {"je_arena_malloc+0x10 (redis-server)", "mi_malloc+0x4 (app)",
