@@ -75,10 +75,9 @@ def test_json_lossless():
     exe = os.path.join(d, "lit\\xffevil")
     shutil.copy2(shutil.which("sleep"), exe)
     lit = spawn(["lit\\xfename", "60"], executable=exe)
-    none = os.path.join(d, "none.db")
     docs = {}
     for name, pid in (("bad", bad.pid), ("literal", lit.pid)):
-        r = subprocess.run([MEMWATCH, "report", str(pid), "--db", none, "--sample", "1s",
+        r = subprocess.run([MEMWATCH, "report", str(pid), "--live", "--sample", "1s",
                             "--json"], capture_output=True)
         check(r.returncode == 0, f"report --json {name}: rc {r.returncode} {r.stderr!r}")
         no_raw(r.stdout, f"report JSON ({name})")
