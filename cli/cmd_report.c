@@ -31,7 +31,10 @@ static void usage(FILE *f)
 	fprintf(f,
 	        "Usage: memwatch report <pid|name> [--db PATH] [--since WHEN] [--json] [--html "
 	        "FILE]\n"
-	        "                       [--sample DUR]\n"
+	        "                       [--sample DUR] [--live]\n"
+	        "       memwatch report --system [OPTIONS]   the machine: 'memwatch report "
+	        "--system "
+	        "--help'\n"
 	        "\n"
 	        "  --db PATH      database recorded by memwatchd (default: $MEMWATCH_DB, the\n"
 	        "                 running memwatchd's, %s)\n"
@@ -40,7 +43,8 @@ static void usage(FILE *f)
 	        "  --json         machine-readable output (docs/report-json.md)\n"
 	        "  --html FILE    also write a self-contained HTML page with one chart per region\n"
 	        "  --sample DUR   with no recorded history, sample for this long (default 5s)\n"
-	        "  --live         sample for --sample now; read no database\n",
+	        "  --live         sample for --sample now; read no database\n"
+	        "  --system       report on the machine instead of one process\n",
 	        MW_DEFAULT_DB);
 }
 

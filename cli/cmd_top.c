@@ -19,8 +19,8 @@ static void usage(FILE *f)
 	        "DUR]\n"
 	        "                    [--filter TEXT] [--embedded] [--batch [--iterations N]]\n"
 	        "\n"
-	        "  --db PATH       database recorded by memwatchd (default %s); without a\n"
-	        "                  recording daemon and without --db, top samples by itself\n"
+	        "  --db PATH       database recorded by memwatchd (default: $MEMWATCH_DB, the\n"
+	        "                  running memwatchd's, %s); without any, top samples by itself\n"
 	        "  --delay S       seconds between refreshes (default 2)\n"
 	        "  --at WHEN       replay a recorded moment: a duration back (10m), '@UNIXTIME'\n"
 	        "                  or 'YYYY-MM-DD HH:MM[:SS]'; step through time with [ ] { }\n"
@@ -31,7 +31,9 @@ static void usage(FILE *f)
 	        "  --filter TEXT   show processes whose name, command line or user contains TEXT\n"
 	        "  --embedded      sample /proc in-process even when a daemon is recording\n"
 	        "  --batch         print the process view as text (like top -b) and exit\n"
-	        "  --iterations N  with --batch: refreshes to print (default 1)\n",
+	        "  --iterations N  with --batch: refreshes to print (default 1)\n"
+	        "  --bench-refreshes N  time N refreshes of the process view, print the\n"
+	        "                  figures and exit (bench/top_refresh)\n",
 	        MW_DEFAULT_DB);
 }
 
