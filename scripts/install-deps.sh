@@ -17,6 +17,7 @@ TEST_PKGS=(
   prometheus  # promtool: it_daemon_metrics and it_metrics_flood check the text exposition
   python3-prometheus-client  # its strict OpenMetrics parser checks /metrics in that format
   libjemalloc2 libgoogle-perftools4  # it_callsite_names: cpp_leak under LD_PRELOADed jemalloc and tcmalloc
+  golang-go  # it_callsite_go builds tests/workloads/goleak (Go call sites through the runtime)
 )
 
 missing=()

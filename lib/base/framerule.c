@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#define GO_SWITCH "Go stack switch"
+
 /*
  * First match wins: specific symbols of a library before its catch-all,
  * so a stack reads "[glibc malloc x3]" rather than "[glibc x3]". Symbol
@@ -62,10 +64,30 @@ static const struct mw_frame_rule rules[] = {
         {NULL, "PyMem_", "CPython", MW_RUNTIME_PYTHON},
         {NULL, "_PyEval_", "CPython", MW_RUNTIME_PYTHON},
         {NULL, "PyEval_", "CPython", MW_RUNTIME_PYTHON},
-        /* Go: the runtime is linked into every binary */
+        /*
+         * Go: the runtime is linked into every binary. Where it switches to the
+         * system stack (g0) the goroutine's own frames are on another stack,
+         * out of the unwinder's reach: that frame gets its own label.
+         */
+        {NULL, "runtime.systemstack", GO_SWITCH, MW_RUNTIME_GO},
+        {NULL, "runtime.morestack", GO_SWITCH, MW_RUNTIME_GO},
+        {NULL, "runtime.mcall", GO_SWITCH, MW_RUNTIME_GO},
+        {NULL, "runtime.newstack", "Go stacks", MW_RUNTIME_GO},
+        {NULL, "runtime.copystack", "Go stacks", MW_RUNTIME_GO},
+        {NULL, "runtime.stackalloc", "Go stacks", MW_RUNTIME_GO},
+        {NULL, "runtime.malg", "Go stacks", MW_RUNTIME_GO},
+        {NULL, "runtime.newproc", "Go stacks", MW_RUNTIME_GO},
+        {NULL, "runtime.mallocgc", "Go malloc", MW_RUNTIME_GO},
+        {NULL, "runtime.newobject", "Go malloc", MW_RUNTIME_GO},
+        {NULL, "runtime.makeslice", "Go malloc", MW_RUNTIME_GO},
+        {NULL, "runtime.growslice", "Go malloc", MW_RUNTIME_GO},
+        {NULL, "runtime.(*mcache)", "Go malloc", MW_RUNTIME_GO},
+        {NULL, "runtime.(*mcentral)", "Go malloc", MW_RUNTIME_GO},
+        {NULL, "runtime.(*mheap)", "Go malloc", MW_RUNTIME_GO},
         {NULL, "runtime.", "Go runtime", MW_RUNTIME_GO},
         {NULL, "runtime/", "Go runtime", MW_RUNTIME_GO},
-        {NULL, "internal/runtime", "Go runtime", MW_RUNTIME_GO},
+        /* only the standard library can import internal/ packages (cpu, bytealg, abi, ...) */
+        {NULL, "internal/", "Go runtime", MW_RUNTIME_GO},
         /* HotSpot: thread and heap internals live in libjvm */
         {"libjvm.so", NULL, "libjvm", MW_RUNTIME_JVM},
         {NULL, "JVM_", "libjvm", MW_RUNTIME_JVM},
@@ -229,6 +251,62 @@ const char *mw_runtime_name(enum mw_runtime r)
 	}
 }
 
+/* The Go runtime's own tools, after what the site shows (why). */
+static void go_ask_runtime(long pid, const char *why, char *buf, size_t cap)
+{
+	snprintf(
+	        buf, cap,
+	        "%s; ask the runtime: if it serves net/http/pprof (its port: `ss -ltnp | grep"
+	        " 'pid=%ld,'`), `go tool pprof -top -sample_index=inuse_space"
+	        " http://HOST:PORT/debug/pprof/heap` names the Go code holding heap and `curl -s"
+	        " 'http://HOST:PORT/debug/pprof/goroutine?debug=1' | head -30` counts goroutines by"
+	        " where they block and who created them; else restart it with `GODEBUG=gctrace=1`"
+	        " (heap per GC on stderr), or `kill -QUIT %ld` prints every goroutine's stack"
+	        " (and ends the process)",
+	        why, pid, pid);
+}
+
+/* The last frame when it is where the Go runtime left the goroutine's stack, else NULL. */
+static const char *go_switch_frame(char *const *frames, size_t n)
+{
+	const struct mw_frame_rule *r = n ? mw_frame_rule_match(frames[n - 1]) : NULL;
+
+	return r && strcmp(r->label, GO_SWITCH) == 0 ? frames[n - 1] : NULL;
+}
+
+void mw_frame_next_step(char *const *frames, size_t n, long pid, char *buf, size_t cap)
+{
+	enum mw_runtime r = mw_frame_runtime(frames, n);
+	size_t app = mw_frame_first_app(frames, n);
+	char sym[192], why[512];
+	const char *sw;
+
+	if (r != MW_RUNTIME_GO) {
+		mw_runtime_next_step(r, pid, buf, cap);
+		return;
+	}
+	if (app < n) {
+		mw_frame_symbol(frames[app], sym, sizeof(sym));
+		snprintf(why, sizeof(why),
+		         "%s asked the Go runtime, which mapped this; the runtime's profiles give"
+		         " bytes by Go function",
+		         *sym ? sym : "the site");
+	} else if ((sw = go_switch_frame(frames, n))) {
+		mw_frame_symbol(sw, sym, sizeof(sym));
+		snprintf(why, sizeof(why),
+		         "the Go runtime maps heap and goroutine stacks from its system stack: the"
+		         " unwinder stops at %s, the goroutine's frames (main.*) being on its own"
+		         " stack, and heap arenas (mapped where the runtime chooses) are never"
+		         " snapshotted",
+		         sym);
+	} else {
+		snprintf(why, sizeof(why),
+		         "the Go runtime's own memory (start-up, its page allocator): heap arenas"
+		         " (mapped where the runtime chooses) are never snapshotted");
+	}
+	go_ask_runtime(pid, why, buf, cap);
+}
+
 void mw_runtime_next_step(enum mw_runtime r, long pid, char *buf, size_t cap)
 {
 	switch (r) {
@@ -243,12 +321,7 @@ void mw_runtime_next_step(enum mw_runtime r, long pid, char *buf, size_t cap)
 		        pid);
 		break;
 	case MW_RUNTIME_GO:
-		snprintf(buf, cap,
-		         "the Go runtime's heap or stacks grow: mmap-level sites show the runtime,"
-		         " not main.*; `GODEBUG=gctrace=1` on restart prints the heap per GC, and"
-		         " with net/http/pprof imported `go tool pprof -sample_index=inuse_space"
-		         " http://HOST:PORT/debug/pprof/heap` names the Go code (process %ld)",
-		         pid);
+		go_ask_runtime(pid, "the Go runtime's heap or goroutine stacks grow", buf, cap);
 		break;
 	case MW_RUNTIME_JVM:
 		snprintf(buf, cap,

@@ -177,6 +177,25 @@ int mw_unwinder_load_maps(struct mw_unwinder *u, pid_t pid, const char *maps_pat
 	return space_build(slot_for(u, pid), pid, maps_path);
 }
 
+/*
+ * Where the walk of a Go stack must end: the runtime's outermost frames,
+ * marked nowhere in its CFI (the next return address would be garbage), and
+ * its switches to the system stack (g0), past which lie g0's stale frames,
+ * not the goroutine's callers (those are on the goroutine's own stack). Go's
+ * own traceback stops at the same functions.
+ */
+static bool go_stop(const char *frame)
+{
+	static const char *const last[] = {"runtime.rt0_go",    "runtime.mstart",
+	                                   "runtime.goexit",    "runtime.systemstack",
+	                                   "runtime.morestack", "runtime.mcall"};
+
+	for (size_t i = 0; i < sizeof(last) / sizeof(last[0]); i++)
+		if (strncmp(frame, last[i], strlen(last[i])) == 0)
+			return true;
+	return false;
+}
+
 struct walk {
 	struct space *s;
 	char (*frames)[MW_FRAME_MAX];
@@ -200,7 +219,8 @@ static int frame_cb(Dwfl_Frame *state, void *arg)
 		return DWARF_CB_ABORT; /* no progress: a broken CFI chain */
 	w->keys[w->n] = mw_symbolize_pc(w->s->dwfl, pc, w->frames[w->n], MW_FRAME_MAX);
 	w->last_pc = pc;
-	w->n++;
+	if (go_stop(w->frames[w->n++]))
+		return DWARF_CB_ABORT;
 	return w->n < w->max ? DWARF_CB_OK : DWARF_CB_ABORT;
 }
 

@@ -262,7 +262,7 @@ static void site_name(const struct mw_callsite *c, char *buf, size_t cap)
 static int site_evidence(const struct mw_callsite_list *l, const struct mw_callsite *c, char **v,
                          size_t *k, size_t max, unsigned *advised)
 {
-	char b1[32], b2[32], name[4 * MW_CALLSITE_LINE], line[5 * MW_CALLSITE_LINE];
+	char b1[32], b2[32], name[4 * MW_CALLSITE_LINE], line[7 * MW_CALLSITE_LINE];
 
 	site_name(c, name, sizeof(name));
 	snprintf(line, sizeof(line), "%s: %s in %lld %s, %s/h", name,
@@ -273,7 +273,7 @@ static int site_evidence(const struct mw_callsite_list *l, const struct mw_calls
 	if (c->runtime == MW_RUNTIME_NONE || (*advised & (1u << c->runtime)) || *k >= max)
 		return 0;
 	*advised |= 1u << c->runtime;
-	mw_runtime_next_step(c->runtime, (long)l->pid, line, sizeof(line));
+	mw_frame_next_step(c->frames, c->nframes, (long)l->pid, line, sizeof(line));
 	return (v[(*k)++] = strdup(line)) ? 0 : -ENOMEM;
 }
 

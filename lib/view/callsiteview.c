@@ -38,7 +38,7 @@ static void print_site(FILE *f, size_t i, const struct mw_callsite *c, long pid,
 	        mw_fmt_bytes(b1, sizeof(b1), c->bytes), (long long)c->count, mw_callsite_held_in(c),
 	        c->kind, mw_fmt_bytes_delta(b2, sizeof(b2), c->growth_per_hour));
 	print_frames(f, c, utf8);
-	mw_runtime_next_step(c->runtime, pid, step, sizeof(step));
+	mw_frame_next_step(c->frames, c->nframes, pid, step, sizeof(step));
 	if (*step)
 		fprintf(f, "      next: %s\n", step);
 }
@@ -95,7 +95,7 @@ static void site_json(struct mw_json *j, const struct mw_callsite *c, long pid)
 		mw_json_str(j, NULL, line);
 	}
 	mw_json_arr_close(j);
-	mw_runtime_next_step(c->runtime, pid, step, sizeof(step));
+	mw_frame_next_step(c->frames, c->nframes, pid, step, sizeof(step));
 	if (*step) {
 		mw_json_str(j, "runtime", mw_runtime_name(c->runtime));
 		mw_json_str(j, "next_step", step);

@@ -115,11 +115,56 @@ static void runtimes(void)
 	CHECK(mw_runtime_name(MW_RUNTIME_NONE) == NULL);
 }
 
+/* Frames as the unwinder gives them for Go 1.19 (tests/workloads/goleak, docs/callsite.md). */
+static void go_runtime(void)
+{
+	char *sw[] = {"runtime.sysMmap.abi0+0x24 (goleak)", "runtime.mmap+0xc9 (goleak)",
+	              "runtime.(*mheap).allocSpan+0x1bd (goleak)",
+	              "runtime.(*mheap).alloc.func1+0x64 (goleak)",
+	              "runtime.systemstack.abi0+0x48 (goleak)"};
+	char *stk[] = {"runtime.sysMmap.abi0+0x24 (goleak)", "runtime.stackalloc+0x150 (goleak)",
+	               "runtime.copystack+0xe5 (goleak)", "runtime.newstack+0x496 (goleak)",
+	               "runtime.morestack.abi0+0x8a (goleak)"};
+	char *init[] = {"runtime.sysMmap.abi0+0x24 (goleak)", "runtime.mallocgc+0x4c7 (goleak)",
+	                "internal/cpu.doinit+0x24 (goleak)", "runtime.schedinit+0xaf (goleak)",
+	                "runtime.rt0_go.abi0+0x11b (goleak)"};
+	char *named[] = {"runtime.sysMmap.abi0+0x24 (goleak)", "runtime.mallocgc+0x4c7 (goleak)",
+	                 "main.growMap+0x2b (goleak)", "main.main+0x1c (goleak)"};
+	struct mw_frame_span sp[8];
+	char via[256], step[1024];
+
+	CHECK_EQ_I64(mw_frame_first_app(sw, N(sw)), N(sw));
+	CHECK_EQ_I64(mw_frame_runtime(sw, N(sw)), MW_RUNTIME_GO);
+	mw_frame_via(sw, N(sw), false, via, sizeof(via));
+	CHECK_EQ_STR(via, "Go runtime x2, Go malloc x2, Go stack switch");
+	mw_frame_next_step(sw, N(sw), 42, step, sizeof(step));
+	CHECK(strstr(step, "stops at runtime.systemstack.abi0") != NULL);
+	CHECK(strstr(step, "debug/pprof/heap") && strstr(step, "GODEBUG=gctrace=1"));
+	CHECK(strstr(step, "'pid=42,'") && strstr(step, "kill -QUIT 42"));
+	mw_frame_via(stk, N(stk), false, via, sizeof(via));
+	CHECK_EQ_STR(via, "Go runtime, Go stacks x3, Go stack switch");
+	mw_frame_next_step(stk, N(stk), 42, step, sizeof(step));
+	CHECK(strstr(step, "stops at runtime.morestack.abi0") != NULL);
+	/* The standard library's internal packages are the runtime's: start-up is not a site. */
+	CHECK_EQ_I64(mw_frame_first_app(init, N(init)), N(init));
+	mw_frame_next_step(init, N(init), 42, step, sizeof(step));
+	CHECK(strstr(step, "start-up") && !strstr(step, "stops at"));
+	/* Reached through the runtime, the Go function is the site. */
+	CHECK_EQ_I64(mw_frame_first_app(named, N(named)), 2);
+	CHECK_EQ_I64(mw_frame_collapse(named, N(named), sp, N(sp)), 3);
+	mw_frame_next_step(named, N(named), 42, step, sizeof(step));
+	CHECK(strncmp(step, "main.growMap asked the Go runtime", 33) == 0);
+	/* Other runtimes keep their own step. */
+	mw_frame_next_step(named, 0, 42, step, sizeof(step));
+	CHECK_EQ_STR(step, "");
+}
+
 int main(void)
 {
 	parse();
 	glibc_cpp();
 	allocators();
 	runtimes();
+	go_runtime();
 	return check_done();
 }

@@ -82,4 +82,11 @@ const char *mw_runtime_name(enum mw_runtime r);
  */
 void mw_runtime_next_step(enum mw_runtime r, long pid, char *buf, size_t cap);
 
+/*
+ * The next step for a site with these frames: mw_runtime_next_step()'s,
+ * told for Go by where the unwinder stopped (the runtime's switch to its
+ * system stack, which hides main.*) or which Go function it reached.
+ */
+void mw_frame_next_step(char *const *frames, size_t n, long pid, char *buf, size_t cap);
+
 #endif
