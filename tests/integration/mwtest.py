@@ -211,6 +211,9 @@ def stop(p, sig=signal.SIGTERM, timeout=5.0):
 def db_query(db, sql, args=()):
     """Read-only query on a database a daemon may be writing."""
     con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
+    # Names from /proc are bytes, not always UTF-8 (another test's hostile
+    # process may be running): keep them, undecodable bytes as surrogates.
+    con.text_factory = lambda b: b.decode("utf-8", "surrogateescape")
     try:
         return con.execute(sql, args).fetchall()
     finally:
