@@ -122,7 +122,8 @@ static size_t statfd_budget(void)
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur < 256)
 		return 0;
-	return rl.rlim_cur == RLIM_INFINITY ? 65536 : (rl.rlim_cur / 2 < 65536 ? rl.rlim_cur / 2 : 65536);
+	return rl.rlim_cur == RLIM_INFINITY ? 65536
+	                                    : (rl.rlim_cur / 2 < 65536 ? rl.rlim_cur / 2 : 65536);
 }
 
 int mw_proc_collector_new(const char *root, struct mw_proc_collector **out)
@@ -891,7 +892,7 @@ int mw_proc_collect_one(struct mw_proc_collector *c, pid_t pid, struct mw_proc_s
 
 int mw_proc_start_ticks(const char *root, pid_t pid, uint64_t *ticks)
 {
-	char rel[64], path[4200], buf[1024];
+	char rel[64], path[4200], buf[1024] = "";
 	struct mw_proc_sample s = {0};
 	unsigned long flags = 0;
 	int r;

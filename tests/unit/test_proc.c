@@ -648,11 +648,9 @@ static int fds_on(pid_t pid)
 }
 
 /* Sweep until pred holds, at most MW_PROC_FULL_EVERY + 1 times: what stat does not show. */
-static const struct mw_proc_sample *sweep_until(struct mw_proc_collector *c,
-                                                struct mw_proc_set *set, pid_t pid,
-                                                bool (*pred)(const struct mw_proc_sample *,
-                                                             const void *),
-                                                const void *ctx, int *sweeps)
+static const struct mw_proc_sample *
+sweep_until(struct mw_proc_collector *c, struct mw_proc_set *set, pid_t pid,
+            bool (*pred)(const struct mw_proc_sample *, const void *), const void *ctx, int *sweeps)
 {
 	const struct mw_proc_sample *p = NULL;
 
