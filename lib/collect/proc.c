@@ -8,6 +8,7 @@
 #include <libproc2/pids.h>
 #include <stdbool.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <dirent.h>
 #include <unistd.h>
@@ -48,6 +49,15 @@ struct known {
 	uint64_t gen; /* the sweep that last saw the process */
 	char *cg_raw, *cg_fmt;
 	size_t cg_len;
+	char *stat_raw; /* the stat text of the last full read, and that read */
+	size_t stat_len;
+	struct mw_proc_sample last; /* cgroup NULL: cg_fmt holds it */
+};
+
+/* A /proc/PID/stat kept open between sweeps, by (pid, 0): no lookup of the path each time. */
+struct statfd {
+	uint64_t gen;
+	int fd;
 };
 
 struct mw_proc_collector {
@@ -57,6 +67,8 @@ struct mw_proc_collector {
 	char *buf; /* read buffer, grown on demand */
 	size_t cap;
 	struct mw_pidmap *known; /* struct known by (pid, start) */
+	struct mw_pidmap *statfds;
+	size_t statfd_max; /* beyond it stat is opened and closed each time */
 	uint64_t gen;
 };
 
@@ -68,7 +80,9 @@ static void known_release(struct known *k)
 {
 	free(k->cg_raw);
 	free(k->cg_fmt);
-	k->cg_raw = k->cg_fmt = NULL;
+	free(k->stat_raw);
+	mw_proc_sample_release(&k->last);
+	k->cg_raw = k->cg_fmt = k->stat_raw = NULL;
 }
 
 static bool known_keep(void *value, void *ctx)
@@ -82,10 +96,34 @@ static bool known_keep(void *value, void *ctx)
 	return false;
 }
 
+static bool statfd_keep(void *value, void *ctx)
+{
+	struct statfd *f = value;
+	const struct mw_proc_collector *c = ctx;
+
+	if (f->gen == c->gen)
+		return true;
+	close(f->fd);
+	return false;
+}
+
 /* Forget processes the last sweep did not see. */
 static int known_prune(struct mw_proc_collector *c)
 {
-	return mw_pidmap_prune(c->known, known_keep, c);
+	int r = mw_pidmap_prune(c->known, known_keep, c);
+
+	return r < 0 ? r : mw_pidmap_prune(c->statfds, statfd_keep, c);
+}
+
+/* Half the descriptor limit for kept stat files, the rest for everything else. */
+static size_t statfd_budget(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur < 256)
+		return 0;
+	return rl.rlim_cur == RLIM_INFINITY ? 65536
+	                                    : (rl.rlim_cur / 2 < 65536 ? rl.rlim_cur / 2 : 65536);
 }
 
 int mw_proc_collector_new(const char *root, struct mw_proc_collector **out)
@@ -115,6 +153,10 @@ int mw_proc_collector_new(const char *root, struct mw_proc_collector **out)
 	r = mw_pidmap_new(sizeof(struct known), &c->known);
 	if (r < 0)
 		goto fail;
+	r = mw_pidmap_new(sizeof(struct statfd), &c->statfds);
+	if (r < 0)
+		goto fail;
+	c->statfd_max = statfd_budget();
 	r = procps_pids_new(&c->info, proc_items, I_COUNT);
 	if (r < 0)
 		goto fail;
@@ -135,6 +177,11 @@ void mw_proc_collector_free(struct mw_proc_collector *c)
 		c->gen++;
 		known_prune(c);
 		mw_pidmap_free(c->known);
+	}
+	if (c->statfds) {
+		c->gen++;
+		mw_pidmap_prune(c->statfds, statfd_keep, c);
+		mw_pidmap_free(c->statfds);
 	}
 	if (c->procfd >= 0)
 		close(c->procfd);
@@ -510,6 +557,115 @@ static int read_cgroup(struct mw_proc_collector *c, struct mw_proc_sample *s, st
 }
 
 /*
+ * /proc/PID/stat into c->buf through a descriptor kept from the last sweep
+ * (a sweep only, keep). A kept descriptor follows its process, not the pid:
+ * once that process is reaped it reads ESRCH, and a process that has since
+ * taken the pid is opened anew.
+ */
+static int read_stat(struct mw_proc_collector *c, pid_t pid, bool keep)
+{
+	struct statfd *f = keep ? mw_pidmap_get(c->statfds, pid, 0) : NULL;
+	bool created = false;
+	size_t len = 0;
+	int r, fd;
+
+	if (f) {
+		f->gen = c->gen;
+		if (read_whole(c, f->fd, &len) == 0 && len > 0)
+			return 0;
+		close(f->fd);
+		mw_pidmap_del(c->statfds, pid, 0);
+	}
+	if (!keep || mw_pidmap_size(c->statfds) >= c->statfd_max)
+		return read_pid_file(c, pid, "stat");
+	fd = open_pid_file(c, pid, "stat");
+	if (fd < 0)
+		return fd;
+	r = read_whole(c, fd, &len);
+	if (r == 0 && len == 0)
+		r = -ESRCH;
+	f = r == 0 ? mw_pidmap_put(c->statfds, pid, 0, &created) : NULL;
+	if (!f) {
+		close(fd);
+		return r < 0 ? r : 0; /* no room to keep it: read all the same */
+	}
+	f->fd = fd;
+	f->gen = c->gen;
+	return 0;
+}
+
+/*
+ * A process whose stat text is byte for byte what it was has not run for a
+ * clock tick, faulted, changed its RSS, its size or its threads: its status,
+ * cmdline, oom scores and cgroup are taken from the last full read, which
+ * is repeated every MW_PROC_FULL_EVERY sweeps (staggered by pid) so that
+ * what others change (oom_score_adj, a cgroup move) is seen within that
+ * many ticks. The descriptor count is always read: it changes without CPU
+ * time worth a tick.
+ */
+static bool reuse_last(const struct mw_proc_collector *c, const struct known *k, pid_t pid,
+                       size_t stat_len)
+{
+	return k && k->stat_raw && k->stat_len == stat_len &&
+	       memcmp(k->stat_raw, c->buf, stat_len) == 0 &&
+	       (c->gen + (uint64_t)pid) % MW_PROC_FULL_EVERY != 0;
+}
+
+static int sample_from_last(struct known *k, struct mw_proc_sample *s)
+{
+	*s = k->last;
+	s->cmdline = strdup(k->last.cmdline ? k->last.cmdline : "");
+	s->cgroup = k->cg_fmt ? strdup(k->cg_fmt) : NULL;
+	if (!s->cmdline || (k->cg_fmt && !s->cgroup)) {
+		mw_proc_sample_release(s);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Keep s and its stat text (in stat, stat_len long) for the sweeps to come. */
+static int keep_last(struct known *k, const struct mw_proc_sample *s, const char *stat,
+                     size_t stat_len)
+{
+	char *raw = realloc(k->stat_raw, stat_len);
+	char *cmd = strdup(s->cmdline ? s->cmdline : "");
+
+	if (raw)
+		k->stat_raw = raw;
+	if (!raw || !cmd) {
+		free(cmd);
+		free(k->stat_raw);
+		k->stat_raw = NULL; /* no reuse without both */
+		return -ENOMEM;
+	}
+	memcpy(raw, stat, stat_len);
+	k->stat_len = stat_len;
+	mw_proc_sample_release(&k->last);
+	k->last = *s;
+	k->last.cmdline = cmd;
+	k->last.cgroup = NULL;
+	return 0;
+}
+
+/* Everything but stat: status, the descriptor count, cmdline, oom scores and (keep) cgroup. */
+static int read_rest(struct mw_proc_collector *c, struct mw_proc_sample *s, struct known *k)
+{
+	int r, n;
+
+	r = read_pid_file(c, s->pid, "status");
+	if (r < 0)
+		return r;
+	if (mw_proc_parse_status(c->buf, s) < 0)
+		return -ESRCH;
+	n = count_fds(c, s->pid);
+	s->m[MW_PM_fds] = n >= 0 ? n : MW_UNKNOWN;
+	r = read_text_fields(c, s);
+	if (r == 0 && k)
+		r = read_cgroup(c, s, k);
+	return r;
+}
+
+/*
  * One process into s. -ESRCH for a process that is gone, or a kernel
  * thread (PF_KTHREAD alone: "pid 2 and its children" only holds in the
  * initial pid namespace, and usermode helpers the kernel spawns under
@@ -519,33 +675,38 @@ static int read_cgroup(struct mw_proc_collector *c, struct mw_proc_sample *s, st
  */
 static int read_own(struct mw_proc_collector *c, pid_t pid, struct mw_proc_sample *s, bool keep)
 {
-	struct known *k;
+	struct known *k = NULL;
 	unsigned long flags = 0;
+	char *stat = NULL;
+	size_t stat_len;
 	int r, n;
 
 	memset(s, 0, sizeof(*s));
 	for (int i = 0; i < MW_PM_COUNT; i++)
 		s->m[i] = MW_UNKNOWN;
-	r = read_pid_file(c, pid, "stat");
+	r = read_stat(c, pid, keep);
 	if (r < 0)
 		return r;
+	stat_len = strlen(c->buf);
 	if (mw_proc_parse_stat(c->buf, s, &flags) < 0 || s->pid != pid)
 		return -ESRCH;
 	if (flags & PF_KTHREAD)
 		return -ESRCH;
-	r = read_pid_file(c, pid, "status");
-	if (r < 0)
-		return r;
-	if (mw_proc_parse_status(c->buf, s) < 0)
-		return -ESRCH;
-	n = count_fds(c, pid);
-	s->m[MW_PM_fds] = n >= 0 ? n : MW_UNKNOWN;
-	k = keep ? known_get(c, s->pid, s->start_ticks) : NULL;
-	if (keep && !k)
+	if (keep && !(k = known_get(c, s->pid, s->start_ticks)))
 		return -ENOMEM;
-	r = read_text_fields(c, s);
-	if (r == 0 && k)
-		r = read_cgroup(c, s, k);
+	if (reuse_last(c, k, pid, stat_len)) {
+		r = sample_from_last(k, s);
+		n = r == 0 ? count_fds(c, pid) : 0;
+		if (r == 0)
+			s->m[MW_PM_fds] = n >= 0 ? n : MW_UNKNOWN;
+		return r;
+	}
+	if (k && !(stat = strndup(c->buf, stat_len)))
+		return -ENOMEM;
+	r = read_rest(c, s, k);
+	if (r == 0 && k && keep_last(k, s, stat, stat_len) < 0)
+		r = -ENOMEM;
+	free(stat);
 	if (r < 0)
 		mw_proc_sample_release(s);
 	return r;
@@ -731,7 +892,7 @@ int mw_proc_collect_one(struct mw_proc_collector *c, pid_t pid, struct mw_proc_s
 
 int mw_proc_start_ticks(const char *root, pid_t pid, uint64_t *ticks)
 {
-	char rel[64], path[4200], buf[1024];
+	char rel[64], path[4200], buf[1024] = "";
 	struct mw_proc_sample s = {0};
 	unsigned long flags = 0;
 	int r;

@@ -53,6 +53,13 @@ struct mw_proc_sample {
 	int64_t m[MW_PM_COUNT];
 };
 
+/*
+ * A process whose /proc/PID/stat is unchanged since the last sweep keeps
+ * its status, cmdline, oom scores and cgroup from then, for at most this
+ * many sweeps (its descriptor count is read each time).
+ */
+#define MW_PROC_FULL_EVERY 8
+
 /* One sweep of /proc: every user-space process. */
 struct mw_proc_set {
 	struct mw_proc_sample *v;
