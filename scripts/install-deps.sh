@@ -19,9 +19,13 @@ TEST_PKGS=(
   libjemalloc2 libgoogle-perftools4  # it_callsite_names: cpp_leak under LD_PRELOADed jemalloc and tcmalloc
   golang-go  # it_callsite_go builds tests/workloads/goleak (Go call sites through the runtime)
 )
+# scripts/build-deb.sh and tests/package/deb.sh: build, check and install the .deb.
+PKG_PKGS=(debhelper dpkg-dev lintian
+  systemd  # Build-Depends: its systemd.pc names the unit directory (/lib/systemd/system)
+)
 
 missing=()
-for p in "${BUILD_PKGS[@]}" "${TEST_PKGS[@]}" ${MEMWATCH_EXTRA_PKGS:-}; do
+for p in "${BUILD_PKGS[@]}" "${TEST_PKGS[@]}" "${PKG_PKGS[@]}" ${MEMWATCH_EXTRA_PKGS:-}; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -eq 0 ]; then
