@@ -252,6 +252,9 @@ static const struct migration migrations[] = {
         MW_MIGRATION(7, schema_tick_indexes), MW_MIGRATION(8, schema_memcg),
         MW_MIGRATION(9, schema_limits),
 };
+/* Steps are numbered 1..N, and a database at N has had them all. */
+_Static_assert(MW_ARRAY_SIZE(migrations) == MW_STORE_SCHEMA_VERSION,
+               "MW_STORE_SCHEMA_VERSION is not the last migration");
 
 static int exec_sql(sqlite3 *db, const char *sql)
 {

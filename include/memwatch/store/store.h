@@ -21,7 +21,7 @@
 /* 'MWAT': tells our files from other SQLite databases. */
 #define MW_STORE_APPLICATION_ID 0x4d574154
 /* The last step of the migrations table in lib/store.c. */
-#define MW_STORE_SCHEMA_VERSION 8
+#define MW_STORE_SCHEMA_VERSION 9
 
 struct mw_store;
 
