@@ -37,7 +37,8 @@ void mw_proc_limits_parse(const char *text, struct mw_proc_limits *out)
 	memset(out, 0, sizeof(*out));
 	out->readable = true;
 	out->nofile_soft = out->nofile_hard = out->stack_soft = out->nproc_soft = MW_UNKNOWN;
-	for (const char *line = text; line && *line; line = strchr(line, '\n'), line += !!line) {
+	for (const char *line = text, *nl; line && *line; line = nl ? nl + 1 : NULL) {
+		nl = strchr(line, '\n');
 		for (size_t k = 0; k < MW_ARRAY_SIZE(keys); k++) {
 			size_t l = strlen(keys[k].name);
 			char soft[32] = "", hard[32] = "";
