@@ -485,8 +485,14 @@ static void consequences(struct mw_analysis *a, struct mw_hypothesis *lim)
 		struct mw_hypothesis *h = &a->hyp[i];
 		if (h == lim || !explains(h->rule, lim->rule))
 			continue;
-		h->tte_s = h->score > 0 ? lim->tte_s : NAN;
-		h->tte_basis = h->score > 0 ? lim->tte_basis : NULL;
+		/*
+		 * Where the limit's rule has no time (RSS shows no rise yet: a
+		 * slow stack, a short window), each keeps its own, at its own rate.
+		 */
+		if (isfinite(lim->tte_s)) {
+			h->tte_s = h->score > 0 ? lim->tte_s : NAN;
+			h->tte_basis = h->score > 0 ? lim->tte_basis : NULL;
+		}
 		if (h->score >= MW_HYP_THRESHOLD && (!cause || h->score > cause->score))
 			cause = h;
 	}

@@ -155,7 +155,10 @@ static void dump(const char *what, const struct mw_analysis *a)
 		        a->hyp[i].ev.slope_per_h, a->hyp[i].ev.floor_slope_per_h, a->hyp[i].note);
 }
 
-/* One limit, one time to exhaustion: every memory hypothesis gives the OOM rule's. */
+/*
+ * One limit, one time to exhaustion: every memory hypothesis gives the OOM
+ * rule's, when it has one (RSS rising); without, each keeps its own.
+ */
 static void check_one_exhaustion(const struct mw_analysis *a)
 {
 	const struct mw_hypothesis *oom = NULL;
@@ -166,7 +169,7 @@ static void check_one_exhaustion(const struct mw_analysis *a)
 	CHECK(oom != NULL);
 	for (size_t i = 0; oom && i < a->nhyp; i++) {
 		const struct mw_hypothesis *h = &a->hyp[i];
-		if (!h->rule->in_rss || !isfinite(h->tte_s))
+		if (!h->rule->in_rss || !isfinite(h->tte_s) || !isfinite(oom->tte_s))
 			continue;
 		CHECK_NEAR(h->tte_s, oom->tte_s, 0);
 		CHECK_EQ_STR(h->tte_basis, oom->tte_basis);
