@@ -13,8 +13,13 @@
 # 124 when the guest ran out of time, 77 when QEMU cannot run here (the
 # reason on stderr: a skip, not a failure).
 #
-# Environment: MW_KCACHE (/var/cache/memwatch-kernels), MW_KMEM (2G),
+# Environment: MW_KCACHE (/var/cache/memwatch-kernels), MW_KMEM (4G),
 # MW_KCPUS (2), MW_KTIMEOUT (seconds, 1800).
+#
+# 4G, not 2G: the guest's writes live in RAM (tmpfs overlay), and the
+# hypotheses test grows ~11 MB/s for up to two minutes; at 2G a slow host
+# pushed a 6.1 guest into reclaim thrash over 9p that never ended (CI,
+# 2026-12-03). TCG allocates guest memory lazily, so 4G costs what is used.
 #
 # KVM cannot be used on this project's machines (/dev/kvm is a PVM device
 # that aborts or hangs ordinary guests), so this is TCG: ~30 s to a shell.
@@ -102,6 +107,9 @@ if [ -s $r/mwk/workdir ]; then
     mount -t overlay -o lowerdir=/work9p,upperdir=/upper/wu,workdir=/upper/ww work $r$wd
 fi
 ip link set lo up 2>/dev/null; hostname memwatch-guest
+# A heartbeat on the console: when the guest runs out of time, the host prints
+# its tail, and memory left says whether it was thrashing.
+(while sleep 30; do echo "mwk: up $(cut -d' ' -f1 /proc/uptime) s, $(grep MemAvailable /proc/meminfo | tr -s ' ')" >/dev/console; done) &
 cut -d' ' -f1 /proc/uptime > $r/mwk/ready
 HOME=/root TERM=xterm chroot $r /bin/sh /mwk/cmd > $r/mwk/out 2>&1
 echo $? > $r/mwk/rc
@@ -125,7 +133,7 @@ case $PWD/ in
 esac
 echo 124 >"$w/rc"
 start=$(date +%s)
-qemu-system-x86_64 -accel tcg -cpu max -smp "${MW_KCPUS:-2}" -m "${MW_KMEM:-2G}" \
+qemu-system-x86_64 -accel tcg -cpu max -smp "${MW_KCPUS:-2}" -m "${MW_KMEM:-4G}" \
   -nodefaults -no-user-config -display none -no-reboot -serial "file:$w/console" \
   -kernel "$kdir/boot/vmlinuz-$kver" -initrd "$initrd" \
   -append "console=ttyS0 panic=-1 loglevel=4 rdinit=/init random.trust_cpu=on" \
@@ -140,7 +148,8 @@ deadline=$((start + ${MW_KTIMEOUT:-1800}))
 while kill -0 "$qpid" 2>/dev/null; do
   if [ "$(date +%s)" -ge "$deadline" ]; then
     kill "$qpid" 2>/dev/null || true
-    echo "boot.sh: $kver: no end after ${MW_KTIMEOUT:-1800} s" >&2
+    echo "boot.sh: $kver: no end after ${MW_KTIMEOUT:-1800} s; the console's tail:" >&2
+    tail -40 "$w/console" >&2 2>/dev/null || true
     break
   fi
   sleep 1

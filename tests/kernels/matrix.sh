@@ -22,7 +22,7 @@ host=$(tests/kernels/guest.sh "$build" --probe-only | tail -1)
 rows+=("${host/kernel /host }")
 for k in "${kernels[@]}"; do
   out=$(mktemp)
-  MW_KTIMEOUT=${MW_KTIMEOUT:-1500} tests/kernels/boot.sh "$k" \
+  MW_KTIMEOUT=${MW_KTIMEOUT:-1200} tests/kernels/boot.sh "$k" \
     "tests/kernels/guest.sh $(printf %q "$build") ${tests[*]}" 2>&1 | tee "$out"
   r=${PIPESTATUS[0]}
   line=$(grep -E '^kernel .*: programs' "$out" | tail -1)
