@@ -18,6 +18,7 @@ TEST_PKGS=(
   python3-prometheus-client  # its strict OpenMetrics parser checks /metrics in that format
   libjemalloc2 libgoogle-perftools4  # it_callsite_names: cpp_leak under LD_PRELOADed jemalloc and tcmalloc
   golang-go  # it_callsite_go builds tests/workloads/goleak (Go call sites through the runtime)
+  postgresql  # it_postgres_shm: a throwaway PostgreSQL 15 cluster warming shared_buffers (shm_anon)
 )
 # scripts/build-deb.sh and tests/package/deb.sh: build, check and install the .deb.
 PKG_PKGS=(debhelper dpkg-dev lintian

@@ -51,42 +51,95 @@ static int proc_column(int m)
 	}
 }
 
-static int64_t sum_known(int64_t a, int64_t b)
+#define REG_BIT(k) (1u << MW_REG_##k)
+
+/* The regions a byte or mapping-count metric adds up; 0 for the others. */
+static unsigned region_mask(int m)
 {
-	return a == MW_UNKNOWN || b == MW_UNKNOWN ? MW_UNKNOWN : a + b;
+	switch (m) {
+	case MW_AM_heap:
+		return REG_BIT(heap);
+	case MW_AM_anon:
+	case MW_AM_anon_maps:
+		return REG_BIT(anon) | REG_BIT(arena);
+	case MW_AM_main_stack:
+		return REG_BIT(stack);
+	case MW_AM_file:
+	case MW_AM_file_maps:
+		return REG_BIT(file_exec) | REG_BIT(file_data);
+	case MW_AM_shm:
+		return REG_BIT(shm_sysv) | REG_BIT(shm_posix) | REG_BIT(shm_anon) | REG_BIT(memfd);
+	default:
+		return 0;
+	}
+}
+
+/* The summed size, rss and count of the masked regions of one point. */
+static struct mw_region_stat region_sum(unsigned mask, const struct mw_region_point *p)
+{
+	struct mw_region_stat s = {0};
+
+	for (int k = 0; k < MW_REG_COUNT; k++) {
+		if (!(mask & (1u << k)))
+			continue;
+		s.size = mw_add_sat(s.size, p->reg.r[k].size);
+		s.rss = mw_add_sat(s.rss, p->reg.r[k].rss);
+		s.count = mw_add_sat(s.count, p->reg.r[k].count);
+	}
+	return s;
 }
 
 static int64_t region_value(int m, const struct mw_region_point *p)
 {
 	const struct mw_region_stat *r = p->reg.r;
+	unsigned mask = region_mask(m);
 
 	if (!p->reg.readable)
 		return MW_UNKNOWN;
 	switch (m) {
-	case MW_AM_heap:
-		return r[MW_REG_heap].rss;
-	case MW_AM_anon:
-		return sum_known(r[MW_REG_anon].rss, r[MW_REG_arena].rss);
 	case MW_AM_anon_maps:
-		return sum_known(r[MW_REG_anon].count, r[MW_REG_arena].count);
+	case MW_AM_file_maps:
+		return region_sum(mask, p).count;
 	case MW_AM_thread_stacks:
 		return r[MW_REG_thread_stacks].size;
 	case MW_AM_thread_stack_maps:
 		return r[MW_REG_thread_stacks].count;
-	case MW_AM_main_stack:
-		return r[MW_REG_stack].rss;
-	case MW_AM_file:
-		return sum_known(r[MW_REG_file_exec].rss, r[MW_REG_file_data].rss);
-	case MW_AM_file_maps:
-		return sum_known(r[MW_REG_file_exec].count, r[MW_REG_file_data].count);
 	case MW_AM_so_files:
 		return p->reg.so_files;
-	case MW_AM_shm:
-		return sum_known(sum_known(r[MW_REG_shm_sysv].rss, r[MW_REG_shm_posix].rss),
-		                 r[MW_REG_memfd].rss);
 	default:
-		return MW_UNKNOWN;
+		return mask ? region_sum(mask, p).rss : MW_UNKNOWN;
 	}
+}
+
+/*
+ * Growth bounded by a mapping (docs/analysis.md): over [lo, hi] the
+ * regions of m kept one size and one mapping count while their RSS rose,
+ * so they fill address space that was there all along (a cache or a
+ * buffer pool warming up) and can grow no further than that size. The
+ * size, or NAN when m is not such a metric or anything was mapped or
+ * unmapped.
+ */
+static double bound_of(const struct mw_analysis *a, int m, int64_t lo, int64_t hi)
+{
+	unsigned mask = ametric_src[m] == 'R' && mw_ametric_kinds[m] == 'b' ? region_mask(m) : 0;
+	struct mw_region_stat first = {0}, last = {0};
+	size_t n = 0;
+
+	for (size_t i = 0; mask && i < a->reg.n; i++) {
+		const struct mw_region_point *p = &a->reg.v[i];
+		bool next_in = i + 1 < a->reg.n && a->reg.v[i + 1].t_ms <= lo;
+		if (p->t_ms > hi || next_in || !p->reg.readable)
+			continue; /* outside, or not the point that stands for lo */
+		last = region_sum(mask, p);
+		if (n++ == 0)
+			first = last;
+		if (last.size != first.size || last.count != first.count)
+			return NAN;
+	}
+	/* Resident beyond the size: not these mappings filling (a test's or a kernel's oddity). */
+	if (n < 2 || first.count == 0 || !(last.rss > first.rss) || last.rss > last.size)
+		return NAN;
+	return (double)first.size;
 }
 
 static int64_t fd_value(int m, const struct mw_region_point *p)
@@ -221,6 +274,7 @@ static int window_stats(struct mw_analysis *a, int m, const struct raw *r, int w
 	if (lo < a->since_ms)
 		lo = a->since_ms;
 	memset(w, 0, sizeof(*w));
+	w->bound = NAN;
 	w->window_s = mw_analysis_windows_s[wi];
 	if (hi <= lo)
 		return 0;
@@ -250,6 +304,7 @@ static int window_stats(struct mw_analysis *a, int m, const struct raw *r, int w
 			w->fall += gy[i - 1] - gy[i];
 	}
 	w->plateau_s = plateau_of(m, gt, gy, n);
+	w->bound = bound_of(a, m, lo, hi);
 	return 0;
 }
 

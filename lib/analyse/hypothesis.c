@@ -57,7 +57,9 @@ const struct mw_rule mw_rules[] = {
         {"shm-leak", "SHM", "shm",
          "shared memory leak: segments attached and never detached or removed", MW_RULE_GROWTH,
          MW_AM_shm, MW_AM_rss_shmem, MW_AM_NONE, false, BYTES_RATES, 1.0,
-         "ipcs -m -p; ls -l /dev/shm; pmap -X {pid} | grep -e SYSV -e /dev/shm -e memfd", true},
+         "ipcs -m -p; ls -l /dev/shm; pmap -X {pid} | grep -e SYSV -e /dev/shm -e memfd -e "
+         "/dev/zero",
+         true},
         /* Outside the process's RSS: segments it created and left unattached outlive it. */
         {"shm-orphaned", "SHM", "shm",
          "shared memory left behind: segments it created that nobody attaches (they outlive it)",
@@ -153,30 +155,6 @@ static double stabilised(const struct mw_metric_analysis *ma, int nwin)
 	return flat ? wide->plateau_s : 0;
 }
 
-static double window_score(const struct mw_rule *r, const struct mw_metric_window *w)
-{
-	double span_h = (double)(w->to_ms - w->from_ms) / 3.6e6;
-	double rate, need;
-
-	if (!w->valid || span_h <= 0)
-		return 0;
-	if (r->kind == MW_RULE_SAWTOOTH) {
-		/* Fragmentation: real drops, yet the floor still climbs. */
-		if (w->tr.floor_n < 4 || !isfinite(w->floor_slope_per_h))
-			return 0;
-		rate = w->floor_slope_per_h;
-	} else {
-		rate = effective_rate(w);
-	}
-	need = fmax(r->min_abs, 0.005 * fabs(w->tr.first));
-	if (!(rate >= r->min_rate_h) || rate * span_h < need)
-		return 0;
-	double s = significance(w->tr.mk_p) * (0.6 + 0.4 * magnitude(r, rate));
-	double saw = sawtoothness(w);
-	/* A ramp is growth; a sawtooth with a rising floor is more likely fragmentation. */
-	return r->kind == MW_RULE_SAWTOOTH ? s * saw : s * (1.0 - 0.5 * saw);
-}
-
 /* Bytes the process can still take before the tighter of MemAvailable and its cgroup limit. */
 static double headroom(const struct mw_analysis *a, const char **basis)
 {
@@ -190,6 +168,65 @@ static double headroom(const struct mw_analysis *a, const char **basis)
 		}
 	}
 	return room;
+}
+
+/*
+ * Warming up, not leaking: the metric's mappings kept their size and
+ * count while RSS rose toward that size (analysis.c, bound_of). Only while
+ * what is left of them fits in the headroom: a huge reservation filling up
+ * can still exhaust memory.
+ */
+static bool warming(const struct mw_analysis *a, const struct mw_metric_window *w)
+{
+	const char *basis;
+	double room = headroom(a, &basis);
+
+	return w->valid && isfinite(w->bound) && !(w->bound - w->tr.last > room);
+}
+
+/* The share of the RSS rise in window wi that bounded regions explain, 0..1. */
+static double warming_share(const struct mw_analysis *a, int wi)
+{
+	const struct mw_metric_window *rss = &a->m[MW_AM_rss].w[wi];
+	double rise = rss->tr.last - rss->tr.first, warm = 0;
+
+	if (!rss->valid || !(rise > 0))
+		return 0;
+	for (int m = 0; m < MW_AM_COUNT; m++) {
+		const struct mw_metric_window *w = &a->m[m].w[wi];
+		if (a->m[m].available && warming(a, w))
+			warm += w->tr.last - w->tr.first;
+	}
+	/* Most of it: the rest is what touching the pool costs besides (page tables, locals). */
+	return warm >= 0.8 * rise ? 1 : clamp01(warm / rise);
+}
+
+static double window_score(const struct mw_analysis *a, const struct mw_rule *r, int m, int wi)
+{
+	const struct mw_metric_window *w = &a->m[m].w[wi];
+	double span_h = (double)(w->to_ms - w->from_ms) / 3.6e6;
+	double rate, need;
+
+	if (!w->valid || span_h <= 0 || warming(a, w))
+		return 0;
+	if (r->kind == MW_RULE_SAWTOOTH) {
+		/* Fragmentation: real drops, yet the floor still climbs. */
+		if (w->tr.floor_n < 4 || !isfinite(w->floor_slope_per_h))
+			return 0;
+		rate = w->floor_slope_per_h;
+	} else {
+		rate = effective_rate(w);
+	}
+	/* The process's growth less the mappings filling up: they stop at their size. */
+	if (r->kind == MW_RULE_OOM)
+		rate *= 1.0 - warming_share(a, wi);
+	need = fmax(r->min_abs, 0.005 * fabs(w->tr.first));
+	if (!(rate >= r->min_rate_h) || rate * span_h < need)
+		return 0;
+	double s = significance(w->tr.mk_p) * (0.6 + 0.4 * magnitude(r, rate));
+	double saw = sawtoothness(w);
+	/* A ramp is growth; a sawtooth with a rising floor is more likely fragmentation. */
+	return r->kind == MW_RULE_SAWTOOTH ? s * saw : s * (1.0 - 0.5 * saw);
 }
 
 static int metric_for(const struct mw_analysis *a, const struct mw_rule *r, bool *fallback)
@@ -287,6 +324,8 @@ static void exhaustion(const struct mw_analysis *a, struct mw_hypothesis *h, int
 	} else if (h->ev.floor_n >= 3 && isfinite(h->ev.floor_slope_per_h)) {
 		rate_h = fmin(rate_h, h->ev.floor_slope_per_h);
 	}
+	if (h->ev.metric == MW_AM_rss)
+		rate_h *= 1.0 - warming_share(a, wi);
 	if (!isfinite(room) || !(rate_h > 0))
 		return;
 	h->tte_s = room / (rate_h / 3600.0);
@@ -332,7 +371,7 @@ static int best_window(const struct mw_analysis *a, const struct mw_rule *r, int
 	for (int wi = 0; wi < a->nwindows; wi++) {
 		if (!a->m[m].w[wi].valid)
 			continue;
-		double s = window_score(r, &a->m[m].w[wi]);
+		double s = window_score(a, r, m, wi);
 		if (best < 0 || s > *score) {
 			*score = s;
 			best = wi;
@@ -425,6 +464,31 @@ static void eval_limit(struct mw_analysis *a, const struct mw_rule *r, struct mw
 	                 : "");
 }
 
+/* Why a rising metric is no hypothesis (or, for OOM risk, what its rate leaves out). */
+static void warm_note(const struct mw_analysis *a, int m, int wi, struct mw_hypothesis *h)
+{
+	size_t l = strlen(h->note);
+	char buf[128];
+	double share;
+
+	if (h->rule->kind == MW_RULE_OOM) {
+		share = warming_share(a, wi);
+		if (share > 0)
+			snprintf(h->note + l, sizeof(h->note) - l,
+			         "%s%.0f %% of the RSS rise is mappings of a fixed size warming up:"
+			         " not counted",
+			         l ? "; " : "", 100.0 * share);
+		return;
+	}
+	for (int k = a->nwindows - 1; k >= 0; k--) {
+		if (h->score > 0 || !warming(a, &a->m[m].w[k]))
+			continue;
+		mw_warming_text(&a->m[m].w[k], buf, sizeof(buf));
+		snprintf(h->note + l, sizeof(h->note) - l, "%s%s", l ? "; " : "", buf);
+		return;
+	}
+}
+
 static void eval_rule(struct mw_analysis *a, const struct mw_rule *r, struct mw_hypothesis *h)
 {
 	bool fb;
@@ -454,6 +518,7 @@ static void eval_rule(struct mw_analysis *a, const struct mw_rule *r, struct mw_
 	fill_evidence(a, r, m, fb, best, &h->ev);
 	exhaustion(a, h, best);
 	h->score = adjust(a, r, m, fb, h, s);
+	warm_note(a, m, best, h);
 	/* Heap too: malloc's large blocks are mmaps, and without region data anon growth is guessed
 	 * heap. */
 	if (r->kind == MW_RULE_GROWTH && (r->metric == MW_AM_anon || r->metric == MW_AM_heap) &&
@@ -523,6 +588,21 @@ int mw_hypotheses_eval(struct mw_analysis *a)
 			consequences(a, &a->hyp[i]);
 	mw_qsort(a->hyp, a->nhyp, sizeof(a->hyp[0]), cmp_hyp);
 	return 0;
+}
+
+void mw_warming_text(const struct mw_metric_window *w, char *buf, size_t cap)
+{
+	double pct = w->bound > 0 ? 100.0 * w->tr.last / w->bound : 0;
+
+	snprintf(buf, cap,
+	         "warming up: %.0f %% of a fixed %.0f MiB mapping resident (no new mappings):"
+	         " bounded, not a leak",
+	         pct, w->bound / MiB);
+}
+
+bool mw_region_warming(const struct mw_analysis *a, const struct mw_metric_window *w)
+{
+	return warming(a, w);
 }
 
 size_t mw_hypotheses_reported(const struct mw_analysis *a)

@@ -6,6 +6,11 @@
  * - named pseudo-paths: [heap], [stack], other [..] are special, except
  *   [anon:NAME] (prctl-named anon memory) which is anon;
  * - /SYSV........ is SysV shm, /dev/shm/... POSIX shm, /memfd:... memfd;
+ * - shared anonymous memory (mmap MAP_SHARED|MAP_ANONYMOUS, or of /dev/zero)
+ *   is shm_anon: the kernel backs it with a deleted shmem file it names
+ *   "/dev/zero (deleted)" ("/anon_hugepage (deleted)" with MAP_HUGETLB),
+ *   or [anon_shmem:NAME] once named with prctl. The same names on a
+ *   private (p) mapping are plain anon: private /dev/zero is anon memory;
  * - any other path is a file mapping, file_exec when executable;
  * - unnamed memory is anon, except
  *   . thread stacks: a ---p guard (at most 1 MiB) directly followed by
@@ -44,7 +49,7 @@ const char *const mw_fd_kind_names[MW_FD_COUNT] = {MW_FD_KINDS(X_NAME)};
 /* A guard larger than this is not a pthread guard (glibc default is one page). */
 #define GUARD_MAX (1ull << 20)
 
-enum pathkind { P_ANON, P_HEAP, P_STACK, P_SPECIAL, P_SYSV, P_POSIX, P_MEMFD, P_FILE };
+enum pathkind { P_ANON, P_HEAP, P_STACK, P_SPECIAL, P_SYSV, P_POSIX, P_MEMFD, P_SHM_ANON, P_FILE };
 
 enum { PERM_R = 1, PERM_W = 2, PERM_X = 4, PERM_S = 8 };
 
@@ -109,8 +114,22 @@ static bool is_shared_object(const char *path, size_t n)
 	return false;
 }
 
-static enum pathkind path_kind(const char *p, size_t n)
+static bool is_path(const char *s, size_t n, const char *path)
 {
+	return n == strlen(path) && memcmp(s, path, n) == 0;
+}
+
+/* The names the kernel gives anonymous memory that has a shmem file behind it, or a device's. */
+static bool anon_backing(const char *p, size_t n)
+{
+	return is_path(p, n, "/dev/zero (deleted)") || is_path(p, n, "/dev/zero") ||
+	       is_path(p, n, "/anon_hugepage (deleted)");
+}
+
+static enum pathkind path_kind(const char *p, size_t n, uint8_t perms)
+{
+	bool shared = perms & PERM_S;
+
 	if (n == 0)
 		return P_ANON;
 	if (p[0] == '[') {
@@ -118,7 +137,9 @@ static enum pathkind path_kind(const char *p, size_t n)
 			return P_HEAP;
 		if (n == 7 && memcmp(p, "[stack]", 7) == 0)
 			return P_STACK;
-		if (starts(p, n, "[anon:") || starts(p, n, "[anon_shmem:"))
+		if (starts(p, n, "[anon_shmem:"))
+			return P_SHM_ANON;
+		if (starts(p, n, "[anon:"))
 			return P_ANON;
 		return P_SPECIAL;
 	}
@@ -128,6 +149,8 @@ static enum pathkind path_kind(const char *p, size_t n)
 		return P_POSIX;
 	if (starts(p, n, "/memfd:"))
 		return P_MEMFD;
+	if (anon_backing(p, n))
+		return shared ? P_SHM_ANON : P_ANON;
 	return P_FILE;
 }
 
@@ -193,7 +216,7 @@ static bool parse_header(const char *p, const char *end, struct vma *v)
 	pend = end;
 	while (pend > path && (pend[-1] == ' ' || pend[-1] == '\t' || pend[-1] == '\r'))
 		pend--;
-	v->pathkind = (uint8_t)path_kind(path, (size_t)(pend - path));
+	v->pathkind = (uint8_t)path_kind(path, (size_t)(pend - path), v->perms);
 	if (v->pathkind == P_FILE) {
 		v->path_hash = fnv1a(path, (size_t)(pend - path));
 		v->so = is_shared_object(path, (size_t)(pend - path));
@@ -348,9 +371,10 @@ static void classify(const struct vma_list *l, uint64_t stack_size, struct mw_re
 {
 	const struct vma *v = l->v;
 	static const enum mw_region_kind by_path[] = {
-	        [P_HEAP] = MW_REG_heap,       [P_STACK] = MW_REG_stack,
-	        [P_SPECIAL] = MW_REG_special, [P_SYSV] = MW_REG_shm_sysv,
-	        [P_POSIX] = MW_REG_shm_posix, [P_MEMFD] = MW_REG_memfd,
+	        [P_HEAP] = MW_REG_heap,         [P_STACK] = MW_REG_stack,
+	        [P_SPECIAL] = MW_REG_special,   [P_SYSV] = MW_REG_shm_sysv,
+	        [P_POSIX] = MW_REG_shm_posix,   [P_MEMFD] = MW_REG_memfd,
+	        [P_SHM_ANON] = MW_REG_shm_anon,
 	};
 
 	for (size_t i = 0; i < l->n; i++) {

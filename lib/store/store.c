@@ -110,6 +110,9 @@ static const char *const schema_v1[] = {
 #define MW_REG_COLS(name, str)                                                                     \
 	", " str "_size INTEGER, " str "_rss INTEGER, " str "_swap INTEGER, " str "_count INTEGER"
 #define MW_FD_COLS(name) ", " #name " INTEGER"
+/* The same columns by name: a kind added to MW_REGION_KINDS reaches older databases too. */
+#define MW_REG_COLNAMES(name, str) str "_size", str "_rss", str "_swap", str "_count",
+static const char *const region_columns[] = {MW_REGION_KINDS(MW_REG_COLNAMES)};
 static const char *const schema_v2[] = {
         "CREATE TABLE IF NOT EXISTS region_samples(proc INTEGER NOT NULL, tick INTEGER NOT NULL,"
         " t_ms INTEGER NOT NULL, full INTEGER NOT NULL, err INTEGER, files INTEGER,"
@@ -340,6 +343,9 @@ static int migrate(sqlite3 *db)
 	}
 	if (r == 0)
 		r = add_columns(db, "proc_samples", mw_proc_metric_names, MW_PM_COUNT);
+	if (r == 0)
+		r = add_columns(db, "region_samples", region_columns,
+		                MW_ARRAY_SIZE(region_columns));
 	if (r == 0)
 		r = add_columns(db, "sys_samples", mw_meminfo_columns, MW_MI_COUNT);
 	if (r == 0)

@@ -360,6 +360,11 @@ static void print_regions(FILE *f, const struct mw_analysis *a, bool utf8)
 			sparkline(spark, sizeof(spark), ma->grid_y, ma->grid_n, 24, utf8);
 		fprintf(f, "  %-14s %-22.22s %12s %12s %14s  %s\n", rows[i].region, rows[i].label,
 		        now, ch, rate, spark);
+		if (w && mw_region_warming(a, w)) {
+			char warm[128];
+			mw_warming_text(w, warm, sizeof(warm));
+			fprintf(f, "  %-14s %s\n", "", warm);
+		}
 	}
 }
 
@@ -444,6 +449,25 @@ static void json_window(struct mw_json *j, const struct mw_metric_window *w)
 	mw_json_num(j, "floor_slope_per_h", w->floor_slope_per_h);
 }
 
+/* Growth that fills mappings of a fixed size (a pool warming up), or null. */
+static void json_warming(struct mw_json *j, const struct mw_analysis *a,
+                         const struct mw_metric_window *w)
+{
+	char text[128];
+
+	if (!w || !mw_region_warming(a, w)) {
+		mw_json_null(j, "warming");
+		return;
+	}
+	mw_warming_text(w, text, sizeof(text));
+	mw_json_obj_open(j, "warming");
+	json_value(j, "mapping_bytes", w->bound);
+	json_value(j, "resident_bytes", w->tr.last);
+	mw_json_num(j, "resident_pct", 100.0 * w->tr.last / w->bound);
+	mw_json_str(j, "text", text);
+	mw_json_obj_close(j);
+}
+
 static void json_regions(struct mw_json *j, const struct mw_analysis *a)
 {
 	struct mw_report_region rows[16];
@@ -458,6 +482,7 @@ static void json_regions(struct mw_json *j, const struct mw_analysis *a)
 		mw_json_str(j, "label", rows[i].label);
 		mw_json_str(j, "unit", mw_ametric_kinds[rows[i].metric] == 'b' ? "bytes" : "count");
 		mw_json_bool(j, "growing", rows[i].growing);
+		json_warming(j, a, rows[i].w);
 		mw_json_obj_open(j, "trend");
 		if (rows[i].w)
 			json_window(j, rows[i].w);

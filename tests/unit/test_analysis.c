@@ -284,8 +284,24 @@ enum rshape {
 	R_ORPHAN,
 	R_SLOWHEAP,
 	R_FDLIMIT,
+	R_WARM,     /* a fixed 128 MiB shared mapping filling up: a buffer pool warming */
+	R_SHMGROW,  /* the same growth in ever new mappings: a shm leak */
+	R_WARMHUGE, /* a fixed 64 GiB mapping filling up: bounded, but beyond MemAvailable */
 	NRSHAPES
 };
+
+/* The shared memory the warm-up shapes have resident at tick k, and their mapping size. */
+static int64_t warm_rss(int k)
+{
+	return 8 * (int64_t)MiB + (int64_t)k * 512 * 1024;
+}
+
+static int64_t warm_size(enum rshape sh, int k)
+{
+	if (sh == R_WARMHUGE)
+		return 64 * 1024 * (int64_t)MiB;
+	return sh == R_WARM ? 128 * (int64_t)MiB : warm_rss(k);
+}
 
 static void region_values(enum rshape sh, int k, struct mw_regions *reg, struct mw_fd_kinds *fds)
 {
@@ -317,6 +333,11 @@ static void region_values(enum rshape sh, int k, struct mw_regions *reg, struct 
 	if (sh == R_SLOWHEAP)
 		reg->r[MW_REG_heap].rss = reg->r[MW_REG_heap].size =
 		        k < 228 ? 128 * 1024 : 19 * MiB;
+	if (sh == R_WARM || sh == R_SHMGROW || sh == R_WARMHUGE) {
+		reg->r[MW_REG_shm_anon].rss = warm_rss(k);
+		reg->r[MW_REG_shm_anon].size = warm_size(sh, k);
+		reg->r[MW_REG_shm_anon].count = sh == R_SHMGROW ? 1 + k / 12 : 1;
+	}
 	if (sh == R_LIBS) {
 		reg->so_files += k / 4;
 		reg->r[MW_REG_file_exec].count += k / 4 * 4;
@@ -353,10 +374,17 @@ static void write_region_store(const char *p)
 		for (int i = 0; i < NRSHAPES; i++) {
 			shape_values(FLAT, 0, v[i].m);
 			/* The same process-wide growth for the growing shapes: no hint there. */
-			if (i != R_FLAT && i != R_SOCKETS && i != R_LIBS)
+			if (i != R_FLAT && i != R_SOCKETS && i != R_LIBS && i != R_WARM &&
+			    i != R_SHMGROW && i != R_WARMHUGE)
 				v[i].m[MW_PM_rss_anon] += (int64_t)k * 256 * 1024;
 			if (i == R_SOCKETS)
 				v[i].m[MW_PM_fds] += k;
+			/* Shared memory: the process's RSS rises with it, as RssShmem. */
+			if (i == R_WARM || i == R_SHMGROW || i == R_WARMHUGE) {
+				v[i].m[MW_PM_rss_shmem] = warm_rss(k);
+				v[i].m[MW_PM_rss] = v[i].m[MW_PM_rss_anon] +
+				                    v[i].m[MW_PM_rss_file] + warm_rss(k);
+			}
 			/* Flat, at 1000 of its 1024 descriptors. */
 			if (i == R_FDLIMIT)
 				v[i].m[MW_PM_fds] = 1000;
@@ -501,6 +529,53 @@ static void add_queue(const char *p)
 	        0);
 }
 
+static const struct mw_hypothesis *hyp_by_id(const struct mw_analysis *a, const char *id)
+{
+	for (size_t i = 0; i < a->nhyp; i++)
+		if (strcmp(a->hyp[i].rule->id, id) == 0)
+			return &a->hyp[i];
+	return NULL;
+}
+
+/*
+ * Issue 15 (PostgreSQL warming shared_buffers): RSS rising toward the
+ * size of a mapping that neither grows nor multiplies is bounded, so
+ * neither a shm leak nor OOM risk; the same rise in new mappings is a
+ * leak, and a fixed mapping larger than what is available still counts.
+ */
+static void test_warming(struct mw_store *st)
+{
+	struct mw_analysis *a = calloc(1, sizeof(*a));
+	const struct mw_hypothesis *shm, *oom;
+
+	if (a && mw_analyze_process(st, R_WARM + 1, since_ms, until_ms, a) == 0) {
+		const struct mw_metric_window *w = &a->m[MW_AM_shm].w[1];
+		dump("warming", a);
+		CHECK_EQ_I64(mw_hypotheses_reported(a), 0);
+		shm = hyp_by_id(a, "shm-leak");
+		oom = hyp_by_id(a, "oom-risk");
+		CHECK(shm && shm->score == 0 &&
+		      strstr(shm->note, "warming up: 100 % of a fixed 128 MiB"));
+		CHECK(oom && oom->score == 0 && !isfinite(oom->tte_s) &&
+		      strstr(oom->note, "100 % of the RSS rise is mappings of a fixed size"));
+		CHECK(w->valid && mw_region_warming(a, w));
+		CHECK_NEAR(w->bound, 128.0 * MiB, 0.5);
+	}
+	if (a)
+		mw_analysis_release(a);
+	expect_region_top(st, R_SHMGROW, "shm-leak", "shm", MW_AM_shm);
+	if (a && mw_analyze_process(st, R_SHMGROW + 1, since_ms, until_ms, a) == 0) {
+		CHECK(!mw_region_warming(a, &a->m[MW_AM_shm].w[1]));
+		oom = hyp_by_id(a, "oom-risk");
+		CHECK(oom && strstr(oom->note, "a consequence of shm-leak"));
+		CHECK(isfinite(a->hyp[0].tte_s));
+	}
+	if (a)
+		mw_analysis_release(a);
+	expect_region_top(st, R_WARMHUGE, "shm-leak", "shm", MW_AM_shm);
+	free(a);
+}
+
 static void test_regions(void)
 {
 	char p[300];
@@ -610,6 +685,7 @@ static void test_regions(void)
 	if (a)
 		mw_analysis_release(a);
 	free(a);
+	test_warming(st);
 	a = calloc(1, sizeof(*a));
 	if (a && mw_analyze_process(st, R_FLAT + 1, since_ms, until_ms, a) == 0) {
 		CHECK_EQ_I64(mw_hypotheses_reported(a), 0);

@@ -18,6 +18,8 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -368,6 +370,95 @@ static void test_live_self(void)
 	CHECK_EQ_I64(mw_region_stack_limit("", getpid()) % 4096, 0);
 }
 
+/*
+ * Shared anonymous memory, as PostgreSQL 15 maps its shared_buffers
+ * (lines recorded from a postmaster here): MAP_SHARED|MAP_ANONYMOUS is
+ * "/dev/zero (deleted)" with the s flag, a MAP_HUGETLB one is
+ * "/anon_hugepage (deleted)", a prctl-named one [anon_shmem:NAME]; the
+ * same names on private mappings are plain anon memory, and none of them
+ * is a file.
+ */
+static const char shared_anon_text[] =
+        "7f3ab990f000-7f3ac27a7000 rw-s 00000000 00:01 37323"
+        "                      /dev/zero (deleted)\n"
+        "Size:             146016 kB\n"
+        "Rss:               10796 kB\n"
+        "Swap:                  8 kB\n"
+        "7f3ac4c20000-7f3ac4c27000 rw-s 00000000 00:1b 5540 /dev/shm/PostgreSQL.2890236654\n"
+        "Rss:                  28 kB\n"
+        "7f3ac5e88000-7f3ac5e89000 rw-s 00000000 00:01 2064388 /SYSV00a8a296 (deleted)\n"
+        "Rss:                   4 kB\n"
+        "7f3ac6000000-7f3ac6400000 rw-s 00000000 00:0f 1001 /anon_hugepage (deleted)\n"
+        "Rss:                2048 kB\n"
+        "7f3ac7000000-7f3ac7100000 rw-s 00000000 00:01 1002 [anon_shmem:pool]\n"
+        "Rss:                 256 kB\n"
+        /* private: anon memory, whatever the name */
+        "7f3ac8000000-7f3ac8200000 rw-p 00000000 00:05 4 /dev/zero\n"
+        "Rss:                 512 kB\n"
+        "7f3ac9000000-7f3ac9400000 rw-p 00000000 00:0f 1003 /anon_hugepage (deleted)\n"
+        "Rss:                   0 kB\n"
+        /* a shared mapping of a real file stays a file, as does a look-alike name */
+        "7f3aca000000-7f3aca001000 rw-s 00000000 08:01 77 /var/lib/db/dev/zero (deleted)\n"
+        "Rss:                   4 kB\n"
+        "7f3acb000000-7f3acb001000 rw-s 00000000 08:01 78 /dev/zero2\n";
+
+static void test_shared_anon(void)
+{
+	struct mw_regions g;
+
+	CHECK_EQ_I64(mw_region_parse_smaps(shared_anon_text, 0, &g), 0);
+	expect(&g, MW_REG_shm_anon, 0x7f3ac27a7000 - 0x7f3ab990f000 + 4 * MiB + 1 * MiB,
+	       (10796 + 2048 + 256) * KiB, 3);
+	CHECK_EQ_I64(g.r[MW_REG_shm_anon].swap, 8 * KiB);
+	expect(&g, MW_REG_shm_posix, 0x7000, 28 * KiB, 1);
+	expect(&g, MW_REG_shm_sysv, 0x1000, 4 * KiB, 1);
+	expect(&g, MW_REG_anon, 2 * MiB + 4 * MiB, 512 * KiB, 2);
+	expect(&g, MW_REG_file_data, 0x2000, 4 * KiB, 2);
+	CHECK_EQ_I64(g.files, 2);
+}
+
+/* The same live: this process's own shared and private anonymous mappings, read from /proc. */
+static void test_shared_anon_live(void)
+{
+	struct mw_regions g0, g1;
+	size_t len = 4 * MiB;
+	char *shared, *priv;
+	int zero = open("/dev/zero", O_RDWR | O_CLOEXEC);
+
+	CHECK(zero >= 0);
+	CHECK_EQ_I64(mw_region_read("", getpid(), &g0), 0);
+	shared = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	priv = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE, zero, 0);
+	CHECK(shared != MAP_FAILED && priv != MAP_FAILED);
+	if (shared == MAP_FAILED || priv == MAP_FAILED)
+		goto out;
+	memset(shared, 1, len / 4);
+	memset(priv, 1, len / 4);
+	CHECK_EQ_I64(mw_region_read("", getpid(), &g1), 0);
+	CHECK_EQ_I64(g1.r[MW_REG_shm_anon].size - g0.r[MW_REG_shm_anon].size, (int64_t)len);
+	CHECK_EQ_I64(g1.r[MW_REG_shm_anon].count - g0.r[MW_REG_shm_anon].count, 1);
+	CHECK(g1.r[MW_REG_shm_anon].rss - g0.r[MW_REG_shm_anon].rss >= (int64_t)len / 4);
+	CHECK_EQ_I64(g1.files, g0.files);
+	/* The private /dev/zero mapping is anon memory (it may merge with a neighbour). */
+	CHECK(g1.r[MW_REG_anon].size - g0.r[MW_REG_anon].size >= (int64_t)len);
+	/* Named with prctl (6.x kernels): [anon_shmem:NAME], still shared anonymous memory. */
+	if (prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, (unsigned long)shared, len,
+	          (unsigned long)"mwpool") == 0) {
+		CHECK_EQ_I64(mw_region_read("", getpid(), &g1), 0);
+		CHECK_EQ_I64(g1.r[MW_REG_shm_anon].size - g0.r[MW_REG_shm_anon].size, (int64_t)len);
+	} else {
+		fprintf(stderr, "note: PR_SET_VMA_ANON_NAME on shmem: %s (named case not run)\n",
+		        strerror(errno));
+	}
+out:
+	if (shared != MAP_FAILED)
+		munmap(shared, len);
+	if (priv != MAP_FAILED)
+		munmap(priv, len);
+	if (zero >= 0)
+		close(zero);
+}
+
 /* A vanished process and a zombie are "gone", not "zero"; another user's process is EACCES. */
 static void test_unreadable(void)
 {
@@ -600,6 +691,8 @@ int main(void)
 	test_truncations();
 	test_so_hash();
 	test_live_self();
+	test_shared_anon();
+	test_shared_anon_live();
 	test_unreadable();
 	test_fd_kind_of();
 	test_fd_child();

@@ -56,7 +56,7 @@ extern const int64_t mw_analysis_windows_s[MW_ANALYSIS_NWINDOWS];
 	X(file, 'b', 'R', "file mappings RSS")                                                     \
 	X(file_maps, 'n', 'R', "file mappings")                                                    \
 	X(so_files, 'n', 'R', "shared objects mapped")                                             \
-	X(shm, 'b', 'R', "shared memory RSS (SysV, /dev/shm, memfd)")                              \
+	X(shm, 'b', 'R', "shared memory RSS (SysV, /dev/shm, anon, memfd)")                        \
 	X(fd_socket, 'n', 'F', "socket fds")                                                       \
 	X(fd_pipe, 'n', 'F', "pipe fds")                                                           \
 	X(fd_file, 'n', 'F', "file fds")                                                           \
@@ -83,6 +83,12 @@ struct mw_metric_window {
 	double min, max;
 	double rise, fall; /* sums of the grid's upward and downward steps */
 	double plateau_s;  /* time since the metric last set a new high (beyond noise) */
+	/*
+	 * Region byte metrics: the fixed size of its mappings when neither
+	 * their size nor their count changed over the window while RSS rose
+	 * (warming up, bounded by that size); NAN otherwise.
+	 */
+	double bound;
 };
 
 struct mw_metric_analysis {

@@ -103,6 +103,18 @@ struct mw_hypothesis {
 /* Evaluate every rule on an analysed process; fills a->hyp ranked by score. */
 int mw_hypotheses_eval(struct mw_analysis *a);
 
+struct mw_metric_window;
+
+/*
+ * The window's growth is bounded by its mappings (warming up: fixed size
+ * and count, RSS rising toward the size, and the rest fits in the
+ * headroom); then no growth rule scores it and OOM risk leaves it out.
+ */
+bool mw_region_warming(const struct mw_analysis *a, const struct mw_metric_window *w);
+
+/* "warming up: N % of a fixed M MiB mapping resident ..." for such a window. */
+void mw_warming_text(const struct mw_metric_window *w, char *buf, size_t cap);
+
 /* Hypotheses at or above MW_HYP_THRESHOLD. */
 size_t mw_hypotheses_reported(const struct mw_analysis *a);
 

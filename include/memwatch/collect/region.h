@@ -22,6 +22,7 @@
 	X(file_data, "file_data")                                                                  \
 	X(shm_sysv, "shm_sysv")                                                                    \
 	X(shm_posix, "shm_posix")                                                                  \
+	X(shm_anon, "shm_anon")                                                                    \
 	X(memfd, "memfd")                                                                          \
 	X(special, "special")
 
