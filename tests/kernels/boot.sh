@@ -109,7 +109,17 @@ fi
 ip link set lo up 2>/dev/null; hostname memwatch-guest
 # A heartbeat on the console: when the guest runs out of time, the host prints
 # its tail, and memory left says whether it was thrashing.
-(while sleep 30; do echo "mwk: up $(cut -d' ' -f1 /proc/uptime) s, $(grep MemAvailable /proc/meminfo | tr -s ' ')" >/dev/console; done) &
+# Near the deadline it also lists the processes and the blocked tasks' kernel stacks, once.
+echo 1 > /proc/sys/kernel/sysrq
+dump_at=$(sed -n 's/.*mwk_dump=\([0-9]*\).*/\1/p' /proc/cmdline); dump_at=${dump_at:-0}
+(n=0; while sleep 30; do
+  up=$(cut -d. -f1 /proc/uptime)
+  echo "mwk: up $up s, $(grep MemAvailable /proc/meminfo | tr -s ' ')" >/dev/console
+  if [ "$dump_at" -gt 0 ] && [ "$up" -ge "$dump_at" ] && [ $n -eq 0 ]; then
+    n=1; ps -o pid,stat,rss,args >/dev/console 2>&1; echo 8 > /proc/sys/kernel/printk
+    echo w > /proc/sysrq-trigger
+  fi
+done) &
 cut -d' ' -f1 /proc/uptime > $r/mwk/ready
 HOME=/root TERM=xterm chroot $r /bin/sh /mwk/cmd > $r/mwk/out 2>&1
 echo $? > $r/mwk/rc
@@ -136,7 +146,7 @@ start=$(date +%s)
 qemu-system-x86_64 -accel tcg -cpu max -smp "${MW_KCPUS:-2}" -m "${MW_KMEM:-4G}" \
   -nodefaults -no-user-config -display none -no-reboot -serial "file:$w/console" \
   -kernel "$kdir/boot/vmlinuz-$kver" -initrd "$initrd" \
-  -append "console=ttyS0 panic=-1 loglevel=4 rdinit=/init random.trust_cpu=on" \
+  -append "console=ttyS0 panic=-1 loglevel=4 rdinit=/init random.trust_cpu=on mwk_dump=$(( ${MW_KTIMEOUT:-1800} - 60 ))" \
   -fsdev local,id=host,path=/,security_model=none,readonly=on,multidevs=remap \
   -device virtio-9p-pci,fsdev=host,mount_tag=host \
   -fsdev local,id=mwk,path="$w",security_model=none -device virtio-9p-pci,fsdev=mwk,mount_tag=mwk \
@@ -149,7 +159,7 @@ while kill -0 "$qpid" 2>/dev/null; do
   if [ "$(date +%s)" -ge "$deadline" ]; then
     kill "$qpid" 2>/dev/null || true
     echo "boot.sh: $kver: no end after ${MW_KTIMEOUT:-1800} s; the console's tail:" >&2
-    tail -40 "$w/console" >&2 2>/dev/null || true
+    tail -150 "$w/console" >&2 2>/dev/null || true
     break
   fi
   sleep 1
