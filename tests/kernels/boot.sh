@@ -10,7 +10,8 @@
 # anywhere; nothing reaches the host), mounts proc, sys, dev, tracefs,
 # bpffs and cgroup2 (memory and pids delegated), and runs COMMAND in the
 # current directory. Prints the command's output; exits with its status,
-# 124 when the guest ran out of time, 77 when QEMU cannot run here (the
+# 124 when the guest ran out of time, 125 when it never reached the
+# command (a panic while booting), 77 when QEMU cannot run here (the
 # reason on stderr: a skip, not a failure).
 #
 # Environment: MW_KCACHE (/var/cache/memwatch-kernels), MW_KMEM (4G),
@@ -172,7 +173,7 @@ if [ ! -s "$w/ready" ]; then
     skip "QEMU could not start a guest here"
   fi
   echo "boot.sh: $kver: the guest never reached its command" >&2
-  exit 1
+  exit 125
 fi
 cat "$w/out" 2>/dev/null || true
 echo "boot.sh: $kver: shell after $(cat "$w/ready") s, done after $(($(date +%s) - start)) s wall, rc $(cat "$w/rc")" >&2
