@@ -261,6 +261,26 @@ static size_t resample(const struct raw *r, int64_t lo, int64_t hi, double step_
 	return n;
 }
 
+/*
+ * The shortest gap between two raw samples in [lo, hi] (0 with fewer than
+ * two). Slow-tier rows are stored when they change, so the
+ * shortest gap, not the median, is the tier's interval; gaps under half a
+ * second are rows before the window collapsed into its start.
+ */
+static void sample_spacing(const struct raw *r, int64_t lo, int64_t hi, struct mw_metric_window *w)
+{
+	int64_t prev = MW_UNKNOWN, gap = 0;
+
+	for (size_t i = 0; i < r->n && r->t[i] <= hi; i++) {
+		if (r->t[i] < lo)
+			continue;
+		if (prev != MW_UNKNOWN && r->t[i] - prev >= 500 && (!gap || r->t[i] - prev < gap))
+			gap = r->t[i] - prev;
+		prev = r->t[i];
+	}
+	w->sample_s = (double)gap / 1000.0;
+}
+
 static int window_stats(struct mw_analysis *a, int m, const struct raw *r, int wi, double *gt,
                         double *gy, size_t *gn)
 {
@@ -304,6 +324,7 @@ static int window_stats(struct mw_analysis *a, int m, const struct raw *r, int w
 			w->fall += gy[i - 1] - gy[i];
 	}
 	w->plateau_s = plateau_of(m, gt, gy, n);
+	sample_spacing(r, lo, hi, w);
 	w->bound = bound_of(a, m, lo, hi);
 	return 0;
 }

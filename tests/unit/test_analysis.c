@@ -36,6 +36,7 @@ enum shape {
 	SHMEM,
 	FILEMAP,
 	FRAGMENT,
+	RELEASED,
 	NSHAPES
 };
 
@@ -90,6 +91,9 @@ static void shape_values(enum shape sh, int k, int64_t m[MW_PM_COUNT])
 		break;
 	case FRAGMENT: /* up 12 MiB, down 10 MiB, every minute: the floor climbs 2 MiB/min */
 		m[MW_PM_rss_anon] += (int64_t)(k / 12) * 2 * MiB + (int64_t)(k % 12) * MiB;
+		break;
+	case RELEASED: /* HEAP's growth, given back at the last tick (Redis FLUSHALL) */
+		m[MW_PM_rss_anon] += k < TICKS - 1 ? (int64_t)k * 256 * 1024 : 0;
 		break;
 	default:
 		break;
@@ -211,6 +215,24 @@ static void expect_nothing(struct mw_store *st, enum shape sh, const char *what)
 	CHECK_EQ_I64(analyse(st, sh, a), 0);
 	dump(what, a);
 	CHECK_EQ_I64(mw_hypotheses_reported(a), 0);
+	mw_analysis_release(a);
+	free(a);
+}
+
+static void test_released(struct mw_store *st)
+{
+	struct mw_analysis *a = calloc(1, sizeof(*a));
+	const struct mw_hypothesis *h = NULL;
+
+	if (!a)
+		return;
+	CHECK_EQ_I64(analyse(st, RELEASED, a), 0);
+	for (size_t i = 0; i < a->nhyp; i++)
+		if (strcmp(a->hyp[i].rule->id, "heap-growth") == 0)
+			h = &a->hyp[i];
+	CHECK(h && h->score == 0 && strstr(h->note, "given back, no growth now"));
+	if (h)
+		fprintf(stderr, "  released: %s\n", h->note);
 	mw_analysis_release(a);
 	free(a);
 }
@@ -718,6 +740,9 @@ int main(void)
 		expect_nothing(st, FLAT, "flat");
 		expect_nothing(st, SAWTOOTH, "sawtooth");
 		expect_nothing(st, STABILISED, "stabilised");
+		/* Issue 15 item 6: the tick after a large drop carries no growth verdict. */
+		expect_nothing(st, RELEASED, "released");
+		test_released(st);
 		test_top_tag(st);
 		mw_store_close(st);
 	}

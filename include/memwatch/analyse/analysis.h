@@ -78,7 +78,13 @@ struct mw_metric_window {
 	int64_t window_s;       /* nominal window */
 	int64_t from_ms, to_ms; /* the stretch the data actually covers */
 	double step_s;          /* grid step */
-	struct mw_trend tr;     /* slope units per second */
+	/*
+	 * The shortest time between two samples behind the grid: the slow
+	 * tier's interval for region metrics (a staircase shows no plateau
+	 * shorter than its steps).
+	 */
+	double sample_s;
+	struct mw_trend tr; /* slope units per second */
 	double slope_per_h, floor_slope_per_h;
 	double min, max;
 	double rise, fall; /* sums of the grid's upward and downward steps */
