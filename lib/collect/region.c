@@ -13,11 +13,19 @@
  *   private (p) mapping are plain anon: private /dev/zero is anon memory;
  * - any other path is a file mapping, file_exec when executable;
  * - unnamed memory is anon, except
- *   . thread stacks: a ---p guard (at most 1 MiB) directly followed by
- *     a rw-p mapping of exactly the thread stack size, or the two
- *     together of that size (glibc maps stack + guard and mprotects the
- *     lowest page(s) as the guard; before 2.27 the guard came out of the
- *     stack size);
+ *   . thread stacks by stack pointer: a rw-p mapping that holds exactly
+ *     one thread's SP (/proc/PID/task/TID/syscall), with the ---p guard
+ *     directly below it if any, whatever its size (the JVM's -Xss, musl,
+ *     pthread_attr_setstacksize, stacks a runtime mmaps itself). A mapping
+ *     holding several threads' SPs is a heap that stacks are carved from
+ *     (Go's goroutine and g0 stacks live in its heap arenas), not one
+ *     thread's stack: it stays anon;
+ *   . thread stacks by size, for threads whose SP is unknown (running,
+ *     not permitted) and stacks glibc cached from exited threads: a ---p
+ *     guard (at most 1 MiB) directly followed by a rw-p mapping of exactly
+ *     the thread stack size, or the two together of that size (glibc maps
+ *     stack + guard and mprotects the lowest page(s) as the guard; before
+ *     2.27 the guard came out of the stack size);
  *   . glibc arena heaps: a 64 MiB-aligned rw-p part directly followed by
  *     a ---p remainder, together 64 MiB (HEAP_MAX_SIZE on 64-bit: glibc
  *     reserves an aligned 64 MiB and opens it up as the arena grows),
@@ -32,10 +40,12 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define X_NAME(name, str) str,
 const char *const mw_region_names[MW_REG_COUNT] = {MW_REGION_KINDS(X_NAME)};
@@ -325,6 +335,49 @@ static bool stack_at(const struct vma *v, size_t n, size_t i, uint64_t stack_siz
 	return vsize(&v[i + 1]) == stack_size || v[i + 1].end - v[i].start == stack_size;
 }
 
+/* Sorted stack pointers of the target's threads; classify looks mappings up in them. */
+struct sps {
+	const uint64_t *sp;
+	size_t n;
+};
+
+/* How many SPs fall in [start, end). */
+static size_t sps_in(const struct sps *s, uint64_t start, uint64_t end)
+{
+	size_t lo = 0, hi = s->n, k;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (s->sp[mid] < start)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (k = lo; k < s->n && s->sp[k] < end; k++)
+		;
+	return k - lo;
+}
+
+/* One thread's own stack: an anon rw-p mapping with exactly one SP in it. */
+static bool own_stack(const struct vma *v, const struct sps *s)
+{
+	return anon_perms(v, PERM_R | PERM_W) && sps_in(s, v->start, v->end) == 1;
+}
+
+/*
+ * Thread stack by SP at i: how many mappings from i it covers (a guard
+ * directly below the stack counts with it), or 0.
+ */
+static size_t sp_stack_at(const struct vma *v, size_t n, size_t i, const struct sps *s)
+{
+	if (s->n == 0)
+		return 0;
+	if (i + 1 < n && anon_perms(&v[i], 0) && vsize(&v[i]) <= GUARD_MAX &&
+	    v[i + 1].start == v[i].end && own_stack(&v[i + 1], s))
+		return 2;
+	return own_stack(&v[i], s) ? 1 : 0;
+}
+
 static bool is_bss(const struct vma *v, size_t i)
 {
 	return i > 0 && anon_perms(&v[i], PERM_R | PERM_W) && v[i - 1].pathkind == P_FILE &&
@@ -367,7 +420,8 @@ static int count_files(const struct vma_list *l, struct mw_regions *out)
 	return 0;
 }
 
-static void classify(const struct vma_list *l, uint64_t stack_size, struct mw_regions *out)
+static void classify(const struct vma_list *l, uint64_t stack_size, const struct sps *sps,
+                     struct mw_regions *out)
 {
 	const struct vma *v = l->v;
 	static const enum mw_region_kind by_path[] = {
@@ -388,6 +442,11 @@ static void classify(const struct vma_list *l, uint64_t stack_size, struct mw_re
 			for (size_t j = 0; j < k; j++)
 				add(out, MW_REG_arena, &v[i + j]);
 			i += k - 1;
+		} else if (!is_bss(v, i) && (k = sp_stack_at(v, l->n, i, sps)) > 0) {
+			for (size_t j = 0; j < k; j++)
+				add(out, MW_REG_thread_stacks, &v[i + j]);
+			out->stacks++;
+			i += k - 1;
 		} else if (stack_at(v, l->n, i, stack_size)) {
 			add(out, MW_REG_thread_stacks, &v[i]);
 			add(out, MW_REG_thread_stacks, &v[i + 1]);
@@ -403,12 +462,22 @@ static void classify(const struct vma_list *l, uint64_t stack_size, struct mw_re
 
 int mw_region_parse_smaps(const char *text, uint64_t stack_size, struct mw_regions *out)
 {
+	return mw_region_parse_smaps_sp(text, stack_size, NULL, 0, out);
+}
+
+int mw_region_parse_smaps_sp(const char *text, uint64_t stack_size, const uint64_t *sp, size_t nsp,
+                             struct mw_regions *out)
+{
 	struct vma_list l = {0};
+	struct sps sps = {sp, nsp};
 	int r = 0;
 
 	memset(out, 0, sizeof(*out));
-	if (!text)
+	if (!text || (nsp && !sp))
 		return -EINVAL;
+	for (size_t i = 1; i < nsp; i++)
+		if (sp[i] < sp[i - 1])
+			return -EINVAL;
 	if (stack_size == 0)
 		stack_size = DEFAULT_STACK;
 	for (const char *p = text; *p && r == 0;) {
@@ -422,7 +491,8 @@ int mw_region_parse_smaps(const char *text, uint64_t stack_size, struct mw_regio
 	if (r == 0)
 		r = count_files(&l, out);
 	if (r == 0) {
-		classify(&l, stack_size, out);
+		classify(&l, stack_size, &sps, out);
+		out->sp_threads = (int64_t)nsp;
 		out->readable = true;
 	}
 	free(l.v);
@@ -435,6 +505,139 @@ int mw_region_parse_smaps(const char *text, uint64_t stack_size, struct mw_regio
 static int gone_as_esrch(int r)
 {
 	return r == -ENOENT ? -ESRCH : r;
+}
+
+/* Up to max blank-separated tokens of the text; how many there were (max + 1: too many). */
+static size_t tokens(const char *p, const char **tok, size_t *len, size_t max)
+{
+	size_t n = 0;
+
+	for (;;) {
+		while (*p == ' ' || *p == '\t' || *p == '\n')
+			p++;
+		if (!*p || n > max)
+			return n;
+		if (n < max) {
+			tok[n] = p;
+			len[n] = strcspn(p, " \t\n");
+		}
+		n++;
+		p += strcspn(p, " \t\n");
+	}
+}
+
+/* "0x7f12..." and nothing else. */
+static int parse_0x(const char *t, size_t n, uint64_t *out)
+{
+	const char *p = t + 2;
+
+	if (n < 3 || t[0] != '0' || t[1] != 'x' || parse_hex(&p, t + n, out) < 0 || p != t + n)
+		return -EINVAL;
+	return 0;
+}
+
+int mw_region_parse_task_sp(const char *text, uint64_t *sp)
+{
+	const char *tok[9];
+	size_t len[9], n;
+	char *end;
+	long nr;
+
+	*sp = 0;
+	if (!text)
+		return -EINVAL;
+	n = tokens(text, tok, len, 9);
+	if (n == 1 && len[0] == 7 && memcmp(tok[0], "running", 7) == 0)
+		return -EAGAIN;
+	if (n != 3 && n != 9)
+		return -EINVAL;
+	errno = 0;
+	nr = strtol(tok[0], &end, 10);
+	if (errno || end != tok[0] + len[0] || end == tok[0])
+		return -EINVAL;
+	/* Blocked outside a system call (nr -1): "nr sp pc"; in one: "nr a0..a5 sp pc". */
+	if ((nr < 0) != (n == 3))
+		return -EINVAL;
+	for (size_t i = 1; i < n; i++) {
+		uint64_t x;
+		if (parse_0x(tok[i], len[i], &x) < 0)
+			return -EINVAL;
+		if (i == n - 2)
+			*sp = x;
+	}
+	return *sp ? 0 : -ENODATA;
+}
+
+int mw_region_parse_task_stat_sp(const char *text, uint64_t *sp)
+{
+	/* kstkesp is field 29; fields from 3 (state) follow the last ')' of the comm. */
+	const char *tok[27], *p;
+	size_t len[27];
+	char *end;
+	unsigned long long x;
+
+	*sp = 0;
+	if (!text || !(p = strrchr(text, ')')))
+		return -EINVAL;
+	if (tokens(p + 1, tok, len, 27) < 27 || !isdigit((unsigned char)tok[26][0]))
+		return -EINVAL;
+	errno = 0;
+	x = strtoull(tok[26], &end, 10);
+	if (errno || end != tok[26] + len[26])
+		return -EINVAL;
+	/* Modern kernels show it only for a task dumping core: 0 is unknown, not an address. */
+	*sp = (uint64_t)x;
+	return x ? 0 : -ENODATA;
+}
+
+/* One thread's SP: its syscall file, else (running) the kstkesp of its stat. */
+static int task_sp(int taskfd, const char *tid, uint64_t *sp)
+{
+	char name[sizeof(((struct dirent *)0)->d_name) + 16], buf[512];
+	int r;
+
+	snprintf(name, sizeof(name), "%s/syscall", tid);
+	r = mw_read_fileat(taskfd, name, buf, sizeof(buf), NULL);
+	if (r == 0)
+		r = mw_region_parse_task_sp(buf, sp);
+	if (r != -EAGAIN)
+		return r;
+	snprintf(name, sizeof(name), "%s/stat", tid);
+	r = mw_read_fileat(taskfd, name, buf, sizeof(buf), NULL);
+	return r == 0 ? mw_region_parse_task_stat_sp(buf, sp) : r;
+}
+
+int mw_region_task_sps(const char *root, pid_t pid, uint64_t *sp, size_t cap, size_t *n)
+{
+	char rel[64], path[4200];
+	_cleanup_closedir_ DIR *d = NULL;
+	struct dirent *e;
+	int r;
+
+	*n = 0;
+	snprintf(rel, sizeof(rel), "/proc/%d/task", (int)pid);
+	r = mw_path(path, sizeof(path), root, rel);
+	if (r < 0)
+		return r;
+	d = opendir(path);
+	if (!d)
+		return gone_as_esrch(-errno);
+	while (*n < cap && (e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		r = task_sp(dirfd(d), e->d_name, &sp[*n]);
+		if (r == 0)
+			(*n)++;
+		/*
+		 * syscall needs ptrace attach access: one refusal means all
+		 * (not root, Yama scope 3). A thread that exited since readdir
+		 * (ENOENT, ESRCH) or is running costs only its own SP.
+		 */
+		else if (r == -EACCES || r == -EPERM)
+			break;
+	}
+	mw_qsort(sp, *n, sizeof(*sp), cmp_u64);
+	return 0;
 }
 
 uint64_t mw_region_stack_limit(const char *root, pid_t pid)
@@ -457,13 +660,23 @@ int mw_region_read(const char *root, pid_t pid, struct mw_regions *out)
 	char rel[64], path[4200];
 	_cleanup_fclose_ FILE *f = NULL;
 	_cleanup_free_ char *line = NULL;
+	_cleanup_free_ uint64_t *sp = NULL;
 	struct vma_list l = {0};
+	struct sps sps = {NULL, 0};
 	uint64_t t0 = mw_mono_ns();
-	size_t cap = 0;
+	size_t cap = 0, nsp = 0;
 	ssize_t n;
 	int r = 0;
 
 	memset(out, 0, sizeof(*out));
+	/*
+	 * SPs before smaps: a stack is mapped before its thread runs, so a
+	 * thread seen here has its stack in the smaps read after. Without
+	 * them (not permitted, or no memory) the size rule alone applies.
+	 */
+	sp = malloc(MW_REGION_MAX_SP * sizeof(*sp));
+	if (sp && mw_region_task_sps(root, pid, sp, MW_REGION_MAX_SP, &nsp) == 0)
+		sps = (struct sps){sp, nsp};
 	snprintf(rel, sizeof(rel), "/proc/%d/smaps", (int)pid);
 	r = mw_path(path, sizeof(path), root, rel);
 	if (r == 0) {
@@ -488,7 +701,8 @@ int mw_region_read(const char *root, pid_t pid, struct mw_regions *out)
 	if (r == 0 && l.n == 0)
 		r = -ESRCH;
 	if (r == 0) {
-		classify(&l, mw_region_stack_limit(root, pid) ?: DEFAULT_STACK, out);
+		classify(&l, mw_region_stack_limit(root, pid) ?: DEFAULT_STACK, &sps, out);
+		out->sp_threads = (int64_t)sps.n;
 		out->readable = true;
 		out->read_us = (int64_t)((mw_mono_ns() - t0) / 1000);
 	}

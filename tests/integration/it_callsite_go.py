@@ -22,24 +22,13 @@ import shutil
 import subprocess
 import time
 
-from mwtest import SRCDIR, check, cli, cli_json, skip, spawn, start_daemon, tmpdir
+from mwtest import check, cli, cli_json, go_build, skip, spawn, start_daemon, tmpdir
 
 
 def build_goleak():
-    go = shutil.which("go")
-    if not go:
+    if not shutil.which("go"):
         skip("no Go toolchain (golang-go): scripts/install-deps.sh installs it")
-    tmp = tmpdir("mw-go-")
-    env = dict(os.environ, GOCACHE=os.path.join(tmp, "cache"), GOPATH=os.path.join(tmp, "path"),
-               GO111MODULE="off", GOFLAGS="", CGO_ENABLED="0", GOPROXY="off")
-    out = os.path.join(tmp, "goleak")
-    src = os.path.join(SRCDIR, "tests", "workloads", "goleak", "main.go")
-    r = subprocess.run([go, "build", "-o", out, src], env=env, capture_output=True, text=True,
-                       timeout=300)
-    check(r.returncode == 0, f"go build: {r.stderr}")
-    ver = subprocess.run([go, "version"], capture_output=True, text=True).stdout.strip()
-    print(f"built {out} with {ver}")
-    return out
+    return go_build("goleak")
 
 
 def go_sites(db, pid):

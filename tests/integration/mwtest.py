@@ -170,6 +170,27 @@ def unique_copy(name):
     return alias, dst
 
 
+def go_build(name):
+    """Build tests/workloads/NAME/main.go (standard library only, no cgo, offline) into a
+    temporary directory: its path, or None without a Go toolchain (or, a failed check, when
+    the build fails)."""
+    go = shutil.which("go")
+    if not go:
+        return None
+    tmp = tmpdir("mw-go-")
+    env = dict(os.environ, GOCACHE=os.path.join(tmp, "cache"), GOPATH=os.path.join(tmp, "path"),
+               GO111MODULE="off", GOFLAGS="", CGO_ENABLED="0", GOPROXY="off")
+    out = os.path.join(tmp, name)
+    src = os.path.join(SRCDIR, "tests", "workloads", name, "main.go")
+    r = subprocess.run([go, "build", "-o", out, src], env=env, capture_output=True, text=True,
+                       timeout=300)
+    if not check(r.returncode == 0, f"go build {name}: {r.stderr}"):
+        return None
+    ver = subprocess.run([go, "version"], capture_output=True, text=True).stdout.strip()
+    print(f"built {out} with {ver}", flush=True)
+    return out
+
+
 def start_in_cgroup(path, name, *args):
     """Start a workload already inside the cgroup, so its first sample carries it."""
     sh = f'echo $$ > "{path}/cgroup.procs" && exec "$0" "$@"'

@@ -237,6 +237,153 @@ static void test_odd(void)
 	CHECK_EQ_I64(mw_region_parse_smaps(NULL, 0, &g), -EINVAL);
 }
 
+/* /proc/PID/task/TID/syscall and stat, as the kernel prints them (fs/proc/base.c, array.c). */
+static void test_task_sp(void)
+{
+	uint64_t sp;
+
+	CHECK_EQ_I64(
+	        mw_region_parse_task_sp("202 0x7f3c5e9ff910 0x80 0x0 0x0 0x0 0x0 0x7f3c5e9ffa58 "
+	                                "0x7f3c5f091f16\n",
+	                                &sp),
+	        0);
+	CHECK(sp == 0x7f3c5e9ffa58ull);
+	/* Blocked outside a system call (a page fault, a signal stop): "-1 sp pc". */
+	CHECK_EQ_I64(mw_region_parse_task_sp("-1 0x7ffc1a2b3c40 0x401136\n", &sp), 0);
+	CHECK(sp == 0x7ffc1a2b3c40ull);
+	CHECK_EQ_I64(mw_region_parse_task_sp("running\n", &sp), -EAGAIN);
+	CHECK(sp == 0);
+	CHECK_EQ_I64(mw_region_parse_task_sp("0 0x0 0x0 0x0 0x0 0x0 0x0 0x0 0x401136\n", &sp),
+	             -ENODATA);
+	static const char *const bad[] = {
+	        "",
+	        "\n",
+	        "runningx\n",
+	        "202 0x1 0x2\n",                             /* nr >= 0 needs 9 fields */
+	        "-1 0x1 0x2 0x3 0x4 0x5 0x6 0x7 0x8\n",      /* nr < 0 has 3 */
+	        "202 0x1 0x2 0x3 0x4 0x5 0x6 0x7\n",         /* one short */
+	        "202 0x1 0x2 0x3 0x4 0x5 0x6 0x7 0x8 0x9\n", /* one too many */
+	        "x 0x7ffc1a2b3c40 0x401136\n",               /* nr not a number */
+	        "-1 7ffc1a2b3c40 0x401136\n",                /* no 0x */
+	        "-1 0x 0x401136\n",                          /* no digits */
+	        "-1 0x7ffcg 0x401136\n",                     /* not hex */
+	        "-1 0x11112222333344445 0x401136\n",         /* 17 digits */
+	        "99999999999999999999 0x1 0x2 0x3 0x4 0x5 0x6 0x7 0x8\n", /* nr overflows */
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int r = mw_region_parse_task_sp(bad[i], &sp);
+		if (r != -EINVAL)
+			fprintf(stderr, "syscall text %zu %s: got %d\n", i, bad[i], r);
+		CHECK_EQ_I64(r, -EINVAL);
+	}
+	CHECK_EQ_I64(mw_region_parse_task_sp(NULL, &sp), -EINVAL);
+
+	/* A comm with spaces and parentheses: fields count from the last ')'. */
+	static const char stat_fmt[] =
+	        "4242 (a) (b c) S 1 4242 4242 0 -1 4194560 120 0 0 0 1 2 0 0 20 0 3 0 12345 "
+	        "10485760 300 18446744073709551615 1 1 0 %s 0 0 0 0 0 0 0 17 1 0 0 0 0 0\n";
+	char stat[512];
+	snprintf(stat, sizeof(stat), stat_fmt, "140737488346112");
+	CHECK_EQ_I64(mw_region_parse_task_stat_sp(stat, &sp), 0);
+	CHECK(sp == 140737488346112ull);
+	snprintf(stat, sizeof(stat), stat_fmt, "0");
+	CHECK_EQ_I64(mw_region_parse_task_stat_sp(stat, &sp), -ENODATA);
+	CHECK_EQ_I64(mw_region_parse_task_stat_sp("4242 (a) S 1 4242 4242 0 -1 4194560\n", &sp),
+	             -EINVAL);
+	snprintf(stat, sizeof(stat), stat_fmt, "-5");
+	CHECK_EQ_I64(mw_region_parse_task_stat_sp(stat, &sp), -EINVAL);
+	snprintf(stat, sizeof(stat), stat_fmt, "12abc");
+	CHECK_EQ_I64(mw_region_parse_task_stat_sp(stat, &sp), -EINVAL);
+	CHECK_EQ_I64(mw_region_parse_task_stat_sp("no comm here", &sp), -EINVAL);
+	CHECK_EQ_I64(mw_region_parse_task_stat_sp(NULL, &sp), -EINVAL);
+}
+
+/* Stacks a runtime sizes itself, found by the stack pointers of its threads. */
+static const char sp_text[] =
+        /* a binary's data and its bss */
+        "00400000-00401000 rw-p 00000000 08:01 77 /usr/bin/prog\n"
+        "00401000-00402000 rw-p 00000000 00:00 0\n"
+        /* pthread_attr_setstacksize(256 KiB): a 4 KiB guard and the stack */
+        "7f0000000000-7f0000001000 ---p 00000000 00:00 0\n"
+        "7f0000001000-7f0000041000 rw-p 00000000 00:00 0\n"
+        "Rss: 8 kB\n"
+        /* a JVM thread: glibc's guard merged with the JVM's guard zones, 1 MiB in all */
+        "7f0000100000-7f0000115000 ---p 00000000 00:00 0\n"
+        "7f0000115000-7f0000200000 rw-p 00000000 00:00 0\n"
+        "Rss: 12 kB\n"
+        /* a stack the program mmapped itself (pthread_attr_setstack), no guard */
+        "7f0000300000-7f0000400000 rw-p 00000000 00:00 0\n"
+        "Rss: 4 kB\n"
+        /* Go's heap arena, holding several threads' (goroutine, g0) stacks */
+        "7f0001000000-7f0001400000 rw-p 00000000 00:00 0\n"
+        "Rss: 400 kB\n"
+        /* a glibc-default 8 MiB stack whose thread's SP is unknown (running, or cached) */
+        "7f0002000000-7f0002001000 ---p 00000000 00:00 0\n"
+        "7f0002001000-7f0002801000 rw-p 00000000 00:00 0\n"
+        "Rss: 8 kB\n"
+        /* an anonymous mmap without any SP in it */
+        "7f0003000000-7f0003100000 rw-p 00000000 00:00 0\n"
+        "Rss: 1024 kB\n"
+        /* a guard with nothing above it: anon */
+        "7f0004000000-7f0004001000 ---p 00000000 00:00 0\n"
+        "7ffd00000000-7ffd00021000 rw-p 00000000 00:00 0 [stack]\n"
+        "Rss: 16 kB\n";
+
+static void test_sp_classify(void)
+{
+	const uint64_t sp[] = {
+	        0x401800ull,       /* a stack in a bss: stays file_data */
+	        0x7f0000040a00ull, /* the 256 KiB stack */
+	        0x7f00001ffe00ull, /* the JVM stack */
+	        0x7f00003ff000ull, /* the self-mmapped stack */
+	        0x7f0001000100ull, 0x7f0001200000ull, 0x7f0001300000ull, /* three in Go's heap */
+	        0x7ffd00020000ull, /* the main thread, in [stack] */
+	};
+	const size_t nsp = sizeof(sp) / sizeof(sp[0]);
+	struct mw_regions g, h;
+
+	CHECK_EQ_I64(mw_region_parse_smaps_sp(sp_text, 8 * MiB, sp, nsp, &g), 0);
+	CHECK(g.readable);
+	CHECK_EQ_I64(g.sp_threads, (int64_t)nsp);
+	/* 256 KiB + guard, the JVM's 1 MiB with its guard, 1 MiB, and the 8 MiB one by size. */
+	expect(&g, MW_REG_thread_stacks, (256 + 4) * KiB + MiB + MiB + 8 * MiB + 4 * KiB,
+	       (8 + 12 + 4 + 8) * KiB, 7);
+	CHECK_EQ_I64(g.stacks, 4);
+	/* Go's heap, the plain mmap, the lone guard. */
+	expect(&g, MW_REG_anon, 4 * MiB + MiB + 4 * KiB, (400 + 1024) * KiB, 3);
+	expect(&g, MW_REG_file_data, 8 * KiB, 0, 2);
+	expect(&g, MW_REG_stack, 0x21000, 16 * KiB, 1);
+	expect_totals(&g,
+	              8 * KiB + (260 * KiB) + MiB + MiB + 4 * MiB + 8 * MiB + 4 * KiB + MiB +
+	                      4 * KiB + 0x21000,
+	              (8 + 12 + 4 + 400 + 8 + 1024 + 16) * KiB, 13);
+
+	/* No SP known: only the size rule finds a stack, the rest is anon memory. */
+	CHECK_EQ_I64(mw_region_parse_smaps_sp(sp_text, 8 * MiB, NULL, 0, &h), 0);
+	expect(&h, MW_REG_thread_stacks, 8 * MiB + 4 * KiB, 8 * KiB, 2);
+	CHECK_EQ_I64(h.stacks, 1);
+	CHECK_EQ_I64(h.sp_threads, 0);
+	expect(&h, MW_REG_anon, (260 * KiB) + MiB + MiB + 4 * MiB + MiB + 4 * KiB,
+	       (8 + 12 + 4 + 400 + 1024) * KiB, 8);
+	CHECK(!mw_regions_equal(&g, &h));
+	CHECK_EQ_I64(mw_region_parse_smaps(sp_text, 8 * MiB, &g), 0);
+	CHECK(mw_regions_equal(&g, &h));
+
+	/* One SP of Go's heap missing: the mapping holding one SP is taken for a stack. */
+	const uint64_t two[] = {0x7f0001000100ull, 0x7f0001200000ull};
+	CHECK_EQ_I64(mw_region_parse_smaps_sp(sp_text, 8 * MiB, two, 2, &g), 0);
+	CHECK_EQ_I64(g.stacks, 1);
+	CHECK_EQ_I64(mw_region_parse_smaps_sp(sp_text, 8 * MiB, two + 1, 1, &g), 0);
+	CHECK_EQ_I64(g.stacks, 2);
+	expect(&g, MW_REG_thread_stacks, 4 * MiB + 8 * MiB + 4 * KiB, (400 + 8) * KiB, 3);
+
+	/* SPs must come sorted; a NULL array needs nsp 0. */
+	const uint64_t unsorted[] = {0x7f0000300100ull, 0x7f0000040a00ull};
+	CHECK_EQ_I64(mw_region_parse_smaps_sp(sp_text, 8 * MiB, unsorted, 2, &g), -EINVAL);
+	CHECK(!g.readable);
+	CHECK_EQ_I64(mw_region_parse_smaps_sp(sp_text, 8 * MiB, NULL, 1, &g), -EINVAL);
+}
+
 /*
  * Every truncation of a real smaps text parses without error (a cut
  * header is dropped, a cut field reads as what is there), and the total
@@ -401,6 +548,70 @@ static const char shared_anon_text[] =
         "7f3aca000000-7f3aca001000 rw-s 00000000 08:01 77 /var/lib/db/dev/zero (deleted)\n"
         "Rss:                   4 kB\n"
         "7f3acb000000-7f3acb001000 rw-s 00000000 08:01 78 /dev/zero2\n";
+
+/*
+ * This process, live, with stacks the size rule cannot find: 256 KiB ones
+ * (pthread_attr_setstacksize) and 1 MiB ones mmapped here (with a guard
+ * page below, as a runtime would) given by pthread_attr_setstack.
+ */
+static void test_live_sp(void)
+{
+	enum { N = 3 };
+	const size_t own = (size_t)MiB, page = 4096;
+	struct mw_regions g0, g;
+	pthread_t t[2 * N];
+	void *map[N];
+	uint64_t sp[64];
+	size_t nsp = 0;
+	int p[2], started = 0;
+
+	CHECK_EQ_I64(pipe(p), 0);
+	CHECK_EQ_I64(mw_region_read("", getpid(), &g0), 0);
+	for (int i = 0; i < N; i++) {
+		pthread_attr_t a;
+		pthread_attr_init(&a);
+		pthread_attr_setstacksize(&a, 256 * KiB);
+		started += pthread_create(&t[started], &a, blocker, &p[0]) == 0;
+		map[i] = mmap(NULL, own + page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		              -1, 0);
+		CHECK(map[i] != MAP_FAILED);
+		if (map[i] != MAP_FAILED && mprotect(map[i], page, PROT_NONE) == 0 &&
+		    pthread_attr_setstack(&a, (char *)map[i] + page, own) == 0)
+			started += pthread_create(&t[started], &a, blocker, &p[0]) == 0;
+		pthread_attr_destroy(&a);
+	}
+	CHECK_EQ_I64(started, 2 * N);
+	/* Until every thread is blocked in read, some may still say "running". */
+	for (int tries = 0; tries < 100; tries++) {
+		CHECK_EQ_I64(mw_region_read("", getpid(), &g), 0);
+		if (g.stacks - g0.stacks >= 2 * N)
+			break;
+		usleep(10000);
+	}
+	if (g.stacks - g0.stacks != 2 * N)
+		fprintf(stderr, "stacks %lld -> %lld, %lld SPs\n", (long long)g0.stacks,
+		        (long long)g.stacks, (long long)g.sp_threads);
+	CHECK_EQ_I64(g.stacks - g0.stacks, 2 * N);
+	CHECK_EQ_I64(g.r[MW_REG_thread_stacks].size - g0.r[MW_REG_thread_stacks].size,
+	             N * ((256 * KiB + (int64_t)page) + (int64_t)(own + page)));
+	CHECK(g.sp_threads >= 2 * N);
+	CHECK_EQ_I64(mw_region_task_sps("", getpid(), sp, 64, &nsp), 0);
+	CHECK(nsp >= 2 * N && nsp <= 64);
+	for (size_t i = 1; i < nsp; i++)
+		CHECK(sp[i - 1] <= sp[i]);
+	/* The cap holds. */
+	CHECK_EQ_I64(mw_region_task_sps("", getpid(), sp, 2, &nsp), 0);
+	CHECK_EQ_I64(nsp, 2);
+	CHECK_EQ_I64(mw_region_task_sps("", 0x3fffffff, sp, 64, &nsp), -ESRCH);
+	CHECK_EQ_I64(nsp, 0);
+	close(p[1]);
+	for (int i = 0; i < started; i++)
+		pthread_join(t[i], NULL);
+	for (int i = 0; i < N; i++)
+		if (map[i] != MAP_FAILED)
+			munmap(map[i], own + page);
+	close(p[0]);
+}
 
 static void test_shared_anon(void)
 {
@@ -688,9 +899,12 @@ int main(void)
 	test_shm_mix();
 	test_shell();
 	test_odd();
+	test_task_sp();
+	test_sp_classify();
 	test_truncations();
 	test_so_hash();
 	test_live_self();
+	test_live_sp();
 	test_shared_anon();
 	test_shared_anon_live();
 	test_unreadable();

@@ -45,9 +45,19 @@ struct mw_regions {
 	int64_t files;    /* distinct files mapped */
 	int64_t so_files; /* distinct shared objects (*.so*) mapped */
 	uint64_t so_hash; /* order-independent hash of the .so path set: changes when one appears */
-	int64_t stacks;   /* thread stacks found (guard + stack pairs); compare with Threads - 1 */
+	int64_t stacks;   /* thread stacks found (by SP or by size); compare with Threads - 1 */
 	int64_t read_us;  /* what reading and classifying took (mw_region_read); not compared */
+	/* Threads whose stack pointer was known; not stored nor compared (running threads vary). */
+	int64_t sp_threads;
 };
+
+/*
+ * The most threads whose stack pointer mw_region_read reads per process:
+ * two small reads per thread, so a process with tens of thousands of
+ * threads would hold up the slow tier. Stacks of threads past the cap are
+ * found by the size rule only.
+ */
+#define MW_REGION_MAX_SP 4096
 
 /*
  * Classify a whole smaps text (as read from /proc/PID/smaps). stack_size
@@ -55,6 +65,31 @@ struct mw_regions {
  * 0 = 8 MiB). Pure: tests feed it recorded texts.
  */
 int mw_region_parse_smaps(const char *text, uint64_t stack_size, struct mw_regions *out);
+
+/*
+ * The same, knowing the stack pointers of the target's threads (sp sorted
+ * ascending, nsp of them; -EINVAL when not sorted): the anon rw-p mapping
+ * holding exactly one SP, and its guard, is a thread stack whatever its size.
+ */
+int mw_region_parse_smaps_sp(const char *text, uint64_t stack_size, const uint64_t *sp, size_t nsp,
+                             struct mw_regions *out);
+
+/*
+ * A thread's user stack pointer from /proc/PID/task/TID/syscall ("nr a0..a5
+ * sp pc", "-1 sp pc" when blocked outside a system call). -EAGAIN when it
+ * says "running", -ENODATA for a zero SP, -EINVAL for anything else.
+ */
+int mw_region_parse_task_sp(const char *syscall_text, uint64_t *sp);
+
+/* Field 29 (kstkesp) of /proc/PID/task/TID/stat; -ENODATA when 0 (the kernel hides it). */
+int mw_region_parse_task_stat_sp(const char *stat_text, uint64_t *sp);
+
+/*
+ * Stack pointers of up to cap threads of pid under root, sorted, in sp[*n].
+ * A thread that exited or runs is skipped; the first ptrace refusal ends
+ * the walk. -errno only when the task directory cannot be read.
+ */
+int mw_region_task_sps(const char *root, pid_t pid, uint64_t *sp, size_t cap, size_t *n);
 
 /*
  * Read and classify /proc/PID/smaps under root. On failure *out has
