@@ -144,13 +144,25 @@ static void avail_trend(const struct mw_sysview *view, struct mw_oom_forecast *f
 			double span = t[n - 1] - t[0];
 			double fell = tr.first - tr.last,
 			       total = (double)view->sys[view->n - 1].mem[MW_MI_mem_total];
+			double lo = y[0], hi = y[0];
+			for (size_t i = 1; i < n; i++) {
+				lo = fmin(lo, y[i]);
+				hi = fmax(hi, y[i]);
+			}
 			f->avail_slope = tr.slope;
 			f->avail_p = tr.mk_p;
+			/*
+			 * Memory given back (a cache dropped, a big process gone): MemAvailable
+			 * stands in the upper half of its range again, well above its low. The
+			 * fall before says nothing about the next hour (issue 15 item 6).
+			 */
+			bool recovered = tr.last - lo >= 0.5 * (hi - lo) &&
+			                 tr.last - lo >= fmax(MW_OOM_MIN_FALL, total / 100.0);
 			/*
 			 * A forecast needs a real trend: significant, over a minute or more,
 			 * the floor falling too, and a fall that is not noise on a busy box.
 			 */
-			if (tr.slope < 0 && tr.mk_p < 0.05 && f->mem_available > 0 &&
+			if (!recovered && tr.slope < 0 && tr.mk_p < 0.05 && f->mem_available > 0 &&
 			    span >= MW_OOM_MIN_SPAN_S && !(tr.floor_slope > 0) &&
 			    fell >= fmax(MW_OOM_MIN_FALL, total / 100.0))
 				f->seconds_to_oom = (double)f->mem_available / -tr.slope;

@@ -71,6 +71,42 @@ static void test_ranking(void)
 	CHECK_EQ_I64(mw_oom_forecast(&set, &now, NULL, &f), -EINVAL);
 }
 
+/*
+ * MemAvailable falling 2 GiB over 10 minutes forecasts exhaustion; the
+ * same fall followed by the memory coming back (a cache dropped) does not
+ * (issue 15 item 6: report --system said "reaches 0 in 54m" a minute
+ * after 2.4 GB were freed).
+ */
+static void test_forecast_recovery(void)
+{
+	enum { N = 120 };
+	static int64_t t[N + 2];
+	static struct mw_sys_sample sys[N + 2];
+	struct mw_sysview view = {.t_ms = t, .sys = sys};
+	struct mw_proc_set set = {0};
+	struct mw_oom_forecast f;
+	const int64_t GiB = 1 << 30;
+
+	for (size_t i = 0; i < N + 2; i++) {
+		for (int k = 0; k < MW_MI_COUNT; k++)
+			sys[i].mem[k] = MW_UNKNOWN;
+		t[i] = 1700000000000 + (int64_t)i * 5000;
+		sys[i].mem[MW_MI_mem_total] = 8 * GiB;
+		sys[i].mem[MW_MI_swap_total] = 0;
+		sys[i].mem[MW_MI_mem_available] = 4 * GiB - (int64_t)i * (2 * GiB / N);
+	}
+	view.n = N;
+	CHECK_EQ_I64(mw_oom_forecast(&set, &sys[N - 1], &view, &f), 0);
+	CHECK(isfinite(f.seconds_to_oom) && f.seconds_to_oom > 0);
+	mw_oom_forecast_release(&f);
+	/* Two ticks later 2.5 GiB are back. */
+	sys[N].mem[MW_MI_mem_available] = sys[N + 1].mem[MW_MI_mem_available] = 4 * GiB + GiB / 2;
+	view.n = N + 2;
+	CHECK_EQ_I64(mw_oom_forecast(&set, &sys[N + 1], &view, &f), 0);
+	CHECK(isnan(f.seconds_to_oom));
+	mw_oom_forecast_release(&f);
+}
+
 #define KILL_LINE                                                                                  \
 	"Killed process 501 (grower) total-vm:195312kB, anon-rss:114688kB, file-rss:4kB,"          \
 	" shmem-rss:0kB, UID:0 pgtables:8kB oom_score_adj:0"
@@ -187,6 +223,7 @@ static void history_case(bool with_event, bool with_log)
 int main(void)
 {
 	test_ranking();
+	test_forecast_recovery();
 	test_kmsg_parse();
 	history_case(false, false);
 	history_case(true, false);
