@@ -111,6 +111,7 @@ static void live_context(const struct mw_report *rep, struct mw_proc_context *ct
 	struct mw_sys_sample sys;
 
 	ctx->pid = rep->proc.pid;
+	ctx->exit_ms = MW_UNKNOWN;
 	ctx->mem_available = MW_UNKNOWN;
 	if (mw_sys_sample_read("", &sys) == 0)
 		ctx->mem_available = sys.mem[MW_MI_mem_available];

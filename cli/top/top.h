@@ -171,7 +171,9 @@ struct top_text {
 void top_text_free(struct top_text *t);
 /* Drop skip lines after the first keep (a heading row), for scrolling a long list. */
 void top_text_scroll(struct top_text *t, size_t keep, size_t skip);
-int top_src_hypotheses_detail(struct top_model *m, const struct top_row *r, struct top_text *out);
+/* Also the tag of the analysis's #1 ("" when none is reported): the detail view's own verdict. */
+int top_src_hypotheses_detail(struct top_model *m, const struct top_row *r, struct top_text *out,
+                              char *tag, size_t cap);
 int top_src_callsites(struct top_model *m, const struct top_row *r, struct top_text *out);
 int top_src_slab(struct top_model *m, struct top_text *out);
 int top_src_ipc(struct top_model *m, struct top_text *out);

@@ -125,7 +125,7 @@ static int from_embedded(struct top_ui *u, const struct top_row *r, struct detai
 	return 0;
 }
 
-static int identity(struct top_ui *u, const struct top_row *r, int y)
+static int identity(struct top_ui *u, const struct top_row *r, const char *tag, int y)
 {
 	char line[1200], esc[1024], grow[80];
 
@@ -143,7 +143,7 @@ static int identity(struct top_ui *u, const struct top_row *r, int y)
 	top_put(y++, 0, COLS, line, 0);
 	top_cell(r, TC_GROWTH, u->utf8, grow, sizeof(grow));
 	snprintf(line, sizeof(line), "Growth: RSS %s/min over %.0fs   Top hypothesis: %s", grow,
-	         r->span_s, r->tag[0] ? r->tag : "-");
+	         r->span_s, tag[0] ? tag : "-");
 	top_put(y++, 0, COLS, line,
 	        isnan(r->growth) || r->growth <= 0 ? 0 : top_attr(u, CP_GROW, A_BOLD));
 	return y;
@@ -191,7 +191,7 @@ void top_detail_draw(struct top_ui *u, int y0)
 	struct detail_line dl[MW_ARRAY_SIZE(detail_metrics)];
 	struct top_row *r = find_row(u);
 	struct top_text t = {0};
-	char src[256] = "", why[128];
+	char src[256] = "", why[128], tag[sizeof(r->tag)];
 	int y = y0, rc;
 
 	if (!r) {
@@ -200,9 +200,15 @@ void top_detail_draw(struct top_ui *u, int y0)
 	}
 	/* A refresh rebuilt the rows, and only the process view looks the tag up for its rows. */
 	top_model_lazy(u->m, r, false);
-	y = identity(u, r, y);
+	/*
+	 * One analysis gives both the headline's verdict and the list under it
+	 * (issue 15 item 7: "Top hypothesis: -" stood above "THREADS 1.00").
+	 */
+	rc = top_src_hypotheses_detail(u->m, r, &t, tag, sizeof(tag));
+	if (rc < 0)
+		snprintf(tag, sizeof(tag), "%s", r->tag);
+	y = identity(u, r, tag, y);
 	/* The verdict first: on a 24-line terminal it must not fall off the bottom. */
-	rc = top_src_hypotheses_detail(u->m, r, &t);
 	y = top_text_block(u, y, "Leak hypotheses", rc, &t,
 	                   top_why(rc,
 	                           r->is_group ? "per process: open one of its processes"

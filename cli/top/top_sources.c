@@ -142,15 +142,20 @@ int top_src_hypothesis(struct top_model *m, struct top_row *r)
 	return 0;
 }
 
-int top_src_hypotheses_detail(struct top_model *m, const struct top_row *r, struct top_text *out)
+int top_src_hypotheses_detail(struct top_model *m, const struct top_row *r, struct top_text *out,
+                              char *tag, size_t cap)
 {
 	struct mw_analysis a;
 	size_t shown = 0;
 	int rc;
 
+	if (cap)
+		tag[0] = '\0';
 	if (m->src != TOP_FROM_STORE || r->is_group)
 		return -EOPNOTSUPP;
 	rc = mw_analyze_process(m->store, r->proc_id, m->now_ms - m->window_ms, m->now_ms, &a);
+	if (rc == 0 && a.nhyp && a.hyp[0].score >= MW_HYP_THRESHOLD)
+		snprintf(tag, cap, "%s", a.hyp[0].rule->tag);
 	for (size_t i = 0; rc == 0 && i < a.nhyp && shown < 5; i++) {
 		const struct mw_hypothesis *h = &a.hyp[i];
 		char rate[32], tte[32];

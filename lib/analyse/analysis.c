@@ -413,6 +413,7 @@ static void load_context(struct mw_store *s, struct mw_analysis *a)
 
 	if (mw_store_proc_context(s, a->proc_id, a->until_ms, &ctx) == 0) {
 		a->pid = ctx.pid;
+		a->exit_ms = ctx.exit_ms;
 		a->mem_available = ctx.mem_available;
 		set_cgroup_limit(a, &ctx.memcg);
 	}
@@ -437,6 +438,7 @@ static void analysis_init(struct mw_analysis *a)
 {
 	memset(a, 0, sizeof(*a));
 	a->mem_available = a->cgroup_limit = a->cgroup_usage = MW_UNKNOWN;
+	a->exit_ms = MW_UNKNOWN;
 	a->oom_score = a->oom_adj = MW_UNKNOWN;
 	a->limits.nofile_soft = a->limits.nofile_hard = MW_UNKNOWN;
 	a->limits.stack_soft = a->limits.nproc_soft = MW_UNKNOWN;
@@ -504,6 +506,7 @@ int mw_analyze_series(struct mw_series *proc, int64_t interval_ms,
 {
 	analysis_init(out);
 	out->pid = ctx->pid;
+	out->exit_ms = ctx->exit_ms;
 	out->proc = *proc;
 	memset(proc, 0, sizeof(*proc));
 	out->interval_ms = interval_ms > 0 ? interval_ms : 1000;

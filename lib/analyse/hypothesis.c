@@ -706,6 +706,26 @@ static void defer_to_finer(struct mw_analysis *a, struct mw_hypothesis *coarse)
 	}
 }
 
+/*
+ * A process that exited gave its memory back: what grew is history (kept:
+ * it says what leaked until the end), but it exhausts nothing any more and
+ * a next step for its pid would reach another process or none.
+ */
+static void exited(struct mw_hypothesis *h)
+{
+	size_t l = strlen(h->note);
+
+	h->tte_s = NAN;
+	h->tte_basis = NULL;
+	h->next_step[0] = '\0';
+	if (h->rule->kind == MW_RULE_OOM || h->rule->kind == MW_RULE_LIMIT)
+		h->score = 0;
+	if (h->score > 0 || h->rule->kind == MW_RULE_OOM)
+		snprintf(h->note + l, sizeof(h->note) - l,
+		         "%sthe process exited: what it held was freed, nothing is exhausted now",
+		         l ? "; " : "");
+}
+
 static int cmp_hyp(const void *x, const void *y)
 {
 	const struct mw_hypothesis *a = x, *b = y;
@@ -725,6 +745,8 @@ int mw_hypotheses_eval(struct mw_analysis *a)
 	for (size_t i = 0; i < a->nhyp; i++)
 		if (a->hyp[i].rule->kind == MW_RULE_OOM || a->hyp[i].rule->kind == MW_RULE_LIMIT)
 			consequences(a, &a->hyp[i]);
+	for (size_t i = 0; i < a->nhyp && a->exit_ms != MW_UNKNOWN; i++)
+		exited(&a->hyp[i]);
 	mw_qsort(a->hyp, a->nhyp, sizeof(a->hyp[0]), cmp_hyp);
 	return 0;
 }

@@ -245,6 +245,7 @@ int mw_store_proc_context(struct mw_store *s, int64_t proc_id, int64_t until_ms,
 	int r = 0;
 
 	out->pid = 0;
+	out->exit_ms = MW_UNKNOWN;
 	out->memcg.limit = out->memcg.usage = MW_UNKNOWN;
 	out->memcg.path[0] = '\0';
 	out->mem_available =
@@ -252,13 +253,17 @@ int mw_store_proc_context(struct mw_store *s, int64_t proc_id, int64_t until_ms,
 	                  "SELECT mem_available FROM sys_samples WHERE tick <= (SELECT"
 	                  " max(id) FROM ticks WHERE t_ms <= ?1) ORDER BY tick DESC LIMIT 1",
 	                  until_ms, 0);
-	if (sqlite3_prepare_v2(db, "SELECT pid, cgroup FROM procs WHERE id = ?", -1, &st, NULL) !=
-	    SQLITE_OK)
+	if (sqlite3_prepare_v2(db,
+	                       "SELECT pid, cgroup, (SELECT t_ms FROM ticks WHERE id = exit_tick"
+	                       " AND t_ms <= ?2) FROM procs WHERE id = ?1",
+	                       -1, &st, NULL) != SQLITE_OK)
 		return mw_sql_err(db, sqlite3_errcode(db), "procs");
 	sqlite3_bind_int64(st, 1, proc_id);
+	sqlite3_bind_int64(st, 2, until_ms);
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		out->pid = (pid_t)sqlite3_column_int64(st, 0);
 		cgroup = mw_sql_i64(st, 1);
+		out->exit_ms = mw_sql_i64(st, 2);
 	} else {
 		r = -ENOENT;
 	}

@@ -406,7 +406,8 @@ static void print_hypothesis(FILE *f, const struct mw_analysis *a, size_t i, boo
 		fprintf(f, "    exhaustion: %s reached in %s at this rate\n", h->tte_basis,
 		        mw_fmt_duration(tte, sizeof(tte), (uint64_t)(h->tte_s * 1e9)));
 	mw_escape_term(h->next_step, strlen(h->next_step), step, sizeof(step), utf8);
-	fprintf(f, "    next: %s\n", step);
+	if (step[0])
+		fprintf(f, "    next: %s\n", step);
 	if (h->note[0])
 		fprintf(f, "    note: %s\n", h->note);
 }
@@ -561,7 +562,7 @@ static void json_hypotheses(struct mw_json *j, const struct mw_analysis *a)
 		json_evidence(j, &h->ev);
 		mw_json_num(j, "time_to_exhaustion_s", h->tte_s);
 		mw_json_str(j, "exhaustion_basis", h->tte_basis);
-		mw_json_str(j, "next_step", h->next_step);
+		mw_json_str(j, "next_step", h->next_step[0] ? h->next_step : NULL);
 		mw_json_str(j, "note", h->note[0] ? h->note : NULL);
 		mw_json_obj_close(j);
 	}

@@ -81,9 +81,11 @@ static void hypothesis(FILE *f, const struct mw_hypothesis *h)
 		fprintf(f, "<br>exhaustion: %s in %s at this rate", h->tte_basis,
 		        mw_fmt_duration(tte, sizeof(tte), (uint64_t)(h->tte_s * 1e9)));
 	}
-	fputs("<br>next: <code>", f);
-	mw_html_escape(f, h->next_step);
-	fputs("</code>", f);
+	if (h->next_step[0]) {
+		fputs("<br>next: <code>", f);
+		mw_html_escape(f, h->next_step);
+		fputs("</code>", f);
+	}
 	if (h->note[0]) {
 		fputs("<br><i>", f);
 		mw_html_escape(f, h->note);

@@ -154,8 +154,12 @@ def test_tui():
         # ranked hypothesis with its evidence, and the flat process has none.
         m = re.search(r"Top hypothesis: (\w+)", s)
         check(m and m.group(1) in ("HEAP", "OOM"), f"grower's top hypothesis: {m and m.group(0)}")
-        check(re.search(r"^\s*(HEAP|OOM)\s+\d\.\d\d\s", s, re.M) is not None,
+        first = re.search(r"^\s*([A-Z]+)\s+\d\.\d\d\s", s, re.M)
+        check(first is not None and first.group(1) in ("HEAP", "OOM"),
               f"ranked hypotheses with scores in the detail view:\n{s}")
+        # One verdict: the headline's tag is the first of the list under it.
+        check(m and first and m.group(1) == first.group(1),
+              f"headline {m and m.group(0)} and list #1 {first and first.group(0)} agree")
         check("Mann-Kendall" in s, "hypothesis evidence shown")
         # System and IPC views.
         pane.keys("Escape")

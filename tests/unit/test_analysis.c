@@ -37,6 +37,7 @@ enum shape {
 	FILEMAP,
 	FRAGMENT,
 	RELEASED,
+	EXITED, /* HEAP's shape; gone at the tick after the others' last (it must stay last) */
 	NSHAPES
 };
 
@@ -59,6 +60,7 @@ static void shape_values(enum shape sh, int k, int64_t m[MW_PM_COUNT])
 	case FLAT:
 		break;
 	case HEAP: /* 256 KiB per 5 s = 180 MiB/h */
+	case EXITED:
 		m[MW_PM_rss_anon] += (int64_t)k * 256 * 1024;
 		break;
 	case SAWTOOTH: /* a cache: fills 48 MiB over a minute, then evicted to its base */
@@ -136,6 +138,14 @@ static void write_store(void)
 			CHECK(!"write_tick");
 			break;
 		}
+	}
+	{
+		/* One more tick without EXITED: the store marks it gone there. */
+		struct mw_tick tk = {
+		        .t_ns = T0 + (uint64_t)TICKS * 5 * SEC, .procs = &set, .sys = &sys};
+		set.n = NSHAPES - 1;
+		CHECK_EQ_I64(mw_store_write_tick(st, &tk), 0);
+		set.n = NSHAPES;
 	}
 	for (int i = 0; i < NSHAPES; i++)
 		mw_proc_sample_release(&v[i]);
@@ -233,6 +243,32 @@ static void test_released(struct mw_store *st)
 	CHECK(h && h->score == 0 && strstr(h->note, "given back, no growth now"));
 	if (h)
 		fprintf(stderr, "  released: %s\n", h->note);
+	mw_analysis_release(a);
+	free(a);
+}
+
+/* Issue 15 item 7: an exited process keeps its history, but no exhaustion and no next step. */
+static void test_exited(struct mw_store *st)
+{
+	struct mw_analysis *a = calloc(1, sizeof(*a));
+
+	if (!a)
+		return;
+	CHECK_EQ_I64(mw_analyze_process(st, (int64_t)EXITED + 1, since_ms, until_ms + 5000, a), 0);
+	dump("exited", a);
+	CHECK(a->exit_ms != MW_UNKNOWN);
+	CHECK_EQ_STR(a->hyp[0].rule->id, "heap-growth");
+	CHECK(a->hyp[0].score >= MW_HYP_THRESHOLD);
+	for (size_t i = 0; i < a->nhyp; i++) {
+		CHECK(!isfinite(a->hyp[i].tte_s) && a->hyp[i].next_step[0] == '\0');
+		if (a->hyp[i].rule->kind == MW_RULE_OOM)
+			CHECK(a->hyp[i].score == 0);
+	}
+	CHECK(strstr(a->hyp[0].note, "the process exited") != NULL);
+	mw_analysis_release(a);
+	/* The same process before it exited: alive, with its exhaustion and next step. */
+	CHECK_EQ_I64(mw_analyze_process(st, (int64_t)EXITED + 1, since_ms, until_ms - 1, a), 0);
+	CHECK(a->exit_ms == MW_UNKNOWN && isfinite(a->hyp[0].tte_s) && a->hyp[0].next_step[0]);
 	mw_analysis_release(a);
 	free(a);
 }
@@ -743,6 +779,7 @@ int main(void)
 		/* Issue 15 item 6: the tick after a large drop carries no growth verdict. */
 		expect_nothing(st, RELEASED, "released");
 		test_released(st);
+		test_exited(st);
 		test_top_tag(st);
 		mw_store_close(st);
 	}

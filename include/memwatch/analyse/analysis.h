@@ -112,6 +112,7 @@ struct mw_analysis {
 	int64_t since_ms, until_ms; /* as asked */
 	int64_t from_ms, to_ms;     /* covered by process samples */
 	int64_t interval_ms;        /* sampling interval of the source */
+	int64_t exit_ms;            /* when it was seen gone (by until_ms); MW_UNKNOWN if alive */
 	bool have_regions, have_fd_kinds;
 	struct mw_series proc;       /* owned */
 	struct mw_region_series reg; /* owned; n == 0 without region data */

@@ -44,6 +44,7 @@ struct mw_proc_context {
 	pid_t pid;
 	int64_t mem_available;        /* bytes at until_ms; MW_UNKNOWN */
 	struct mw_cgroup_limit memcg; /* as recorded at until_ms; limit MW_UNKNOWN when none */
+	int64_t exit_ms; /* seen gone at this tick, at or before until_ms; MW_UNKNOWN */
 };
 
 int mw_store_proc_context(struct mw_store *s, int64_t proc_id, int64_t until_ms,
