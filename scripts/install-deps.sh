@@ -19,6 +19,8 @@ TEST_PKGS=(
   libjemalloc2 libgoogle-perftools4  # it_callsite_names: cpp_leak under LD_PRELOADed jemalloc and tcmalloc
   golang-go  # it_callsite_go builds tests/workloads/goleak (Go call sites through the runtime)
   postgresql  # it_postgres_shm: a throwaway PostgreSQL 15 cluster warming shared_buffers (shm_anon)
+  redis-server  # it_corpus_redis: a throwaway redis (jemalloc) filled, then FLUSHALLed
+  nginx-light memcached  # it_corpus_idle: real servers that must raise nothing
 )
 # scripts/build-deb.sh and tests/package/deb.sh: build, check and install the .deb.
 PKG_PKGS=(debhelper dpkg-dev lintian

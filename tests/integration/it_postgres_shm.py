@@ -34,6 +34,7 @@ import sys
 import tempfile
 import time
 
+from corpus import LEAK_RULES
 from mwtest import check, cli_json, db_query, run, skip, start_daemon, stop
 
 PGBIN = "/usr/lib/postgresql/15/bin"
@@ -43,8 +44,6 @@ STEP_S = 6.0      # seconds between them: about 100 s of recording
 ROW_PAD = 500     # bytes of padding per row: about 14 rows per 8 KiB block
 ROWS = 240000     # about 17000 blocks, 130 MiB: a little more than shared_buffers
 
-LEAK_RULES = {"heap-growth", "heap-fragmentation", "anon-mmap-leak", "file-mapping-growth",
-              "library-growth", "shm-leak"}
 
 
 def as_postgres(args, **kw):
