@@ -707,6 +707,32 @@ static void defer_to_finer(struct mw_analysis *a, struct mw_hypothesis *coarse)
 }
 
 /*
+ * memwatchd's own growth in its first minutes is its caches filling (the
+ * ELF files it maps to name call sites, SQLite's page cache) and its
+ * descriptors follow the processes it watches (one /proc/PID/stat each).
+ * Its budget is checked by bench/ and it_pid_churn (anonymous RSS under
+ * 16 MiB); within it, a verdict on itself would be a false alarm, beyond
+ * it the rules speak as for any process.
+ */
+#define RECORDER_ANON_BUDGET (16.0 * MiB)
+
+static void recorder(struct mw_analysis *a, struct mw_hypothesis *h)
+{
+	int wi = first_window(a, MW_AM_rss_anon);
+	size_t l = strlen(h->note);
+
+	if (wi < 0 || !(a->m[MW_AM_rss_anon].w[wi].tr.last < RECORDER_ANON_BUDGET) ||
+	    !(h->score > 0) || h->rule->kind == MW_RULE_LIMIT)
+		return;
+	h->score = fmin(h->score, MW_HYP_THRESHOLD / 2);
+	snprintf(h->note + l, sizeof(h->note) - l,
+	         "%smemwatchd itself, within its budget (anonymous RSS %.1f of %.0f MiB):"
+	         " caches warming up, descriptors one per watched process",
+	         l ? "; " : "", a->m[MW_AM_rss_anon].w[wi].tr.last / MiB,
+	         RECORDER_ANON_BUDGET / MiB);
+}
+
+/*
  * A process that exited gave its memory back: what grew is history (kept:
  * it says what leaked until the end), but it exhausts nothing any more and
  * a next step for its pid would reach another process or none.
@@ -747,6 +773,8 @@ int mw_hypotheses_eval(struct mw_analysis *a)
 			consequences(a, &a->hyp[i]);
 	for (size_t i = 0; i < a->nhyp && a->exit_ms != MW_UNKNOWN; i++)
 		exited(&a->hyp[i]);
+	for (size_t i = 0; i < a->nhyp && a->recorder; i++)
+		recorder(a, &a->hyp[i]);
 	mw_qsort(a->hyp, a->nhyp, sizeof(a->hyp[0]), cmp_hyp);
 	return 0;
 }
