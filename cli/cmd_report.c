@@ -65,7 +65,6 @@ static int parse_args(int argc, char **argv, struct report_args *a)
 	        {"exact", no_argument, NULL, 'x'},
 	        {"help", no_argument, NULL, 'h'},
 	        {0},
-	        {0},
 	};
 	uint64_t now = mw_now_ns();
 	int c;
