@@ -12,6 +12,7 @@ BUILD_PKGS=(
 )
 TEST_PKGS=(
   python3 sqlite3 tmux procps util-linux
+  bash-completion  # it_completion: completions/memwatch under its _init_completion
   chromium  # it_report_html renders the HTML report headless (skips without it)
   libclang-rt-14-dev  # libFuzzer and the sanitizer runtimes for clang's build-fuzz (tests/fuzz)
   prometheus  # promtool: it_daemon_metrics and it_metrics_flood check the text exposition
