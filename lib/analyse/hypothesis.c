@@ -422,6 +422,34 @@ static void exhaustion(const struct mw_analysis *a, struct mw_hypothesis *h, int
 	h->tte_basis = basis;
 }
 
+/*
+ * The main stack stops at RLIMIT_STACK with SIGSEGV (8 MiB by default),
+ * long before memory runs out: its time to that limit is the one that
+ * counts, and at 90 % of it the process is one deep call from the crash.
+ */
+static void stack_limit(const struct mw_analysis *a, struct mw_hypothesis *h)
+{
+	double lim = (double)a->limits.stack_soft, last = h->ev.last;
+	double rate_h = h->ev.slope_per_h, t;
+	size_t l = strlen(h->note);
+
+	if (h->ev.metric != MW_AM_vm_stack || !a->limits.readable ||
+	    a->limits.stack_soft == MW_UNKNOWN || !(lim > 0))
+		return;
+	h->near_limit = last >= 0.9 * lim;
+	snprintf(h->note + l, sizeof(h->note) - l, "%sVmStk %.1f of %.1f MiB (RLIMIT_STACK)%s",
+	         l ? "; " : "", last / MiB, lim / MiB,
+	         h->near_limit ? ": one deep call from SIGSEGV" : "");
+	if (!(rate_h > 0) || last >= lim)
+		return;
+	t = (lim - last) / (rate_h / 3600.0);
+	if (isfinite(h->tte_s) && h->tte_s <= t)
+		return;
+	h->tte_s = t;
+	h->tte_basis = "RLIMIT_STACK soft limit (then SIGSEGV)";
+	h->own_limit = true;
+}
+
 /* The OOM hypothesis scores urgency: how soon, not how steep. */
 static double oom_urgency(double tte_s)
 {
@@ -634,9 +662,13 @@ static void eval_rule(struct mw_analysis *a, const struct mw_rule *r, struct mw_
 		return;
 	fill_evidence(a, r, m, fb, best, &h->ev);
 	exhaustion(a, h, best);
+	stack_limit(a, h);
 	if (fb)
 		s *= fault_share(a, r);
 	h->score = adjust(a, r, m, fb, h, s);
+	/* One deep call from the crash: reported even when flat now. */
+	if (h->near_limit && h->ev.metric == MW_AM_vm_stack)
+		h->score = fmax(h->score, 0.7 * r->weight);
 	warm_note(a, m, best, h);
 	/* Heap too: malloc's large blocks are mmaps, and without region data anon growth is guessed
 	 * heap. */
@@ -673,9 +705,10 @@ static void consequences(struct mw_analysis *a, struct mw_hypothesis *lim)
 		 * Where the limit's rule has no time (RSS shows no rise yet: a
 		 * slow stack, a short window), each keeps its own, at its own rate.
 		 */
-		if (isfinite(lim->tte_s)) {
+		if (isfinite(lim->tte_s) && !(h->own_limit && h->tte_s <= lim->tte_s)) {
 			h->tte_s = h->score > 0 ? lim->tte_s : NAN;
 			h->tte_basis = h->score > 0 ? lim->tte_basis : NULL;
+			h->own_limit = false;
 		}
 		if (h->score >= MW_HYP_THRESHOLD && (!cause || h->score > cause->score))
 			cause = h;
