@@ -20,6 +20,7 @@ TEST_PKGS=(
   libjemalloc2 libgoogle-perftools4  # it_callsite_names: cpp_leak under LD_PRELOADed jemalloc and tcmalloc
   golang-go  # it_callsite_go builds tests/workloads/goleak (Go call sites through the runtime)
   postgresql  # it_postgres_shm: a throwaway PostgreSQL 15 cluster warming shared_buffers (shm_anon)
+  openjdk-17-jre-headless  # it_corpus_jvm, it_thread_stacks: a JVM sizing its own thread stacks (-Xss)
   redis-server  # it_corpus_redis: a throwaway redis (jemalloc) filled, then FLUSHALLed
   nginx-light memcached  # it_corpus_idle: real servers that must raise nothing
 )

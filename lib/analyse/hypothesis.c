@@ -785,6 +785,30 @@ static void exited(struct mw_hypothesis *h)
 		         l ? "; " : "");
 }
 
+/*
+ * Read from RssAnon, anonymous-mmap growth cannot be told from new threads'
+ * stacks (anonymous mappings too): while threads leak, that reading is
+ * theirs until the region tier, which finds stacks by stack pointer, says.
+ */
+static void threads_own_anon(struct mw_analysis *a)
+{
+	struct mw_hypothesis *anon = NULL, *threads = NULL;
+
+	for (size_t i = 0; i < a->nhyp; i++) {
+		if (a->hyp[i].rule->metric == MW_AM_anon && a->hyp[i].rule->kind == MW_RULE_GROWTH)
+			anon = &a->hyp[i];
+		if (a->hyp[i].rule->metric == MW_AM_threads)
+			threads = &a->hyp[i];
+	}
+	if (!anon || !threads || !anon->ev.fallback || !(threads->score >= MW_HYP_THRESHOLD) ||
+	    !(anon->score >= MW_HYP_THRESHOLD / 2))
+		return;
+	anon->score = MW_HYP_THRESHOLD / 2;
+	snprintf(anon->note, sizeof(anon->note),
+	         "threads grow too, and their stacks are anonymous mappings: until the region tier"
+	         " has sampled them, RssAnon's growth is read as theirs");
+}
+
 static int cmp_hyp(const void *x, const void *y)
 {
 	const struct mw_hypothesis *a = x, *b = y;
@@ -801,6 +825,7 @@ int mw_hypotheses_eval(struct mw_analysis *a)
 	for (size_t i = 0; i < a->nhyp; i++)
 		if (a->hyp[i].rule->fallback_only && a->hyp[i].score > 0)
 			defer_to_finer(a, &a->hyp[i]);
+	threads_own_anon(a);
 	for (size_t i = 0; i < a->nhyp; i++)
 		if (a->hyp[i].rule->kind == MW_RULE_OOM || a->hyp[i].rule->kind == MW_RULE_LIMIT)
 			consequences(a, &a->hyp[i]);
