@@ -262,7 +262,11 @@ static void correlate(const struct mw_sysview *v, const struct mw_slab_view *c, 
 				x[m] = c->bytes[k];
 				y[m++] = val;
 			}
-			if (m < 3 || !(last > first))
+			/*
+			 * A magnitude as well as a rank: a cache growing by megabytes is
+			 * not explained by a process that opened one more descriptor.
+			 */
+			if (m < 3 || !(last - first >= fmax(MW_HYP_CORR_MIN_RISE, 0.2 * first)))
 				continue;
 			r = mw_rank_correlation(x, y, m);
 			if (!(r >= MW_HYP_CORR_MIN))

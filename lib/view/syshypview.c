@@ -143,10 +143,18 @@ const char *mw_syshyp_next_step(const struct mw_syshyp *h, char *buf, size_t cap
 		         msg ? "ipcrm -q <id>" : "mq_unlink (rm /dev/mqueue/<name>)");
 		break;
 	case MW_SF_CACHE_GROWTH:
-		snprintf(buf, cap,
-		         "slabtop -s c; for socket/dentry/inode caches check the named process's"
-		         " open fds (ls -l /proc/%d/fd | wc -l, lsof -p %d)",
-		         (int)h->pid, (int)h->pid);
+		/* No process named (none's descriptors moved with the cache): no pid to give. */
+		if (h->pid > 0)
+			snprintf(buf, cap,
+			         "slabtop -s c; for socket/dentry/inode caches check the named"
+			         " process's open fds (ls -l /proc/%d/fd | wc -l, lsof -p %d)",
+			         (int)h->pid, (int)h->pid);
+		else
+			snprintf(buf, cap,
+			         "slabtop -s c; for socket/dentry/inode caches find who holds them:"
+			         " memwatch top sorted by fds (F6), or lsof | awk '{print $2}' | "
+			         "sort |"
+			         " uniq -c | sort -rn | head");
 		break;
 	case MW_SF_SUNRECLAIM_GROWTH:
 		snprintf(buf, cap,

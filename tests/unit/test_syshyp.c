@@ -180,9 +180,23 @@ static void test_each_rule(void)
 	base_view(&v);
 	add_slab(&v, "signal_cache", 1 << 20, false);
 	snprintf(v.slab[0].aliases, sizeof(v.slab[0].aliases), "UNIX");
-	/* A process whose fd count rises in step with the cache. */
-	v.procs = calloc(1, sizeof(*v.procs));
-	v.nproc = 1;
+	/*
+	 * A process whose fd count rises in step with the cache, and one whose
+	 * count goes 8 -> 9 halfway: in step by rank, but one descriptor
+	 * explains no cache growth (issue 15 item 7), so it is not named.
+	 */
+	v.procs = calloc(2, sizeof(*v.procs));
+	v.nproc = 2;
+	v.procs[1].pid = 99;
+	snprintf(v.procs[1].comm, sizeof(v.procs[1].comm), "bystander");
+	v.procs[1].n = N;
+	v.procs[1].t_ms = times();
+	v.procs[1].fds = series(8, 0, false);
+	for (int i = N / 2; i < N; i++)
+		v.procs[1].fds[i] = 9;
+	v.procs[1].threads = series(1, 0, false);
+	v.procs[1].rss = series(1 << 20, 0, false);
+	v.procs[1].cgroup = strdup("");
 	v.procs[0].pid = 4321;
 	snprintf(v.procs[0].comm, sizeof(v.procs[0].comm), "sockhog");
 	v.procs[0].n = N;

@@ -242,6 +242,7 @@ struct mw_syshyp_set {
 #define MW_HYP_POSIX_MIN_BYTES (1 << 20)  /* unheld /dev/shm files together this big */
 #define MW_HYP_TREND_P         0.05       /* Mann–Kendall significance for "rising" */
 #define MW_HYP_CORR_MIN        0.8        /* rank correlation naming a process for slab growth */
+#define MW_HYP_CORR_MIN_RISE   10.0       /* and its fds or threads rose by at least this */
 #define MW_HYP_PSI_SOME_AVG60  1000       /* 10.00 % of time stalled on memory (hundredths) */
 #define MW_HYP_MAJFLT_PER_S    100.0      /* major faults per second that mean paging */
 #define MW_HYP_OOM_HORIZON_S   (7.0 * 86400.0)
