@@ -225,6 +225,7 @@ static int report_from_store(const struct report_args *a, pid_t pid, bool alive,
 		}
 		snprintf(rep->db_path, sizeof(rep->db_path), "%s", db.path);
 		snprintf(rep->db_from, sizeof(rep->db_from), "%s", db.origin);
+		cli_host_name(st, "", rep->host, sizeof(rep->host));
 		if (r == 0 && !active)
 			snprintf(rep->note, sizeof(rep->note),
 			         "memwatchd is not recording now: history ends at the last stored "
@@ -303,6 +304,7 @@ int cmd_report(int argc, char **argv)
 		r = mw_report_from_live(pc, pid, a.sample_ns, 500000000ull, &rep);
 		if (r == 0) {
 			size_t len = strlen(rep.note);
+			cli_host_name(NULL, "", rep.host, sizeof(rep.host));
 			snprintf(rep.note + len, sizeof(rep.note) - len, " (%s)", why);
 		}
 	}

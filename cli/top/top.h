@@ -138,6 +138,7 @@ struct top_model {
 		struct mw_oom_history h;
 	} oom; /* store: the kills `memwatch oom` lists, TOP_OOM_LIST_MS back */
 	char boot_id[64];
+	char host[256 * 4 + 1]; /* the recording host's name, escaped for the terminal */
 	char note[160];
 	struct {
 		uint32_t uid;

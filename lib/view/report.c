@@ -63,6 +63,7 @@ void mw_report_print_text(FILE *f, const struct mw_report *rep, bool utf8)
 	mw_escape_term(rep->proc.cgroup ? rep->proc.cgroup : "",
 	               rep->proc.cgroup ? strlen(rep->proc.cgroup) : 0, cg, sizeof(cg), utf8);
 	fprintf(f, "Process %d (%s)%s\n", (int)rep->proc.pid, comm, rep->alive ? "" : "  [exited]");
+	mw_report_host_text(f, rep->host, utf8);
 	if (rep->proc.start_ms != MW_UNKNOWN)
 		fprintf(f, "  started  %s\n",
 		        mw_fmt_time(t1, sizeof(t1), (uint64_t)rep->proc.start_ms * 1000000ull));
@@ -109,6 +110,7 @@ void mw_report_print_json(FILE *f, const struct mw_report *rep)
 	mw_json_init(&j, f, true);
 	mw_json_obj_open(&j, NULL);
 	mw_json_int(&j, "schema", 2);
+	mw_json_str(&j, "hostname", rep->host[0] ? rep->host : NULL);
 	mw_json_obj_open(&j, "process");
 	mw_json_int(&j, "pid", rep->proc.pid);
 	mw_json_int(&j, "ppid", rep->proc.ppid);
@@ -156,6 +158,14 @@ void mw_report_print_json(FILE *f, const struct mw_report *rep)
 		json_analysis(&j, rep->an);
 	mw_json_obj_close(&j);
 	mw_json_end(&j);
+}
+
+void mw_report_host_text(FILE *f, const char *host, bool utf8)
+{
+	char esc[256 * 4 + 1];
+
+	mw_escape_term(host, strlen(host), esc, sizeof(esc), utf8);
+	fprintf(f, "  host     %s\n", esc[0] ? esc : "(not recorded)");
 }
 
 /* ---- regions, hypotheses, eBPF: shared by text, JSON and HTML ---- */

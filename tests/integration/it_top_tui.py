@@ -10,6 +10,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import time
 
@@ -76,6 +77,9 @@ def test_tui():
         s = pane.wait_for(lambda t: len(rows(t)) >= 2, what="process rows")
         check(pane.alternate_on() == "1", "top runs on the alternate screen")
         check("memwatchd not recording" in s, "header says the daemon is not recording")
+        top_line = s.splitlines()[0] if s else ""
+        check(top_line.startswith(f"memwatch top  {socket.gethostname()}  "),
+              f"header names the recording host: {top_line!r}")
         r = rows(s)
         check("heap_grow" in cmd_of(r[0]), f"grower first under the default sort: {r[:3]}")
         flat = [x for x in r if "flat" in cmd_of(x)]

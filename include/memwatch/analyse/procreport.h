@@ -25,6 +25,7 @@ struct mw_report {
 	enum mw_report_source source;
 	char db_path[4096];
 	char db_from[64]; /* how the CLI chose db_path: "--db", "$MEMWATCH_DB", ... */
+	char host[256];   /* the recording host's name (raw bytes); "" when unknown */
 	struct mw_proc_info proc;
 	bool alive;
 	int64_t from_ms, to_ms; /* the window actually covered by samples */
