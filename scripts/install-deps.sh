@@ -21,6 +21,7 @@ TEST_PKGS=(
   postgresql  # it_postgres_shm: a throwaway PostgreSQL 15 cluster warming shared_buffers (shm_anon)
   redis-server  # it_corpus_redis: a throwaway redis (jemalloc) filled, then FLUSHALLed
   nginx-light memcached  # it_corpus_idle: real servers that must raise nothing
+  smem  # it_pss: PSS and USS compared with smem's (skips without it)
 )
 # scripts/build-deb.sh and tests/package/deb.sh: build, check and install the .deb.
 PKG_PKGS=(debhelper dpkg-dev lintian

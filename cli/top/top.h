@@ -40,7 +40,14 @@
 #define TOP_LAZY_TTL_MS 30000
 
 /* Region columns fed by the regions branch (smaps). */
-enum top_reg { TOP_REG_HEAP, TOP_REG_TSTACK, TOP_REG_ANON, TOP_REG_COUNT };
+enum top_reg {
+	TOP_REG_HEAP,
+	TOP_REG_TSTACK,
+	TOP_REG_ANON,
+	TOP_REG_PSS,
+	TOP_REG_USS,
+	TOP_REG_COUNT
+};
 
 struct top_row {
 	int64_t proc_id; /* store: procs.id; embedded: 0 */
@@ -202,6 +209,8 @@ enum top_col {
 	TC_MAJFLT,
 	TC_OOM,
 	TC_OOMADJ,
+	TC_PSS,
+	TC_USS,
 	TC_HYP,
 	TC_SPARK,
 	TC_COMMAND,

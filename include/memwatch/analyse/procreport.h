@@ -14,11 +14,20 @@
 
 #include "memwatch/analyse/analysis.h"
 #include "memwatch/collect/proc.h"
+#include "memwatch/collect/region.h"
 #include "memwatch/store/store.h"
 
 enum mw_report_source {
 	MW_REPORT_FROM_STORE,
 	MW_REPORT_FROM_LIVE, /* sampled by the CLI itself: history is only that long */
+};
+
+/* PSS and USS (smaps): the latest reading and the first in the window. */
+struct mw_report_pss {
+	bool valid;                  /* a reading exists; else every figure is MW_UNKNOWN */
+	int64_t t_ms, first_ms;      /* when the latest / the first reading was taken */
+	int64_t now[MW_PSS_COUNT];   /* bytes (enum mw_pss_field) */
+	int64_t first[MW_PSS_COUNT]; /* MW_UNKNOWN when only one reading */
 };
 
 struct mw_report {
@@ -35,6 +44,8 @@ struct mw_report {
 	double per_hour[MW_PM_COUNT];      /* delta over the window, per hour; NAN when unknown */
 	double minflt_per_s, majflt_per_s; /* over the last minute of the window */
 	char note[512];
+	struct mw_report_pss
+	        pss;            /* filled by the CLI: the store's slow tier, or smaps_rollup live */
 	struct mw_analysis *an; /* trends, regions, hypotheses; NULL when analysis failed */
 };
 
