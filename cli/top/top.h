@@ -228,6 +228,8 @@ struct top_col_def {
 extern const struct top_col_def top_cols[TC_COUNT];
 
 int top_col_by_key(const char *key);
+/* Whether a column is filled by top_model_lazy (region columns, HYP). */
+bool top_col_lazy(enum top_col c);
 /* Format a cell (no escaping needed: numbers; COMMAND and USER are escaped here). */
 void top_cell(const struct top_row *r, enum top_col c, bool utf8, char *buf, size_t cap);
 /* Sort rows by column (descending for numbers unless invert), pid tiebreak. */

@@ -48,6 +48,12 @@ int top_col_by_key(const char *key)
 	return -1;
 }
 
+bool top_col_lazy(enum top_col c)
+{
+	return c == TC_HEAP || c == TC_TSTACK || c == TC_ANON || c == TC_PSS || c == TC_USS ||
+	       c == TC_HYP;
+}
+
 /* htop-style compact sizes: 980K, 12.3M, 123M, 1.50G. */
 static void fmt_size(char *buf, size_t cap, double v, bool sign)
 {

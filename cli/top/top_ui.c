@@ -280,6 +280,13 @@ void top_rebuild(struct top_ui *u)
 	struct top_row *src = m->rows;
 	size_t n = m->n;
 
+	/*
+	 * Region columns and the tag are looked up for the rows drawn; sorted
+	 * by one, every row needs it first, or the order is by pid.
+	 */
+	if (top_col_lazy(u->sort))
+		for (size_t i = 0; i < m->n; i++)
+			top_model_lazy(m, &m->rows[i], false);
 	free(u->groups);
 	u->groups = NULL;
 	u->ngroups = 0;
