@@ -24,6 +24,7 @@ struct report_args {
 	uint64_t since_ns; /* absolute */
 	uint64_t sample_ns;
 	bool json, live;
+	bool exact; /* -x: the command name itself, not a substring of it or of the command line */
 	const char *html;
 };
 
@@ -32,11 +33,15 @@ static void usage(FILE *f)
 	fprintf(f,
 	        "Usage: memwatch report <pid|name> [--db PATH] [--since WHEN] [--json] [--html "
 	        "FILE]\n"
-	        "                       [--sample DUR] [--live]\n"
+	        "                       [--sample DUR] [--live] [-x|--exact]\n"
 	        "       memwatch report --system [OPTIONS]   the machine: 'memwatch report "
 	        "--system "
 	        "--help'\n"
 	        "\n"
+	        "  A name matches, like pgrep, a substring of a process's command name or\n"
+	        "  of its command line; several matches are listed and none is chosen.\n"
+	        "\n"
+	        "  -x, --exact    the name is the whole command name (or argv[0]'s base name)\n"
 	        "  --db PATH      database recorded by memwatchd (default: $MEMWATCH_DB, the\n"
 	        "                 running memwatchd's, %s)\n"
 	        "  --since WHEN   start of the window: a duration back (30m, 6h, 2d),\n"
@@ -52,10 +57,15 @@ static void usage(FILE *f)
 static int parse_args(int argc, char **argv, struct report_args *a)
 {
 	static const struct option opts[] = {
-	        {"db", required_argument, NULL, 'd'},     {"since", required_argument, NULL, 's'},
-	        {"json", no_argument, NULL, 'j'},         {"html", required_argument, NULL, 'H'},
-	        {"sample", required_argument, NULL, 'S'}, {"live", no_argument, NULL, 'L'},
-	        {"help", no_argument, NULL, 'h'},         {0},
+	        {"db", required_argument, NULL, 'd'},
+	        {"since", required_argument, NULL, 's'},
+	        {"json", no_argument, NULL, 'j'},
+	        {"html", required_argument, NULL, 'H'},
+	        {"sample", required_argument, NULL, 'S'},
+	        {"live", no_argument, NULL, 'L'},
+	        {"exact", no_argument, NULL, 'x'},
+	        {"help", no_argument, NULL, 'h'},
+	        {0},
 	};
 	uint64_t now = mw_now_ns();
 	int c;
@@ -65,7 +75,7 @@ static int parse_args(int argc, char **argv, struct report_args *a)
 	a->sample_ns = 5000000000ull;
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, ":d:s:jS:H:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":d:s:jS:H:xh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			a->db_path = optarg;
@@ -98,6 +108,9 @@ static int parse_args(int argc, char **argv, struct report_args *a)
 		case 'L':
 			a->live = true;
 			break;
+		case 'x':
+			a->exact = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -126,7 +139,8 @@ static bool all_digits(const char *s)
 	return true;
 }
 
-static bool name_matches(const struct mw_proc_sample *p, const char *name)
+/* comm is cut at 15 bytes by the kernel, so argv[0]'s base name also counts as exact. */
+static bool name_is_exact(const struct mw_proc_sample *p, const char *name)
 {
 	char argv0[256];
 	const char *sp;
@@ -145,8 +159,42 @@ static bool name_matches(const struct mw_proc_sample *p, const char *name)
 	return strcmp(basename(argv0), name) == 0;
 }
 
+static bool name_matches(const struct mw_proc_sample *p, const char *name, bool exact)
+{
+	if (exact)
+		return name_is_exact(p, name);
+	return strstr(p->comm, name) || (p->cmdline && strstr(p->cmdline, name));
+}
+
+/*
+ * Ourselves and our ancestors carry the name in their command lines
+ * (`sudo memwatch report nginx`, a shell running us): never candidates.
+ */
+static bool is_self_or_ancestor(const struct mw_proc_set *set, pid_t pid)
+{
+	pid_t cur = getpid();
+
+	/* Bounded: a pid chain cannot be longer than the set. */
+	for (size_t hops = 0; cur > 0 && hops <= set->n; hops++) {
+		size_t i;
+		if (cur == pid)
+			return true;
+		for (i = 0; i < set->n && set->v[i].pid != cur; i++)
+			;
+		if (i == set->n)
+			return false;
+		cur = set->v[i].ppid;
+	}
+	return false;
+}
+
+static bool candidate(const struct mw_proc_set *set, size_t i, const char *name, bool exact)
+{
+	return name_matches(&set->v[i], name, exact) && !is_self_or_ancestor(set, set->v[i].pid);
+}
+
 /* Resolve a name among live processes; prints the candidates when ambiguous. */
-static int resolve_name(struct mw_proc_collector *pc, const char *name, pid_t *pid)
+static int resolve_name(struct mw_proc_collector *pc, const char *name, bool exact, pid_t *pid)
 {
 	struct mw_proc_set set = {0};
 	size_t matches = 0;
@@ -160,23 +208,27 @@ static int resolve_name(struct mw_proc_collector *pc, const char *name, pid_t *p
 		goto out;
 	}
 	for (size_t i = 0; i < set.n; i++)
-		if (set.v[i].pid != getpid() && name_matches(&set.v[i], name)) {
+		if (candidate(&set, i, name, exact)) {
 			*pid = set.v[i].pid;
 			matches++;
 		}
 	mw_escape_term(name, strlen(name), esc, sizeof(esc), utf8);
 	if (matches == 0) {
-		fprintf(stderr, "memwatch report: no running process named '%s'\n", esc);
+		fprintf(stderr, "memwatch report: no running process named '%s'%s\n", esc,
+		        exact ? "" : " nor with it in its command line");
 		r = -ESRCH;
 	} else if (matches > 1) {
-		fprintf(stderr, "memwatch report: '%s' matches %zu processes; give a pid:\n", esc,
-		        matches);
+		fprintf(stderr, "memwatch report: '%s' matches %zu processes; give a pid%s:\n", esc,
+		        matches, exact ? "" : " (or -x for the exact command name)");
 		for (size_t i = 0; i < set.n; i++) {
 			char cmd[160], rss[32];
-			if (set.v[i].pid == getpid() || !name_matches(&set.v[i], name))
+			const char *line;
+			if (!candidate(&set, i, name, exact))
 				continue;
-			mw_escape_term(set.v[i].cmdline, strlen(set.v[i].cmdline), cmd, sizeof(cmd),
-			               utf8);
+			/* A kernel thread or a zombie has no command line: its name instead. */
+			line = set.v[i].cmdline && *set.v[i].cmdline ? set.v[i].cmdline
+			                                             : set.v[i].comm;
+			mw_escape_term(line, strlen(line), cmd, sizeof(cmd), utf8);
 			fprintf(stderr, "  %8d  %10s  %s\n", (int)set.v[i].pid,
 			        mw_fmt_bytes(rss, sizeof(rss), set.v[i].m[MW_PM_rss]), cmd);
 		}
@@ -327,7 +379,7 @@ int cmd_report(int argc, char **argv)
 			goto out;
 		}
 		pid = (pid_t)v;
-	} else if (resolve_name(pc, a.target, &pid) < 0) {
+	} else if (resolve_name(pc, a.target, a.exact, &pid) < 0) {
 		goto out;
 	}
 	alive = mw_proc_collect_one(pc, pid, &smp) == 0;

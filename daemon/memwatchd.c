@@ -89,7 +89,7 @@ static void usage(FILE *f)
 	        "  --foreground         do not detach (for systemd and tests)\n"
 	        "  --prune              apply retention to the database now, then exit\n"
 	        "  --now TIME           with --prune: as of TIME (@EPOCH), for what-if runs\n"
-	        "  --check-config       parse the configuration, print problems, exit\n"
+	        "  --check-config       parse the configuration, print every problem, exit\n"
 	        "  --help, --version\n",
 	        MW_DEFAULT_CONFIG, MW_DEFAULT_DB);
 }
@@ -570,6 +570,9 @@ static void reload(struct daemon_ctx *ctx)
 	mw_notify("RELOADING=1");
 	r = load_config(ctx, &c, err, sizeof(err));
 	if (r < 0) {
+		/* The log takes one line per message: every error, on it. */
+		for (char *nl = strchr(err, '\n'); nl; nl = strchr(nl, '\n'))
+			*nl = ';';
 		mw_err("reload: %s; keeping the previous configuration", err);
 		mw_notify("READY=1\nSTATUS=Reload failed; running with the previous configuration");
 		return;
@@ -944,7 +947,7 @@ static int setup(struct daemon_ctx *ctx, int argc, char **argv)
 {
 	struct mw_daemon *d = &ctx->d;
 	bool check_only = false, db_flag;
-	char err[1024] = "";
+	char err[4096] = "";
 	int code;
 
 	mw_config_defaults(&ctx->cfg);
@@ -953,7 +956,10 @@ static int setup(struct daemon_ctx *ctx, int argc, char **argv)
 		return code;
 	db_flag = d->db_path != NULL;
 	if (load_config(ctx, &ctx->cfg, err, sizeof(err)) < 0) {
-		fprintf(stderr, "memwatchd: %s\n", err);
+		/* One error a line, each with its own prefix, so grep and editors find them. */
+		for (char *sv = NULL, *l = strtok_r(err, "\n", &sv); l;
+		     l = strtok_r(NULL, "\n", &sv))
+			fprintf(stderr, "memwatchd: %s\n", l);
 		return check_only ? 1 : EXIT_USAGE;
 	}
 	if (check_only) {

@@ -12,6 +12,7 @@ BUILD_PKGS=(
 )
 TEST_PKGS=(
   python3 sqlite3 tmux procps util-linux
+  bash-completion  # it_completion: completions/memwatch under its _init_completion
   chromium  # it_report_html renders the HTML report headless (skips without it)
   libclang-rt-14-dev  # libFuzzer and the sanitizer runtimes for clang's build-fuzz (tests/fuzz)
   prometheus  # promtool: it_daemon_metrics and it_metrics_flood check the text exposition
@@ -19,6 +20,7 @@ TEST_PKGS=(
   libjemalloc2 libgoogle-perftools4  # it_callsite_names: cpp_leak under LD_PRELOADed jemalloc and tcmalloc
   golang-go  # it_callsite_go builds tests/workloads/goleak (Go call sites through the runtime)
   postgresql  # it_postgres_shm: a throwaway PostgreSQL 15 cluster warming shared_buffers (shm_anon)
+  openjdk-17-jre-headless  # it_corpus_jvm, it_thread_stacks: a JVM sizing its own thread stacks (-Xss)
   redis-server  # it_corpus_redis: a throwaway redis (jemalloc) filled, then FLUSHALLed
   nginx-light memcached  # it_corpus_idle: real servers that must raise nothing
   smem  # it_pss: PSS and USS compared with smem's (skips without it)

@@ -21,6 +21,7 @@
 #include "memwatch/store/callsitestore.h"
 #include "memwatch/store/regionstore.h"
 #include "memwatch/view/callsiteview.h"
+#include "memwatch/view/sysreport.h"
 #include "memwatch/base/util.h"
 #include "memwatch/collect/callsite.h"
 #include "memwatch/collect/ipc.h"
@@ -275,24 +276,27 @@ out:
 	return rc;
 }
 
-static int ipc_line(struct top_model *m, struct top_text *out, const struct mw_ipc_obj *o,
-                    bool orphan, const char *creator)
-{
-	char name[400], bytes[32], esc[64];
+/* Flag, kind, object, size, held, attachments, creator. */
+#define IPC_ROW "%s%-9s %-28.28s %9s %9s %6s %s"
 
-	mw_escape_term(o->name[0] ? o->name : o->ident, strlen(o->name[0] ? o->name : o->ident),
-	               name, sizeof(name), m->opt.utf8);
-	mw_escape_term(creator, strlen(creator), esc, sizeof(esc), m->opt.utf8);
-	mw_fmt_bytes(bytes, sizeof(bytes), o->bytes);
-	return text_add(out, "%s%-9s %-32.32s %10s %6lld %7d %-16s%s", orphan ? "!" : " ",
-	                mw_ipc_kind_names[o->kind], name, bytes,
-	                (long long)(o->nattch == MW_UNKNOWN ? -1 : o->nattch), (int)o->cpid, esc,
-	                orphan ? "  ORPHAN" : "");
+/* The same names as memwatch ipc (mw_ipc_label and company), in top's narrower columns. */
+static int ipc_line(struct top_model *m, struct top_text *out, const struct mw_ipc_view *o)
+{
+	char lbl[400], name[400], cr[200], esc[300], size[32], held[32], att[32];
+
+	mw_ipc_label(&o->o, lbl, sizeof(lbl));
+	mw_escape_term(lbl, strlen(lbl), name, sizeof(name), m->opt.utf8);
+	mw_ipc_creator_label(o, cr, sizeof(cr));
+	mw_escape_term(cr, strlen(cr), esc, sizeof(esc), m->opt.utf8);
+	return text_add(out, IPC_ROW "%s", o->orphan ? "!" : " ", mw_ipc_kind_names[o->o.kind],
+	                name, mw_ipc_size_label(&o->o, size, sizeof(size)),
+	                mw_fmt_bytes(held, sizeof(held), o->o.bytes),
+	                mw_ipc_attach_label(&o->o, att, sizeof(att)), esc,
+	                o->orphan ? "  ORPHAN" : "");
 }
 
 int top_src_ipc(struct top_model *m, struct top_text *out)
 {
-	static const char head[] = " %-9s %-32s %10s %6s %7s %-16s";
 	int rc;
 
 	if (m->src == TOP_FROM_STORE) {
@@ -301,10 +305,10 @@ int top_src_ipc(struct top_model *m, struct top_text *out)
 		rc = sysview(m, MW_SV_IPC, &v);
 		if (rc < 0)
 			return rc;
-		rc = text_add(out, head, "kind", "name", "bytes", "nattch", "creator", "comm");
+		rc = text_add(out, IPC_ROW, " ", "KIND", "OBJECT", "SIZE", "HELD", "ATTACH",
+		              "CREATOR");
 		for (size_t i = 0; i < v.nipc && rc == 0; i++)
-			rc = ipc_line(m, out, &v.ipc[i].o, v.ipc[i].orphan,
-			              v.ipc[i].creator_known ? v.ipc[i].creator_comm : "?");
+			rc = ipc_line(m, out, &v.ipc[i]);
 		if (rc == 0 && !v.ipc_ok)
 			rc = text_add(out, "%s", v.ipc_note);
 		mw_sysview_release(&v);
@@ -316,10 +320,12 @@ int top_src_ipc(struct top_model *m, struct top_text *out)
 
 		rc = mw_ipc_read("", false, &set);
 		if (rc == 0)
-			rc = text_add(out, head, "kind", "name", "bytes", "nattch", "creator",
-			              "comm");
-		for (size_t i = 0; i < set.n && rc == 0; i++)
-			rc = ipc_line(m, out, &set.v[i], set.v[i].nattch == 0, "");
+			rc = text_add(out, IPC_ROW, " ", "KIND", "OBJECT", "SIZE", "HELD", "ATTACH",
+			              "CREATOR");
+		for (size_t i = 0; i < set.n && rc == 0; i++) {
+			struct mw_ipc_view o = {.o = set.v[i], .orphan = set.v[i].nattch == 0};
+			rc = ipc_line(m, out, &o);
+		}
 		free(set.v);
 	}
 	return rc;

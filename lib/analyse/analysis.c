@@ -410,10 +410,14 @@ static void set_cgroup_limit(struct mw_analysis *a, const struct mw_cgroup_limit
 static void load_context(struct mw_store *s, struct mw_analysis *a)
 {
 	struct mw_proc_context ctx;
+	char writer[32];
 
 	if (mw_store_proc_context(s, a->proc_id, a->until_ms, &ctx) == 0) {
 		a->pid = ctx.pid;
 		a->exit_ms = ctx.exit_ms;
+		a->recorder = ctx.pid > 0 &&
+		              mw_store_meta_get(s, "writer_pid", writer, sizeof(writer)) == 0 &&
+		              strtol(writer, NULL, 10) == ctx.pid;
 		a->mem_available = ctx.mem_available;
 		set_cgroup_limit(a, &ctx.memcg);
 	}

@@ -422,6 +422,34 @@ static void exhaustion(const struct mw_analysis *a, struct mw_hypothesis *h, int
 	h->tte_basis = basis;
 }
 
+/*
+ * The main stack stops at RLIMIT_STACK with SIGSEGV (8 MiB by default),
+ * long before memory runs out: its time to that limit is the one that
+ * counts, and at 90 % of it the process is one deep call from the crash.
+ */
+static void stack_limit(const struct mw_analysis *a, struct mw_hypothesis *h)
+{
+	double lim = (double)a->limits.stack_soft, last = h->ev.last;
+	double rate_h = h->ev.slope_per_h, t;
+	size_t l = strlen(h->note);
+
+	if (h->ev.metric != MW_AM_vm_stack || !a->limits.readable ||
+	    a->limits.stack_soft == MW_UNKNOWN || !(lim > 0))
+		return;
+	h->near_limit = last >= 0.9 * lim;
+	snprintf(h->note + l, sizeof(h->note) - l, "%sVmStk %.1f of %.1f MiB (RLIMIT_STACK)%s",
+	         l ? "; " : "", last / MiB, lim / MiB,
+	         h->near_limit ? ": one deep call from SIGSEGV" : "");
+	if (!(rate_h > 0) || last >= lim)
+		return;
+	t = (lim - last) / (rate_h / 3600.0);
+	if (isfinite(h->tte_s) && h->tte_s <= t)
+		return;
+	h->tte_s = t;
+	h->tte_basis = "RLIMIT_STACK soft limit (then SIGSEGV)";
+	h->own_limit = true;
+}
+
 /* The OOM hypothesis scores urgency: how soon, not how steep. */
 static double oom_urgency(double tte_s)
 {
@@ -634,9 +662,13 @@ static void eval_rule(struct mw_analysis *a, const struct mw_rule *r, struct mw_
 		return;
 	fill_evidence(a, r, m, fb, best, &h->ev);
 	exhaustion(a, h, best);
+	stack_limit(a, h);
 	if (fb)
 		s *= fault_share(a, r);
 	h->score = adjust(a, r, m, fb, h, s);
+	/* One deep call from the crash: reported even when flat now. */
+	if (h->near_limit && h->ev.metric == MW_AM_vm_stack)
+		h->score = fmax(h->score, 0.7 * r->weight);
 	warm_note(a, m, best, h);
 	/* Heap too: malloc's large blocks are mmaps, and without region data anon growth is guessed
 	 * heap. */
@@ -673,9 +705,10 @@ static void consequences(struct mw_analysis *a, struct mw_hypothesis *lim)
 		 * Where the limit's rule has no time (RSS shows no rise yet: a
 		 * slow stack, a short window), each keeps its own, at its own rate.
 		 */
-		if (isfinite(lim->tte_s)) {
+		if (isfinite(lim->tte_s) && !(h->own_limit && h->tte_s <= lim->tte_s)) {
 			h->tte_s = h->score > 0 ? lim->tte_s : NAN;
 			h->tte_basis = h->score > 0 ? lim->tte_basis : NULL;
+			h->own_limit = false;
 		}
 		if (h->score >= MW_HYP_THRESHOLD && (!cause || h->score > cause->score))
 			cause = h;
@@ -707,6 +740,32 @@ static void defer_to_finer(struct mw_analysis *a, struct mw_hypothesis *coarse)
 }
 
 /*
+ * memwatchd's own growth in its first minutes is its caches filling (the
+ * ELF files it maps to name call sites, SQLite's page cache) and its
+ * descriptors follow the processes it watches (one /proc/PID/stat each).
+ * Its budget is checked by bench/ and it_pid_churn (anonymous RSS under
+ * 16 MiB); within it, a verdict on itself would be a false alarm, beyond
+ * it the rules speak as for any process.
+ */
+#define RECORDER_ANON_BUDGET (16.0 * MiB)
+
+static void recorder(struct mw_analysis *a, struct mw_hypothesis *h)
+{
+	int wi = first_window(a, MW_AM_rss_anon);
+	size_t l = strlen(h->note);
+
+	if (wi < 0 || !(a->m[MW_AM_rss_anon].w[wi].tr.last < RECORDER_ANON_BUDGET) ||
+	    !(h->score > 0) || h->rule->kind == MW_RULE_LIMIT)
+		return;
+	h->score = fmin(h->score, MW_HYP_THRESHOLD / 2);
+	snprintf(h->note + l, sizeof(h->note) - l,
+	         "%smemwatchd itself, within its budget (anonymous RSS %.1f of %.0f MiB):"
+	         " caches warming up, descriptors one per watched process",
+	         l ? "; " : "", a->m[MW_AM_rss_anon].w[wi].tr.last / MiB,
+	         RECORDER_ANON_BUDGET / MiB);
+}
+
+/*
  * A process that exited gave its memory back: what grew is history (kept:
  * it says what leaked until the end), but it exhausts nothing any more and
  * a next step for its pid would reach another process or none.
@@ -726,6 +785,30 @@ static void exited(struct mw_hypothesis *h)
 		         l ? "; " : "");
 }
 
+/*
+ * Read from RssAnon, anonymous-mmap growth cannot be told from new threads'
+ * stacks (anonymous mappings too): while threads leak, that reading is
+ * theirs until the region tier, which finds stacks by stack pointer, says.
+ */
+static void threads_own_anon(struct mw_analysis *a)
+{
+	struct mw_hypothesis *anon = NULL, *threads = NULL;
+
+	for (size_t i = 0; i < a->nhyp; i++) {
+		if (a->hyp[i].rule->metric == MW_AM_anon && a->hyp[i].rule->kind == MW_RULE_GROWTH)
+			anon = &a->hyp[i];
+		if (a->hyp[i].rule->metric == MW_AM_threads)
+			threads = &a->hyp[i];
+	}
+	if (!anon || !threads || !anon->ev.fallback || !(threads->score >= MW_HYP_THRESHOLD) ||
+	    !(anon->score >= MW_HYP_THRESHOLD / 2))
+		return;
+	anon->score = MW_HYP_THRESHOLD / 2;
+	snprintf(anon->note, sizeof(anon->note),
+	         "threads grow too, and their stacks are anonymous mappings: until the region tier"
+	         " has sampled them, RssAnon's growth is read as theirs");
+}
+
 static int cmp_hyp(const void *x, const void *y)
 {
 	const struct mw_hypothesis *a = x, *b = y;
@@ -742,11 +825,14 @@ int mw_hypotheses_eval(struct mw_analysis *a)
 	for (size_t i = 0; i < a->nhyp; i++)
 		if (a->hyp[i].rule->fallback_only && a->hyp[i].score > 0)
 			defer_to_finer(a, &a->hyp[i]);
+	threads_own_anon(a);
 	for (size_t i = 0; i < a->nhyp; i++)
 		if (a->hyp[i].rule->kind == MW_RULE_OOM || a->hyp[i].rule->kind == MW_RULE_LIMIT)
 			consequences(a, &a->hyp[i]);
 	for (size_t i = 0; i < a->nhyp && a->exit_ms != MW_UNKNOWN; i++)
 		exited(&a->hyp[i]);
+	for (size_t i = 0; i < a->nhyp && a->recorder; i++)
+		recorder(a, &a->hyp[i]);
 	mw_qsort(a->hyp, a->nhyp, sizeof(a->hyp[0]), cmp_hyp);
 	return 0;
 }

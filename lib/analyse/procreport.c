@@ -44,6 +44,12 @@ void mw_report_summarize(struct mw_report *rep)
 	const struct mw_series *sr = &rep->series;
 	double hours;
 
+	mw_runtime_detect(rep->proc.comm, rep->proc.cmdline, &rep->runtime);
+	rep->runtime_step[0] = '\0';
+	if (rep->alive)
+		mw_runtime_next_step(rep->runtime.kind, rep->proc.pid, rep->runtime_step,
+		                     sizeof(rep->runtime_step));
+
 	if (sr->n == 0)
 		return;
 	rep->from_ms = sr->t_ms[0];

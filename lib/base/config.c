@@ -176,6 +176,65 @@ static int set_duration_key(const char *key, const char *v, uint64_t *dst, doubl
 	return 0;
 }
 
+const char *const mw_config_keys[] = {
+        "interval",      "slow_interval", "database",        "retain_raw",
+        "retain_minute", "retain_hour",   "max_size",        "disable",
+        "include_comm",  "exclude_comm",  "include_cmdline", "exclude_cmdline",
+        "include_uid",   "exclude_uid",   "listen",          "metrics_top",
+        "nice",          "mlockall",      "malloc_arenas",   NULL,
+};
+
+/*
+ * Optimal string alignment distance (Levenshtein plus adjacent
+ * transpositions, the commonest typo), ignoring case; stops counting at
+ * MW_CONFIG_KEY_MAX.
+ */
+#define MW_CONFIG_KEY_MAX 32
+static unsigned edit_distance(const char *a, const char *b)
+{
+	unsigned d[MW_CONFIG_KEY_MAX + 1][MW_CONFIG_KEY_MAX + 1];
+	size_t la = strlen(a), lb = strlen(b);
+
+	if (la > MW_CONFIG_KEY_MAX || lb > MW_CONFIG_KEY_MAX)
+		return UINT32_MAX;
+	for (size_t i = 0; i <= la; i++)
+		d[i][0] = (unsigned)i;
+	for (size_t j = 0; j <= lb; j++)
+		d[0][j] = (unsigned)j;
+	for (size_t i = 1; i <= la; i++)
+		for (size_t j = 1; j <= lb; j++) {
+			unsigned cost = tolower((unsigned char)a[i - 1]) !=
+			                tolower((unsigned char)b[j - 1]);
+			unsigned v = d[i - 1][j - 1] + cost;
+			if (d[i - 1][j] + 1 < v)
+				v = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < v)
+				v = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 &&
+			    tolower((unsigned char)a[i - 1]) == tolower((unsigned char)b[j - 2]) &&
+			    tolower((unsigned char)a[i - 2]) == tolower((unsigned char)b[j - 1]) &&
+			    d[i - 2][j - 2] + 1 < v)
+				v = d[i - 2][j - 2] + 1;
+			d[i][j] = v;
+		}
+	return d[la][lb];
+}
+
+const char *mw_config_suggest(const char *key)
+{
+	const char *best = NULL;
+	unsigned best_d = 3; /* within 2 edits */
+
+	for (size_t i = 0; mw_config_keys[i]; i++) {
+		unsigned dist = edit_distance(key, mw_config_keys[i]);
+		if (dist < best_d) {
+			best_d = dist;
+			best = mw_config_keys[i];
+		}
+	}
+	return best;
+}
+
 int mw_config_set(struct mw_config *c, const char *key, const char *v, char *err, size_t errlen)
 {
 	int64_t n;
@@ -257,7 +316,13 @@ int mw_config_set(struct mw_config *c, const char *key, const char *v, char *err
 		c->malloc_arenas = (unsigned)u;
 		return 0;
 	}
-	fail(err, errlen, "unknown key '%s'", key);
+	{
+		const char *near = mw_config_suggest(key);
+		if (near)
+			fail(err, errlen, "unknown key '%s'; did you mean %s?", key, near);
+		else
+			fail(err, errlen, "unknown key '%s'", key);
+	}
 	return -ENOENT;
 }
 
@@ -301,42 +366,74 @@ static int parse_line(struct mw_config *c, char *line, char *err, size_t errlen)
 	return mw_config_set(c, key, val, err, errlen);
 }
 
+/* Room kept at the end of err for the count of errors that did not fit. */
+#define MORE_ROOM 40
+
+/* Append "name:line: why" as a line of err; counts it in *dropped when it does not fit. */
+static void add_error(char *err, size_t errlen, size_t *used, unsigned *dropped, const char *name,
+                      unsigned lineno, const char *why)
+{
+	size_t room = errlen > MORE_ROOM ? errlen - MORE_ROOM : errlen;
+	int n;
+
+	if (!err || !errlen)
+		return;
+	if (*used >= room || *dropped) {
+		(*dropped)++;
+		return;
+	}
+	n = snprintf(err + *used, room - *used, "%s%s:%u: %s", *used ? "\n" : "", name, lineno,
+	             why);
+	if (n < 0 || (size_t)n >= room - *used) {
+		err[*used] = '\0'; /* no half line */
+		(*dropped)++;
+		return;
+	}
+	*used += (size_t)n;
+}
+
 int mw_config_parse(const char *text, const char *name, struct mw_config *c, char *err,
                     size_t errlen)
 {
 	struct mw_config *tmp = malloc(sizeof(*tmp));
 	char why[512], line[4096];
 	const char *p = text;
-	unsigned lineno = 0;
+	unsigned lineno = 0, dropped = 0;
+	size_t used = 0;
 	int r = 0;
 
 	if (!tmp)
 		return -ENOMEM;
+	if (err && errlen)
+		err[0] = '\0';
 	*tmp = *c;
-	while (*p && r == 0) {
+	/* Every line is checked, so one --check-config run shows every mistake. */
+	while (*p) {
 		const char *nl = strchr(p, '\n');
 		size_t len = nl ? (size_t)(nl - p) : strlen(p);
 
 		lineno++;
-		if (len >= sizeof(line)) {
-			r = fail(err, errlen, "%s:%u: line longer than %zu bytes", name, lineno,
-			         sizeof(line) - 1);
-			break;
-		}
-		memcpy(line, p, len);
-		line[len] = '\0';
-		if (memchr(p, '\0', len)) {
-			r = fail(err, errlen, "%s:%u: NUL byte in the line", name, lineno);
-			break;
-		}
 		why[0] = '\0';
-		r = parse_line(tmp, line, why, sizeof(why));
-		if (r < 0) {
-			snprintf(err, errlen, "%s:%u: %s", name, lineno, why);
+		if (len >= sizeof(line)) {
+			snprintf(why, sizeof(why), "line longer than %zu bytes", sizeof(line) - 1);
+		} else if (memchr(p, '\0', len)) {
+			snprintf(why, sizeof(why), "NUL byte in the line");
+		} else {
+			memcpy(line, p, len);
+			line[len] = '\0';
+			if (parse_line(tmp, line, why, sizeof(why)) == 0)
+				why[0] = '\0';
+			else if (!why[0])
+				snprintf(why, sizeof(why), "invalid line");
+		}
+		if (why[0]) {
+			add_error(err, errlen, &used, &dropped, name, lineno, why);
 			r = -EINVAL;
 		}
 		p = nl ? nl + 1 : p + len;
 	}
+	if (dropped && err && errlen > MORE_ROOM)
+		snprintf(err + used, errlen - used, "%s... and %u more", used ? "\n" : "", dropped);
 	if (r == 0)
 		*c = *tmp;
 	free(tmp);

@@ -246,6 +246,8 @@ const char *mw_runtime_name(enum mw_runtime r)
 		return "CPython";
 	case MW_RUNTIME_JVM:
 		return "JVM";
+	case MW_RUNTIME_NODE:
+		return "Node.js";
 	default:
 		return NULL;
 	}
@@ -329,6 +331,13 @@ void mw_runtime_next_step(enum mw_runtime r, long pid, char *buf, size_t cap)
 		         " `-XX:NativeMemoryTracking=summary`, then `jcmd %ld VM.native_memory"
 		         " summary` (and `jcmd %ld Thread.print` for thread leaks)",
 		         pid, pid);
+		break;
+	case MW_RUNTIME_NODE:
+		snprintf(buf, cap,
+		         "V8's heap or its Buffers grow: `kill -USR1 %ld` opens the inspector"
+		         " (then a heap snapshot from chrome://inspect), or restart it with"
+		         " `--heapsnapshot-near-heap-limit=2`",
+		         pid);
 		break;
 	default:
 		buf[0] = '\0';

@@ -134,6 +134,11 @@ void mw_report_print_text(FILE *f, const struct mw_report *rep, bool utf8)
 	fprintf(f, "  ppid %d, uid %u\n", (int)rep->proc.ppid, rep->proc.uid);
 	if (cg[0])
 		fprintf(f, "  cgroup   %s\n", cg);
+	if (rep->runtime.note[0]) {
+		fprintf(f, "  runtime  %s\n", rep->runtime.note);
+		if (rep->runtime_step[0])
+			fprintf(f, "           ask it: %s\n", rep->runtime_step);
+	}
 	if (rep->source == MW_REPORT_FROM_STORE)
 		fprintf(f, "  history  %s%s%s%s\n", rep->db_path, rep->db_from[0] ? " (from " : "",
 		        rep->db_from, rep->db_from[0] ? ")" : "");
@@ -185,6 +190,19 @@ void mw_report_print_json(FILE *f, const struct mw_report *rep)
 	mw_json_str(&j, "cmdline", rep->proc.cmdline);
 	mw_json_str(&j, "cgroup", rep->proc.cgroup);
 	mw_json_bool(&j, "alive", rep->alive);
+	if (rep->runtime.note[0]) {
+		mw_json_obj_open(&j, "runtime");
+		mw_json_str(&j, "name", mw_runtime_name(rep->runtime.kind));
+		if (rep->runtime.heap_max > 0)
+			mw_json_int(&j, "heap_max_bytes", rep->runtime.heap_max);
+		else
+			mw_json_null(&j, "heap_max_bytes");
+		mw_json_str(&j, "note", rep->runtime.note);
+		mw_json_str(&j, "next_step", rep->runtime_step[0] ? rep->runtime_step : NULL);
+		mw_json_obj_close(&j);
+	} else {
+		mw_json_null(&j, "runtime");
+	}
 	mw_json_obj_close(&j);
 	mw_json_obj_open(&j, "source");
 	mw_json_str(&j, "kind", rep->source == MW_REPORT_FROM_STORE ? "store" : "live");

@@ -40,6 +40,15 @@ static void header(FILE *f, const struct mw_report *rep)
 	mw_html_escape(f, rep->proc.cmdline);
 	fputs("</code></td></tr>\n<tr><td>cgroup</td><td>", f);
 	mw_html_escape(f, rep->proc.cgroup);
+	if (rep->runtime.note[0]) {
+		fputs("</td></tr>\n<tr><td>runtime</td><td>", f);
+		mw_html_escape(f, rep->runtime.note);
+		if (rep->runtime_step[0]) {
+			fputs("<br>ask it: <code>", f);
+			mw_html_escape(f, rep->runtime_step);
+			fputs("</code>", f);
+		}
+	}
 	fprintf(f, "</td></tr>\n<tr><td>window</td><td>%s .. %s</td></tr>\n",
 	        mw_fmt_time(t1, sizeof(t1), (uint64_t)rep->from_ms * 1000000ull),
 	        mw_fmt_time(t2, sizeof(t2), (uint64_t)rep->to_ms * 1000000ull));

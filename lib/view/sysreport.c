@@ -33,23 +33,24 @@ static int64_t age_s(const struct mw_sysview *v, const struct mw_ipc_view *o)
 	return MW_UNKNOWN;
 }
 
-static void ipc_label(const struct mw_ipc_view *o, char *buf, size_t cap)
+void mw_ipc_label(const struct mw_ipc_obj *o, char *buf, size_t cap)
 {
-	if (o->o.kind == MW_IPC_posix_shm)
-		snprintf(buf, cap, "/dev/shm/%s", o->o.name);
-	else if (o->o.kind == MW_IPC_mqueue)
-		snprintf(buf, cap, "/dev/mqueue/%s", o->o.name);
+	if (o->kind == MW_IPC_posix_shm)
+		snprintf(buf, cap, "/dev/shm/%s", o->name);
+	else if (o->kind == MW_IPC_mqueue)
+		snprintf(buf, cap, "/dev/mqueue/%s", o->name);
 	else
-		snprintf(buf, cap, "id %lld key 0x%08llx", (long long)o->o.id,
-		         (unsigned long long)(uint32_t)o->o.key);
+		snprintf(buf, cap, "id %lld key 0x%08llx", (long long)o->id,
+		         (unsigned long long)(uint32_t)o->key);
 }
 
-static void creator_label(const struct mw_ipc_view *o, char *buf, size_t cap)
+void mw_ipc_creator_label(const struct mw_ipc_view *o, char *buf, size_t cap)
 {
 	if (o->o.kind == MW_IPC_msg) {
-		if (o->o.lpid > 0)
-			snprintf(buf, cap, "sender %s[%d]", o->writer_known ? o->writer_comm : "?",
-			         (int)o->o.lpid);
+		if (o->o.lpid > 0 && o->writer_known)
+			snprintf(buf, cap, "sender %s[%d]", o->writer_comm, (int)o->o.lpid);
+		else if (o->o.lpid > 0)
+			snprintf(buf, cap, "sender pid %d (unknown)", (int)o->o.lpid);
 		else
 			snprintf(buf, cap, "-");
 	} else if (o->o.cpid <= 0) {
@@ -64,6 +65,25 @@ static void creator_label(const struct mw_ipc_view *o, char *buf, size_t cap)
 	} else {
 		snprintf(buf, cap, "pid %d (unknown)", (int)o->o.cpid);
 	}
+}
+
+const char *mw_ipc_size_label(const struct mw_ipc_obj *o, char *buf, size_t cap)
+{
+	/* A semaphore set's size is how many semaphores it has, not bytes. */
+	if (o->kind == MW_IPC_sem && o->size != MW_UNKNOWN)
+		snprintf(buf, cap, "%lld sem%s", (long long)o->size, o->size == 1 ? "" : "s");
+	else
+		mw_fmt_bytes(buf, cap, o->size);
+	return buf;
+}
+
+const char *mw_ipc_attach_label(const struct mw_ipc_obj *o, char *buf, size_t cap)
+{
+	if (o->nattch == MW_UNKNOWN)
+		snprintf(buf, cap, "-");
+	else
+		snprintf(buf, cap, "%lld", (long long)o->nattch);
+	return buf;
 }
 
 /* ---- ipc ---- */
@@ -84,15 +104,13 @@ void mw_ipc_print_text(FILE *f, const struct mw_sysview *v, bool orphans_only,
 		int64_t age = age_s(v, o);
 		if (orphans_only && !o->orphan)
 			continue;
-		ipc_label(o, lbl, sizeof(lbl));
-		creator_label(o, cr, sizeof(cr));
+		mw_ipc_label(&o->o, lbl, sizeof(lbl));
+		mw_ipc_creator_label(o, cr, sizeof(cr));
 		fprintf(f, "%-13s %-30s %6u %-26s %10s %10s %6s %9s %12s\n",
 		        mw_ipc_kind_names[o->o.kind], esc(lbl, e1, sizeof(e1), utf8), o->o.uid,
-		        esc(cr, e2, sizeof(e2), utf8), mw_fmt_bytes(a, sizeof(a), o->o.size),
+		        esc(cr, e2, sizeof(e2), utf8), mw_ipc_size_label(&o->o, a, sizeof(a)),
 		        mw_fmt_bytes(b, sizeof(b), o->o.bytes),
-		        o->o.nattch == MW_UNKNOWN
-		                ? "-"
-		                : (snprintf(g, sizeof(g), "%lld", (long long)o->o.nattch), g),
+		        mw_ipc_attach_label(&o->o, g, sizeof(g)),
 		        age == MW_UNKNOWN
 		                ? "?"
 		                : mw_fmt_duration(d, sizeof(d), (uint64_t)age * 1000000000ull),

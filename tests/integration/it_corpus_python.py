@@ -119,6 +119,10 @@ def test_python_leak_and_cache():
             seen.extend(a for a in alarms(cr) if a not in seen)
 
     watch.done()
+    # Item 8: the report says it is CPython, and where its objects live.
+    rt = reps[leak.pid]["process"].get("runtime") or {}
+    check(rt.get("name") == "CPython" and "obmalloc arenas" in (rt.get("note") or "")
+          and "PYTHONTRACEMALLOC" in (rt.get("next_step") or ""), f"runtime: {rt}")
     verdict("python-dict-cache", None, seen_flat[0] if seen_flat else None,
             None if seen_flat else at)
     check(flat_checks >= 3, f"python cache: checked at {flat_checks} ticks once flat (>= 3)")

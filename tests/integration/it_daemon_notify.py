@@ -136,6 +136,18 @@ def test_check_config():
                        text=True)
     check(r.returncode == 1 and f"{conf}:2: nice" in r.stderr,
           f"--check-config names the bad line: {r.returncode} {r.stderr!r}")
+    # Every error, one a line with its file:line, and a near-miss key gets its suggestion.
+    with open(conf, "w") as f:
+        f.write("intreval = 5s\nlisten = 127.0.0.1:9464\nnice = 99\nslow_interval = x\n")
+    r = subprocess.run([MEMWATCHD, "--config", conf, "--check-config"], capture_output=True,
+                       text=True)
+    want = [f"memwatchd: {conf}:1: unknown key 'intreval'; did you mean interval?",
+            f"memwatchd: {conf}:3: nice: '99': expected -20 to 19",
+            f"memwatchd: {conf}:4: slow_interval: 'x'"]
+    got = r.stderr.splitlines()
+    check(r.returncode == 1 and len(got) == len(want) and
+          all(g.startswith(w) for g, w in zip(got, want)),
+          f"--check-config lists every error: {r.returncode} {r.stderr!r}")
     r = subprocess.run([MEMWATCHD, "--config", os.path.join(d, "missing.conf"),
                         "--foreground"], capture_output=True, text=True)
     check(r.returncode == 2 and "missing.conf" in r.stderr,

@@ -222,6 +222,56 @@ def test_tui():
         pane.close()
 
 
+def ipcmk(*args):
+    """Make a SysV object with util-linux's ipcmk; its id."""
+    r = subprocess.run(["ipcmk", *args], capture_output=True, text=True, check=True)
+    return int(r.stdout.split(":")[-1])
+
+
+def ipc_rows_ok(s, shmid, semid, how):
+    """The IPC view names objects as memwatch ipc does: id and key, '-' for unknowns."""
+    lines = s.splitlines()
+    shm = [l for l in lines if f"id {shmid} key 0x" in l and "sysv-shm" in l]
+    sem = [l for l in lines if f"id {semid} key 0x" in l and "sysv-sem" in l]
+    check(len(shm) == 1 and "12.0 KiB" in shm[0] and re.search(
+                  r"\s0\s+(pid \d+ \(unknown\)|-)\s+ORPHAN", shm[0]),
+          f"{how}: shm by id and key, size, 0 attached, its creator's pid (ipcmk, exited;"
+          f" '-' when outside the recording's pid namespace): {shm}\n{s}")
+    check(len(sem) == 1 and "3 sems" in sem[0] and re.search(r"\s-\s+-\s*$", sem[0]),
+          f"{how}: semaphore set sized in semaphores, '-' attach and creator: {sem}")
+    check("sysv-shm:" not in s and "sysv-sem:" not in s, f"{how}: no internal idents shown")
+    check(not re.search(r"\s-1\s", s) and not re.search(r"\s\?(\s|$)", s, re.M),
+          f"{how}: no -1 nor '?' for unknowns:\n{s}")
+
+
+def test_ipc_view():
+    """The IPC view, from a recording and embedded, shows memwatch ipc's names."""
+    if not mwtmux.available():
+        skip("tmux is not installed")
+    if shutil.which("unshare") is None or shutil.which("ipcmk") is None:
+        skip("unshare or ipcmk (util-linux) is not installed")
+    shmid = ipcmk("-M", "12288")
+    semid = ipcmk("-S", "3")
+    pane = None
+    try:
+        d = tmpdir()
+        db = os.path.join(d, "mw.db")
+        record(db, seconds=3)  # the first tick reads the slow tier, IPC included
+        pane = mwtmux.Pane("mwipc", 120, 40)
+        for how, args in (("store", f"--db '{db}'"), ("embedded", "--embedded")):
+            pane.type(f"'{MEMWATCH}' top {args} --delay 1")
+            pane.wait_for(lambda t: len(rows(t)) >= 1, what=f"{how}: process rows")
+            pane.keys("3")
+            s = pane.wait_for(lambda t: f"id {semid} key" in t, what=f"{how}: IPC view")
+            ipc_rows_ok(s, shmid, semid, how)
+            pane.keys("q")
+            pane.wait_for(lambda t: pane.alternate_on() == "0", what=f"{how}: top quit")
+    finally:
+        if pane:
+            pane.close()
+        subprocess.run(["ipcrm", "-m", str(shmid), "-s", str(semid)], capture_output=True)
+
+
 def test_store_batch_and_replay():
     """--batch from the database, and --at replays an earlier moment."""
     if shutil.which("unshare") is None:
@@ -450,4 +500,4 @@ def oom_view_agrees(db, victim):
 
 
 if __name__ == "__main__":
-    run([test_tui, test_store_batch_and_replay, test_detail_callsites, test_oom_banner])
+    run([test_tui, test_ipc_view, test_store_batch_and_replay, test_detail_callsites, test_oom_banner])

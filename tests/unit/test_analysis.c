@@ -342,9 +342,11 @@ enum rshape {
 	R_ORPHAN,
 	R_SLOWHEAP,
 	R_FDLIMIT,
-	R_WARM,     /* a fixed 128 MiB shared mapping filling up: a buffer pool warming */
-	R_SHMGROW,  /* the same growth in ever new mappings: a shm leak */
-	R_WARMHUGE, /* a fixed 64 GiB mapping filling up: bounded, but beyond MemAvailable */
+	R_WARM,      /* a fixed 128 MiB shared mapping filling up: a buffer pool warming */
+	R_SHMGROW,   /* the same growth in ever new mappings: a shm leak */
+	R_WARMHUGE,  /* a fixed 64 GiB mapping filling up: bounded, but beyond MemAvailable */
+	R_DEEPSTACK, /* recursion: VmStk +16 KiB a tick towards RLIMIT_STACK (8 MiB) */
+	R_STACKNEAR, /* VmStk flat at 7.5 of its 8 MiB */
 	NRSHAPES
 };
 
@@ -446,6 +448,13 @@ static void write_region_store(const char *p)
 			/* Flat, at 1000 of its 1024 descriptors. */
 			if (i == R_FDLIMIT)
 				v[i].m[MW_PM_fds] = 1000;
+			if (i == R_DEEPSTACK) {
+				v[i].m[MW_PM_stack] += (int64_t)k * 16384;
+				v[i].m[MW_PM_rss_anon] += (int64_t)k * 16384;
+				v[i].m[MW_PM_rss] += (int64_t)k * 16384;
+			}
+			if (i == R_STACKNEAR)
+				v[i].m[MW_PM_stack] = 7680 * 1024;
 		}
 		r = mw_store_tick_begin(st, &tk, &tick);
 		if (r == 0)
@@ -455,7 +464,9 @@ static void write_region_store(const char *p)
 			struct mw_fd_kinds fds;
 			int64_t id = mw_store_live_proc_id(st, v[i].pid, v[i].start_ticks);
 			region_values((enum rshape)i, k, &reg, &fds);
-			if ((i == R_FDLIMIT || i == R_SOCKETS) && k == 0) {
+			if ((i == R_FDLIMIT || i == R_SOCKETS || i == R_DEEPSTACK ||
+			     i == R_STACKNEAR) &&
+			    k == 0) {
 				struct mw_proc_limits lim = {.readable = true,
 				                             .nofile_soft = 1024,
 				                             .nofile_hard = 4096,
@@ -634,6 +645,36 @@ static void test_warming(struct mw_store *st)
 	free(a);
 }
 
+/*
+ * Issue 15 item 4: the main stack against RLIMIT_STACK. Recursion reaches
+ * the 8 MiB limit (SIGSEGV) in about 20 minutes, long before MemAvailable
+ * runs out: that is its time; a stack flat at 94 % of it is reported too.
+ */
+static void test_stack_limit(struct mw_store *st)
+{
+	struct mw_analysis *a = calloc(1, sizeof(*a));
+
+	if (!a)
+		return;
+	if (mw_analyze_process(st, R_DEEPSTACK + 1, since_ms, until_ms, a) == 0) {
+		dump("deepstack", a);
+		CHECK_EQ_STR(a->hyp[0].rule->id, "stack-growth");
+		CHECK(a->hyp[0].tte_basis && strstr(a->hyp[0].tte_basis, "RLIMIT_STACK"));
+		/* (8 MiB - 132 KiB - 239 x 16 KiB) at 16 KiB per 5 s. */
+		CHECK_NEAR(a->hyp[0].tte_s, (8.0 * MiB - 132 * 1024 - 239 * 16384) / 16384 * 5, 30);
+		CHECK(strstr(a->hyp[0].note, "(RLIMIT_STACK)") != NULL);
+	}
+	mw_analysis_release(a);
+	if (mw_analyze_process(st, R_STACKNEAR + 1, since_ms, until_ms, a) == 0) {
+		dump("stacknear", a);
+		CHECK_EQ_STR(a->hyp[0].rule->id, "stack-growth");
+		CHECK(a->hyp[0].score >= MW_HYP_THRESHOLD && a->hyp[0].near_limit);
+		CHECK(strstr(a->hyp[0].note, "one deep call from SIGSEGV") != NULL);
+	}
+	mw_analysis_release(a);
+	free(a);
+}
+
 static void test_regions(void)
 {
 	char p[300];
@@ -646,6 +687,7 @@ static void test_regions(void)
 	CHECK_EQ_I64(mw_store_open_reader(p, &st), 0);
 	if (!st)
 		return;
+	test_stack_limit(st);
 	expect_region_top(st, R_HEAP, "heap-growth", "heap", MW_AM_heap);
 	expect_region_top(st, R_SLOWHEAP, "heap-growth", "heap", MW_AM_heap);
 	/*

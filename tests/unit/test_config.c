@@ -107,6 +107,72 @@ static void test_errors_keep_old(void)
 	}
 }
 
+/* Every error is listed with its file:line, not only the first; nothing applies. */
+static void test_all_errors(void)
+{
+	static const char text[] = "interval = 2s\n"
+	                           "intreval = 3s\n"
+	                           "nice = 40\n"
+	                           "# fine\n"
+	                           "slow_intervl = 9s\n"
+	                           "frobnicate = 1\n"
+	                           "listen 127.0.0.1\n"
+	                           "metrics_top = 7\n";
+	char err[1024] = "";
+	struct mw_config c, before;
+
+	mw_config_defaults(&c);
+	before = c;
+	CHECK_EQ_I64(mw_config_parse(text, "t.conf", &c, err, sizeof(err)), -EINVAL);
+	CHECK_EQ_STR(err, "t.conf:2: unknown key 'intreval'; did you mean interval?\n"
+	                  "t.conf:3: nice: '40': expected -20 to 19\n"
+	                  "t.conf:5: unknown key 'slow_intervl'; did you mean slow_interval?\n"
+	                  "t.conf:6: unknown key 'frobnicate'\n"
+	                  "t.conf:7: expected 'key = value', got 'listen 127.0.0.1'");
+	CHECK(memcmp(&c, &before, sizeof(c)) == 0);
+}
+
+/* More errors than err holds: whole lines only, then how many were left out. */
+static void test_errors_overflow(void)
+{
+	char text[4096] = "", err[200];
+	struct mw_config c;
+	size_t n = 0;
+	const char *last;
+
+	for (int i = 0; i < 40; i++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "bogus%d = 1\n", i);
+	mw_config_defaults(&c);
+	CHECK_EQ_I64(mw_config_parse(text, "t.conf", &c, err, sizeof(err)), -EINVAL);
+	static const char first[] = "t.conf:1: unknown key 'bogus0'\n";
+	CHECK(strncmp(err, first, strlen(first)) == 0);
+	last = strrchr(err, '\n');
+	CHECK(last && strncmp(last, "\n... and ", strlen("\n... and ")) == 0 &&
+	      strstr(last, " more"));
+	/* Every line before the count is whole. */
+	for (const char *l = err; l && l < last; l = strchr(l, '\n'), l = l ? l + 1 : l)
+		CHECK(strncmp(l, "t.conf:", 7) == 0);
+}
+
+static void test_suggest(void)
+{
+	CHECK_EQ_STR(mw_config_suggest("intervall"), "interval");
+	CHECK_EQ_STR(mw_config_suggest("Retain_Raw"), "retain_raw");
+	CHECK_EQ_STR(mw_config_suggest("mlcokall"), "mlockall"); /* one transposition */
+	CHECK_EQ_STR(mw_config_suggest("exclude_ui"), "exclude_uid");
+	CHECK(mw_config_suggest("retain") == NULL); /* 4 edits from retain_raw */
+	CHECK(mw_config_suggest("frobnicate") == NULL);
+	CHECK(mw_config_suggest("") == NULL);
+	/* The list is the keys mw_config_set takes, and each is its own best match. */
+	for (size_t i = 0; mw_config_keys[i]; i++) {
+		struct mw_config c;
+		char err[256] = "";
+		mw_config_defaults(&c);
+		CHECK(mw_config_set(&c, mw_config_keys[i], "", err, sizeof(err)) != -ENOENT);
+		CHECK_EQ_STR(mw_config_suggest(mw_config_keys[i]), mw_config_keys[i]);
+	}
+}
+
 static void test_sizes(void)
 {
 	uint64_t v;
@@ -151,6 +217,9 @@ int main(void)
 	test_defaults();
 	test_full_file();
 	test_errors_keep_old();
+	test_all_errors();
+	test_errors_overflow();
+	test_suggest();
 	test_sizes();
 	test_load_file();
 	return check_done();

@@ -2,6 +2,7 @@
 /* /proc/sysvipc, /dev/shm and /dev/mqueue readers: recorded tree, a real segment, odd input. */
 #include "check.h"
 #include "memwatch/collect/ipc.h"
+#include "memwatch/view/sysreport.h"
 #include "memwatch/base/util.h"
 
 #include <errno.h>
@@ -129,9 +130,72 @@ static void test_odd(void)
 	mw_ipc_set_release(&s);
 }
 
+/* The object label of the first object of kind k, or "(none)". */
+static const char *label_of(const struct mw_ipc_set *s, enum mw_ipc_kind k, char *buf, size_t cap)
+{
+	const struct mw_ipc_obj *o = find_kind(s, k);
+
+	if (!o)
+		return "(none)";
+	mw_ipc_label(o, buf, cap);
+	return buf;
+}
+
+/* The names memwatch ipc and top's IPC view print: never an ident, -1 or '?'. */
+static void test_labels(void)
+{
+	struct mw_ipc_set s = {0};
+	struct mw_ipc_view v = {0};
+	const struct mw_ipc_obj *o;
+	char root[4096], buf[200];
+
+	snprintf(root, sizeof(root), "%s/tests/data/root-6.18", SRCDIR);
+	CHECK_EQ_I64(mw_ipc_read(root, false, &s), 0);
+	CHECK_EQ_STR(label_of(&s, MW_IPC_shm, buf, sizeof(buf)), "id 32806 key 0x18ffc536");
+	CHECK_EQ_STR(label_of(&s, MW_IPC_mqueue, buf, sizeof(buf)), "/dev/mqueue/jobs");
+	CHECK_EQ_STR(label_of(&s, MW_IPC_posix_shm, buf, sizeof(buf)), "/dev/shm/cache.seg");
+	o = find_kind(&s, MW_IPC_shm);
+	CHECK(o != NULL);
+	if (o) {
+		CHECK_EQ_STR(mw_ipc_size_label(o, buf, sizeof(buf)), "1.0 MiB");
+		CHECK_EQ_STR(mw_ipc_attach_label(o, buf, sizeof(buf)), "0");
+		v.o = *o;
+		mw_ipc_creator_label(&v, buf, sizeof(buf));
+		CHECK_EQ_STR(buf, "pid 2979 (unknown)");
+		v.creator_known = true;
+		snprintf(v.creator_comm, sizeof(v.creator_comm), "postgres");
+		mw_ipc_creator_label(&v, buf, sizeof(buf));
+		CHECK_EQ_STR(buf, "postgres[2979] (exited)");
+		v.o.cpid = 0;
+		mw_ipc_creator_label(&v, buf, sizeof(buf));
+		CHECK_EQ_STR(buf, "-");
+	}
+	o = find_kind(&s, MW_IPC_msg);
+	CHECK(o != NULL);
+	if (o) {
+		memset(&v, 0, sizeof(v));
+		v.o = *o;
+		CHECK_EQ_STR(mw_ipc_attach_label(o, buf, sizeof(buf)), "-");
+		mw_ipc_creator_label(&v, buf, sizeof(buf));
+		CHECK_EQ_STR(buf, "sender pid 1234 (unknown)");
+	}
+	o = find_kind(&s, MW_IPC_sem);
+	CHECK(o != NULL);
+	if (o) {
+		CHECK_EQ_STR(mw_ipc_size_label(o, buf, sizeof(buf)), "3 sems");
+		v.o = *o;
+		v.o.size = 1;
+		CHECK_EQ_STR(mw_ipc_size_label(&v.o, buf, sizeof(buf)), "1 sem");
+	}
+	o = find_kind(&s, MW_IPC_posix_shm);
+	CHECK(o && strcmp(mw_ipc_size_label(o, buf, sizeof(buf)), "8.0 KiB") == 0);
+	mw_ipc_set_release(&s);
+}
+
 int main(void)
 {
 	test_recorded();
+	test_labels();
 	test_odd();
 	test_live_segment();
 	return check_done();

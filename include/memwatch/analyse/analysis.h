@@ -114,6 +114,7 @@ struct mw_analysis {
 	int64_t interval_ms;        /* sampling interval of the source */
 	int64_t exit_ms;            /* when it was seen gone (by until_ms); MW_UNKNOWN if alive */
 	bool have_regions, have_fd_kinds;
+	bool recorder;               /* the memwatchd that recorded the store (meta writer_pid) */
 	struct mw_series proc;       /* owned */
 	struct mw_region_series reg; /* owned; n == 0 without region data */
 	struct mw_metric_analysis m[MW_AM_COUNT];

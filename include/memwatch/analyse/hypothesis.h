@@ -94,7 +94,8 @@ struct mw_hypothesis {
 	double score;
 	struct mw_hyp_evidence ev;
 	double tte_s; /* seconds until the limit at this rate; NAN when not growing/unknown */
-	const char *tte_basis; /* "MemAvailable", "cgroup memory limit" or NULL */
+	const char *tte_basis; /* "MemAvailable", "cgroup memory limit", a limit of its own, NULL */
+	bool own_limit;        /* tte_s is to a limit of its own, tighter than memory's */
 	bool near_limit;       /* limit rules: at 90 % or more of it (stands even when explained) */
 	char next_step[256];
 	char note[256];

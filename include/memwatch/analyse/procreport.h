@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "memwatch/analyse/analysis.h"
+#include "memwatch/analyse/runtime.h"
 #include "memwatch/collect/proc.h"
 #include "memwatch/collect/region.h"
 #include "memwatch/store/store.h"
@@ -44,8 +45,10 @@ struct mw_report {
 	double per_hour[MW_PM_COUNT];      /* delta over the window, per hour; NAN when unknown */
 	double minflt_per_s, majflt_per_s; /* over the last minute of the window */
 	char note[512];
-	struct mw_report_pss
-	        pss;            /* filled by the CLI: the store's slow tier, or smaps_rollup live */
+	struct mw_runtime_info runtime; /* from comm and cmdline; kind NONE for native programs */
+	char runtime_step[512];         /* the runtime's own tool; "" when none or exited */
+	/* Filled by the CLI: the store's slow tier, or smaps_rollup live. */
+	struct mw_report_pss pss;
 	struct mw_analysis *an; /* trends, regions, hypotheses; NULL when analysis failed */
 };
 
@@ -55,7 +58,8 @@ int mw_report_from_store(struct mw_store *s, const struct mw_proc_info *proc, in
 
 /*
  * The window figures (from_ms, to_ms, now, delta, per_hour, fault rates)
- * from rep->series; nothing when the series is empty.
+ * from rep->series (nothing when the series is empty), and the runtime
+ * from rep->proc (no next step when the process exited).
  */
 void mw_report_summarize(struct mw_report *rep);
 

@@ -43,6 +43,12 @@ struct mw_config {
 
 void mw_config_defaults(struct mw_config *c);
 
+/* Every key the file takes, NULL-terminated. */
+extern const char *const mw_config_keys[];
+
+/* The known key within 2 edits (case ignored) of an unknown key, or NULL. */
+const char *mw_config_suggest(const char *key);
+
 /*
  * Set one key from text (the parser and command-line overrides both go
  * through here). Returns -EINVAL with the reason in err, -ENOENT for an
@@ -53,7 +59,8 @@ int mw_config_set(struct mw_config *c, const char *key, const char *value, char 
 
 /*
  * Parse text (named `name` in messages) on top of *c. On error *c is
- * unchanged and err holds "name:line: reason".
+ * unchanged and err holds every error, one "name:line: reason" per line
+ * (then "... and N more" when err is too small for all of them).
  */
 int mw_config_parse(const char *text, const char *name, struct mw_config *c, char *err,
                     size_t errlen);

@@ -24,6 +24,7 @@ enum mw_runtime {
 	MW_RUNTIME_GO,
 	MW_RUNTIME_PYTHON,
 	MW_RUNTIME_JVM,
+	MW_RUNTIME_NODE, /* told by name only (lib/analyse/runtime.c): V8's frames are JIT code */
 };
 
 struct mw_frame_rule {
@@ -73,7 +74,7 @@ size_t mw_frame_first_app(char *const *frames, size_t n);
  */
 enum mw_runtime mw_frame_runtime(char *const *frames, size_t n);
 
-/* "Go", "CPython", "JVM" (NULL for none). */
+/* "Go", "CPython", "JVM", "Node.js" (NULL for none). */
 const char *mw_runtime_name(enum mw_runtime r);
 
 /*

@@ -25,4 +25,16 @@ void mw_ipc_print_text(FILE *f, const struct mw_sysview *v, bool orphans_only,
 void mw_ipc_print_json(FILE *f, const struct mw_sysview *v, bool orphans_only,
                        const char *source_note);
 
+/*
+ * The names memwatch ipc prints, which top's IPC view shows too: the
+ * object ("id N key 0xK", /dev/shm/NAME, /dev/mqueue/NAME), its creator
+ * (or sender, or a holder; "-" when nobody is known), its size (a
+ * semaphore set's count of semaphores) and its attachments ("-" when the
+ * kind has none).
+ */
+void mw_ipc_label(const struct mw_ipc_obj *o, char *buf, size_t cap);
+void mw_ipc_creator_label(const struct mw_ipc_view *o, char *buf, size_t cap);
+const char *mw_ipc_size_label(const struct mw_ipc_obj *o, char *buf, size_t cap);
+const char *mw_ipc_attach_label(const struct mw_ipc_obj *o, char *buf, size_t cap);
+
 #endif
