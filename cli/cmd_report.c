@@ -8,6 +8,7 @@
 #include "memwatch/view/report.h"
 #include "memwatch/view/report_html.h"
 #include "report_live.h"
+#include "memwatch/store/regionstore.h"
 #include "memwatch/store/store.h"
 #include "memwatch/base/util.h"
 
@@ -239,6 +240,40 @@ out:
 	return r;
 }
 
+static void pss_unknown(struct mw_report_pss *p)
+{
+	memset(p, 0, sizeof(*p));
+	for (int k = 0; k < MW_PSS_COUNT; k++)
+		p->now[k] = p->first[k] = MW_UNKNOWN;
+}
+
+/* The slow tier's PSS readings of the process in the report's window: first and latest. */
+static void pss_from_store(struct mw_store *st, int64_t proc_id, int64_t since_ms, int64_t until_ms,
+                           struct mw_report_pss *out)
+{
+	struct mw_region_series sr = {0};
+	const struct mw_region_point *first = NULL, *last = NULL;
+
+	pss_unknown(out);
+	if (mw_store_region_series(st, proc_id, since_ms, until_ms, &sr) < 0)
+		return;
+	for (size_t i = 0; i < sr.n; i++) {
+		if (!sr.v[i].reg.readable || sr.v[i].reg.pss[MW_PSS_pss] == MW_UNKNOWN)
+			continue;
+		first = first ? first : &sr.v[i];
+		last = &sr.v[i];
+	}
+	if (last) {
+		out->valid = true;
+		out->t_ms = last->t_ms;
+		out->first_ms = first->t_ms;
+		memcpy(out->now, last->reg.pss, sizeof(out->now));
+		if (first != last)
+			memcpy(out->first, first->reg.pss, sizeof(out->first));
+	}
+	mw_region_series_release(&sr);
+}
+
 /*
  * Report from the store when it has this process; returns -ENOENT when
  * it does not (the caller then samples live).
@@ -277,6 +312,10 @@ static int report_from_store(const struct report_args *a, pid_t pid, bool alive,
 		}
 		snprintf(rep->db_path, sizeof(rep->db_path), "%s", db.path);
 		snprintf(rep->db_from, sizeof(rep->db_from), "%s", db.origin);
+		cli_host_name(st, "", rep->host, sizeof(rep->host));
+		if (r == 0)
+			pss_from_store(st, info.id, (int64_t)(a->since_ns / 1000000ull), rep->to_ms,
+			               &rep->pss);
 		if (r == 0 && !active)
 			snprintf(rep->note, sizeof(rep->note),
 			         "memwatchd is not recording now: history ends at the last stored "
@@ -355,6 +394,13 @@ int cmd_report(int argc, char **argv)
 		r = mw_report_from_live(pc, pid, a.sample_ns, 500000000ull, &rep);
 		if (r == 0) {
 			size_t len = strlen(rep.note);
+			cli_host_name(NULL, "", rep.host, sizeof(rep.host));
+			pss_unknown(&rep.pss);
+			if (mw_pss_read("", pid, rep.pss.now) == 0) {
+				rep.pss.valid = true;
+				rep.pss.t_ms = rep.pss.first_ms =
+				        (int64_t)(mw_now_ns() / 1000000ull);
+			}
 			snprintf(rep.note + len, sizeof(rep.note) - len, " (%s)", why);
 		}
 	}

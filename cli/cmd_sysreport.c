@@ -2,8 +2,10 @@
 /* memwatch report --system: slab, IPC, reclaim and OOM risk of the machine, with hypotheses. */
 #include "config.h"
 #include "cli.h"
+#include "dbpath.h"
 #include "memwatch/analyse/oom.h"
 #include "memwatch/collect/proc.h"
+#include "memwatch/store/store.h"
 #include "memwatch/view/sysreport.h"
 
 #include <errno.h>
@@ -54,6 +56,7 @@ int cmd_report_system(int argc, char **argv)
 	struct cli_sys_args a = {
 	        .sample_ns = 5000000000ull, .allow_html = true, .allow_system = true};
 	struct mw_sysreport r = {0};
+	struct mw_store *st = NULL;
 	int code;
 
 	code = cli_sys_parse("report", argc, argv, &a, usage);
@@ -63,9 +66,11 @@ int cmd_report_system(int argc, char **argv)
 		fprintf(stderr, "memwatch report: --json and --html: pick one\n");
 		return EXIT_USAGE;
 	}
-	if (cli_sys_gather("report", &a, MW_SV_ALL, &r.v, NULL, r.source_note,
+	if (cli_sys_gather("report", &a, MW_SV_ALL, &r.v, &st, r.source_note,
 	                   sizeof(r.source_note)) < 0)
 		return EXIT_RUNTIME;
+	cli_host_name(st, a.root, r.host, sizeof(r.host));
+	mw_store_close(st);
 	if (!a.root[0])
 		forecast_now(&r);
 	mw_sysreport_analyze(&r);

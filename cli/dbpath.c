@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "config.h"
 #include "dbpath.h"
+#include "memwatch/base/host.h"
 #include "memwatch/base/util.h"
 #include "memwatch/store/store.h"
 
@@ -140,8 +141,7 @@ int cli_db_open(const char *prog, const struct cli_db *db, struct mw_store **out
 		fprintf(stderr, "memwatch %s: no such database: %s (from %s)\n", prog, db->path,
 		        db->origin);
 		r = -ENOMEDIUM; /* -ENOENT is kept for the absent default, that may go live */
-	}
-	else if (r == -EACCES)
+	} else if (r == -EACCES)
 		print_denied(prog, db->path);
 	else if (r < 0)
 		fprintf(stderr, "memwatch %s: %s: %s\n", prog, db->path,
@@ -149,4 +149,12 @@ int cli_db_open(const char *prog, const struct cli_db *db, struct mw_store **out
 		        : r == -ENOTRECOVERABLE ? "not a memwatch database"
 		                                : strerror(-r));
 	return r;
+}
+
+void cli_host_name(struct mw_store *st, const char *root, char *buf, size_t cap)
+{
+	int r = st ? mw_store_meta_get(st, "hostname", buf, cap) : mw_hostname(root, buf, cap);
+
+	if (r < 0 && cap)
+		buf[0] = '\0';
 }

@@ -41,4 +41,12 @@ void cli_db_resolve(const char *flag, struct cli_db *db);
 int cli_db_open(const char *prog, const struct cli_db *db, struct mw_store **out, int *active,
                 char *why, size_t cap);
 
+/*
+ * The name of the host the data describes: the one memwatchd recorded in
+ * st's meta table (so a copied database names where it was made), or,
+ * with st NULL (sampled live), this host's under root. "" when unknown
+ * (a database from before the name was recorded).
+ */
+void cli_host_name(struct mw_store *st, const char *root, char *buf, size_t cap);
+
 #endif

@@ -9,6 +9,7 @@
 #include "config.h"
 #include "memwatch/base/caps.h"
 #include "memwatch/base/config.h"
+#include "memwatch/base/host.h"
 #include "memwatch/base/json.h"
 #include "memwatch/base/log.h"
 #include "memwatch/base/notify.h"
@@ -799,6 +800,9 @@ static void record_start(struct daemon_ctx *ctx)
 	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)(ctx->d.interval_ns / 1000000ull));
 	mw_store_meta_set(ctx->d.store, "interval_ms", buf);
 	mw_store_meta_set(ctx->d.store, "writer_version", MW_VERSION);
+	/* A copied database must name the machine it describes, not the reader's. */
+	if (mw_hostname(ctx->d.root, buf, sizeof(buf)) == 0)
+		mw_store_meta_set(ctx->d.store, "hostname", buf);
 	if (!MW_HAVE_BPF)
 		mw_store_meta_set(ctx->d.store, "bpf", "off: not built with eBPF support");
 	snprintf(buf, sizeof(buf), "{\"version\":\"%s\",\"interval_ms\":%llu,\"pid\":%d}",

@@ -23,6 +23,7 @@ TEST_PKGS=(
   openjdk-17-jre-headless  # it_corpus_jvm, it_thread_stacks: a JVM sizing its own thread stacks (-Xss)
   redis-server  # it_corpus_redis: a throwaway redis (jemalloc) filled, then FLUSHALLed
   nginx-light memcached  # it_corpus_idle: real servers that must raise nothing
+  smem  # it_pss: PSS and USS compared with smem's (skips without it)
 )
 # scripts/build-deb.sh and tests/package/deb.sh: build, check and install the .deb.
 PKG_PKGS=(debhelper dpkg-dev lintian

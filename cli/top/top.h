@@ -40,7 +40,14 @@
 #define TOP_LAZY_TTL_MS 30000
 
 /* Region columns fed by the regions branch (smaps). */
-enum top_reg { TOP_REG_HEAP, TOP_REG_TSTACK, TOP_REG_ANON, TOP_REG_COUNT };
+enum top_reg {
+	TOP_REG_HEAP,
+	TOP_REG_TSTACK,
+	TOP_REG_ANON,
+	TOP_REG_PSS,
+	TOP_REG_USS,
+	TOP_REG_COUNT
+};
 
 struct top_row {
 	int64_t proc_id; /* store: procs.id; embedded: 0 */
@@ -138,6 +145,7 @@ struct top_model {
 		struct mw_oom_history h;
 	} oom; /* store: the kills `memwatch oom` lists, TOP_OOM_LIST_MS back */
 	char boot_id[64];
+	char host[256 * 4 + 1]; /* the recording host's name, escaped for the terminal */
 	char note[160];
 	struct {
 		uint32_t uid;
@@ -201,6 +209,8 @@ enum top_col {
 	TC_MAJFLT,
 	TC_OOM,
 	TC_OOMADJ,
+	TC_PSS,
+	TC_USS,
 	TC_HYP,
 	TC_SPARK,
 	TC_COMMAND,
@@ -218,6 +228,8 @@ struct top_col_def {
 extern const struct top_col_def top_cols[TC_COUNT];
 
 int top_col_by_key(const char *key);
+/* Whether a column is filled by top_model_lazy (region columns, HYP). */
+bool top_col_lazy(enum top_col c);
 /* Format a cell (no escaping needed: numbers; COMMAND and USER are escaped here). */
 void top_cell(const struct top_row *r, enum top_col c, bool utf8, char *buf, size_t cap);
 /* Sort rows by column (descending for numbers unless invert), pid tiebreak. */

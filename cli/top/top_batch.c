@@ -22,14 +22,16 @@ static void print_header(FILE *f, struct top_model *m, enum top_col sort)
 	mw_fmt_time(when, sizeof(when), (uint64_t)m->now_ms * 1000000ull);
 	mw_fmt_duration(win, sizeof(win), (uint64_t)m->window_ms * 1000000ull);
 	if (m->src == TOP_FROM_STORE) {
-		fprintf(f, "memwatch top - %s - %s (from %s), %s%s\n", when, m->opt.db_path,
-		        m->opt.db_from ? m->opt.db_from : "?",
+		fprintf(f, "memwatch top - %s - %s - %s (from %s), %s%s\n", m->host, when,
+		        m->opt.db_path, m->opt.db_from ? m->opt.db_from : "?",
 		        m->recording ? "memwatchd recording" : "memwatchd not recording",
 		        m->at_ms ? " (replay)" : "");
 	} else {
 		mw_fmt_time(first, sizeof(first), (uint64_t)m->first_ms * 1000000ull);
-		fprintf(f, "memwatch top - %s - embedded sampling: no daemon, history starts %s\n",
-		        when, first);
+		fprintf(f,
+		        "memwatch top - %s - %s - embedded sampling: no daemon, history starts "
+		        "%s\n",
+		        m->host, when, first);
 	}
 	fprintf(f, "Processes: %zu, growth window %s, sorted by %s\n", m->n, win,
 	        top_cols[sort].title);

@@ -31,6 +31,9 @@ const struct top_col_def top_cols[TC_COUNT] = {
         [TC_MAJFLT] = {"MAJF/s", "majflt", 6, false, 6},
         [TC_OOM] = {"OOM", "oom", 4, false, 6},
         [TC_OOMADJ] = {"ADJ", "oomadj", 5, false, 7},
+        /* smaps, slow tier: only on the widest terminals, or when sorted by. */
+        [TC_PSS] = {"PSS", "pss", 6, false, 8},
+        [TC_USS] = {"USS", "uss", 6, false, 8},
         [TC_HYP] = {"HYP", "hyp", 7, true, 1},
         [TC_SPARK] = {"RSS HISTORY", "history", 12, true, 1},
         [TC_COMMAND] = {"COMMAND", "command", 0, true, 0},
@@ -43,6 +46,12 @@ int top_col_by_key(const char *key)
 		    strcasecmp(key, top_cols[c].title) == 0)
 			return c;
 	return -1;
+}
+
+bool top_col_lazy(enum top_col c)
+{
+	return c == TC_HEAP || c == TC_TSTACK || c == TC_ANON || c == TC_PSS || c == TC_USS ||
+	       c == TC_HYP;
 }
 
 /* htop-style compact sizes: 980K, 12.3M, 123M, 1.50G. */
@@ -157,6 +166,12 @@ void top_cell(const struct top_row *r, enum top_col c, bool utf8, char *buf, siz
 	case TC_OOMADJ:
 		fmt_count(buf, cap, r->m[MW_PM_oom_adj]);
 		break;
+	case TC_PSS:
+		fmt_bytes(buf, cap, r->reg[TOP_REG_PSS]);
+		break;
+	case TC_USS:
+		fmt_bytes(buf, cap, r->reg[TOP_REG_USS]);
+		break;
 	case TC_HYP:
 		/* "-": no hypothesis source; blank: analysed, nothing scored. */
 		snprintf(buf, cap, "%s", r->tag[0] ? r->tag : r->tag_known ? "" : "-");
@@ -215,6 +230,12 @@ static double num_key(const struct top_row *r, enum top_col c)
 		break;
 	case TC_ANON:
 		v = r->reg[TOP_REG_ANON];
+		break;
+	case TC_PSS:
+		v = r->reg[TOP_REG_PSS];
+		break;
+	case TC_USS:
+		v = r->reg[TOP_REG_USS];
 		break;
 	case TC_SPARK:
 		return r->growth;

@@ -5,9 +5,11 @@
  * fault rates, plus the system sample. Nothing here draws.
  */
 #include "cli.h"
+#include "dbpath.h"
 #include "top.h"
 
 #include "memwatch/collect/cgroup.h"
+#include "memwatch/base/format.h"
 #include "memwatch/base/util.h"
 #include "memwatch/store/tickread.h"
 
@@ -535,6 +537,16 @@ static int open_store(struct top_model *m, char *err, size_t errlen)
 	return 0;
 }
 
+static void set_host(struct top_model *m)
+{
+	char raw[256];
+
+	cli_host_name(m->store, "", raw, sizeof(raw));
+	mw_escape_term(raw, strlen(raw), m->host, sizeof(m->host), m->opt.utf8);
+	if (!m->host[0])
+		snprintf(m->host, sizeof(m->host), "(host not recorded)");
+}
+
 /*
  * The daemon's database when a daemon records it, or when asked for one
  * by name (--db, --at); otherwise sample in-process.
@@ -554,6 +566,7 @@ int top_model_open(struct top_model *m, const struct top_opts *o, char *err, siz
 		r = open_store(m, err, errlen);
 		if (r < 0)
 			return r;
+		set_host(m);
 		r = store_pick_tick(m, m->at_ms, &m->tick_id, &m->now_ms);
 		if (r == -ENODATA)
 			snprintf(err, errlen, "%s: no ticks recorded%s", o->db_path,
@@ -563,6 +576,7 @@ int top_model_open(struct top_model *m, const struct top_opts *o, char *err, siz
 		return r;
 	}
 	m->src = TOP_FROM_EMBEDDED;
+	set_host(m);
 	r = mw_proc_collector_new("", &m->pc);
 	if (r == 0)
 		r = mw_pidmap_new(sizeof(struct top_hist), &m->hist);

@@ -9,19 +9,29 @@
 
 #define CMD_MIN 16
 
-/* Columns that fit: everything of priority <= p, with COMMAND getting at least CMD_MIN. */
-static void pick_cols(bool show[TC_COUNT])
+/*
+ * Columns that fit: everything of priority <= p, with COMMAND getting at
+ * least CMD_MIN; and the sort column whatever its priority, so sorting by
+ * a column (PSS, USS on most terminals) is how to show it.
+ */
+static void pick_cols(bool show[TC_COUNT], enum top_col sort)
 {
-	for (int p = 7; p >= 0; p--) {
+	int extra = top_cols[sort].width + 1;
+
+	for (int p = 8; p >= 0; p--) {
 		int w = 0;
 		for (int c = 0; c < TC_COUNT; c++) {
 			show[c] = top_cols[c].priority <= p;
 			if (show[c] && c != TC_COMMAND)
 				w += top_cols[c].width + 1;
 		}
+		if (!show[sort] && sort != TC_SPARK)
+			w += extra;
 		if (w + CMD_MIN <= COLS || p == 0)
-			return;
+			break;
 	}
+	if (sort != TC_SPARK)
+		show[sort] = true;
 }
 
 static int growth_attr(const struct top_ui *u, const struct top_row *r)
@@ -98,7 +108,7 @@ void top_procs_draw(struct top_ui *u, int y0)
 	bool show[TC_COUNT];
 	int rows = LINES - 1 - (y0 + 1);
 
-	pick_cols(show);
+	pick_cols(show, u->sort);
 	draw_titles(u, y0, show);
 	if (rows < 1)
 		return;

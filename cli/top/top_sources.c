@@ -102,6 +102,8 @@ int top_src_regions(struct top_model *m, struct top_row *r)
 	r->reg[TOP_REG_HEAP] = g->r[MW_REG_heap].rss;
 	r->reg[TOP_REG_TSTACK] = g->r[MW_REG_thread_stacks].rss;
 	r->reg[TOP_REG_ANON] = g->r[MW_REG_anon].rss + g->r[MW_REG_arena].rss;
+	r->reg[TOP_REG_PSS] = g->pss[MW_PSS_pss];
+	r->reg[TOP_REG_USS] = g->pss[MW_PSS_uss];
 	mw_region_series_release(&sr);
 	return 0;
 }

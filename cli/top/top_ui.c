@@ -137,18 +137,19 @@ static int header(struct top_ui *u)
 {
 	struct top_model *m = u->m;
 	const int64_t *mi = m->sys.now.mem;
-	char line[512], when[32], first[32], a[32], b[32];
+	char line[1600], when[32], first[32], a[32], b[32];
 	int y = 0, w = COLS;
 
 	mw_fmt_time(when, sizeof(when), (uint64_t)m->now_ms * 1000000ull);
 	if (m->src == TOP_FROM_STORE)
-		snprintf(line, sizeof(line), "memwatch top  %s  %s%s  db %s", when,
+		snprintf(line, sizeof(line), "memwatch top  %s  %s  %s%s  db %s", m->host, when,
 		         m->at_ms ? "REPLAY " : "",
 		         m->recording ? "memwatchd recording" : "memwatchd not recording",
 		         m->opt.db_path);
 	else
 		snprintf(line, sizeof(line),
-		         "memwatch top  %s  embedded (no daemon), history from %s", when,
+		         "memwatch top  %s  %s  embedded (no daemon), history from %s", m->host,
+		         when,
 		         mw_fmt_time(first, sizeof(first), (uint64_t)m->first_ms * 1000000ull) +
 		                 11);
 	top_hline(y, 0);
@@ -279,6 +280,13 @@ void top_rebuild(struct top_ui *u)
 	struct top_row *src = m->rows;
 	size_t n = m->n;
 
+	/*
+	 * Region columns and the tag are looked up for the rows drawn; sorted
+	 * by one, every row needs it first, or the order is by pid.
+	 */
+	if (top_col_lazy(u->sort))
+		for (size_t i = 0; i < m->n; i++)
+			top_model_lazy(m, &m->rows[i], false);
 	free(u->groups);
 	u->groups = NULL;
 	u->ngroups = 0;

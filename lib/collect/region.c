@@ -52,6 +52,7 @@ const char *const mw_region_names[MW_REG_COUNT] = {MW_REGION_KINDS(X_NAME)};
 #undef X_NAME
 #define X_NAME(name) #name,
 const char *const mw_fd_kind_names[MW_FD_COUNT] = {MW_FD_KINDS(X_NAME)};
+const char *const mw_pss_names[MW_PSS_COUNT] = {MW_PSS_FIELDS(X_NAME)};
 #undef X_NAME
 
 #define ARENA_SPAN    (64ull << 20)
@@ -67,6 +68,7 @@ enum { PERM_R = 1, PERM_W = 2, PERM_X = 4, PERM_S = 8 };
 struct vma {
 	uint64_t start, end;
 	int64_t rss, swap; /* bytes */
+	int64_t pss, uss, anon, swap_pss;
 	uint64_t path_hash;
 	uint8_t perms;
 	uint8_t pathkind;
@@ -77,6 +79,7 @@ struct vma_list {
 	struct vma *v;
 	size_t n, cap;
 	bool any_line; /* a header or field was recognised */
+	bool any_pss;  /* a Pss: line was seen (recorded texts may lack it) */
 };
 
 static uint64_t fnv1a(const char *s, size_t n)
@@ -281,10 +284,21 @@ static int feed_line(struct vma_list *l, const char *p, const char *end)
 	l->any_line = true;
 	if (l->n == 0)
 		return 0;
+	struct vma *cur = &l->v[l->n - 1];
 	if ((x = field_kb(p, end, "Rss")) >= 0)
-		l->v[l->n - 1].rss = x;
+		cur->rss = x;
 	else if ((x = field_kb(p, end, "Swap")) >= 0)
-		l->v[l->n - 1].swap = x;
+		cur->swap = x;
+	else if ((x = field_kb(p, end, "Pss")) >= 0) {
+		cur->pss = x;
+		l->any_pss = true;
+	} else if ((x = field_kb(p, end, "Private_Clean")) >= 0 ||
+	           (x = field_kb(p, end, "Private_Dirty")) >= 0)
+		cur->uss = mw_add_sat(cur->uss, x);
+	else if ((x = field_kb(p, end, "Anonymous")) >= 0)
+		cur->anon = x;
+	else if ((x = field_kb(p, end, "SwapPss")) >= 0)
+		cur->swap_pss = x;
 	return 0;
 }
 
@@ -460,6 +474,37 @@ static void classify(const struct vma_list *l, uint64_t stack_size, const struct
 	}
 }
 
+/*
+ * smaps_rollup's figures from the mappings. The kernel splits Pss by page
+ * (anon, shmem, other); a mapping only says how much of it is anonymous
+ * (Anonymous:, whole pages), so that much of its Pss, at most, is anon,
+ * and the rest is shmem for shared memory and file otherwise (an exact
+ * split unless a private page is shared with a fork).
+ */
+static void sum_pss(const struct vma_list *l, struct mw_regions *out)
+{
+	int64_t *s = out->pss;
+
+	for (int k = 0; k < MW_PSS_COUNT; k++)
+		s[k] = l->any_pss ? 0 : MW_UNKNOWN;
+	if (!l->any_pss)
+		return;
+	for (size_t i = 0; i < l->n; i++) {
+		const struct vma *v = &l->v[i];
+		int64_t anon = v->anon < v->pss ? v->anon : v->pss;
+		bool shmem = v->pathkind == P_SYSV || v->pathkind == P_POSIX ||
+		             v->pathkind == P_MEMFD || v->pathkind == P_SHM_ANON;
+
+		s[MW_PSS_pss] = mw_add_sat(s[MW_PSS_pss], v->pss);
+		s[MW_PSS_pss_anon] = mw_add_sat(s[MW_PSS_pss_anon], anon);
+		s[shmem ? MW_PSS_pss_shmem : MW_PSS_pss_file] =
+		        mw_add_sat(s[shmem ? MW_PSS_pss_shmem : MW_PSS_pss_file], v->pss - anon);
+		s[MW_PSS_uss] = mw_add_sat(s[MW_PSS_uss], v->uss);
+		s[MW_PSS_swap] = mw_add_sat(s[MW_PSS_swap], v->swap);
+		s[MW_PSS_swap_pss] = mw_add_sat(s[MW_PSS_swap_pss], v->swap_pss);
+	}
+}
+
 int mw_region_parse_smaps(const char *text, uint64_t stack_size, struct mw_regions *out)
 {
 	return mw_region_parse_smaps_sp(text, stack_size, NULL, 0, out);
@@ -492,6 +537,7 @@ int mw_region_parse_smaps_sp(const char *text, uint64_t stack_size, const uint64
 		r = count_files(&l, out);
 	if (r == 0) {
 		classify(&l, stack_size, &sps, out);
+		sum_pss(&l, out);
 		out->sp_threads = (int64_t)nsp;
 		out->readable = true;
 	}
@@ -702,6 +748,7 @@ int mw_region_read(const char *root, pid_t pid, struct mw_regions *out)
 		r = -ESRCH;
 	if (r == 0) {
 		classify(&l, mw_region_stack_limit(root, pid) ?: DEFAULT_STACK, &sps, out);
+		sum_pss(&l, out);
 		out->sp_threads = (int64_t)sps.n;
 		out->readable = true;
 		out->read_us = (int64_t)((mw_mono_ns() - t0) / 1000);
@@ -714,14 +761,80 @@ int mw_region_read(const char *root, pid_t pid, struct mw_regions *out)
 	return r;
 }
 
+/* Within 1 % of the larger, or 64 KiB, whichever is more; unknown only equals unknown. */
+static bool pss_close(int64_t a, int64_t b)
+{
+	int64_t big, d;
+
+	if (a == MW_UNKNOWN || b == MW_UNKNOWN)
+		return a == b;
+	big = a > b ? a : b;
+	d = a > b ? a - b : b - a;
+	return d <= (big / 100 > (64 << 10) ? big / 100 : (64 << 10));
+}
+
 bool mw_regions_equal(const struct mw_regions *a, const struct mw_regions *b)
 {
 	if (a->readable != b->readable)
 		return false;
 	if (!a->readable)
 		return a->err == b->err;
+	for (int k = 0; k < MW_PSS_COUNT; k++)
+		if (!pss_close(a->pss[k], b->pss[k]))
+			return false;
 	return memcmp(a->r, b->r, sizeof(a->r)) == 0 && a->files == b->files &&
 	       a->so_files == b->so_files && a->so_hash == b->so_hash && a->stacks == b->stacks;
+}
+
+/* smaps_rollup's keys for each figure; USS is the sum of its two. */
+static const struct {
+	const char *key;
+	int field;
+} rollup_keys[] = {
+        {"Pss", MW_PSS_pss},           {"Pss_Anon", MW_PSS_pss_anon},
+        {"Pss_File", MW_PSS_pss_file}, {"Pss_Shmem", MW_PSS_pss_shmem},
+        {"Private_Clean", MW_PSS_uss}, {"Private_Dirty", MW_PSS_uss},
+        {"Swap", MW_PSS_swap},         {"SwapPss", MW_PSS_swap_pss},
+};
+
+int mw_pss_parse_rollup(const char *text, int64_t out[MW_PSS_COUNT])
+{
+	for (int k = 0; k < MW_PSS_COUNT; k++)
+		out[k] = MW_UNKNOWN;
+	if (!text)
+		return -EINVAL;
+	for (const char *p = text; *p;) {
+		const char *nl = strchr(p, '\n');
+		const char *end = nl ? nl : p + strlen(p);
+
+		for (size_t i = 0; i < MW_ARRAY_SIZE(rollup_keys); i++) {
+			int64_t x = field_kb(p, end, rollup_keys[i].key);
+			int64_t *o = &out[rollup_keys[i].field];
+			if (x < 0)
+				continue;
+			*o = *o == MW_UNKNOWN ? x : mw_add_sat(*o, x);
+			break;
+		}
+		p = nl ? nl + 1 : end;
+	}
+	return out[MW_PSS_pss] == MW_UNKNOWN ? -EINVAL : 0;
+}
+
+int mw_pss_read(const char *root, pid_t pid, int64_t out[MW_PSS_COUNT])
+{
+	char rel[64], path[4200], buf[4096];
+	int r;
+
+	for (int k = 0; k < MW_PSS_COUNT; k++)
+		out[k] = MW_UNKNOWN;
+	snprintf(rel, sizeof(rel), "/proc/%d/smaps_rollup", (int)pid);
+	r = mw_path(path, sizeof(path), root, rel);
+	if (r == 0)
+		r = gone_as_esrch(mw_read_file(path, buf, sizeof(buf), NULL));
+	/* A zombie's rollup is empty: it has no memory to share any more. */
+	if (r == 0)
+		r = buf[0] ? mw_pss_parse_rollup(buf, out) : -ESRCH;
+	return r;
 }
 
 bool mw_fd_kinds_equal(const struct mw_fd_kinds *a, const struct mw_fd_kinds *b)

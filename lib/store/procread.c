@@ -30,6 +30,11 @@ bool mw_store_has_table(struct mw_store *s, const char *name)
 	return yes;
 }
 
+bool mw_store_has_column(struct mw_store *s, const char *table, const char *column)
+{
+	return mw_sql_has_column(mw_store_db(s), table, column);
+}
+
 /* One integer from sql with up to two integer parameters; MW_UNKNOWN on NULL or error. */
 static int64_t query_i64(sqlite3 *db, const char *sql, int64_t a1, int64_t a2)
 {

@@ -22,14 +22,17 @@ struct mw_region_writer {
 };
 
 #define REG_VALUE_COLS(name, str) ",?,?,?,?"
+#define PSS_NAME_COLS(name)       "," #name
+#define PSS_VALUE_COLS(name)      ",?"
 #define REG_NAME_COLS(name, str)  "," str "_size," str "_rss," str "_swap," str "_count"
 #define FD_NAME_COLS(name)        "," #name
 #define FD_VALUE_COLS(name)       ",?"
 
 static const char reg_insert_sql[] =
         "INSERT OR REPLACE INTO region_samples(proc,tick,t_ms,full,err,files,so_files,so_hash,"
-        "stacks,read_us" MW_REGION_KINDS(
-                REG_NAME_COLS) ") VALUES(?,?,?,?,?,?,?,?,?,?" MW_REGION_KINDS(REG_VALUE_COLS) ")";
+        "stacks,read_us" MW_REGION_KINDS(REG_NAME_COLS) MW_PSS_FIELDS(
+                PSS_NAME_COLS) ") VALUES(?,?,?,?,?,?,?,?,?,?" MW_REGION_KINDS(REG_VALUE_COLS)
+                MW_PSS_FIELDS(PSS_VALUE_COLS) ")";
 static const char fd_insert_sql[] =
         "INSERT OR REPLACE INTO fd_samples(proc,tick,t_ms,full,err" MW_FD_KINDS(
                 FD_NAME_COLS) ") VALUES(?,?,?,?,?" MW_FD_KINDS(FD_VALUE_COLS) ")";
@@ -112,6 +115,10 @@ int mw_region_write(struct mw_region_writer *w, int64_t proc_id, int64_t tick, i
 			sqlite3_bind_int64(st, idx++, reg->r[k].swap);
 			sqlite3_bind_int64(st, idx++, reg->r[k].count);
 		}
+		/* Unknown (a kernel without Pss in smaps) stays NULL. */
+		for (int k = 0; k < MW_PSS_COUNT; k++, idx++)
+			if (reg->pss[k] != MW_UNKNOWN)
+				sqlite3_bind_int64(st, idx, reg->pss[k]);
 	}
 	return step_reset(st);
 }
@@ -189,12 +196,17 @@ int mw_store_proc_limits(struct mw_store *s, int64_t proc_id, int64_t until_ms,
 	return rc == SQLITE_DONE ? -ENODATA : mw_sql_err(db, rc, "limits");
 }
 
-/* A row's values; column 0 is t_ms, 1 err, then the values in insert order. */
-static void row_regions(sqlite3_stmt *st, struct mw_regions *r)
+/*
+ * A row's values; column 0 is t_ms, 1 err, then the values in insert
+ * order (the PSS columns last, when the file has them).
+ */
+static void row_regions(sqlite3_stmt *st, struct mw_regions *r, bool pss)
 {
 	int idx = 2;
 
 	memset(r, 0, sizeof(*r));
+	for (int k = 0; k < MW_PSS_COUNT; k++)
+		r->pss[k] = MW_UNKNOWN;
 	if (sqlite3_column_type(st, 1) != SQLITE_NULL) {
 		r->err = -sqlite3_column_int(st, 1);
 		return;
@@ -211,6 +223,8 @@ static void row_regions(sqlite3_stmt *st, struct mw_regions *r)
 		r->r[k].swap = sqlite3_column_int64(st, idx++);
 		r->r[k].count = sqlite3_column_int64(st, idx++);
 	}
+	for (int k = 0; pss && k < MW_PSS_COUNT; k++, idx++)
+		r->pss[k] = limit_column(st, idx);
 }
 
 static void row_fds(sqlite3_stmt *st, struct mw_fd_kinds *f)
@@ -227,6 +241,7 @@ static void row_fds(sqlite3_stmt *st, struct mw_fd_kinds *f)
 
 #define REG_SELECT_COLS(name, str) ",s." str "_size,s." str "_rss,s." str "_swap,s." str "_count"
 #define FD_SELECT_COLS(name)       ",s." #name
+#define PSS_SELECT_COLS(name)      ",s." #name
 
 /* The last row at or before since, every row inside, up to until (like mw_store_proc_series). */
 #define WINDOW_SQL(table)                                                                          \
@@ -234,9 +249,13 @@ static void row_fds(sqlite3_stmt *st, struct mw_fd_kinds *f)
 	" (SELECT max(s2.tick) FROM " table " s2 WHERE s2.proc = ?1 AND s2.t_ms < ?2))"            \
 	" ORDER BY s.tick"
 
+#define REG_SERIES_HEAD                                                                            \
+	"SELECT s.t_ms,s.err,s.files,s.so_files,s.so_hash,s.stacks,s.read_us" MW_REGION_KINDS(     \
+	        REG_SELECT_COLS)
 static const char reg_series_sql[] =
-        "SELECT s.t_ms,s.err,s.files,s.so_files,s.so_hash,"
-        "s.stacks,s.read_us" MW_REGION_KINDS(REG_SELECT_COLS) WINDOW_SQL("region_samples");
+        REG_SERIES_HEAD MW_PSS_FIELDS(PSS_SELECT_COLS) WINDOW_SQL("region_samples");
+/* A file from before the PSS columns, opened without being migrated. */
+static const char reg_series_nopss_sql[] = REG_SERIES_HEAD WINDOW_SQL("region_samples");
 static const char fd_series_sql[] =
         "SELECT s.t_ms,s.err" MW_FD_KINDS(FD_SELECT_COLS) WINDOW_SQL("fd_samples");
 
@@ -307,11 +326,15 @@ int mw_store_region_series(struct mw_store *s, int64_t proc_id, int64_t since_ms
 	struct mw_region_point cur = {0};
 	bool hr = false, hf = false;
 	size_t cap = 0;
+	bool pss = mw_store_has_column(s, "region_samples", "pss");
 	int64_t end;
 	int r;
 
 	memset(out, 0, sizeof(*out));
-	r = prepare_window(db, reg_series_sql, proc_id, since_ms, until_ms, &rs);
+	for (int k = 0; k < MW_PSS_COUNT; k++)
+		cur.reg.pss[k] = MW_UNKNOWN;
+	r = prepare_window(db, pss ? reg_series_sql : reg_series_nopss_sql, proc_id, since_ms,
+	                   until_ms, &rs);
 	if (r == 0)
 		r = prepare_window(db, fd_series_sql, proc_id, since_ms, until_ms, &fs);
 	if (r == 0)
@@ -324,7 +347,7 @@ int mw_store_region_series(struct mw_store *s, int64_t proc_id, int64_t since_ms
 		int64_t t = tr < tf ? tr : tf;
 
 		if (tr == t) {
-			row_regions(rs, &cur.reg);
+			row_regions(rs, &cur.reg, pss);
 			r = step_row(rs, &hr);
 		}
 		if (r == 0 && tf == t) {

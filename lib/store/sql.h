@@ -7,6 +7,7 @@
 #define MW_STORE_SQL_H
 
 #include <sqlite3.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -17,6 +18,9 @@ sqlite3 *mw_store_db(struct mw_store *s);
 
 /* rc as a negative errno; logs db's message (or rc's) at debug with what. */
 int mw_sql_err(sqlite3 *db, int rc, const char *what);
+
+/* Whether table has column (pragma_table_info). */
+bool mw_sql_has_column(sqlite3 *db, const char *table, const char *column);
 
 /* Column c as an integer, MW_UNKNOWN when it is NULL. */
 int64_t mw_sql_i64(sqlite3_stmt *st, int c);

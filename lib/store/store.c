@@ -281,21 +281,6 @@ static int query_int(sqlite3 *db, const char *sql, int64_t *out)
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : mw_sql_err(db, rc, sql);
 }
 
-static bool column_exists(sqlite3 *db, const char *table, const char *column)
-{
-	sqlite3_stmt *st = NULL;
-	bool found = false;
-
-	if (sqlite3_prepare_v2(db, "SELECT 1 FROM pragma_table_info(?) WHERE name = ?", -1, &st,
-	                       NULL) != SQLITE_OK)
-		return false;
-	sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, column, -1, SQLITE_STATIC);
-	found = sqlite3_step(st) == SQLITE_ROW;
-	sqlite3_finalize(st);
-	return found;
-}
-
 /* Add any column the field lists have and the table lacks: add-only, so old rows read NULL. */
 static int add_columns(sqlite3 *db, const char *table, const char *const *cols, size_t n)
 {
@@ -303,7 +288,7 @@ static int add_columns(sqlite3 *db, const char *table, const char *const *cols, 
 	int r;
 
 	for (size_t i = 0; i < n; i++) {
-		if (column_exists(db, table, cols[i]))
+		if (mw_sql_has_column(db, table, cols[i]))
 			continue;
 		snprintf(sql, sizeof(sql), "ALTER TABLE %s ADD COLUMN %s INTEGER", table, cols[i]);
 		r = exec_sql(db, sql);
@@ -346,6 +331,8 @@ static int migrate(sqlite3 *db)
 	if (r == 0)
 		r = add_columns(db, "region_samples", region_columns,
 		                MW_ARRAY_SIZE(region_columns));
+	if (r == 0)
+		r = add_columns(db, "region_samples", mw_pss_names, MW_PSS_COUNT);
 	if (r == 0)
 		r = add_columns(db, "sys_samples", mw_meminfo_columns, MW_MI_COUNT);
 	if (r == 0)

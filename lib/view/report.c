@@ -53,6 +53,69 @@ static void print_row(FILE *f, const struct mw_report *rep, const char *label, i
 	fprintf(f, "  %-14s %12s %14s %16s\n", label, a, b, c);
 }
 
+/* The smaps figures the report shows as rows: PSS, USS and the swap share. */
+static const struct {
+	const char *label;
+	int field;
+} pss_rows[] = {
+        {"PSS", MW_PSS_pss},
+        {"USS", MW_PSS_uss},
+        {"swap PSS", MW_PSS_swap_pss},
+};
+
+static void print_pss(FILE *f, const struct mw_report_pss *p)
+{
+	char a[32], b[32], c[32], t[32];
+
+	if (!p->valid) {
+		fprintf(f, "  %-14s %12s  (no smaps reading of this process)\n", "PSS / USS", "-");
+		return;
+	}
+	for (size_t i = 0; i < MW_ARRAY_SIZE(pss_rows); i++) {
+		int k = pss_rows[i].field;
+		bool d = p->first[k] != MW_UNKNOWN && p->now[k] != MW_UNKNOWN;
+
+		if (p->now[k] == MW_UNKNOWN)
+			snprintf(a, sizeof(a), "-");
+		else
+			mw_fmt_bytes(a, sizeof(a), p->now[k]);
+		if (d)
+			mw_fmt_bytes_delta(b, sizeof(b), (double)(p->now[k] - p->first[k]));
+		else
+			snprintf(b, sizeof(b), "-");
+		fprintf(f, "  %-14s %12s %14s\n", pss_rows[i].label, a, b);
+	}
+	fprintf(f, "  %-14s anon %s, file %s, shmem %s (smaps at %s)\n", "  PSS split",
+	        p->now[MW_PSS_pss_anon] == MW_UNKNOWN
+	                ? "-"
+	                : mw_fmt_bytes(a, sizeof(a), p->now[MW_PSS_pss_anon]),
+	        p->now[MW_PSS_pss_file] == MW_UNKNOWN
+	                ? "-"
+	                : mw_fmt_bytes(b, sizeof(b), p->now[MW_PSS_pss_file]),
+	        p->now[MW_PSS_pss_shmem] == MW_UNKNOWN
+	                ? "-"
+	                : mw_fmt_bytes(c, sizeof(c), p->now[MW_PSS_pss_shmem]),
+	        mw_fmt_time(t, sizeof(t), (uint64_t)p->t_ms * 1000000ull));
+}
+
+static void json_pss(struct mw_json *j, const struct mw_report_pss *p)
+{
+	if (!p->valid) {
+		mw_json_null(j, "pss");
+		return;
+	}
+	mw_json_obj_open(j, "pss");
+	mw_json_int(j, "t_ms", p->t_ms);
+	mw_json_int(j, "first_ms", p->first_ms);
+	for (int k = 0; k < MW_PSS_COUNT; k++)
+		mw_json_int(j, mw_pss_names[k], p->now[k]);
+	mw_json_obj_open(j, "first");
+	for (int k = 0; k < MW_PSS_COUNT; k++)
+		mw_json_int(j, mw_pss_names[k], p->first[k]);
+	mw_json_obj_close(j);
+	mw_json_obj_close(j);
+}
+
 void mw_report_print_text(FILE *f, const struct mw_report *rep, bool utf8)
 {
 	char comm[MW_COMM_MAX * 4 + 1], cmd[1024], cg[512], t1[32], t2[32], d[32];
@@ -63,6 +126,7 @@ void mw_report_print_text(FILE *f, const struct mw_report *rep, bool utf8)
 	mw_escape_term(rep->proc.cgroup ? rep->proc.cgroup : "",
 	               rep->proc.cgroup ? strlen(rep->proc.cgroup) : 0, cg, sizeof(cg), utf8);
 	fprintf(f, "Process %d (%s)%s\n", (int)rep->proc.pid, comm, rep->alive ? "" : "  [exited]");
+	mw_report_host_text(f, rep->host, utf8);
 	if (rep->proc.start_ms != MW_UNKNOWN)
 		fprintf(f, "  started  %s\n",
 		        mw_fmt_time(t1, sizeof(t1), (uint64_t)rep->proc.start_ms * 1000000ull));
@@ -98,6 +162,7 @@ void mw_report_print_text(FILE *f, const struct mw_report *rep, bool utf8)
 	fprintf(f, "\n  %-14s %12s %14s %16s\n", "", "now", "change", "rate");
 	for (size_t i = 0; i < MW_ARRAY_SIZE(text_rows); i++)
 		print_row(f, rep, text_rows[i].label, text_rows[i].metric);
+	print_pss(f, &rep->pss);
 	fprintf(f, "  %-14s %12.1f\n", "minor faults/s", rep->minflt_per_s);
 	fprintf(f, "  %-14s %12.1f\n", "major faults/s", rep->majflt_per_s);
 	if (rep->now[MW_PM_oom_score] != MW_UNKNOWN)
@@ -114,6 +179,7 @@ void mw_report_print_json(FILE *f, const struct mw_report *rep)
 	mw_json_init(&j, f, true);
 	mw_json_obj_open(&j, NULL);
 	mw_json_int(&j, "schema", 2);
+	mw_json_str(&j, "hostname", rep->host[0] ? rep->host : NULL);
 	mw_json_obj_open(&j, "process");
 	mw_json_int(&j, "pid", rep->proc.pid);
 	mw_json_int(&j, "ppid", rep->proc.ppid);
@@ -170,10 +236,19 @@ void mw_report_print_json(FILE *f, const struct mw_report *rep)
 	mw_json_num(&j, "minflt_per_s", rep->minflt_per_s);
 	mw_json_num(&j, "majflt_per_s", rep->majflt_per_s);
 	mw_json_obj_close(&j);
+	json_pss(&j, &rep->pss);
 	if (rep->an)
 		json_analysis(&j, rep->an);
 	mw_json_obj_close(&j);
 	mw_json_end(&j);
+}
+
+void mw_report_host_text(FILE *f, const char *host, bool utf8)
+{
+	char esc[256 * 4 + 1];
+
+	mw_escape_term(host, strlen(host), esc, sizeof(esc), utf8);
+	fprintf(f, "  host     %s\n", esc[0] ? esc : "(not recorded)");
 }
 
 /* ---- regions, hypotheses, eBPF: shared by text, JSON and HTML ---- */

@@ -33,8 +33,10 @@ static void header(FILE *f, const struct mw_report *rep)
 	mw_html_head(f, MW_HTML_PROCESS, title);
 	fprintf(f, "<h1>memwatch report: process %d (", (int)rep->proc.pid);
 	mw_html_escape(f, rep->proc.comm);
-	fprintf(f, ")%s</h1>\n<table class=\"id\">\n<tr><td>cmdline</td><td><code>",
+	fprintf(f, ")%s</h1>\n<table class=\"id\">\n<tr><td>host</td><td class=\"host\">",
 	        rep->alive ? "" : " [exited]");
+	mw_html_escape(f, rep->host[0] ? rep->host : "(not recorded)");
+	fputs("</td></tr>\n<tr><td>cmdline</td><td><code>", f);
 	mw_html_escape(f, rep->proc.cmdline);
 	fputs("</code></td></tr>\n<tr><td>cgroup</td><td>", f);
 	mw_html_escape(f, rep->proc.cgroup);

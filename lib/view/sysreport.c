@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "memwatch/view/sysreport.h"
+#include "memwatch/view/report.h"
 #include "memwatch/view/syshyp.h"
 #include "htmlstyle.h"
 #include "memwatch/base/format.h"
@@ -247,6 +248,7 @@ void mw_sysreport_print_text(FILE *f, const struct mw_sysreport *r, bool utf8)
 	size_t orphans = 0;
 
 	fprintf(f, "System memory report\n");
+	mw_report_host_text(f, r->host, utf8);
 	fprintf(f, "  source   %s\n", r->source_note);
 	fprintf(f, "  window   %s .. %s (%s, %zu samples)\n",
 	        mw_fmt_time(t1, sizeof(t1), (uint64_t)v->from_ms * 1000000ull),
@@ -411,6 +413,7 @@ void mw_sysreport_print_json(FILE *f, const struct mw_sysreport *r)
 
 	mw_json_init(&j, f, true);
 	mw_json_obj_open(&j, NULL);
+	mw_json_str(&j, "hostname", r->host[0] ? r->host : NULL);
 	mw_json_obj_open(&j, "source");
 	mw_json_str(&j, "kind", source_kind(v));
 	mw_json_str(&j, "note", r->source_note);
@@ -459,7 +462,9 @@ void mw_sysreport_print_html(FILE *f, const struct mw_sysreport *r)
 	char a[32], b[32], line[MW_SYSHYP_TITLE_MAX];
 
 	mw_html_head(f, MW_HTML_SYSTEM, "memwatch: system report");
-	fputs("<h1>System memory report</h1>\n<p>", f);
+	fputs("<h1>System memory report</h1>\n<p>host <span class=\"host\">", f);
+	mw_html_escape(f, r->host[0] ? r->host : "(not recorded)");
+	fputs("</span></p>\n<p>", f);
 	mw_html_escape(f, r->source_note);
 	fputs("</p>\n<h2>Hypotheses</h2>\n", f);
 	if (r->hyps.n == 0)

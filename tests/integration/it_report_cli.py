@@ -3,10 +3,12 @@
 """The CLI's contract: live sampling without history, clear errors with the
 right exit codes, the single-writer rule, status."""
 import os
+import socket
+import sqlite3
 import time
 
-from mwtest import (MEMWATCHD, check, cli, cli_json, run, spawn, start_daemon, start_workload,
-                    stop, tmpdir, unique_copy)
+from mwtest import (MEMWATCHD, check, cli, cli_json, db_scalar, run, spawn, start_daemon,
+                    start_workload, stop, tmpdir, unique_copy)
 import subprocess
 
 
@@ -83,5 +85,66 @@ def test_single_writer_and_status():
     check(st["recording"] is False, "status after stop: not recording")
 
 
+def host_line(text):
+    return next((ln for ln in text.splitlines() if ln.startswith("  host ")), None)
+
+
+def test_hostname():
+    d = tmpdir()
+    db = os.path.join(d, "mw.db")
+    me = socket.gethostname()
+    f = start_workload("flat", "--for", 60)
+    daemon = start_daemon(db, interval=0.5, wait_ticks=3)
+    check(db_scalar(db, "SELECT value FROM meta WHERE key = 'hostname'") == me,
+          f"the daemon records this host's name ({me!r}) in meta")
+    for args in ((f.pid,), ("--system",)):
+        rep = cli_json("report", *args, "--db", db)
+        check(rep.get("hostname") == me, f"report {args[0]} --json: hostname {rep.get('hostname')!r}")
+        rc, out, err = cli("report", *args, "--db", db)
+        check(rc == 0 and host_line(out) == f"  host     {me}",
+              f"report {args[0]} text: {host_line(out)!r} {err}")
+    rep = cli_json("report", f.pid, "--live", "--sample", "1s")
+    check(rep["source"]["kind"] == "live" and rep.get("hostname") == me,
+          f"live report names this host: {rep.get('hostname')!r}")
+    stop(daemon)
+    # A database copied from elsewhere names the host that recorded it; its name is
+    # hostile text like any other (a terminal escape, HTML, a quote).
+    far = "far\x1b]0;pwned\x07<b>\"host"
+    copy = os.path.join(d, "copy.db")
+    src, dst = sqlite3.connect(db), sqlite3.connect(copy)
+    src.backup(dst)
+    src.close()
+    dst.execute("UPDATE meta SET value = ? WHERE key = 'hostname'", (far,))
+    dst.commit()
+    for args in ((f.pid,), ("--system",)):
+        rep = cli_json("report", *args, "--db", copy)
+        check(rep.get("hostname") == far, f"copied db, {args[0]} --json: {rep.get('hostname')!r}")
+        rc, out, _ = cli("report", *args, "--db", copy)
+        line = host_line(out) or ""
+        check(rc == 0 and line.startswith("  host     far") and "<b>" in line and me not in line
+              and "\x1b" not in out and "\x07" not in out,
+              f"copied db, {args[0]} text: recording host, escaped: {line!r}")
+    rc, out, _ = cli("top", "--batch", "--iterations", "1", "--db", copy)
+    first = out.splitlines()[0] if out else ""
+    check(rc == 0 and first.startswith("memwatch top - far") and me not in first.split(" - ")[1]
+          and "\x1b" not in out, f"top --batch on the copy names the recording host: {first!r}")
+    html = os.path.join(d, "sys.html")
+    rc, _, err = cli("report", "--system", "--db", copy, "--html", html)
+    with open(html, encoding="utf-8", errors="replace") as fh:
+        page = fh.read()
+    check(rc == 0 and '<span class="host">far' in page and "&lt;b&gt;&quot;host" in page
+          and "<b>" not in page and "\x1b" not in page,
+          f"system HTML: host escaped ({rc} {err})")
+    # A database from before the name was recorded says so rather than guessing.
+    dst.execute("DELETE FROM meta WHERE key = 'hostname'")
+    dst.commit()
+    dst.close()
+    rep = cli_json("report", "--system", "--db", copy)
+    check(rep.get("hostname", "missing") is None, f"no recorded name: null ({rep.get('hostname')!r})")
+    rc, out, _ = cli("report", "--system", "--db", copy)
+    check(host_line(out) == "  host     (not recorded)", f"no recorded name: {host_line(out)!r}")
+    stop(f)
+
+
 if __name__ == "__main__":
-    run([test_live_sampling_without_db, test_errors, test_single_writer_and_status])
+    run([test_live_sampling_without_db, test_errors, test_single_writer_and_status, test_hostname])

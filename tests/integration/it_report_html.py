@@ -8,6 +8,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import tempfile
 import time
@@ -94,6 +95,9 @@ def test_html_page():
     # the growth hypothesis that explains it must be HEAP.
     growth = [h for h in p.hyps if h != "OOM"]
     check(growth and growth[0] == "HEAP", f"hypotheses listed, HEAP first: {p.hyps}")
+    me = socket.gethostname()
+    check(f'<tr><td>host</td><td class="host">{me}</td></tr>' in page and rep["hostname"] == me,
+          f"the header names the recording host ({me!r}), as the JSON does")
     check(p.scripts == 0, "no script")
     check("http://" not in page and "https://" not in page and " src=" not in page,
           "no external URL")

@@ -4,6 +4,7 @@
 samples /proc itself and computes growth from its own samples."""
 import json
 import os
+import socket
 import subprocess
 
 from mwtest import MEMWATCH, check, run, skip, start_workload, stop, tmpdir
@@ -38,6 +39,9 @@ def test_embedded_batch():
     check(len(b) == 3, f"three refreshes printed ({len(b)})")
     check(all("embedded sampling: no daemon, history starts" in h[0] for h, _ in b),
           "each header says history starts with this top")
+    me = socket.gethostname()
+    check(all(h[0].startswith(f"{me} - ") for h, _ in b),
+          f"each header names this host ({me!r}): {b[0][0][:1]}")
     first, last = b[0][1], b[-1][1]
     gr0, gr = row(first, g.pid), row(last, g.pid)
     fr = row(last, f.pid)

@@ -10,6 +10,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import time
 
@@ -76,6 +77,9 @@ def test_tui():
         s = pane.wait_for(lambda t: len(rows(t)) >= 2, what="process rows")
         check(pane.alternate_on() == "1", "top runs on the alternate screen")
         check("memwatchd not recording" in s, "header says the daemon is not recording")
+        top_line = s.splitlines()[0] if s else ""
+        check(top_line.startswith(f"memwatch top  {socket.gethostname()}  "),
+              f"header names the recording host: {top_line!r}")
         r = rows(s)
         check("heap_grow" in cmd_of(r[0]), f"grower first under the default sort: {r[:3]}")
         flat = [x for x in r if "flat" in cmd_of(x)]
@@ -201,6 +205,19 @@ def test_tui():
         pane.type("echo rc=$?")
         s = pane.wait_for(lambda t: "rc=" in t.split("echo rc=$?")[-1], what="exit code")
         check("rc=0" in s, "top exited 0")
+        # PSS and USS do not fit 120 columns, but the column sorted by is always shown.
+        pane.type(f"clear; '{MEMWATCH}' top --db '{db}' --delay 1 --sort pss")
+        s = pane.wait_for(lambda t: "Sort: PSS" in t and len(rows(t)) >= 2, what="sort PSS")
+        head = next((l for l in s.splitlines() if re.match(r"\s*PID\s+USER", l)), "")
+        r = rows(s)
+        idx = head.split().index("PSS") if "PSS" in head.split() else -1
+        check(idx > 0 and "USS" not in head.split(), f"the PSS column, and not USS: {head!r}")
+        # The workloads' PSS is the slow tier's latest reading (memwatchd leaves itself out: "-").
+        pss = [size_of(x[idx]) for x in r] if idx > 0 else []
+        known = [v for v in pss if v >= 0]
+        check(len(known) >= 2 and known == sorted(known, reverse=True) and
+              pss[:len(known)] == known, f"rows by PSS, largest first, unknown last: {r}")
+        pane.keys("q")
     finally:
         pane.close()
 

@@ -999,6 +999,37 @@ static void test_boot(void)
 	CHECK(bt > 1500000000ull);
 }
 
+static void test_hostname(void)
+{
+	char root[] = "/tmp/mw-host-XXXXXX", path[128], name[256], local[256] = "";
+	FILE *f;
+
+	CHECK_EQ_I64(gethostname(local, sizeof(local)), 0);
+	CHECK_EQ_I64(mw_hostname("", name, sizeof(name)), 0);
+	CHECK_EQ_STR(name, local);
+	/* A recorded tree names its own host, never this one. */
+	CHECK(mkdtemp(root) != NULL);
+	CHECK_EQ_I64(mw_hostname(root, name, sizeof(name)), -ENOENT);
+	snprintf(path, sizeof(path), "%s/proc", root);
+	CHECK(mkdir(path, 0755) == 0 || errno == EEXIST);
+	snprintf(path, sizeof(path), "%s/proc/sys", root);
+	CHECK(mkdir(path, 0755) == 0 || errno == EEXIST);
+	snprintf(path, sizeof(path), "%s/proc/sys/kernel", root);
+	CHECK(mkdir(path, 0755) == 0 || errno == EEXIST);
+	snprintf(path, sizeof(path), "%s/proc/sys/kernel/hostname", root);
+	f = fopen(path, "w");
+	CHECK(f != NULL);
+	if (f) {
+		fputs("db-7.example\n", f);
+		fclose(f);
+	}
+	CHECK_EQ_I64(mw_hostname(root, name, sizeof(name)), 0);
+	CHECK_EQ_STR(name, "db-7.example");
+	/* A name longer than the buffer is an error, not a shorter name. */
+	CHECK_EQ_I64(mw_hostname(root, name, 5), -EFBIG);
+	CHECK_EQ_I64(mw_hostname(root, name, 0), -EINVAL);
+}
+
 int main(int argc, char **argv)
 {
 	(void)argc;
@@ -1020,6 +1051,7 @@ int main(int argc, char **argv)
 	test_held();
 	test_cgroup_move();
 	test_boot();
+	test_hostname();
 	mw_proc_collector_free(c);
 	return check_done();
 }

@@ -15,6 +15,7 @@
 #include "memwatch/analyse/analysis.h"
 #include "memwatch/analyse/runtime.h"
 #include "memwatch/collect/proc.h"
+#include "memwatch/collect/region.h"
 #include "memwatch/store/store.h"
 
 enum mw_report_source {
@@ -22,10 +23,19 @@ enum mw_report_source {
 	MW_REPORT_FROM_LIVE, /* sampled by the CLI itself: history is only that long */
 };
 
+/* PSS and USS (smaps): the latest reading and the first in the window. */
+struct mw_report_pss {
+	bool valid;                  /* a reading exists; else every figure is MW_UNKNOWN */
+	int64_t t_ms, first_ms;      /* when the latest / the first reading was taken */
+	int64_t now[MW_PSS_COUNT];   /* bytes (enum mw_pss_field) */
+	int64_t first[MW_PSS_COUNT]; /* MW_UNKNOWN when only one reading */
+};
+
 struct mw_report {
 	enum mw_report_source source;
 	char db_path[4096];
 	char db_from[64]; /* how the CLI chose db_path: "--db", "$MEMWATCH_DB", ... */
+	char host[256];   /* the recording host's name (raw bytes); "" when unknown */
 	struct mw_proc_info proc;
 	bool alive;
 	int64_t from_ms, to_ms; /* the window actually covered by samples */
@@ -37,7 +47,9 @@ struct mw_report {
 	char note[512];
 	struct mw_runtime_info runtime; /* from comm and cmdline; kind NONE for native programs */
 	char runtime_step[512];         /* the runtime's own tool; "" when none or exited */
-	struct mw_analysis *an;         /* trends, regions, hypotheses; NULL when analysis failed */
+	/* Filled by the CLI: the store's slow tier, or smaps_rollup live. */
+	struct mw_report_pss pss;
+	struct mw_analysis *an; /* trends, regions, hypotheses; NULL when analysis failed */
 };
 
 /* Fill from the store for proc over [since_ms, until_ms]. */

@@ -23,6 +23,7 @@ struct mw_sysreport {
 	bool have_forecast;
 	struct mw_oom_forecast forecast;
 	char source_note[700];
+	char host[256]; /* the recording host's name (raw bytes); "" when unknown */
 };
 
 /* Evaluate rules and advice over r->v (and r->forecast when have_forecast). */

@@ -31,6 +31,17 @@ enum mw_region_kind { MW_REGION_KINDS(MW_X_ENUM_REG) MW_REG_COUNT };
 
 extern const char *const mw_region_names[MW_REG_COUNT];
 
+/*
+ * X(name): the process's proportional and unique set sizes, in bytes, as
+ * /proc/PID/smaps_rollup has them: Pss and its anon/file/shmem split,
+ * USS = Private_Clean + Private_Dirty, Swap and SwapPss.
+ */
+#define MW_PSS_FIELDS(X)    X(pss) X(pss_anon) X(pss_file) X(pss_shmem) X(uss) X(swap) X(swap_pss)
+#define MW_X_ENUM_PSS(name) MW_PSS_##name,
+enum mw_pss_field { MW_PSS_FIELDS(MW_X_ENUM_PSS) MW_PSS_COUNT };
+
+extern const char *const mw_pss_names[MW_PSS_COUNT];
+
 struct mw_region_stat {
 	int64_t size;  /* bytes of address space */
 	int64_t rss;   /* bytes resident */
@@ -47,6 +58,13 @@ struct mw_regions {
 	uint64_t so_hash; /* order-independent hash of the .so path set: changes when one appears */
 	int64_t stacks;   /* thread stacks found (by SP or by size); compare with Threads - 1 */
 	int64_t read_us;  /* what reading and classifying took (mw_region_read); not compared */
+	/*
+	 * Summed over the mappings (MW_UNKNOWN when the text had no Pss: an
+	 * older row or kernel). Per-mapping smaps has no Pss_Anon/File/Shmem:
+	 * a mapping's anonymous pages (Anonymous:, at most its Pss) count as
+	 * anon, the rest of its Pss as shmem for shared memory, else file.
+	 */
+	int64_t pss[MW_PSS_COUNT];
 	/* Threads whose stack pointer was known; not stored nor compared (running threads vary). */
 	int64_t sp_threads;
 };
@@ -101,7 +119,22 @@ int mw_region_read(const char *root, pid_t pid, struct mw_regions *out);
 /* The soft RLIMIT_STACK of pid from /proc/PID/limits; 0 when unlimited or unreadable. */
 uint64_t mw_region_stack_limit(const char *root, pid_t pid);
 
-/* True when the two samples would be stored as the same row. */
+/*
+ * The figures of a /proc/PID/smaps_rollup text (a field the kernel does
+ * not write, e.g. Pss_Anon before 5.7, is MW_UNKNOWN). Pure. -EINVAL
+ * when the text has no Pss line.
+ */
+int mw_pss_parse_rollup(const char *text, int64_t out[MW_PSS_COUNT]);
+
+/* Read and parse /proc/PID/smaps_rollup under root (-ESRCH when gone). */
+int mw_pss_read(const char *root, pid_t pid, int64_t out[MW_PSS_COUNT]);
+
+/*
+ * True when the two samples would be stored as the same row: every
+ * region figure equal and the PSS figures within 1 % (at least 64 KiB),
+ * so another process mapping or leaving a shared library does not store
+ * a row of its own.
+ */
 bool mw_regions_equal(const struct mw_regions *a, const struct mw_regions *b);
 
 /* X(name): descriptor kinds from the targets of /proc/PID/fd links. */

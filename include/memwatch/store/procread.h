@@ -27,6 +27,8 @@ void mw_ipc_series_release(struct mw_ipc_series *sr);
 
 /* Does the store have this table (older or partial schemas may not)? */
 bool mw_store_has_table(struct mw_store *s, const char *name);
+/* Whether table has column (a file written by an older memwatch, never migrated, may not). */
+bool mw_store_has_column(struct mw_store *s, const char *table, const char *column);
 
 /* The daemon's tick interval over [since, until]: span / (ticks - 1); 5000 when unknown. */
 int64_t mw_store_interval_ms(struct mw_store *s, int64_t since_ms, int64_t until_ms);

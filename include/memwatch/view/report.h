@@ -42,6 +42,9 @@ struct mw_json;
 void mw_report_bpf_missing_text(FILE *f, const char *missing, const char *label, bool utf8);
 void mw_report_bpf_missing_json(struct mw_json *j, const char *key, const char *missing);
 
+/* The "  host     NAME" header line, escaped; "(not recorded)" for "". */
+void mw_report_host_text(FILE *f, const char *host, bool utf8);
+
 void mw_report_print_text(FILE *f, const struct mw_report *rep, bool utf8);
 void mw_report_print_json(FILE *f, const struct mw_report *rep);
 
