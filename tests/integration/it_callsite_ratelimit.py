@@ -39,7 +39,9 @@ def storm_is_rate_limited(source):
     print(f"{source}: storm: {maps} mmaps in {elapsed:.1f} s ({maps / elapsed:.0f}/s); daemon CPU "
           f"{cpu:.2f} s over {elapsed + 2:.1f} s ({100 * cpu / (elapsed + 2):.1f}% of a core;"
           f" shared machine)")
-    check(maps / elapsed > 10000, f"the workload stormed ({maps / elapsed:.0f}/s)")
+    # A storm relative to the bucket (RATE a second): 200 times that. A TCG guest on a
+    # loaded host (kernel matrix, 6.1) managed 7,500-8,300 mmaps a second, this host 30,000+.
+    check(maps / elapsed > 200 * RATE, f"the workload stormed ({maps / elapsed:.0f}/s)")
     proc = db_scalar(db, "SELECT p.id FROM procs p WHERE p.pid = ? ORDER BY p.id DESC LIMIT 1",
                      (w.pid,))
     check(proc is not None, "the storming process was recorded")
