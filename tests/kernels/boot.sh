@@ -11,7 +11,7 @@
 # bpffs and cgroup2 (memory and pids delegated), and runs COMMAND in the
 # current directory. Prints the command's output; exits with its status,
 # 124 when the guest ran out of time, 125 when it never reached the
-# command (a panic while booting), 77 when QEMU cannot run here (the
+# command or died before it ended (a panic), 77 when QEMU cannot run here (the
 # reason on stderr: a skip, not a failure).
 #
 # Environment: MW_KCACHE (/var/cache/memwatch-kernels), MW_KMEM (4G),
@@ -155,10 +155,11 @@ qemu-system-x86_64 -accel tcg -cpu max -smp "${MW_KCPUS:-2}" -m "${MW_KMEM:-4G}"
   >"$w/qemu.log" 2>&1 &
 qpid=$!
 # The guest powers off when the command ends; past the deadline it is stopped.
-deadline=$((start + ${MW_KTIMEOUT:-1800}))
+deadline=$((start + ${MW_KTIMEOUT:-1800})) timed_out=0
 while kill -0 "$qpid" 2>/dev/null; do
   if [ "$(date +%s)" -ge "$deadline" ]; then
     kill "$qpid" 2>/dev/null || true
+    timed_out=1
     echo "boot.sh: $kver: no end after ${MW_KTIMEOUT:-1800} s; the console's tail:" >&2
     tail -150 "$w/console" >&2 2>/dev/null || true
     break
@@ -176,5 +177,13 @@ if [ ! -s "$w/ready" ]; then
   exit 125
 fi
 cat "$w/out" 2>/dev/null || true
+# Powered off before the command wrote its status, yet in time: the guest
+# died (a panic; 6.12 under TCG, 2026-12-07). Its console says why; 125 is
+# "never finished", which matrix.sh boots once more.
+if [ "$timed_out" -eq 0 ] && [ "$(cat "$w/rc")" = 124 ]; then
+  echo "boot.sh: $kver: the guest stopped before its command ended; the console's tail:" >&2
+  tail -80 "$w/console" >&2 2>/dev/null || true
+  exit 125
+fi
 echo "boot.sh: $kver: shell after $(cat "$w/ready") s, done after $(($(date +%s) - start)) s wall, rc $(cat "$w/rc")" >&2
 exit "$(cat "$w/rc")"
