@@ -170,9 +170,11 @@ def test_live_daemon_works_through_backlog():
     synth(db, now - 40 * DAY, now - 120000)
     old = q(db, "SELECT count(*) FROM ticks WHERE t_ms < ?", (now - 2 * DAY,))
     conf = os.path.join(d, "mw.conf")
+    # Ticks of 0.5 s: at 0.2 s a sanitizer build's ticks (ASan, the slow tier's per-thread
+    # stack pointers) filled the interval and left retention no time between them.
     with open(conf, "w") as f:
-        f.write("interval = 0.2s\n")
-    p = start_daemon(db, interval=0.2, extra=["--config", conf], wait_ticks=1)
+        f.write("interval = 0.5s\n")
+    p = start_daemon(db, interval=0.5, extra=["--config", conf], wait_ticks=1)
     first_live = q(db, "SELECT max(id) FROM ticks")
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and p.poll() is None:
