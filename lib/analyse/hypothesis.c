@@ -141,12 +141,19 @@ static double effective_rate(const struct mw_metric_window *w)
  * Grew, then stopped: no new high for a quarter of the widest span
  * (capped at 1 h). Returns that plateau in seconds, 0 when still rising.
  */
+/* The widest valid window of a metric, or NULL. */
+static const struct mw_metric_window *widest(const struct mw_metric_analysis *ma, int nwin)
+{
+	for (int i = nwin - 1; i >= 0; i--)
+		if (ma->w[i].valid)
+			return &ma->w[i];
+	return NULL;
+}
+
 static double plateau(const struct mw_metric_analysis *ma, int nwin, double min_s)
 {
-	const struct mw_metric_window *wide = NULL;
-	for (int i = 0; i < nwin; i++)
-		if (ma->w[i].valid)
-			wide = &ma->w[i];
+	const struct mw_metric_window *wide = widest(ma, nwin);
+
 	if (!wide)
 		return 0;
 	double span_s = (double)(wide->to_ms - wide->from_ms) / 1000.0;
@@ -163,16 +170,14 @@ static double plateau(const struct mw_metric_analysis *ma, int nwin, double min_
 static double stabilised(const struct mw_analysis *a, const struct mw_rule *r, int m)
 {
 	int nwin = a->nwindows;
-	double own = plateau(&a->m[m], nwin, 0), slow_s = 0;
+	double own = plateau(&a->m[m], nwin, 0);
+	const struct mw_metric_window *wide = widest(&a->m[m], nwin);
 
 	if (own <= 0 || r->fallback < 0 || m == r->fallback || !a->m[r->fallback].available)
 		return own;
 	if (plateau(&a->m[r->fallback], nwin, 0) > 0)
 		return own;
-	for (int i = 0; i < nwin; i++)
-		if (a->m[m].w[i].valid)
-			slow_s = a->m[m].w[i].sample_s;
-	return plateau(&a->m[m], nwin, slow_s);
+	return plateau(&a->m[m], nwin, wide ? wide->sample_s : 0);
 }
 
 /* Bytes the process can still take before the tighter of MemAvailable and its cgroup limit. */
@@ -290,10 +295,9 @@ static bool fallback_allowed(const struct mw_analysis *a, const struct mw_rule *
 /* The stretch of time the widest valid window of m covers, in ms; 0 when none is valid. */
 static int64_t covered_ms(const struct mw_analysis *a, int m)
 {
-	for (int wi = a->nwindows - 1; wi >= 0; wi--)
-		if (a->m[m].w[wi].valid)
-			return a->m[m].w[wi].to_ms - a->m[m].w[wi].from_ms;
-	return 0;
+	const struct mw_metric_window *w = widest(&a->m[m], a->nwindows);
+
+	return w ? w->to_ms - w->from_ms : 0;
 }
 
 /*
